@@ -1,0 +1,34 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Modules depend one way: GraphIR <- Passes, GraphIR <- Codegen, GraphIR <- Runtime,
+// GraphIR <- Models; Driver (the command-line logic) sits on top, and the `resnetc`
+// executable only calls Driver. No third-party packages.
+
+/// The reference interpreter and the model builder run whole networks; they are built
+/// optimized even in debug builds so that `swift test` stays fast.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let package = Package(
+  name: "resnetc",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "resnetc", targets: ["resnetc"]),
+    .library(name: "GraphIR", targets: ["GraphIR"]),
+  ],
+  targets: [
+    .target(name: "GraphIR", swiftSettings: optimized),
+    .target(name: "Passes", dependencies: ["GraphIR"]),
+    .target(name: "Codegen", dependencies: ["GraphIR"]),
+    .target(name: "Runtime", dependencies: ["GraphIR"], swiftSettings: optimized),
+    .target(name: "Models", dependencies: ["GraphIR"], swiftSettings: optimized),
+    .target(name: "Driver", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models"]),
+    .executableTarget(name: "resnetc", dependencies: ["Driver"]),
+    .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "Models"]),
+    .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
+    .testTarget(name: "CodegenTests", dependencies: ["Codegen"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "GraphIR", "Runtime"]),
+    .testTarget(name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime"]),
+  ]
+)

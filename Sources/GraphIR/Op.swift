@@ -1,0 +1,82 @@
+/// The operations of the residual-network family.
+///
+/// Every op produces one value. Operands are positional; `Op.arity` says how many each takes.
+/// Switches over `Op` list every case, with no `default:`, so adding an op shows every place
+/// that must handle it.
+public enum Op: Hashable, Sendable {
+  /// `conv2d(x[N,C,H,W], w[K,C/groups,R,S][, b[K]][, residual[N,K,P,Q]]) -> [N,K,P,Q]`.
+  case conv2d(Conv2dAttributes)
+  /// `batch_norm(x[N,C,...], scale[C], bias[C], mean[C], var[C])`:
+  /// `(x - mean) / sqrt(var + epsilon) * scale + bias`.
+  case batchNorm(epsilon: Float)
+  /// `relu(x) = max(x, 0)`.
+  case relu
+  /// `add(a, b) = a + b`, both of the same shape.
+  case add
+  /// `max_pool2d(x[N,C,H,W])`; padded positions are minus infinity.
+  case maxPool2d(Pool2dAttributes)
+  /// `avg_pool2d(x[N,C,H,W])`; `countIncludePad` says whether padded zeros are in the divisor.
+  case avgPool2d(Pool2dAttributes, countIncludePad: Bool)
+  /// `global_avg_pool(x[N,C,H,W]) -> [N,C,1,1]`.
+  case globalAvgPool
+  /// `flatten(x)`: dimensions before `axis` become the rows, the rest the columns.
+  case flatten(axis: Int)
+  /// `dense(x[N,I], w[O,I][, b[O]]) -> [N,O]`: `y = x·wᵀ + b`.
+  case dense
+  /// `softmax(x)` along `axis`.
+  case softmax(axis: Int)
+  /// `subsample2d(x[N,C,H,W]) -> [N,C,ceil(H/sh),ceil(W/sw)]`: keeps every `stride`-th
+  /// row and column starting at 0 (`x[:, :, ::sh, ::sw]`), for option-A shortcuts.
+  case subsample2d(stride: Size2d)
+  /// `pad_channels(x[N,C,H,W]) -> [N,before+C+after,H,W]`: zero channels around the input,
+  /// for option-A shortcuts.
+  case padChannels(before: Int, after: Int)
+}
+
+/// How many operands an op takes.
+public struct Arity: Hashable, Sendable, CustomStringConvertible {
+  /// The fewest.
+  public var min: Int
+  /// The most.
+  public var max: Int
+
+  /// `2`, or `2...3`.
+  public var description: String { min == max ? "\(min)" : "\(min)...\(max)" }
+
+  /// Whether `count` operands are accepted.
+  public func accepts(_ count: Int) -> Bool { (min...max).contains(count) }
+}
+
+extension Op {
+  /// The op's name in the textual IR and in `resnetc info`.
+  public var name: String {
+    switch self {
+    case .conv2d: "conv2d"
+    case .batchNorm: "batch_norm"
+    case .relu: "relu"
+    case .add: "add"
+    case .maxPool2d: "max_pool2d"
+    case .avgPool2d: "avg_pool2d"
+    case .globalAvgPool: "global_avg_pool"
+    case .flatten: "flatten"
+    case .dense: "dense"
+    case .softmax: "softmax"
+    case .subsample2d: "subsample2d"
+    case .padChannels: "pad_channels"
+    }
+  }
+
+  /// The operand counts the op accepts.
+  public var arity: Arity {
+    switch self {
+    case .conv2d(let a):
+      a.epilogue.addsResidual ? Arity(min: 3, max: 4) : Arity(min: 2, max: 3)
+    case .batchNorm: Arity(min: 5, max: 5)
+    case .add: Arity(min: 2, max: 2)
+    case .dense: Arity(min: 2, max: 3)
+    case .relu, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .softmax, .subsample2d,
+      .padChannels:
+      Arity(min: 1, max: 1)
+    }
+  }
+}

@@ -1,0 +1,173 @@
+/// The result type of `op` applied to operands of types `operands`, or the error that
+/// explains why they do not fit. `node` names the node in errors.
+///
+/// The operand count must already match `op.arity`.
+public func inferType(of op: Op, operands: [TensorType], node: String) throws(GraphError) -> TensorType {
+  let check = ShapeCheck(node: node, op: op.name, operands: operands)
+  let shape: [Int]
+  switch op {
+  case .conv2d(let a):
+    shape = try check.conv2d(a)
+  case .batchNorm(let epsilon):
+    try check.attribute("epsilon", "\(epsilon)", epsilon.isFinite && epsilon >= 0, "must be finite and not negative")
+    let x = try check.rank(0, atLeast: 2)
+    for i in 1...4 { try check.shape(i, equals: [x[1]]) }
+    shape = x
+  case .relu:
+    shape = operands[0].shape
+  case .add:
+    try check.shape(1, equals: operands[0].shape)
+    shape = operands[0].shape
+  case .maxPool2d(let a):
+    shape = try check.pool2d(a)
+  case .avgPool2d(let a, _):
+    shape = try check.pool2d(a)
+  case .globalAvgPool:
+    let x = try check.rank(0, equals: 4)
+    shape = [x[0], x[1], 1, 1]
+  case .flatten(let axis):
+    let x = operands[0].shape
+    try check.attribute("axis", "\(axis)", (0...x.count).contains(axis), "must be in 0...\(x.count)")
+    shape = [x[..<axis].reduce(1, *), x[axis...].reduce(1, *)]
+  case .dense:
+    let x = try check.rank(0, equals: 2)
+    let w = try check.rank(1, equals: 2)
+    try check.shape(1, equals: [w[0], x[1]])
+    if operands.count == 3 { try check.shape(2, equals: [w[0]]) }
+    shape = [x[0], w[0]]
+  case .softmax(let axis):
+    let rank = operands[0].rank
+    try check.attribute("axis", "\(axis)", (0..<rank).contains(axis), "must be in 0..<\(rank)")
+    shape = operands[0].shape
+  case .subsample2d(let stride):
+    let x = try check.rank(0, equals: 4)
+    try check.positive("stride", stride.elements)
+    shape = [x[0], x[1], (x[2] + stride.h - 1) / stride.h, (x[3] + stride.w - 1) / stride.w]
+  case .padChannels(let before, let after):
+    let x = try check.rank(0, equals: 4)
+    try check.attribute("before", "\(before)", before >= 0, "must not be negative")
+    try check.attribute("after", "\(after)", after >= 0, "must not be negative")
+    shape = [x[0], x[1] + before + after, x[2], x[3]]
+  }
+  let type = TensorType(shape, dtype: operands[0].dtype)
+  _ = try type.checkedElementCount(context: "node %\(IRName.spelling(of: node)) (\(op.name))")
+  return type
+}
+
+/// The number of positions a window of `kernel` taps spaced `dilation` apart takes along
+/// an axis of `input` elements padded by `padBegin` and `padEnd`, moving by `stride`; nil
+/// when the window is larger than the padded axis.
+///
+/// With `ceilMode` the count rounds up, but a last window must start inside the input or
+/// its leading padding (PyTorch's and ONNX's rule).
+public func slidingWindowCount(
+  input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int, ceilMode: Bool
+) -> Int? {
+  let span = (kernel - 1) * dilation + 1
+  let padded = input + padBegin + padEnd
+  guard span <= padded else { return nil }
+  let room = padded - span
+  var count = (ceilMode ? (room + stride - 1) / stride : room / stride) + 1
+  if ceilMode, (count - 1) * stride >= input + padBegin { count -= 1 }
+  return count
+}
+
+/// Checks over one node's operands, throwing errors that name the node.
+private struct ShapeCheck {
+  let node: String
+  let op: String
+  let operands: [TensorType]
+
+  func rank(_ i: Int, equals rank: Int) throws(GraphError) -> [Int] {
+    let shape = operands[i].shape
+    guard shape.count == rank else {
+      throw .operandShape(node: node, op: op, operand: i, expected: "of rank \(rank)", got: shape)
+    }
+    return shape
+  }
+
+  func rank(_ i: Int, atLeast rank: Int) throws(GraphError) -> [Int] {
+    let shape = operands[i].shape
+    guard shape.count >= rank else {
+      throw .operandShape(node: node, op: op, operand: i, expected: "of rank \(rank) or more", got: shape)
+    }
+    return shape
+  }
+
+  func shape(_ i: Int, equals expected: [Int]) throws(GraphError) {
+    guard operands[i].shape == expected else {
+      throw .operandShape(node: node, op: op, operand: i, expected: shapeText(expected), got: operands[i].shape)
+    }
+  }
+
+  func attribute(_ name: String, _ value: String, _ ok: Bool, _ reason: String) throws(GraphError) {
+    guard ok else {
+      throw .invalidAttribute(node: node, op: op, attribute: name, value: value, reason: reason)
+    }
+  }
+
+  func positive(_ name: String, _ values: [Int]) throws(GraphError) {
+    try attribute(name, shapeText(values), values.allSatisfy { $0 > 0 }, "must be positive")
+  }
+
+  func notNegative(_ name: String, _ values: [Int]) throws(GraphError) {
+    try attribute(name, shapeText(values), values.allSatisfy { $0 >= 0 }, "must not be negative")
+  }
+
+  /// Output extents of a window sliding over the last two axes of `x`.
+  func windowExtents(
+    x: [Int], kernel: Size2d, stride: Size2d, dilation: Size2d, padding: Padding2d, ceilMode: Bool
+  ) throws(GraphError) -> (Int, Int) {
+    let h = slidingWindowCount(
+      input: x[2], kernel: kernel.h, stride: stride.h, dilation: dilation.h,
+      padBegin: padding.top, padEnd: padding.bottom, ceilMode: ceilMode)
+    let w = slidingWindowCount(
+      input: x[3], kernel: kernel.w, stride: stride.w, dilation: dilation.w,
+      padBegin: padding.left, padEnd: padding.right, ceilMode: ceilMode)
+    guard let h, let w else {
+      throw .operandShape(
+        node: node, op: op, operand: 0,
+        expected: "at least as large as the \(kernel.h)x\(kernel.w) window (dilation "
+          + "\(dilation.h)x\(dilation.w)) after padding \(shapeText(padding.elements))",
+        got: x)
+    }
+    return (h, w)
+  }
+
+  func conv2d(_ a: Conv2dAttributes) throws(GraphError) -> [Int] {
+    try positive("stride", a.stride.elements)
+    try positive("dilation", a.dilation.elements)
+    try notNegative("pad", a.padding.elements)
+    try attribute("groups", "\(a.groups)", a.groups > 0, "must be positive")
+    let x = try rank(0, equals: 4)
+    let w = try rank(1, equals: 4)
+    guard x[1] % a.groups == 0 else { throw .groupsDoNotDivide(node: node, channels: x[1], groups: a.groups) }
+    guard w[0] % a.groups == 0 else { throw .groupsDoNotDivide(node: node, channels: w[0], groups: a.groups) }
+    try shape(1, equals: [w[0], x[1] / a.groups, w[2], w[3]])
+    let hasBias = operands.count == (a.epilogue.addsResidual ? 4 : 3)
+    if hasBias { try shape(2, equals: [w[0]]) }
+    let (p, q) = try windowExtents(
+      x: x, kernel: Size2d(w[2], w[3]), stride: a.stride, dilation: a.dilation, padding: a.padding,
+      ceilMode: false)
+    let out = [x[0], w[0], p, q]
+    if a.epilogue.addsResidual { try shape(operands.count - 1, equals: out) }
+    return out
+  }
+
+  func pool2d(_ a: Pool2dAttributes) throws(GraphError) -> [Int] {
+    try positive("kernel", a.kernel.elements)
+    try positive("stride", a.stride.elements)
+    try positive("dilation", a.dilation.elements)
+    try notNegative("pad", a.padding.elements)
+    let p = a.padding
+    try attribute(
+      "pad", shapeText(p.elements),
+      max(p.top, p.bottom) < a.kernel.h && max(p.left, p.right) < a.kernel.w,
+      "padding must be smaller than the window")
+    let x = try rank(0, equals: 4)
+    let (h, w) = try windowExtents(
+      x: x, kernel: a.kernel, stride: a.stride, dilation: a.dilation, padding: a.padding,
+      ceilMode: a.ceilMode)
+    return [x[0], x[1], h, w]
+  }
+}
