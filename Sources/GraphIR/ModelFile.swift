@@ -27,8 +27,10 @@ public enum ModelFile {
       weights = try SafeTensors.readConstants(try readFile(weightsPath, limit: maxWeightBytes))
     } catch let error as SafeTensorsError {
       throw .invalid(path: weightsPath, reason: error.description)
+    } catch let error as ModelFileError {
+      throw error
     } catch {
-      throw error as! ModelFileError
+      throw .invalid(path: weightsPath, reason: "\(error)")
     }
     var byName: [String: Tensor] = [:]
     for (name, constant) in weights { byName[name] = constant }
@@ -49,8 +51,10 @@ public enum ModelFile {
       }
     } catch let error as IRParseError {
       throw .invalid(path: "\(path):\(error.location.line):\(error.location.column)", reason: error.message)
+    } catch let error as ModelFileError {
+      throw error
     } catch {
-      throw error as! ModelFileError
+      throw .invalid(path: path, reason: "\(error)")
     }
     if let extra = weights.first(where: { !used.contains($0.name) }) {
       throw .invalid(path: weightsPath, reason: "tensor \(JSON.quote(extra.name)) is not declared in \(path)")

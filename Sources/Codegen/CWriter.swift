@@ -1,0 +1,71 @@
+/// Writes C source with consistent indentation; emitters call `line` and `block` and never
+/// count spaces.
+public struct CWriter {
+  /// The text so far.
+  public private(set) var text = ""
+  private var depth = 0
+
+  /// An empty writer.
+  public init() {}
+
+  /// Appends one line at the current indentation (an empty line stays empty).
+  public mutating func line(_ s: String = "") {
+    text += s.isEmpty ? "\n" : String(repeating: "  ", count: depth) + s + "\n"
+  }
+
+  /// Appends `header {`, the body one level deeper, then `}` (with `trailer` after it, for
+  /// `};` or `} while (0);`).
+  public mutating func block(_ header: String, trailer: String = "", _ body: (inout CWriter) -> Void) {
+    line(header + " {")
+    depth += 1
+    body(&self)
+    depth -= 1
+    line("}" + trailer)
+  }
+}
+
+/// Turns names from models into C identifiers and comment text that cannot break the
+/// generated source.
+public enum CName {
+  /// Words C (C11) reserves, and names the generated program defines itself.
+  static let reserved: Set<String> = [
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
+    "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Imaginary", "_Noreturn",
+    "_Static_assert", "_Thread_local", "main", "NULL",
+  ]
+
+  /// A C identifier (`[A-Za-z_][A-Za-z0-9_]*`) made from `name` behind `prefix`: every other
+  /// character becomes `_`, and the result is never a keyword nor starts with a digit.
+  /// Callers add a unique suffix where two names could sanitize alike.
+  public static func identifier(_ name: String, prefix: String = "") -> String {
+    var out = prefix
+    for scalar in name.unicodeScalars {
+      switch scalar {
+      case "a"..."z", "A"..."Z", "0"..."9", "_": out.unicodeScalars.append(scalar)
+      default: out += "_"
+      }
+    }
+    if out.isEmpty || out.unicodeScalars.first.map({ ("0"..."9").contains($0) }) == true { out = "_" + out }
+    if reserved.contains(out) { out = "_" + out }
+    return out
+  }
+
+  /// `name` made safe inside a `/* */` or `//` comment: printable ASCII only, with `*/`,
+  /// `/*`, backslashes and line breaks neutralized.
+  public static func comment(_ name: String) -> String {
+    var out = ""
+    var last: Unicode.Scalar = " "
+    for scalar in name.unicodeScalars {
+      let c: Unicode.Scalar = (" "..."~").contains(scalar) && scalar != "\\" ? scalar : "?"
+      // A space keeps "*" and "/" from ever touching, so no "*/" or "/*" can form.
+      if (last == "*" && c == "/") || (last == "/" && c == "*") {
+        out += " "
+      }
+      out.unicodeScalars.append(c)
+      last = c
+    }
+    return out
+  }
+}

@@ -1,0 +1,110 @@
+import GraphIR
+
+let infoCommand = Command(
+  name: "info",
+  summary: "Print a per-layer table (name, op, output shape, parameters, multiply-adds) and totals.",
+  usage: "MODEL [--json] [options]",
+  details: modelHelp + """
+
+    Parameters count convolution and dense weights and biases and BatchNorm scale and
+    shift (not its running statistics); multiply-adds count convolutions and dense layers,
+    the paper's measure. With --json, one object with model, parameters, multiplyAdds,
+    ops (count per op name), inputs, outputs and layers.
+    """,
+  options: [OptionSpec(names: ["--json"], value: nil, help: "print one JSON object instead of a table")] + modelOptions
+) { arguments, console in
+  let graph = try loadModel(try modelArgument(arguments), arguments)
+  console.out(arguments.flags.contains("--json") ? infoJSON(graph).serialized + "\n" : infoTable(graph))
+}
+
+/// Op names with how many nodes use each, sorted by name.
+func opCounts(_ graph: Graph) -> [(name: String, count: Int)] {
+  var counts: [String: Int] = [:]
+  for node in graph.nodes { counts[node.op.name, default: 0] += 1 }
+  return counts.keys.sorted().map { ($0, counts[$0]!) }
+}
+
+/// The `--json` object.
+func infoJSON(_ graph: Graph) -> JSON {
+  let values = graph.valueTypes
+  let layers = graph.nodes.map { node -> JSON in
+    .object([
+      ("name", .string(node.name)), ("op", .string(node.op.name)),
+      ("shape", .array(node.type.shape.map { .int($0) })),
+      ("parameters", .int(graph.parameterCount(of: node))),
+      ("multiplyAdds", .int(graph.multiplyAdds(of: node, values: values))),
+    ])
+  }
+  let tensor = { (name: String, type: TensorType) -> JSON in
+    .object([("name", .string(name)), ("shape", .array(type.shape.map { .int($0) }))])
+  }
+  return .object([
+    ("model", .string(graph.name)),
+    ("parameters", .int(graph.parameterCount)),
+    ("multiplyAdds", .int(graph.multiplyAdds)),
+    ("ops", .object(opCounts(graph).map { ($0.name, .int($0.count)) })),
+    ("inputs", .array(graph.inputs.map { tensor($0.name, $0.type) })),
+    ("outputs", .array(graph.outputs.map { tensor($0, values[$0]!) })),
+    ("layers", .array(layers)),
+  ])
+}
+
+/// The human-readable table.
+func infoTable(_ graph: Graph) -> String {
+  let values = graph.valueTypes
+  var rows = [["layer", "op", "output", "parameters", "multiply-adds"]]
+  for node in graph.nodes {
+    let params = graph.parameterCount(of: node)
+    let macs = graph.multiplyAdds(of: node, values: values)
+    rows.append([
+      IRName.spelling(of: node.name), node.op.name, node.type.description, params == 0 ? "" : grouped(params),
+      macs == 0 ? "" : grouped(macs),
+    ])
+  }
+  var text = "model \(IRName.spelling(of: graph.name))\n"
+  text += graph.inputs.map { "input  %\(IRName.spelling(of: $0.name)): \($0.type)\n" }.joined()
+  text += graph.outputs.map { "output %\(IRName.spelling(of: $0)): \(values[$0]!)\n" }.joined()
+  text += "\n" + renderTable(rows, rightAligned: [3, 4]) + "\n"
+  text += "parameters     \(grouped(graph.parameterCount))\n"
+  text += "multiply-adds  \(grouped(graph.multiplyAdds)) (\(gigas(graph.multiplyAdds)) G)\n"
+  text += "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ") + "\n"
+  return text
+}
+
+/// `11,689,512`.
+func grouped(_ n: Int) -> String {
+  let digits = String(n.magnitude)
+  var out = ""
+  for (i, c) in digits.enumerated() {
+    if i > 0, (digits.count - i) % 3 == 0 { out += "," }
+    out.append(c)
+  }
+  return (n < 0 ? "-" : "") + out
+}
+
+/// `3.86` for 3,857,973,248.
+func gigas(_ n: Int) -> String {
+  let hundredths = (n + 5_000_000) / 10_000_000
+  let fraction = hundredths % 100
+  return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+}
+
+/// Rows as aligned columns separated by two spaces; the first row is the header.
+func renderTable(_ rows: [[String]], rightAligned: Set<Int>) -> String {
+  let columns = rows.map(\.count).max() ?? 0
+  let widths = (0..<columns).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+  return rows.map { row in
+    row.enumerated().map { c, cell in
+      let pad = String(repeating: " ", count: widths[c] - cell.count)
+      return rightAligned.contains(c) ? pad + cell : cell + pad
+    }.joined(separator: "  ").trimmingTrailingSpaces()
+  }.joined(separator: "\n")
+}
+
+extension String {
+  func trimmingTrailingSpaces() -> String {
+    var s = self
+    while s.last == " " { s.removeLast() }
+    return s
+  }
+}

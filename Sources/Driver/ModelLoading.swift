@@ -1,0 +1,94 @@
+import Foundation
+import GraphIR
+import Models
+import Passes
+
+/// The options every command that takes MODEL accepts.
+let modelOptions: [OptionSpec] = [
+  OptionSpec(names: ["-O0"], value: nil, help: "run no passes"),
+  OptionSpec(names: ["-O1"], value: nil, help: "run the default pass pipeline (the default)"),
+  OptionSpec(names: ["--shortcut"], value: "A|B|C", help: "built-in models: shortcut option (default B for ImageNet, A for CIFAR)"),
+  OptionSpec(names: ["--variant"], value: "v1|v1.5", help: "built-in models: bottleneck stride on the 1x1 (v1, the paper) or the 3x3 (v1.5)"),
+  OptionSpec(names: ["--batch"], value: "N", help: "built-in models: images per batch (default 1)"),
+  OptionSpec(names: ["--resolution"], value: "R", help: "built-in models: input height and width (default 224 ImageNet, 32 CIFAR)"),
+  OptionSpec(names: ["--seed"], value: "S", help: "built-in models: seed for the weights (default 0)"),
+]
+
+/// Help text describing MODEL.
+let modelHelp = """
+  MODEL is a built-in name or a .gir file (with its .safetensors beside it).
+  Built-in: resnet18 resnet34 resnet50 resnet101 resnet152 (ImageNet, 224x224),
+            resnet20 resnet32 resnet44 resnet56 resnet110 resnet1202 (CIFAR-10, 32x32;
+            any depth 6n+2 works), plain18 plain20 ... (the same without shortcuts).
+  """
+
+/// Loads MODEL (built-in or `.gir`) with the command line's options, then runs the pass
+/// pipeline the command line asks for.
+func loadModel(_ model: String, _ arguments: ParsedArguments) throws -> Graph {
+  var graph = try isFilePath(model) ? loadFile(model, arguments) : buildBuiltin(model, arguments)
+  let level: OptimizationLevel = arguments.flags.contains("-O0") && !arguments.flags.contains("-O1") ? .o0 : .o1
+  try PassManager.pipeline(level).run(&graph)
+  return graph
+}
+
+/// Whether MODEL names a file rather than a built-in model.
+private func isFilePath(_ model: String) -> Bool {
+  model.contains("/") || model.contains(".")
+}
+
+private func loadFile(_ path: String, _ arguments: ParsedArguments) throws -> Graph {
+  let builtinOnly = ["--shortcut", "--variant", "--batch", "--resolution", "--seed"].filter { arguments.values[$0] != nil }
+  if let option = builtinOnly.first { throw UsageError("\(option) applies to built-in models only, not to \(path)") }
+  if path.hasSuffix(".onnx") {
+    throw DriverError.unsupportedFile(path: path, reason: "ONNX import is not available in this version of resnetc")
+  }
+  guard path.hasSuffix(".gir") else {
+    throw DriverError.unsupportedFile(path: path, reason: "expected a .gir file or a built-in model name")
+  }
+  return try ModelFile.load(irPath: path)
+}
+
+private func buildBuiltin(_ name: String, _ arguments: ParsedArguments) throws -> Graph {
+  var spec = try ResNetSpec(name: name)
+  if let text = arguments.value("--shortcut") {
+    guard let option = ShortcutOption(rawValue: text.uppercased()) else {
+      throw UsageError("--shortcut expects A, B or C, got '\(text)'")
+    }
+    spec.shortcut = option
+  }
+  if let text = arguments.value("--variant") {
+    guard let placement = StridePlacement(rawValue: text) else {
+      throw UsageError("--variant expects v1 or v1.5, got '\(text)'")
+    }
+    spec.stride = placement
+  }
+  if let batch = try arguments.integer("--batch", in: 1...4096) { spec.batch = batch }
+  if let resolution = try arguments.integer("--resolution", in: 1...8192) { spec.resolution = resolution }
+  if let text = arguments.value("--seed") {
+    guard let seed = UInt64(text) else { throw UsageError("--seed expects a whole number ≥ 0, got '\(text)'") }
+    spec.seed = seed
+  }
+  do {
+    return try ResNet.build(spec)
+  } catch let error as GraphError {
+    throw DriverError.builtinModel(name: spec.name, error)
+  }
+}
+
+/// Problems the driver itself reports.
+enum DriverError: Error, CustomStringConvertible {
+  /// A file of a kind resnetc does not read.
+  case unsupportedFile(path: String, reason: String)
+  /// A built-in model whose options make an invalid graph (an input too small, say).
+  case builtinModel(name: String, GraphError)
+  /// A file given to `run` that does not fit the model.
+  case tensorFile(path: String, reason: String)
+
+  var description: String {
+    switch self {
+    case .unsupportedFile(let path, let reason): "\(path): \(reason)"
+    case .builtinModel(let name, let error): "\(name) cannot be built with these options: \(error)"
+    case .tensorFile(let path, let reason): "\(path): \(reason)"
+    }
+  }
+}

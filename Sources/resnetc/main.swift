@@ -1,0 +1,4 @@
+import Driver
+import Foundation
+
+exit(Driver.run(Array(CommandLine.arguments.dropFirst())))
