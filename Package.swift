@@ -27,7 +27,7 @@ let package = Package(
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "Models"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
     .testTarget(name: "CodegenTests", dependencies: ["Codegen"]),
-    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "GraphIR", "Runtime"]),
     .testTarget(name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime"]),
   ]

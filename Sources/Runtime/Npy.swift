@@ -39,7 +39,7 @@ public enum Npy {
     guard !fields.fortranOrder else { throw .fortranOrder }
     let count: Int
     do {
-      count = try checkedShapeProduct(fields.shape, context: "array")
+      count = try checkedShapeProduct(fields.shape, context: "the array")
     } catch {
       throw .invalidShape(fields.shape, error.description)
     }
@@ -111,7 +111,7 @@ public enum NpyError: Error, Equatable, Sendable, CustomStringConvertible {
     case .unsupportedDType(let d): "dtype '\(d)' is not supported; save the array as float32 ('<f4')"
     case .bigEndian: "big-endian float32 ('>f4') is not supported; save the array as little-endian '<f4'"
     case .fortranOrder: "the array is in Fortran order; save it in C order (numpy.ascontiguousarray)"
-    case .invalidShape(let shape, let why): "shape \(shape) is not accepted: \(why)"
+    case .invalidShape(_, let why): why
     }
   }
 }
