@@ -16,7 +16,8 @@ import Testing
     for (name, tensor) in weights { byName[name] = tensor }
     let text = IRPrinter.print(g)
     let parsed = try IRParser.parse(text) { name, _ in byName[name]!.data }
-    #expect(parsed == g)
+    let same = parsed == g  // compared apart: a failure would print both graphs
+    #expect(same)
     #expect(IRPrinter.print(parsed) == text)
   }
 
@@ -29,7 +30,8 @@ import Testing
       spec.resolution = name == "resnet20" ? 40 : 96
       let g = try ResNet.build(spec)
       let parsed = try IRParser.parse(IRPrinter.print(g)) { name, _ in g.constants[name]!.data }
-      #expect(parsed == g)
+      let same = parsed == g
+      #expect(same, "\(name) with option \(option)")
     }
   }
 }
