@@ -1,0 +1,144 @@
+import Foundation
+import GraphIR
+import Runtime
+import Testing
+
+@testable import Driver
+
+@Suite struct InfoCommandTests {
+  @Test func jsonHasThePaperCounts() throws {
+    let run = resnetc("info", "resnet50", "--json")
+    #expect(run.status == 0)
+    let json = try JSON.parse(Array(run.out.utf8))
+    #expect(json["parameters"] == .int(25_557_032))
+    #expect(json["multiplyAdds"] == .int(3_857_973_248))
+    #expect(json["ops"]?["conv2d"] == .int(53))
+    guard case .array(let layers) = json["layers"] else {
+      Issue.record("no layers array")
+      return
+    }
+    #expect(layers.count == 176)
+    #expect(layers[0] == .object([("name", .string("conv1")), ("op", .string("conv2d")), ("shape", .array([.int(1), .int(64), .int(112), .int(112)])), ("parameters", .int(9408)), ("multiplyAdds", .int(118_013_952))]))
+  }
+
+  @Test func variantAndShortcutOptions() throws {
+    let v15 = try JSON.parse(Array(resnetc("info", "resnet50", "--variant", "v1.5", "--json").out.utf8))
+    #expect(v15["multiplyAdds"] == .int(4_089_184_256))
+    let c = try JSON.parse(Array(resnetc("info", "resnet20", "--shortcut", "C", "--json").out.utf8))
+    #expect(c["ops"]?["pad_channels"] == nil)
+    #expect(c["ops"]?["conv2d"] == .int(28))
+    let batch = try JSON.parse(Array(resnetc("info", "resnet18", "--batch=2", "--resolution", "64", "--json").out.utf8))
+    #expect(batch["inputs"] == .array([.object([("name", .string("input")), ("shape", .array([.int(2), .int(3), .int(64), .int(64)]))])]))
+  }
+
+  @Test func tableShowsLayersAndTotals() {
+    let run = resnetc("info", "resnet18")
+    #expect(run.status == 0)
+    #expect(run.out.contains("parameters     11,689,512"))
+    #expect(run.out.contains("multiply-adds  1,814,073,344 (1.81 G)"))
+    #expect(run.out.contains("layer4.1.conv2"))
+    #expect(run.out.contains("\nconv1                  conv2d           f32[1,64,112,112]       9,408    118,013,952\n"))
+  }
+
+  @Test func optimizationLevelsAgreeWhileNoPassExists() {
+    #expect(resnetc("info", "resnet20", "-O0", "--json").out == resnetc("info", "resnet20", "--json").out)
+  }
+}
+
+@Suite struct DumpAndRunTests {
+  @Test func dumpRoundTripsThroughFiles() throws {
+    let dir = try temporaryDirectory()
+    let dump = resnetc("dump-ir", "resnet20", "-o", dir + "/r20")
+    #expect(dump.status == 0)
+    #expect(dump.out == "wrote \(dir)/r20.gir and \(dir)/r20.safetensors\n")
+    let text = try String(contentsOfFile: dir + "/r20.gir", encoding: .utf8)
+    #expect(resnetc("dump-ir", "resnet20").out == text)
+    #expect(resnetc("dump-ir", dir + "/r20.gir").out == text)
+    // The file model and the built-in compute the same numbers.
+    #expect(resnetc("run", dir + "/r20.gir").out == resnetc("run", "resnet20").out)
+  }
+
+  @Test func runPrintsTheResultShapeAndTopClasses() {
+    let run = resnetc("run", "resnet20")
+    #expect(run.status == 0)
+    #expect(run.out.hasPrefix("output %softmax: f32[1,10]\n  row 0 top-5: "))
+  }
+
+  @Test func runReadsAndWritesNpy() throws {
+    let dir = try temporaryDirectory()
+    let input = Tensor(type: TensorType([2, 3, 32, 32]), data: (0..<6144).map { Float($0 % 17) / 17 - 0.5 })
+    try Data(Npy.write(input)).write(to: URL(fileURLWithPath: dir + "/x.npy"))
+    let run = resnetc("run", "resnet20", "--batch", "2", "--input", dir + "/x.npy", "--output", dir + "/y.npy")
+    #expect(run.status == 0 && run.out.isEmpty)
+    let y = try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/y.npy"))))
+    #expect(y.type.shape == [2, 10])
+    for row in 0..<2 { #expect(abs(y.data[(row * 10)..<(row * 10 + 10)].reduce(0, +) - 1) < 1e-5) }
+  }
+
+  @Test func inputSeedChangesTheInput() {
+    #expect(resnetc("run", "resnet20", "--input-seed", "1").out != resnetc("run", "resnet20").out)
+    #expect(resnetc("run", "resnet20", "--input-seed", "1").out == resnetc("run", "resnet20", "--input-seed=1").out)
+  }
+}
+
+@Suite struct ErrorTests {
+  @Test func usageErrorsExitTwo() {
+    expectFailure(resnetc("frobnicate"), status: 2, mentioning: "unknown command 'frobnicate'")
+    expectFailure(resnetc("info", "resnet20", "--bogus"), status: 2, mentioning: "unknown option '--bogus'")
+    expectFailure(resnetc("info"), status: 2, mentioning: "missing MODEL")
+    expectFailure(resnetc("info", "resnet20", "extra"), status: 2, mentioning: "unexpected argument 'extra'")
+    expectFailure(resnetc("info", "resnet20", "--batch"), status: 2, mentioning: "--batch needs a value (N)")
+    expectFailure(resnetc("info", "resnet20", "--batch", "0"), status: 2, mentioning: "--batch expects a whole number in 1...4096, got '0'")
+    expectFailure(resnetc("info", "resnet20", "--shortcut", "D"), status: 2, mentioning: "--shortcut expects A, B or C")
+    expectFailure(resnetc("info", "resnet20", "--json=yes"), status: 2, mentioning: "--json takes no value")
+    expectFailure(resnetc("run", "resnet20", "--output", "a.npy", "--output", "b.npy"), status: 2, mentioning: "1 outputs but 2 --output")
+    #expect(resnetc().status == 2)
+  }
+
+  @Test func badModelsExitOne() throws {
+    expectFailure(resnetc("info", "resnet19"), status: 1, mentioning: "unknown model 'resnet19'")
+    expectFailure(resnetc("info", "plain18", "--shortcut", "A"), status: 1, mentioning: "plain network")
+    expectFailure(resnetc("info", "/nonexistent/m.gir"), status: 1, mentioning: "/nonexistent/m.gir: no such file")
+    expectFailure(resnetc("info", "model.onnx"), status: 1, mentioning: "ONNX import is not available")
+    expectFailure(resnetc("info", "weights.bin"), status: 1, mentioning: "expected a .gir file or a built-in model name")
+    expectFailure(resnetc("info", "m.gir", "--batch", "2"), status: 2, mentioning: "--batch applies to built-in models only")
+    let dir = try temporaryDirectory()
+    try "graph @g(%x: f32[1]) -> (f32[1]) {\n  %y = gelu(%x) : f32[1]\n  return %y\n}\n".write(toFile: dir + "/bad.gir", atomically: true, encoding: .utf8)
+    try Data(SafeTensors.write([])).write(to: URL(fileURLWithPath: dir + "/bad.safetensors"))
+    expectFailure(resnetc("info", dir + "/bad.gir"), status: 1, mentioning: "bad.gir:2:8: unknown op 'gelu'")
+  }
+
+  @Test func badInputsExitOne() throws {
+    let dir = try temporaryDirectory()
+    try Data(Npy.write(Tensor(type: TensorType([1, 3, 8, 8]), data: Array(repeating: 0, count: 192)))).write(to: URL(fileURLWithPath: dir + "/small.npy"))
+    expectFailure(resnetc("run", "resnet20", "--input", dir + "/small.npy"), status: 1, mentioning: "holds f32[1,3,8,8] but input %input is f32[1,3,32,32]")
+    try Data([1, 2, 3]).write(to: URL(fileURLWithPath: dir + "/junk.npy"))
+    expectFailure(resnetc("run", "resnet20", "--input", dir + "/junk.npy"), status: 1, mentioning: "junk.npy: file is truncated")
+    expectFailure(resnetc("run", "resnet20", "--input", dir + "/none.npy"), status: 1, mentioning: "none.npy: no such file")
+    expectFailure(resnetc("run", "resnet20", "--input", dir), status: 1, mentioning: "not a regular file")
+  }
+
+  @Test func everyErrorIsOneLinePlusHint() {
+    for run in [resnetc("info", "resnet19"), resnetc("info", "resnet20", "--bogus")] {
+      #expect(run.err.split(separator: "\n").count <= 2)
+    }
+  }
+}
+
+@Suite struct HelpTests {
+  @Test func topLevelHelpListsCommands() {
+    let run = resnetc("--help")
+    #expect(run.status == 0)
+    for command in ["info", "dump-ir", "run"] { #expect(run.out.contains("  \(command) ")) }
+  }
+
+  @Test(arguments: ["info", "dump-ir", "run"])
+  func commandHelpListsEveryOptionItAccepts(command: String) throws {
+    let run = resnetc(command, "--help")
+    #expect(run.status == 0)
+    #expect(run.out.hasPrefix("USAGE: resnetc \(command) "))
+    let spec = try #require(Driver.commands.first { $0.name == command })
+    for option in spec.options { #expect(run.out.contains(option.name), "\(option.name)") }
+    #expect(resnetc("help", command).out == run.out)
+  }
+}
