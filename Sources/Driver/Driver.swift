@@ -59,7 +59,8 @@ public enum Driver {
       return 0
     }
     guard let command = commands.first(where: { $0.name == first }) else {
-      console.err("resnetc: error: unknown command '\(first)' (commands: \(commands.map(\.name).joined(separator: ", ")))\n")
+      console.err(
+        "resnetc: error: unknown command '\(first)' (commands: \(commands.map(\.name).joined(separator: ", ")))\n")
       return 2
     }
     do {

@@ -67,7 +67,9 @@ func infoTable(_ graph: Graph) -> String {
   text += "\n" + renderTable(rows, rightAligned: [3, 4]) + "\n"
   text += "parameters     \(grouped(graph.parameterCount))\n"
   text += "multiply-adds  \(grouped(graph.multiplyAdds)) (\(gigas(graph.multiplyAdds)) G)\n"
-  text += "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ") + "\n"
+  text +=
+    "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ")
+    + "\n"
   return text
 }
 

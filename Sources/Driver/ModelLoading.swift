@@ -7,10 +7,16 @@ import Passes
 let modelOptions: [OptionSpec] = [
   OptionSpec(names: ["-O0"], value: nil, help: "run no passes"),
   OptionSpec(names: ["-O1"], value: nil, help: "run the default pass pipeline (the default)"),
-  OptionSpec(names: ["--shortcut"], value: "A|B|C", help: "built-in models: shortcut option (default B for ImageNet, A for CIFAR)"),
-  OptionSpec(names: ["--variant"], value: "v1|v1.5", help: "built-in models: bottleneck stride on the 1x1 (v1, the paper) or the 3x3 (v1.5)"),
+  OptionSpec(
+    names: ["--shortcut"], value: "A|B|C",
+    help: "built-in models: shortcut option (default B for ImageNet, A for CIFAR)"),
+  OptionSpec(
+    names: ["--variant"], value: "v1|v1.5",
+    help: "built-in models: bottleneck stride on the 1x1 (v1, the paper) or the 3x3 (v1.5)"),
   OptionSpec(names: ["--batch"], value: "N", help: "built-in models: images per batch (default 1)"),
-  OptionSpec(names: ["--resolution"], value: "R", help: "built-in models: input height and width (default 224 ImageNet, 32 CIFAR)"),
+  OptionSpec(
+    names: ["--resolution"], value: "R",
+    help: "built-in models: input height and width (default 224 ImageNet, 32 CIFAR)"),
   OptionSpec(names: ["--seed"], value: "S", help: "built-in models: seed for the weights (default 0)"),
 ]
 
@@ -37,7 +43,9 @@ private func isFilePath(_ model: String) -> Bool {
 }
 
 private func loadFile(_ path: String, _ arguments: ParsedArguments) throws -> Graph {
-  let builtinOnly = ["--shortcut", "--variant", "--batch", "--resolution", "--seed"].filter { arguments.values[$0] != nil }
+  let builtinOnly = ["--shortcut", "--variant", "--batch", "--resolution", "--seed"].filter {
+    arguments.values[$0] != nil
+  }
   if let option = builtinOnly.first { throw UsageError("\(option) applies to built-in models only, not to \(path)") }
   if path.hasSuffix(".onnx") {
     throw DriverError.unsupportedFile(path: path, reason: "ONNX import is not available in this version of resnetc")

@@ -16,8 +16,10 @@ let runCommand = Command(
     """,
   options: [
     OptionSpec(names: ["--input", "-i"], value: "PATH", help: "an input tensor (.npy), once per model input"),
-    OptionSpec(names: ["--output", "-o"], value: "PATH", help: "where to write an output (.npy), once per model output"),
-    OptionSpec(names: ["--input-seed"], value: "S", help: "seed of the random input when no --input is given (default 0)"),
+    OptionSpec(
+      names: ["--output", "-o"], value: "PATH", help: "where to write an output (.npy), once per model output"),
+    OptionSpec(
+      names: ["--input-seed"], value: "S", help: "seed of the random input when no --input is given (default 0)"),
   ] + modelOptions
 ) { arguments, console in
   let graph = try loadModel(try modelArgument(arguments), arguments)
@@ -43,7 +45,9 @@ private func runInputs(_ graph: Graph, _ arguments: ParsedArguments) throws -> [
     var random = SeededRandom(seed: seed)
     return graph.inputs.map { Tensor(type: $0.type, data: random.normal(count: $0.type.elementCount)) }
   }
-  guard arguments.value("--input-seed") == nil else { throw UsageError("--input-seed applies only when no --input is given") }
+  guard arguments.value("--input-seed") == nil else {
+    throw UsageError("--input-seed applies only when no --input is given")
+  }
   guard paths.count == graph.inputs.count else {
     throw UsageError("the model has \(graph.inputs.count) inputs but \(paths.count) --input files were given")
   }
@@ -72,7 +76,9 @@ func summary(name: String, _ tensor: Tensor) -> String {
   for row in 0..<rows {
     let values = tensor.data[(row * columns)..<((row + 1) * columns)]
     let top = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }.prefix(5)
-    text += "  row \(row) top-5: " + top.map { "\($0 - row * columns) (\(formatted(values[$0])))" }.joined(separator: ", ") + "\n"
+    text +=
+      "  row \(row) top-5: " + top.map { "\($0 - row * columns) (\(formatted(values[$0])))" }.joined(separator: ", ")
+      + "\n"
   }
   if rows == 0, let low = tensor.data.min(), let high = tensor.data.max() {
     let mean = tensor.data.reduce(0.0) { $0 + Double($1) } / Double(tensor.data.count)

@@ -91,7 +91,8 @@ struct IRLexer {
     }
   }
 
-  private mutating func token(startingWith s: Unicode.Scalar, at location: SourceLocation) throws(IRParseError) -> Token {
+  private mutating func token(startingWith s: Unicode.Scalar, at location: SourceLocation) throws(IRParseError) -> Token
+  {
     switch s {
     case "%":
       advance()
@@ -186,7 +187,9 @@ struct IRLexer {
       case "0"..."9": break
       case ".", "e", "E": isFloat = true
       case "+", "-":
-        guard text.last == "e" || text.last == "E" else { return try finishNumber(text, isFloat: isFloat, at: location) }
+        guard text.last == "e" || text.last == "E" else {
+          return try finishNumber(text, isFloat: isFloat, at: location)
+        }
       default:
         return try finishNumber(text, isFloat: isFloat, at: location)
       }

@@ -61,7 +61,8 @@ public struct IRParseError: Error, Equatable, Sendable, CustomStringConvertible 
       message = "\(op): attribute '\(name)' should be \(expected), found \(found)"
     case .unsupportedDType(let d): message = "element type '\(d)' is not supported (only f32)"
     case .outputTypes(let declared, let actual):
-      message = "the header declares outputs \(declared.map(\.description)) but the returned values are \(actual.map(\.description))"
+      message =
+        "the header declares outputs \(declared.map(\.description)) but the returned values are \(actual.map(\.description))"
     case .invalidGraph(let error): message = error.description
     }
     return message

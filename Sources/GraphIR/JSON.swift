@@ -147,7 +147,9 @@ private struct JSONReader {
       guard peek == UInt8(ascii: "\"") else { throw error("expected a string key") }
       let keyAt = index
       let key = try string()
-      guard keys.insert(key).inserted else { throw JSONError(message: "duplicate key \(JSON.quote(key))", offset: keyAt) }
+      guard keys.insert(key).inserted else {
+        throw JSONError(message: "duplicate key \(JSON.quote(key))", offset: keyAt)
+      }
       skipSpace()
       try expect(UInt8(ascii: ":"), "':'")
       skipSpace()

@@ -39,12 +39,14 @@ public enum ModelFile {
     do {
       graph = try IRParser.parse(text) { name, type in
         guard let constant = byName[name] else {
-          throw ModelFileError.invalid(path: weightsPath, reason: "has no tensor for constant @\(IRName.spelling(of: name))")
+          throw ModelFileError.invalid(
+            path: weightsPath, reason: "has no tensor for constant @\(IRName.spelling(of: name))")
         }
         guard constant.type == type else {
           throw ModelFileError.invalid(
             path: weightsPath,
-            reason: "tensor \(JSON.quote(name)) has shape \(shapeText(constant.type.shape)) but \(path) declares \(type)")
+            reason:
+              "tensor \(JSON.quote(name)) has shape \(shapeText(constant.type.shape)) but \(path) declares \(type)")
         }
         used.insert(name)
         return constant.data
@@ -78,19 +80,26 @@ public enum ModelFile {
     let size: Int
     do {
       let values = try url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
-      guard values.isRegularFile == true else { throw ModelFileError.cannotRead(path: path, reason: "not a regular file") }
+      guard values.isRegularFile == true else {
+        throw ModelFileError.cannotRead(path: path, reason: "not a regular file")
+      }
       size = values.fileSize ?? 0
     } catch let error as ModelFileError {
       throw error
     } catch {
-      throw .cannotRead(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
+      throw .cannotRead(
+        path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
     }
     guard size <= limit else { throw .invalid(path: path, reason: "is \(size) bytes, more than the limit of \(limit)") }
-    guard let handle = FileHandle(forReadingAtPath: path) else { throw .cannotRead(path: path, reason: "cannot be opened") }
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw .cannotRead(path: path, reason: "cannot be opened")
+    }
     defer { try? handle.close() }
     do {
       let data = try handle.readToEnd() ?? Data()
-      guard data.count <= limit else { throw ModelFileError.invalid(path: path, reason: "grew past the limit of \(limit) bytes while read") }
+      guard data.count <= limit else {
+        throw ModelFileError.invalid(path: path, reason: "grew past the limit of \(limit) bytes while read")
+      }
       return [UInt8](data)
     } catch let error as ModelFileError {
       throw error

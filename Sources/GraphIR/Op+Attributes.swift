@@ -78,7 +78,8 @@ extension Op {
     case "conv2d":
       let epilogueWord = try r.word("epilogue", default: Epilogue.none.rawValue)
       guard let epilogue = Epilogue(rawValue: epilogueWord) else {
-        throw .badValue(name: "epilogue", expected: Epilogue.allCases.map(\.rawValue).joined(separator: ", "),
+        throw .badValue(
+          name: "epilogue", expected: Epilogue.allCases.map(\.rawValue).joined(separator: ", "),
           found: epilogueWord)
       }
       op = .conv2d(

@@ -54,12 +54,14 @@ public enum SafeTensors {
       entries.append(try entry(name: name, value))
     }
     let dataStart = 8 + headerLength
-    try checkLayout(entries.sorted { $0.offsets.lowerBound < $1.offsets.lowerBound }, dataLength: bytes.count - dataStart)
+    try checkLayout(
+      entries.sorted { $0.offsets.lowerBound < $1.offsets.lowerBound }, dataLength: bytes.count - dataStart)
     return (entries.sorted { $0.offsets.lowerBound < $1.offsets.lowerBound }, dataStart)
   }
 
   private static func checkMetadata(_ value: JSON) throws(SafeTensorsError) {
-    guard case .object(let pairs) = value, pairs.allSatisfy({ if case .string = $0.value { true } else { false } }) else {
+    guard case .object(let pairs) = value, pairs.allSatisfy({ if case .string = $0.value { true } else { false } })
+    else {
       throw .invalidHeader("__metadata__ must map strings to strings")
     }
   }
@@ -75,7 +77,9 @@ public enum SafeTensors {
     var shape: [Int] = []
     var count = 1
     for dim in dims {
-      guard case .int(let d) = dim, d >= 0 else { throw .invalidEntry(name, "has a shape entry that is not a whole number ≥ 0") }
+      guard case .int(let d) = dim, d >= 0 else {
+        throw .invalidEntry(name, "has a shape entry that is not a whole number ≥ 0")
+      }
       shape.append(d)
       let (next, overflow) = count.multipliedReportingOverflow(by: d)
       guard !overflow else { throw .invalidEntry(name, "has a shape whose size overflows") }
@@ -86,7 +90,8 @@ public enum SafeTensors {
     else { throw .invalidEntry(name, "needs data_offsets [begin, end] with 0 ≤ begin ≤ end") }
     let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
     guard !overflow, end - begin == bytes else {
-      throw .invalidEntry(name, "spans \(end - begin) bytes but its shape \(shapeText(shape)) of \(dtype) needs \(count) × \(size)")
+      throw .invalidEntry(
+        name, "spans \(end - begin) bytes but its shape \(shapeText(shape)) of \(dtype) needs \(count) × \(size)")
     }
     return Entry(name: name, dtype: dtype, shape: shape, offsets: begin..<end)
   }
@@ -96,9 +101,11 @@ public enum SafeTensors {
     var position = 0
     for entry in sorted {
       guard entry.offsets.lowerBound == position else {
-        throw .layout(entry.offsets.lowerBound < position
-          ? "tensor \(JSON.quote(entry.name)) overlaps the one before it (starts at \(entry.offsets.lowerBound), previous ends at \(position))"
-          : "gap before tensor \(JSON.quote(entry.name)) (bytes \(position)..<\(entry.offsets.lowerBound) belong to no tensor)")
+        throw .layout(
+          entry.offsets.lowerBound < position
+            ? "tensor \(JSON.quote(entry.name)) overlaps the one before it (starts at \(entry.offsets.lowerBound), previous ends at \(position))"
+            : "gap before tensor \(JSON.quote(entry.name)) (bytes \(position)..<\(entry.offsets.lowerBound) belong to no tensor)"
+        )
       }
       position = entry.offsets.upperBound
     }
@@ -132,7 +139,9 @@ public enum SafeTensors {
 
   /// The bytes of a safetensors file holding `constants` in order (all f32), with
   /// `metadata` as its `__metadata__`. The header is padded with spaces to a multiple of 8.
-  public static func write(_ constants: [(name: String, constant: Tensor)], metadata: [(String, String)] = []) -> [UInt8] {
+  public static func write(_ constants: [(name: String, constant: Tensor)], metadata: [(String, String)] = [])
+    -> [UInt8]
+  {
     var members: [(key: String, value: JSON)] = []
     if !metadata.isEmpty { members.append(("__metadata__", .object(metadata.map { ($0.0, .string($0.1)) }))) }
     var offset = 0
@@ -198,7 +207,8 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
   public var description: String {
     switch self {
     case .truncated(let needed, let got): "file is truncated: needs \(needed) bytes, has \(got)"
-    case .headerTooLarge(let n): "header length \(n) is larger than the format's limit of \(SafeTensors.maxHeaderLength)"
+    case .headerTooLarge(let n):
+      "header length \(n) is larger than the format's limit of \(SafeTensors.maxHeaderLength)"
     case .invalidHeader(let why): why
     case .invalidEntry(let name, let why): "tensor \(JSON.quote(name)) \(why)"
     case .layout(let why): why

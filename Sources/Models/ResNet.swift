@@ -48,7 +48,9 @@ private struct ResNetBuilder {
         default: [3, 8, 36, 3]
         }
       bottleneck = spec.depth >= 50
-      stages = zip([64, 128, 256, 512], counts).enumerated().map { Stage(width: $1.0, blocks: $1.1, stride: $0 == 0 ? 1 : 2) }
+      stages = zip([64, 128, 256, 512], counts).enumerated().map {
+        Stage(width: $1.0, blocks: $1.1, stride: $0 == 0 ? 1 : 2)
+      }
     } else {
       let n = (spec.depth - 2) / 6
       bottleneck = false
@@ -86,7 +88,8 @@ private struct ResNetBuilder {
     x = try g.node("flatten", .flatten(axis: 1), [x])
     let classes = spec.isImageNet ? 1000 : 10
     let bound = 1 / Float(channels).squareRoot()
-    let w = try g.constant("fc.weight", TensorType([classes, channels]), random.uniform(count: classes * channels, -bound, bound))
+    let w = try g.constant(
+      "fc.weight", TensorType([classes, channels]), random.uniform(count: classes * channels, -bound, bound))
     let bias = try g.constant("fc.bias", TensorType([classes]), random.uniform(count: classes, -bound, bound))
     x = try g.node("fc", .dense, [x, w, bias])
     x = try g.node("softmax", .softmax(axis: 1), [x])
@@ -94,7 +97,9 @@ private struct ResNetBuilder {
   }
 
   /// `[3x3 width, 3x3 width]` plus shortcut.
-  mutating func basicBlock(_ name: String, _ x: Operand, in channels: Int, width: Int, stride: Int) throws -> (Operand, Int) {
+  mutating func basicBlock(_ name: String, _ x: Operand, in channels: Int, width: Int, stride: Int) throws -> (
+    Operand, Int
+  ) {
     var y = try conv("\(name).conv1", x, in: channels, out: width, kernel: 3, stride: stride, pad: 1)
     y = try g.node("\(name).relu1", .relu, [try batchNorm("\(name).bn1", y, channels: width)])
     y = try conv("\(name).conv2", y, in: width, out: width, kernel: 3, stride: 1, pad: 1)
@@ -104,7 +109,9 @@ private struct ResNetBuilder {
 
   /// `[1x1 width, 3x3 width, 1x1 4·width]` plus shortcut; the stride sits on the first 1x1
   /// (v1) or on the 3x3 (v1.5).
-  mutating func bottleneckBlock(_ name: String, _ x: Operand, in channels: Int, width: Int, stride: Int) throws -> (Operand, Int) {
+  mutating func bottleneckBlock(_ name: String, _ x: Operand, in channels: Int, width: Int, stride: Int) throws -> (
+    Operand, Int
+  ) {
     let (stride1, stride3) = spec.stride == .v1 ? (stride, 1) : (1, stride)
     var y = try conv("\(name).conv1", x, in: channels, out: width, kernel: 1, stride: stride1, pad: 0)
     y = try g.node("\(name).relu1", .relu, [try batchNorm("\(name).bn1", y, channels: width)])
@@ -116,13 +123,17 @@ private struct ResNetBuilder {
   }
 
   /// `relu(branch + shortcut(x))`, or `relu(branch)` for plain networks.
-  mutating func join(_ name: String, _ branch: Operand, _ x: Operand, in channels: Int, out: Int, stride: Int) throws -> Operand {
+  mutating func join(_ name: String, _ branch: Operand, _ x: Operand, in channels: Int, out: Int, stride: Int) throws
+    -> Operand
+  {
     if spec.plain { return try g.node("\(name).relu", .relu, [branch]) }
     let reshapes = stride != 1 || channels != out
     var identity = x
     switch shortcut {
     case .a where reshapes:
-      if stride != 1 { identity = try g.node("\(name).shortcut.subsample", .subsample2d(stride: .square(stride)), [identity]) }
+      if stride != 1 {
+        identity = try g.node("\(name).shortcut.subsample", .subsample2d(stride: .square(stride)), [identity])
+      }
       if out > channels {
         identity = try g.node("\(name).shortcut.pad", .padChannels(before: 0, after: out - channels), [identity])
       }
@@ -137,10 +148,13 @@ private struct ResNetBuilder {
   }
 
   /// A bias-free convolution with He-initialized weights `name.weight`.
-  mutating func conv(_ name: String, _ x: Operand, in c: Int, out k: Int, kernel: Int, stride: Int, pad: Int) throws -> Operand {
+  mutating func conv(_ name: String, _ x: Operand, in c: Int, out k: Int, kernel: Int, stride: Int, pad: Int) throws
+    -> Operand
+  {
     let fanIn = c * kernel * kernel
     let bound = (6 / Float(fanIn)).squareRoot()
-    let w = try g.constant("\(name).weight", TensorType([k, c, kernel, kernel]), random.uniform(count: k * fanIn, -bound, bound))
+    let w = try g.constant(
+      "\(name).weight", TensorType([k, c, kernel, kernel]), random.uniform(count: k * fanIn, -bound, bound))
     let attributes = Conv2dAttributes(stride: .square(stride), padding: .uniform(pad))
     return try g.node(name, .conv2d(attributes), [x, w])
   }

@@ -23,12 +23,18 @@ public enum Npy {
     case 2, 3: lengthSize = 4
     default: throw .unsupportedVersion(Int(major), Int(bytes[7]))
     }
-    guard bytes.count >= lengthStart + lengthSize else { throw .truncated(needed: lengthStart + lengthSize, got: bytes.count) }
+    guard bytes.count >= lengthStart + lengthSize else {
+      throw .truncated(needed: lengthStart + lengthSize, got: bytes.count)
+    }
     var headerLength = 0
     for i in (0..<lengthSize).reversed() { headerLength = headerLength << 8 | Int(bytes[lengthStart + i]) }
     let headerStart = lengthStart + lengthSize
-    guard headerLength <= maxHeaderLength else { throw .invalidHeader("header length \(headerLength) is over the limit \(maxHeaderLength)") }
-    guard headerStart + headerLength <= bytes.count else { throw .truncated(needed: headerStart + headerLength, got: bytes.count) }
+    guard headerLength <= maxHeaderLength else {
+      throw .invalidHeader("header length \(headerLength) is over the limit \(maxHeaderLength)")
+    }
+    guard headerStart + headerLength <= bytes.count else {
+      throw .truncated(needed: headerStart + headerLength, got: bytes.count)
+    }
     guard let header = String(validating: bytes[headerStart..<headerStart + headerLength], as: UTF8.self) else {
       throw .invalidHeader("the header is not text")
     }
@@ -47,7 +53,8 @@ public enum Npy {
     let expected = count * 4
     let available = bytes.count - dataStart
     guard available == expected else {
-      throw available < expected ? .truncated(needed: dataStart + expected, got: bytes.count) : .trailingBytes(available - expected)
+      throw available < expected
+        ? .truncated(needed: dataStart + expected, got: bytes.count) : .trailingBytes(available - expected)
     }
     let data = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
       bytes.withUnsafeBytes { raw in
@@ -104,7 +111,8 @@ public enum NpyError: Error, Equatable, Sendable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .notNpy: "not a .npy file (no \\x93NUMPY magic)"
-    case .unsupportedVersion(let major, let minor): ".npy format version \(major).\(minor) is not supported (1.0 to 3.0 are)"
+    case .unsupportedVersion(let major, let minor):
+      ".npy format version \(major).\(minor) is not supported (1.0 to 3.0 are)"
     case .truncated(let needed, let got): "file is truncated: needs \(needed) bytes, has \(got)"
     case .trailingBytes(let n): "\(n) bytes follow the array's data"
     case .invalidHeader(let why): "invalid .npy header: \(why)"

@@ -22,7 +22,9 @@ struct NpyHeader {
       scanner.skipSpace()
       try scanner.expect(":")
       scanner.skipSpace()
-      guard fields.updateValue(try scanner.value(), forKey: key) == nil else { throw .invalidHeader("key '\(key)' appears twice") }
+      guard fields.updateValue(try scanner.value(), forKey: key) == nil else {
+        throw .invalidHeader("key '\(key)' appears twice")
+      }
       scanner.skipSpace()
       if scanner.accept("}") { break }
       try scanner.expect(",")

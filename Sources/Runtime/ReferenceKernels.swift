@@ -13,7 +13,8 @@ enum ReferenceKernels {
     case .relu: data = operands[0].data.map { max($0, 0) }
     case .add: data = zip(operands[0].data, operands[1].data).map { Float(Double($0) + Double($1)) }
     case .maxPool2d(let a): data = pool2d(a, operands[0], out: type.shape, average: nil)
-    case .avgPool2d(let a, let countIncludePad): data = pool2d(a, operands[0], out: type.shape, average: countIncludePad)
+    case .avgPool2d(let a, let countIncludePad):
+      data = pool2d(a, operands[0], out: type.shape, average: countIncludePad)
     case .globalAvgPool: data = globalAvgPool(operands[0])
     case .flatten: data = operands[0].data
     case .dense: data = dense(operands, out: type.shape)
@@ -97,7 +98,8 @@ enum ReferenceKernels {
     for i in 0..<x.data.count {
       let channel = (i / inner) % c
       let scale = Double(operands[1].data[channel]) / (Double(operands[4].data[channel]) + Double(epsilon)).squareRoot()
-      result[i] = Float((Double(x.data[i]) - Double(operands[3].data[channel])) * scale + Double(operands[2].data[channel]))
+      result[i] = Float(
+        (Double(x.data[i]) - Double(operands[3].data[channel])) * scale + Double(operands[2].data[channel]))
     }
     return result
   }

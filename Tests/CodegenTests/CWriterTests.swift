@@ -36,7 +36,10 @@ import Testing
   func identifiers(name: String, expected: String) {
     let id = CName.identifier(name)
     #expect(id == expected)
-    #expect(id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+    #expect(
+      id.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+      })
   }
 
   @Test func prefixKeepsIdentifiersApart() {

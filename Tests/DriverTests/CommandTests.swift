@@ -18,7 +18,13 @@ import Testing
       return
     }
     #expect(layers.count == 176)
-    #expect(layers[0] == .object([("name", .string("conv1")), ("op", .string("conv2d")), ("shape", .array([.int(1), .int(64), .int(112), .int(112)])), ("parameters", .int(9408)), ("multiplyAdds", .int(118_013_952))]))
+    #expect(
+      layers[0]
+        == .object([
+          ("name", .string("conv1")), ("op", .string("conv2d")),
+          ("shape", .array([.int(1), .int(64), .int(112), .int(112)])), ("parameters", .int(9408)),
+          ("multiplyAdds", .int(118_013_952)),
+        ]))
   }
 
   @Test func variantAndShortcutOptions() throws {
@@ -28,7 +34,9 @@ import Testing
     #expect(c["ops"]?["pad_channels"] == nil)
     #expect(c["ops"]?["conv2d"] == .int(28))
     let batch = try JSON.parse(Array(resnetc("info", "resnet18", "--batch=2", "--resolution", "64", "--json").out.utf8))
-    #expect(batch["inputs"] == .array([.object([("name", .string("input")), ("shape", .array([.int(2), .int(3), .int(64), .int(64)]))])]))
+    #expect(
+      batch["inputs"]
+        == .array([.object([("name", .string("input")), ("shape", .array([.int(2), .int(3), .int(64), .int(64)]))])]))
   }
 
   @Test func tableShowsLayersAndTotals() {
@@ -37,7 +45,8 @@ import Testing
     #expect(run.out.contains("parameters     11,689,512"))
     #expect(run.out.contains("multiply-adds  1,814,073,344 (1.81 G)"))
     #expect(run.out.contains("layer4.1.conv2"))
-    #expect(run.out.contains("\nconv1                  conv2d           f32[1,64,112,112]       9,408    118,013,952\n"))
+    #expect(
+      run.out.contains("\nconv1                  conv2d           f32[1,64,112,112]       9,408    118,013,952\n"))
   }
 
   @Test func optimizationLevelsAgreeWhileNoPassExists() {
@@ -88,10 +97,14 @@ import Testing
     expectFailure(resnetc("info"), status: 2, mentioning: "missing MODEL")
     expectFailure(resnetc("info", "resnet20", "extra"), status: 2, mentioning: "unexpected argument 'extra'")
     expectFailure(resnetc("info", "resnet20", "--batch"), status: 2, mentioning: "--batch needs a value (N)")
-    expectFailure(resnetc("info", "resnet20", "--batch", "0"), status: 2, mentioning: "--batch expects a whole number in 1...4096, got '0'")
+    expectFailure(
+      resnetc("info", "resnet20", "--batch", "0"), status: 2,
+      mentioning: "--batch expects a whole number in 1...4096, got '0'")
     expectFailure(resnetc("info", "resnet20", "--shortcut", "D"), status: 2, mentioning: "--shortcut expects A, B or C")
     expectFailure(resnetc("info", "resnet20", "--json=yes"), status: 2, mentioning: "--json takes no value")
-    expectFailure(resnetc("run", "resnet20", "--output", "a.npy", "--output", "b.npy"), status: 2, mentioning: "1 outputs but 2 --output")
+    expectFailure(
+      resnetc("run", "resnet20", "--output", "a.npy", "--output", "b.npy"), status: 2,
+      mentioning: "1 outputs but 2 --output")
     #expect(resnetc().status == 2)
   }
 
@@ -100,21 +113,29 @@ import Testing
     expectFailure(resnetc("info", "plain18", "--shortcut", "A"), status: 1, mentioning: "plain network")
     expectFailure(resnetc("info", "/nonexistent/m.gir"), status: 1, mentioning: "/nonexistent/m.gir: no such file")
     expectFailure(resnetc("info", "model.onnx"), status: 1, mentioning: "ONNX import is not available")
-    expectFailure(resnetc("info", "weights.bin"), status: 1, mentioning: "expected a .gir file or a built-in model name")
-    expectFailure(resnetc("info", "m.gir", "--batch", "2"), status: 2, mentioning: "--batch applies to built-in models only")
+    expectFailure(
+      resnetc("info", "weights.bin"), status: 1, mentioning: "expected a .gir file or a built-in model name")
+    expectFailure(
+      resnetc("info", "m.gir", "--batch", "2"), status: 2, mentioning: "--batch applies to built-in models only")
     let dir = try temporaryDirectory()
-    try "graph @g(%x: f32[1]) -> (f32[1]) {\n  %y = gelu(%x) : f32[1]\n  return %y\n}\n".write(toFile: dir + "/bad.gir", atomically: true, encoding: .utf8)
+    try "graph @g(%x: f32[1]) -> (f32[1]) {\n  %y = gelu(%x) : f32[1]\n  return %y\n}\n".write(
+      toFile: dir + "/bad.gir", atomically: true, encoding: .utf8)
     try Data(SafeTensors.write([])).write(to: URL(fileURLWithPath: dir + "/bad.safetensors"))
     expectFailure(resnetc("info", dir + "/bad.gir"), status: 1, mentioning: "bad.gir:2:8: unknown op 'gelu'")
   }
 
   @Test func badInputsExitOne() throws {
     let dir = try temporaryDirectory()
-    try Data(Npy.write(Tensor(type: TensorType([1, 3, 8, 8]), data: Array(repeating: 0, count: 192)))).write(to: URL(fileURLWithPath: dir + "/small.npy"))
-    expectFailure(resnetc("run", "resnet20", "--input", dir + "/small.npy"), status: 1, mentioning: "holds f32[1,3,8,8] but input %input is f32[1,3,32,32]")
+    try Data(Npy.write(Tensor(type: TensorType([1, 3, 8, 8]), data: Array(repeating: 0, count: 192)))).write(
+      to: URL(fileURLWithPath: dir + "/small.npy"))
+    expectFailure(
+      resnetc("run", "resnet20", "--input", dir + "/small.npy"), status: 1,
+      mentioning: "holds f32[1,3,8,8] but input %input is f32[1,3,32,32]")
     try Data([1, 2, 3]).write(to: URL(fileURLWithPath: dir + "/junk.npy"))
-    expectFailure(resnetc("run", "resnet20", "--input", dir + "/junk.npy"), status: 1, mentioning: "junk.npy: file is truncated")
-    expectFailure(resnetc("run", "resnet20", "--input", dir + "/none.npy"), status: 1, mentioning: "none.npy: no such file")
+    expectFailure(
+      resnetc("run", "resnet20", "--input", dir + "/junk.npy"), status: 1, mentioning: "junk.npy: file is truncated")
+    expectFailure(
+      resnetc("run", "resnet20", "--input", dir + "/none.npy"), status: 1, mentioning: "none.npy: no such file")
     expectFailure(resnetc("run", "resnet20", "--input", dir), status: 1, mentioning: "not a regular file")
   }
 

@@ -43,7 +43,9 @@ func temporaryDirectory() throws -> String {
 }
 
 /// Expects a failure with `status` and a single line on stderr containing `message`.
-func expectFailure(_ run: ToolRun, status: Int32, mentioning message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectFailure(
+  _ run: ToolRun, status: Int32, mentioning message: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
   #expect(run.status == status, sourceLocation: sourceLocation)
   #expect(run.err.contains(message), "stderr was: \(run.err)", sourceLocation: sourceLocation)
   #expect(!run.err.contains("Fatal error") && !run.err.contains("Stack dump"), sourceLocation: sourceLocation)

@@ -4,7 +4,8 @@ import Testing
 @testable import GraphIR
 
 @Suite struct BuiltinRoundTripTests {
-  static let models = ResNetSpec.imageNetDepths.map { "resnet\($0)" } + ResNetSpec.cifarDepths.map { "resnet\($0)" }
+  static let models =
+    ResNetSpec.imageNetDepths.map { "resnet\($0)" } + ResNetSpec.cifarDepths.map { "resnet\($0)" }
     + ["plain18", "plain34", "plain20", "plain56", "resnet50-v1.5", "resnet152-v1.5"]
 
   /// IR text and weights written, read back and compared, for every built-in model.

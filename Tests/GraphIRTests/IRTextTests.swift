@@ -33,13 +33,25 @@ func parseWithFakeData(_ text: String) throws -> Graph {
     var b = GraphBuilder(name: "all-ops")
     let x = try b.input("x", TensorType([2, 4, 9, 9]))
     let w = try b.constant("w", TensorType([4, 2, 3, 3]), Array(repeating: 0.1, count: 72))
-    let c = try b.node("c", .conv2d(Conv2dAttributes(stride: Size2d(1, 2), padding: Padding2d(top: 1, left: 2, bottom: 0, right: 1), dilation: Size2d(1, 1), groups: 2, epilogue: .relu)), [x, w])
+    let c = try b.node(
+      "c",
+      .conv2d(
+        Conv2dAttributes(
+          stride: Size2d(1, 2), padding: Padding2d(top: 1, left: 2, bottom: 0, right: 1), dilation: Size2d(1, 1),
+          groups: 2, epilogue: .relu)), [x, w])
     let bias = try b.constant("bias", TensorType([4]), [0.5, -0.5, 1, 2])
-    let r = try b.node("res", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .addReLU)), [x, try b.constant("w2", TensorType([4, 4, 3, 3]), Array(repeating: 0.01, count: 144)), bias, x])
+    let r = try b.node(
+      "res", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .addReLU)),
+      [x, try b.constant("w2", TensorType([4, 4, 3, 3]), Array(repeating: 0.01, count: 144)), bias, x])
     let stats = try (0..<4).map { i in try b.constant("bn\(i)", TensorType([4]), [1, 2, 3, 4]) }
     let n = try b.node("bn", .batchNorm(epsilon: 1.0e-3), [r] + stats)
-    let m = try b.node("mp", .maxPool2d(Pool2dAttributes(kernel: .square(3), stride: .square(2), padding: .uniform(1), dilation: .square(1), ceilMode: true)), [n])
-    let a = try b.node("ap", .avgPool2d(Pool2dAttributes(kernel: Size2d(2, 3), stride: .square(1)), countIncludePad: true), [m])
+    let m = try b.node(
+      "mp",
+      .maxPool2d(
+        Pool2dAttributes(
+          kernel: .square(3), stride: .square(2), padding: .uniform(1), dilation: .square(1), ceilMode: true)), [n])
+    let a = try b.node(
+      "ap", .avgPool2d(Pool2dAttributes(kernel: Size2d(2, 3), stride: .square(1)), countIncludePad: true), [m])
     let s = try b.node("ss", .subsample2d(stride: .square(2)), [a])
     let p = try b.node("pc", .padChannels(before: 2, after: 1), [s])
     let gp = try b.node("gap", .globalAvgPool, [p])
@@ -55,7 +67,10 @@ func parseWithFakeData(_ text: String) throws -> Graph {
   }
 
   @Test func hostileNamesRoundTrip() throws {
-    let names = ["*/ evil", "quote\"d", "back\\slash", "new\nline", "#include <stdio.h>", "int", "main", "", "ünï-cödé", "tab\there", "nul\u{0}x", "%@{}"]
+    let names = [
+      "*/ evil", "quote\"d", "back\\slash", "new\nline", "#include <stdio.h>", "int", "main", "", "ünï-cödé",
+      "tab\there", "nul\u{0}x", "%@{}",
+    ]
     var b = GraphBuilder(name: "weird \"model\"")
     var x = try b.input(names[0], TensorType([1, 2]))
     for name in names.dropFirst() { x = try b.node(name, .relu, [x]) }
@@ -132,7 +147,8 @@ func parseWithFakeData(_ text: String) throws -> Graph {
     let e = parseError("  %y = subsample2d(%x) {stride=[2]} : f32[1,1,2,2]\n  return %y")
     #expect(e?.kind == .badAttribute(op: "subsample2d", name: "stride", expected: "a list of 2 integers", found: "[2]"))
     let f = parseError("  const @w: f32[1,1,1,1]\n  %y = conv2d(%x, @w) {epilogue=gelu} : f32[1,1,4,4]\n  return %y")
-    #expect(f?.kind == .badAttribute(op: "conv2d", name: "epilogue", expected: "none, relu, add, add_relu", found: "gelu"))
+    #expect(
+      f?.kind == .badAttribute(op: "conv2d", name: "epilogue", expected: "none, relu, add, add_relu", found: "gelu"))
   }
 
   @Test func unsupportedDType() {

@@ -43,7 +43,10 @@ func temporaryDirectory() throws -> String {
     // A tensor the IR does not declare.
     g.constants.set("extra", Tensor(type: TensorType([1]), data: [0]))
     try ModelFile.writeFile(dir + "/m.safetensors", SafeTensors.write(g.constants.entries))
-    #expect(throws: ModelFileError.invalid(path: dir + "/m.safetensors", reason: #"tensor "extra" is not declared in \#(dir)/m.gir"#)) {
+    #expect(
+      throws: ModelFileError.invalid(
+        path: dir + "/m.safetensors", reason: #"tensor "extra" is not declared in \#(dir)/m.gir"#)
+    ) {
       try ModelFile.load(irPath: dir + "/m.gir")
     }
 
@@ -58,7 +61,10 @@ func temporaryDirectory() throws -> String {
     // A tensor of another shape than declared.
     g.constants.set("b", Tensor(type: TensorType([2, 4]), data: Array(repeating: 0, count: 8)))
     try ModelFile.writeFile(dir + "/m.safetensors", SafeTensors.write(g.constants.entries))
-    #expect(throws: ModelFileError.invalid(path: dir + "/m.safetensors", reason: #"tensor "b" has shape [2,4] but \#(dir)/m.gir declares f32[8]"#)) {
+    #expect(
+      throws: ModelFileError.invalid(
+        path: dir + "/m.safetensors", reason: #"tensor "b" has shape [2,4] but \#(dir)/m.gir declares f32[8]"#)
+    ) {
       try ModelFile.load(irPath: dir + "/m.gir")
     }
   }
@@ -68,7 +74,8 @@ func temporaryDirectory() throws -> String {
     try ModelFile.save(smallGraph(), base: dir + "/m")
     let text = IRPrinter.print(smallGraph()).replacingOccurrences(of: "relu(%c)", with: "relu(%q)")
     try ModelFile.writeFile(dir + "/m.gir", Array(text.utf8))
-    #expect(throws: ModelFileError.invalid(path: dir + "/m.gir:5:3", reason: "node %r reads %q, which is not defined")) {
+    #expect(throws: ModelFileError.invalid(path: dir + "/m.gir:5:3", reason: "node %r reads %q, which is not defined"))
+    {
       try ModelFile.load(irPath: dir + "/m.gir")
     }
   }

@@ -51,34 +51,57 @@ func safetensorsFile(header: String, dataLength: Int) -> [UInt8] {
 
   @Test func layoutRules() {
     let cases: [(String, Int, SafeTensorsError)] = [
-      (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#, 4,
-       .invalidEntry("a", "spans 4 bytes but its shape [2] of F32 needs 2 × 4")),
-      (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, 8,
-       .layout(#"gap before tensor "a" (bytes 0..<4 belong to no tensor)"#)),
-      (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, 8,
-       .layout(#"tensor "b" overlaps the one before it (starts at 4, previous ends at 8)"#)),
-      (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, 6,
-       .layout("2 bytes after the last tensor belong to no tensor")),
+      (
+        #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#, 4,
+        .invalidEntry("a", "spans 4 bytes but its shape [2] of F32 needs 2 × 4")
+      ),
+      (
+        #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, 8,
+        .layout(#"gap before tensor "a" (bytes 0..<4 belong to no tensor)"#)
+      ),
+      (
+        #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+        8,
+        .layout(#"tensor "b" overlaps the one before it (starts at 4, previous ends at 8)"#)
+      ),
+      (
+        #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, 6,
+        .layout("2 bytes after the last tensor belong to no tensor")
+      ),
       (#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, 8, .truncated(needed: 16, got: 8)),
-      (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#, 8,
-       .invalidEntry("a", "needs data_offsets [begin, end] with 0 ≤ begin ≤ end")),
+      (
+        #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#, 8,
+        .invalidEntry("a", "needs data_offsets [begin, end] with 0 ≤ begin ≤ end")
+      ),
       (#"{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}}"#, 4, .invalidEntry("a", #"has unknown dtype "Q4""#)),
-      (#"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, 4,
-       .invalidEntry("a", "has a shape entry that is not a whole number ≥ 0")),
-      (#"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#, 4,
-       .invalidEntry("a", "has a shape whose size overflows")),
-      (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}}"#, 4, .invalidEntry("a", #"has unknown key "extra""#)),
+      (
+        #"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, 4,
+        .invalidEntry("a", "has a shape entry that is not a whole number ≥ 0")
+      ),
+      (
+        #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#, 4,
+        .invalidEntry("a", "has a shape whose size overflows")
+      ),
+      (
+        #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}}"#, 4,
+        .invalidEntry("a", #"has unknown key "extra""#)
+      ),
       (#"{"__metadata__":{"k":1}}"#, 0, .invalidHeader("__metadata__ must map strings to strings")),
       (#"[1]"#, 0, .invalidHeader("the header does not start with '{'")),
     ]
     for (header, length, expected) in cases {
-      #expect(throws: expected, "\(header)") { try SafeTensors.readHeader(safetensorsFile(header: header, dataLength: length)) }
+      #expect(throws: expected, "\(header)") {
+        try SafeTensors.readHeader(safetensorsFile(header: header, dataLength: length))
+      }
     }
   }
 
   @Test func duplicateTensorNames() {
-    let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
-    #expect(throws: SafeTensorsError.self) { try SafeTensors.readHeader(safetensorsFile(header: header, dataLength: 8)) }
+    let header =
+      #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+    #expect(throws: SafeTensorsError.self) {
+      try SafeTensors.readHeader(safetensorsFile(header: header, dataLength: 8))
+    }
   }
 
   @Test func otherDTypesAreValidatedButNotLoaded() throws {

@@ -11,7 +11,9 @@ func smallGraph() -> Graph {
   return Graph(
     name: "small", inputs: [GraphInput(name: "x", type: TensorType([1, 4, 8, 8]))], constants: constants,
     nodes: [
-      Node(name: "c", op: .conv2d(conv), operands: [.value("x"), .constant("w"), .constant("b")], type: TensorType([1, 8, 8, 8])),
+      Node(
+        name: "c", op: .conv2d(conv), operands: [.value("x"), .constant("w"), .constant("b")],
+        type: TensorType([1, 8, 8, 8])),
       Node(name: "r", op: .relu, operands: [.value("c")], type: TensorType([1, 8, 8, 8])),
     ], outputs: ["r"])
 }
@@ -69,7 +71,9 @@ func smallGraph() -> Graph {
   @Test func mismatchedWeightShape() {
     var g = smallGraph()
     g.constants.set("w", Tensor(type: TensorType([8, 3, 3, 3]), data: Array(repeating: 0, count: 216)))
-    #expect(throws: GraphError.operandShape(node: "c", op: "conv2d", operand: 1, expected: "[8,4,3,3]", got: [8, 3, 3, 3])) {
+    #expect(
+      throws: GraphError.operandShape(node: "c", op: "conv2d", operand: 1, expected: "[8,4,3,3]", got: [8, 3, 3, 3])
+    ) {
       try Verifier.verify(g)
     }
   }
@@ -103,7 +107,10 @@ func smallGraph() -> Graph {
   @Test func zeroStride() {
     var g = smallGraph()
     g.nodes[0].op = .conv2d(Conv2dAttributes(stride: Size2d(0, 1)))
-    #expect(throws: GraphError.invalidAttribute(node: "c", op: "conv2d", attribute: "stride", value: "[0,1]", reason: "must be positive")) {
+    #expect(
+      throws: GraphError.invalidAttribute(
+        node: "c", op: "conv2d", attribute: "stride", value: "[0,1]", reason: "must be positive")
+    ) {
       try Verifier.verify(g)
     }
   }
@@ -118,7 +125,10 @@ func smallGraph() -> Graph {
   @Test func recordedTypeMustMatchInference() {
     var g = smallGraph()
     g.nodes[1].type = TensorType([1, 8, 8, 9])
-    #expect(throws: GraphError.typeMismatch(node: "r", declared: TensorType([1, 8, 8, 9]), inferred: TensorType([1, 8, 8, 8]))) {
+    #expect(
+      throws: GraphError.typeMismatch(
+        node: "r", declared: TensorType([1, 8, 8, 9]), inferred: TensorType([1, 8, 8, 8]))
+    ) {
       try Verifier.verify(g)
     }
   }
@@ -127,14 +137,18 @@ func smallGraph() -> Graph {
     for dim in [0, -3] {
       var g = smallGraph()
       g.inputs[0].type = TensorType([1, 4, dim, 8])
-      #expect(throws: GraphError.nonPositiveDimension(context: "input %x", shape: [1, 4, dim, 8])) { try Verifier.verify(g) }
+      #expect(throws: GraphError.nonPositiveDimension(context: "input %x", shape: [1, 4, dim, 8])) {
+        try Verifier.verify(g)
+      }
     }
   }
 
   @Test func shapeProductOverflow() {
     var g = smallGraph()
     g.inputs[0].type = TensorType([1 << 31, 1 << 31, 4, 8])
-    #expect(throws: GraphError.shapeTooLarge(context: "input %x", shape: [1 << 31, 1 << 31, 4, 8], limit: maxElementCount)) {
+    #expect(
+      throws: GraphError.shapeTooLarge(context: "input %x", shape: [1 << 31, 1 << 31, 4, 8], limit: maxElementCount)
+    ) {
       try Verifier.verify(g)
     }
   }
@@ -176,26 +190,40 @@ func smallGraph() -> Graph {
 @Suite struct ShapeInferenceTests {
   @Test func slidingWindowFloorAndCeil() {
     // 112 -> 56 with a 3x3/2 pad-1 max pool (ResNet stem).
-    #expect(slidingWindowCount(input: 112, kernel: 3, stride: 2, dilation: 1, padBegin: 1, padEnd: 1, ceilMode: false) == 56)
+    #expect(
+      slidingWindowCount(input: 112, kernel: 3, stride: 2, dilation: 1, padBegin: 1, padEnd: 1, ceilMode: false) == 56)
     // 6 with kernel 3 stride 2: floor gives 2, ceil gives 3.
-    #expect(slidingWindowCount(input: 6, kernel: 3, stride: 2, dilation: 1, padBegin: 0, padEnd: 0, ceilMode: false) == 2)
-    #expect(slidingWindowCount(input: 6, kernel: 3, stride: 2, dilation: 1, padBegin: 0, padEnd: 0, ceilMode: true) == 3)
+    #expect(
+      slidingWindowCount(input: 6, kernel: 3, stride: 2, dilation: 1, padBegin: 0, padEnd: 0, ceilMode: false) == 2)
+    #expect(
+      slidingWindowCount(input: 6, kernel: 3, stride: 2, dilation: 1, padBegin: 0, padEnd: 0, ceilMode: true) == 3)
     // Ceil mode drops a last window that would start in the trailing padding.
-    #expect(slidingWindowCount(input: 5, kernel: 2, stride: 2, dilation: 1, padBegin: 1, padEnd: 1, ceilMode: true) == 3)
-    #expect(slidingWindowCount(input: 4, kernel: 2, stride: 2, dilation: 1, padBegin: 1, padEnd: 1, ceilMode: true) == 3)
+    #expect(
+      slidingWindowCount(input: 5, kernel: 2, stride: 2, dilation: 1, padBegin: 1, padEnd: 1, ceilMode: true) == 3)
+    #expect(
+      slidingWindowCount(input: 4, kernel: 2, stride: 2, dilation: 1, padBegin: 1, padEnd: 1, ceilMode: true) == 3)
     // Dilation widens the window: 3 taps spaced 2 span 5.
-    #expect(slidingWindowCount(input: 7, kernel: 3, stride: 1, dilation: 2, padBegin: 0, padEnd: 0, ceilMode: false) == 3)
-    #expect(slidingWindowCount(input: 4, kernel: 3, stride: 1, dilation: 2, padBegin: 0, padEnd: 0, ceilMode: false) == nil)
+    #expect(
+      slidingWindowCount(input: 7, kernel: 3, stride: 1, dilation: 2, padBegin: 0, padEnd: 0, ceilMode: false) == 3)
+    #expect(
+      slidingWindowCount(input: 4, kernel: 3, stride: 1, dilation: 2, padBegin: 0, padEnd: 0, ceilMode: false) == nil)
   }
 
   @Test func everyOpInfersItsShape() throws {
     let x = TensorType([2, 4, 9, 9])
     let cases: [(Op, [TensorType], [Int])] = [
-      (.conv2d(Conv2dAttributes(stride: .square(2), padding: .uniform(1), groups: 2)), [x, TensorType([6, 2, 3, 3])], [2, 6, 5, 5]),
-      (.conv2d(Conv2dAttributes(dilation: .square(2))), [x, TensorType([3, 4, 3, 3]), TensorType([3])], [2, 3, 5, 5]),
+      (
+        .conv2d(Conv2dAttributes(stride: .square(2), padding: .uniform(1), groups: 2)), [x, TensorType([6, 2, 3, 3])],
+        [2, 6, 5, 5]
+      ),
+      (
+        .conv2d(Conv2dAttributes(dilation: .square(2))), [x, TensorType([3, 4, 3, 3]), TensorType([3])], [2, 3, 5, 5]
+      ),
       (.batchNorm(epsilon: 1e-5), [x] + Array(repeating: TensorType([4]), count: 4), [2, 4, 9, 9]),
       (.maxPool2d(Pool2dAttributes(kernel: .square(3), stride: .square(2), ceilMode: true)), [x], [2, 4, 4, 4]),
-      (.avgPool2d(Pool2dAttributes(kernel: .square(2), stride: .square(2)), countIncludePad: false), [x], [2, 4, 4, 4]),
+      (
+        .avgPool2d(Pool2dAttributes(kernel: .square(2), stride: .square(2)), countIncludePad: false), [x], [2, 4, 4, 4]
+      ),
       (.globalAvgPool, [x], [2, 4, 1, 1]),
       (.flatten(axis: 1), [x], [2, 324]),
       (.flatten(axis: 0), [x], [1, 648]),

@@ -39,10 +39,11 @@ import Testing
 
   @Test func paperStridePlacementIsOnTheFirstOneByOne() throws {
     let g = try ResNet.build(try ResNetSpec(name: "resnet50"))
-    let strides = Dictionary(uniqueKeysWithValues: g.nodes.compactMap { node -> (String, Int)? in
-      guard case .conv2d(let a) = node.op else { return nil }
-      return (node.name, a.stride.h)
-    })
+    let strides = Dictionary(
+      uniqueKeysWithValues: g.nodes.compactMap { node -> (String, Int)? in
+        guard case .conv2d(let a) = node.op else { return nil }
+        return (node.name, a.stride.h)
+      })
     #expect(strides["layer2.0.conv1"] == 2 && strides["layer2.0.conv2"] == 1)
     #expect(strides["layer2.0.downsample.0"] == 2)
   }

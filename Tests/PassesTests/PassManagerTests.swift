@@ -15,10 +15,12 @@ func twoRelus() throws -> Graph {
 @Suite struct PassManagerTests {
   /// `relu(relu(x)) -> relu(x)`: a small real rewrite to drive the manager with.
   let dropDoubleRelu = Pass(name: "drop-double-relu") { graph in
-    guard let index = graph.nodes.firstIndex(where: { node in
-      guard node.op == .relu, case .value(let input) = node.operands[0] else { return false }
-      return graph.nodes.contains { $0.name == input && $0.op == .relu }
-    }) else { return false }
+    guard
+      let index = graph.nodes.firstIndex(where: { node in
+        guard node.op == .relu, case .value(let input) = node.operands[0] else { return false }
+        return graph.nodes.contains { $0.name == input && $0.op == .relu }
+      })
+    else { return false }
     let node = graph.nodes.remove(at: index)
     let replacement = node.operands[0]
     for i in graph.nodes.indices {

@@ -49,10 +49,16 @@ func fixture(_ name: String) throws -> [UInt8] {
     version[6] = 9
     #expect(throws: NpyError.unsupportedVersion(9, 0)) { try Npy.read(version) }
     for (header, error) in [
-      ("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }", NpyError.invalidShape([0, 3], "the array: shape [0,3] has a dimension that is not positive")),
+      (
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }",
+        NpyError.invalidShape([0, 3], "the array: shape [0,3] has a dimension that is not positive")
+      ),
       ("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", nil),
       ("{'descr': '<f4', 'fortran_order': False}", NpyError.invalidHeader("no 'shape' tuple")),
-      ("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'shape': (2,)}", NpyError.invalidHeader("key 'shape' appears twice")),
+      (
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'shape': (2,)}",
+        NpyError.invalidHeader("key 'shape' appears twice")
+      ),
       ("not a dict", NpyError.invalidHeader("expected '{' at character 0")),
     ] {
       let h = Array(header.utf8)

@@ -37,7 +37,8 @@ let nine: ([Int], [Float]) = ([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9])
   @Test func convolutionAsymmetricPadding() throws {
     // Only a column of zeros on the left: a 1x2 kernel [1, 1] sees (0, x00), (x00, x01), ...
     let w: ([Int], [Float]) = ([1, 1, 1, 2], [1, 1])
-    let y = try evaluate(.conv2d(Conv2dAttributes(padding: Padding2d(top: 0, left: 1, bottom: 0, right: 0))), [nine, w])
+    let y = try evaluate(
+      .conv2d(Conv2dAttributes(padding: Padding2d(top: 0, left: 1, bottom: 0, right: 0))), [nine, w])
     #expect(y.data == [1, 3, 5, 4, 9, 11, 7, 15, 17])
   }
 
@@ -65,7 +66,8 @@ let nine: ([Int], [Float]) = ([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9])
     #expect(try evaluate(.conv2d(Conv2dAttributes(epilogue: .add)), [x, w, residual]).data == [4, -2])
     #expect(try evaluate(.conv2d(Conv2dAttributes(epilogue: .addReLU)), [x, w, residual]).data == [4, 0])
     // With a bias the residual comes last: 3·x + 0.5 + r.
-    #expect(try evaluate(.conv2d(Conv2dAttributes(epilogue: .add)), [x, w, ([1], [0.5]), residual]).data == [4.5, -1.5])
+    #expect(
+      try evaluate(.conv2d(Conv2dAttributes(epilogue: .add)), [x, w, ([1], [0.5]), residual]).data == [4.5, -1.5])
   }
 
   @Test func batchNormalization() throws {
@@ -85,7 +87,8 @@ let nine: ([Int], [Float]) = ([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9])
 
   @Test func maxPoolPaddingNeverWins() throws {
     let x: ([Int], [Float]) = ([1, 1, 2, 2], [1, -2, -3, -4])
-    let y = try evaluate(.maxPool2d(Pool2dAttributes(kernel: .square(2), stride: .square(1), padding: .uniform(1))), [x])
+    let y = try evaluate(
+      .maxPool2d(Pool2dAttributes(kernel: .square(2), stride: .square(1), padding: .uniform(1))), [x])
     #expect(y.data == [1, 1, -2, 1, 1, -2, -3, -3, -4])
   }
 
