@@ -91,12 +91,15 @@ enum DriverError: Error, CustomStringConvertible {
   case builtinModel(name: String, GraphError)
   /// A file given to `run` that does not fit the model.
   case tensorFile(path: String, reason: String)
+  /// Work that needs more memory than the machine has.
+  case tooLarge(String)
 
   var description: String {
     switch self {
     case .unsupportedFile(let path, let reason): "\(path): \(reason)"
     case .builtinModel(let name, let error): "\(name) cannot be built with these options: \(error)"
     case .tensorFile(let path, let reason): "\(path): \(reason)"
+    case .tooLarge(let why): why
     }
   }
 }

@@ -23,12 +23,19 @@ let runCommand = Command(
   ] + modelOptions
 ) { arguments, console in
   let graph = try loadModel(try modelArgument(arguments), arguments)
-  let inputs = try runInputs(graph, arguments)
   let outputPaths = arguments.values["--output"] ?? []
   guard outputPaths.isEmpty || outputPaths.count == graph.outputs.count else {
     throw UsageError("the model has \(graph.outputs.count) outputs but \(outputPaths.count) --output paths were given")
   }
-  let outputs = try Interpreter(graph: graph).run(inputs)
+  let interpreter = try Interpreter(graph: graph)
+  let available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+  guard interpreter.peakValueBytes <= available / 2 else {
+    throw DriverError.tooLarge(
+      "running \(graph.name) needs \(interpreter.peakValueBytes >> 20) MiB for its activations; "
+        + "this machine has \(available >> 20) MiB of memory")
+  }
+  let inputs = try runInputs(graph, arguments)
+  let outputs = try interpreter.run(inputs)
   if outputPaths.isEmpty {
     for (name, tensor) in zip(graph.outputs, outputs) { console.out(summary(name: name, tensor)) }
   }

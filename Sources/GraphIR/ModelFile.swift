@@ -91,6 +91,11 @@ public enum ModelFile {
         path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
     }
     guard size <= limit else { throw .invalid(path: path, reason: "is \(size) bytes, more than the limit of \(limit)") }
+    let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+    guard size <= memory / 2 else {
+      throw .invalid(
+        path: path, reason: "is \(size >> 20) MiB, more than half of this machine's \(memory >> 20) MiB of memory")
+    }
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw .cannotRead(path: path, reason: "cannot be opened")
     }

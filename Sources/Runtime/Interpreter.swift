@@ -8,6 +8,8 @@ public struct Interpreter: Sendable {
   public let graph: Graph
   /// For each value, the index of the last node that reads it (outputs: never freed).
   private let lastUse: [String: Int]
+  /// The most bytes of values (inputs and node results, not constants) alive at once.
+  public let peakValueBytes: Int
 
   /// Verifies `graph` and prepares to run it.
   public init(graph: Graph) throws(GraphError) {
@@ -19,6 +21,20 @@ public struct Interpreter: Sendable {
     }
     for output in graph.outputs { lastUse[output] = Int.max }
     self.lastUse = lastUse
+    peakValueBytes = Interpreter.peakBytes(graph, lastUse: lastUse)
+  }
+
+  /// Live bytes after each node is computed, before its dead operands are freed.
+  private static func peakBytes(_ graph: Graph, lastUse: [String: Int]) -> Int {
+    var live = graph.inputs.reduce(0) { $0 + $1.type.elementCount * $1.type.dtype.byteSize }
+    var peak = live
+    let sizes = graph.valueTypes.mapValues { $0.elementCount * $0.dtype.byteSize }
+    for (index, node) in graph.nodes.enumerated() {
+      live += sizes[node.name]!
+      peak = max(peak, live)
+      for case .value(let name) in Set(node.operands) where lastUse[name] == index { live -= sizes[name]! }
+    }
+    return peak
   }
 
   /// Runs the graph on `inputs`, given in the graph's input order, and returns its outputs in

@@ -139,6 +139,21 @@ import Testing
     expectFailure(resnetc("run", "resnet20", "--input", dir), status: 1, mentioning: "not a regular file")
   }
 
+  @Test func modelsTooLargeToRunAreRefusedBeforeAllocating() throws {
+    let dir = try temporaryDirectory()
+    let text =
+      "graph @huge(%x: f32[100000,100000,100]) -> (f32[100000,100000,100]) {\n  %y = relu(%x) : f32[100000,100000,100]\n  return %y\n}\n"
+    try text.write(toFile: dir + "/huge.gir", atomically: true, encoding: .utf8)
+    try Data(SafeTensors.write([])).write(to: URL(fileURLWithPath: dir + "/huge.safetensors"))
+    #expect(resnetc("info", dir + "/huge.gir").status == 0)
+    expectFailure(
+      resnetc("run", dir + "/huge.gir"), status: 1, mentioning: "running huge needs 7629394 MiB for its activations")
+    expectFailure(
+      resnetc("run", "resnet152", "--batch", "4096", "--resolution", "8192"), status: 1,
+      mentioning:
+        "resnet152 cannot be built with these options: node %conv1 (conv2d): shape [4096,64,4096,4096] has more than")
+  }
+
   @Test func everyErrorIsOneLinePlusHint() {
     for run in [resnetc("info", "resnet19"), resnetc("info", "resnet20", "--bogus")] {
       #expect(run.err.split(separator: "\n").count <= 2)

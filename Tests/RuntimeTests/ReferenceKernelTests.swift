@@ -159,6 +159,18 @@ let nine: ([Int], [Float]) = ([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9])
     }
   }
 
+  @Test func peakMemoryCountsLiveValues() throws {
+    // x (16 bytes) -> r1 -> r2 -> r3: at most two 16-byte values are alive at once,
+    // plus the output r1 kept to the end in the second graph.
+    var b = GraphBuilder(name: "chain")
+    let x = try b.input("x", TensorType([1, 4]))
+    let r1 = try b.node("r1", .relu, [x])
+    let r2 = try b.node("r2", .relu, [r1])
+    let r3 = try b.node("r3", .relu, [r2])
+    #expect(try Interpreter(graph: try b.finish(outputs: [r3])).peakValueBytes == 32)
+    #expect(try Interpreter(graph: try b.finish(outputs: [r3, r1])).peakValueBytes == 48)
+  }
+
   @Test func validOutputRanges() {
     // Outputs o with o*2 - 1 in 0..<5: o = 1, 2.
     #expect(ReferenceKernels.validOutputs(count: 4, stride: 2, offset: -1, limit: 5) == 1..<3)
