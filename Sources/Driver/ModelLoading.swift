@@ -37,9 +37,12 @@ func loadModel(_ model: String, _ arguments: ParsedArguments) throws -> Graph {
   return graph
 }
 
-/// Whether MODEL names a file rather than a built-in model.
+/// Whether MODEL names a file rather than a built-in model: it has a folder or a model
+/// file's extension, or it is no built-in name but a file by that name exists.
 private func isFilePath(_ model: String) -> Bool {
-  model.contains("/") || model.contains(".")
+  if model.contains("/") || [".gir", ".onnx", ".safetensors"].contains(where: model.hasSuffix) { return true }
+  if (try? ResNetSpec(name: model)) != nil { return false }
+  return FileManager.default.fileExists(atPath: model)
 }
 
 private func loadFile(_ path: String, _ arguments: ParsedArguments) throws -> Graph {

@@ -161,13 +161,12 @@ private struct Parser {
     var operands: [Operand] = []
     if !accept(")") {
       repeat {
-        switch next() {
+        switch token {
         case .value(let v): operands.append(.value(v))
         case .global(let c): operands.append(.constant(c))
-        default:
-          index -= 1
-          throw fail("an operand (%value or @constant)")
+        default: throw fail("an operand (%value or @constant)")
         }
+        _ = next()
       } while accept(",")
       try expect(")")
     }

@@ -54,9 +54,9 @@ public enum SafeTensors {
       entries.append(try entry(name: name, value))
     }
     let dataStart = 8 + headerLength
-    try checkLayout(
-      entries.sorted { $0.offsets.lowerBound < $1.offsets.lowerBound }, dataLength: bytes.count - dataStart)
-    return (entries.sorted { $0.offsets.lowerBound < $1.offsets.lowerBound }, dataStart)
+    entries.sort { $0.offsets.lowerBound < $1.offsets.lowerBound }
+    try checkLayout(entries, dataLength: bytes.count - dataStart)
+    return (entries, dataStart)
   }
 
   private static func checkMetadata(_ value: JSON) throws(SafeTensorsError) {
@@ -123,16 +123,9 @@ public enum SafeTensors {
     result.reserveCapacity(entries.count)
     for entry in entries {
       guard entry.dtype == "F32" else { throw .unsupportedDType(name: entry.name, dtype: entry.dtype) }
-      let count = entry.offsets.count / 4
-      let start = dataStart + entry.offsets.lowerBound
-      let data = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-        bytes.withUnsafeBytes { raw in
-          let source = UnsafeRawBufferPointer(rebasing: raw[start..<start + 4 * count])
-          UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
-        }
-        initialized = count
-      }
-      result.append((entry.name, Tensor(type: TensorType(entry.shape), data: fromLittleEndian(data))))
+      let data = LittleEndianFloats.read(
+        bytes, offset: dataStart + entry.offsets.lowerBound, count: entry.offsets.count / 4)
+      result.append((entry.name, Tensor(type: TensorType(entry.shape), data: data)))
     }
     return result
   }
@@ -167,25 +160,9 @@ public enum SafeTensors {
       length >>= 8
     }
     bytes.append(contentsOf: header)
-    for (_, constant) in constants {
-      #if _endian(little)
-        constant.data.withUnsafeBytes { bytes.append(contentsOf: $0) }
-      #else
-        for f in constant.data { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-      #endif
-    }
+    for (_, constant) in constants { LittleEndianFloats.append(constant.data, to: &bytes) }
     return bytes
   }
-}
-
-/// Floats read as raw little-endian bytes, in host order.
-@inline(__always)
-func fromLittleEndian(_ data: [Float]) -> [Float] {
-  #if _endian(big)
-    data.map { Float(bitPattern: $0.bitPattern.byteSwapped) }
-  #else
-    data
-  #endif
 }
 
 /// A `.safetensors` file that breaks a rule of the format.

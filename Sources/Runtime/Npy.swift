@@ -56,17 +56,7 @@ public enum Npy {
       throw available < expected
         ? .truncated(needed: dataStart + expected, got: bytes.count) : .trailingBytes(available - expected)
     }
-    let data = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-      bytes.withUnsafeBytes { raw in
-        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[dataStart...]))
-      }
-      initialized = count
-    }
-    #if _endian(big)
-      return Tensor(type: TensorType(fields.shape), data: data.map { Float(bitPattern: $0.bitPattern.byteSwapped) })
-    #else
-      return Tensor(type: TensorType(fields.shape), data: data)
-    #endif
+    return Tensor(type: TensorType(fields.shape), data: LittleEndianFloats.read(bytes, offset: dataStart, count: count))
   }
 
   /// The bytes of a version 1.0 `.npy` file holding `tensor` as little-endian float32.
@@ -77,11 +67,7 @@ public enum Npy {
     while (10 + header.count + 1) % 64 != 0 { header.append(UInt8(ascii: " ")) }
     header.append(UInt8(ascii: "\n"))
     var bytes = magic + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)] + header
-    #if _endian(little)
-      tensor.data.withUnsafeBytes { bytes.append(contentsOf: $0) }
-    #else
-      for f in tensor.data { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-    #endif
+    LittleEndianFloats.append(tensor.data, to: &bytes)
     return bytes
   }
 }

@@ -30,6 +30,9 @@ import Testing
   @Test func variantAndShortcutOptions() throws {
     let v15 = try JSON.parse(Array(resnetc("info", "resnet50", "--variant", "v1.5", "--json").out.utf8))
     #expect(v15["multiplyAdds"] == .int(4_089_184_256))
+    let named = try JSON.parse(Array(resnetc("info", "resnet50-v1.5", "--json").out.utf8))
+    #expect(named["multiplyAdds"] == .int(4_089_184_256))
+    #expect(named["model"] == .string("resnet50-v1.5"))
     let c = try JSON.parse(Array(resnetc("info", "resnet20", "--shortcut", "C", "--json").out.utf8))
     #expect(c["ops"]?["pad_channels"] == nil)
     #expect(c["ops"]?["conv2d"] == .int(28))
@@ -113,8 +116,7 @@ import Testing
     expectFailure(resnetc("info", "plain18", "--shortcut", "A"), status: 1, mentioning: "plain network")
     expectFailure(resnetc("info", "/nonexistent/m.gir"), status: 1, mentioning: "/nonexistent/m.gir: no such file")
     expectFailure(resnetc("info", "model.onnx"), status: 1, mentioning: "ONNX import is not available")
-    expectFailure(
-      resnetc("info", "weights.bin"), status: 1, mentioning: "expected a .gir file or a built-in model name")
+    expectFailure(resnetc("info", "weights.bin"), status: 1, mentioning: "unknown model 'weights.bin'")
     expectFailure(
       resnetc("info", "m.gir", "--batch", "2"), status: 2, mentioning: "--batch applies to built-in models only")
     let dir = try temporaryDirectory()
@@ -122,6 +124,10 @@ import Testing
       toFile: dir + "/bad.gir", atomically: true, encoding: .utf8)
     try Data(SafeTensors.write([])).write(to: URL(fileURLWithPath: dir + "/bad.safetensors"))
     expectFailure(resnetc("info", dir + "/bad.gir"), status: 1, mentioning: "bad.gir:2:8: unknown op 'gelu'")
+    try Data([0]).write(to: URL(fileURLWithPath: dir + "/weights.bin"))
+    expectFailure(
+      resnetc("info", dir + "/weights.bin"), status: 1,
+      mentioning: "weights.bin: expected a .gir file or a built-in model name")
   }
 
   @Test func badInputsExitOne() throws {
