@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Modules depend one way: GraphIR <- Passes, GraphIR <- Codegen, GraphIR <- Runtime,
-// GraphIR <- Models; Driver (the command-line logic) sits on top, and the `resnetc`
+// GraphIR <- Models, GraphIR <- ONNX; Driver (the command-line logic) sits on top, and the `resnetc`
 // executable only calls Driver. No third-party packages.
 
 /// The reference interpreter and the model builder run whole networks; they are built
@@ -22,7 +22,8 @@ let package = Package(
     .target(name: "Codegen", dependencies: ["GraphIR"]),
     .target(name: "Runtime", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "Models", dependencies: ["GraphIR"], swiftSettings: optimized),
-    .target(name: "Driver", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models"]),
+    .target(name: "ONNX", dependencies: ["GraphIR"], swiftSettings: optimized),
+    .target(name: "Driver", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),
     .executableTarget(name: "resnetc", dependencies: ["Driver"]),
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "Models"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
@@ -30,5 +31,7 @@ let package = Package(
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "GraphIR", "Runtime"]),
     .testTarget(name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime"]),
+    .testTarget(
+      name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime"], resources: [.copy("Fixtures")]),
   ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Models
+import ONNX
 import Passes
 
 /// The options every command that takes MODEL accepts.
@@ -18,11 +19,15 @@ let modelOptions: [OptionSpec] = [
     names: ["--resolution"], value: "R",
     help: "built-in models: input height and width (default 224 ImageNet, 32 CIFAR)"),
   OptionSpec(names: ["--seed"], value: "S", help: "built-in models: seed for the weights (default 0)"),
+  OptionSpec(
+    names: ["--input-shape"], value: "[NAME=]DIMS",
+    help: "ONNX models: pin an input's symbolic dimensions, e.g. 1x3x224x224 (repeat for several inputs)"),
 ]
 
 /// Help text describing MODEL.
 let modelHelp = """
-  MODEL is a built-in name or a .gir file (with its .safetensors beside it).
+  MODEL is a built-in name, an ONNX file (.onnx), or a .gir file (with its .safetensors
+  beside it).
   Built-in: resnet18 resnet34 resnet50 resnet101 resnet152 (ImageNet, 224x224),
             resnet20 resnet32 resnet44 resnet56 resnet110 resnet1202 (CIFAR-10, 32x32;
             any depth 6n+2 works), plain18 plain20 ... (the same without shortcuts).
@@ -50,16 +55,29 @@ private func loadFile(_ path: String, _ arguments: ParsedArguments) throws -> Gr
     arguments.values[$0] != nil
   }
   if let option = builtinOnly.first { throw UsageError("\(option) applies to built-in models only, not to \(path)") }
-  if path.hasSuffix(".onnx") {
-    throw DriverError.unsupportedFile(path: path, reason: "ONNX import is not available in this version of resnetc")
+  let pins = try (arguments.values["--input-shape"] ?? []).map { text throws(UsageError) -> InputShape in
+    guard let pin = InputShape(parsing: text) else {
+      throw UsageError(
+        "--input-shape expects DIMS or NAME=DIMS with positive dimensions, such as 1x3x224x224; got '\(text)'")
+    }
+    return pin
   }
+  if path.hasSuffix(".onnx") {
+    do {
+      return try ONNXImporter.load(path: path, inputShapes: pins)
+    } catch let error as ONNXError {
+      throw DriverError.unsupportedFile(path: path, reason: error.description)
+    }
+  }
+  if !pins.isEmpty { throw UsageError("--input-shape applies to ONNX models only") }
   guard path.hasSuffix(".gir") else {
-    throw DriverError.unsupportedFile(path: path, reason: "expected a .gir file or a built-in model name")
+    throw DriverError.unsupportedFile(path: path, reason: "expected a .onnx or .gir file, or a built-in model name")
   }
   return try ModelFile.load(irPath: path)
 }
 
 private func buildBuiltin(_ name: String, _ arguments: ParsedArguments) throws -> Graph {
+  if arguments.values["--input-shape"] != nil { throw UsageError("--input-shape applies to ONNX models only") }
   var spec = try ResNetSpec(name: name)
   if let text = arguments.value("--shortcut") {
     guard let option = ShortcutOption(rawValue: text.uppercased()) else {

@@ -38,7 +38,7 @@ extension Op {
   /// Every op name the textual IR knows.
   public static let names = [
     "conv2d", "batch_norm", "relu", "add", "max_pool2d", "avg_pool2d", "global_avg_pool",
-    "flatten", "dense", "softmax", "subsample2d", "pad_channels",
+    "flatten", "dense", "softmax", "subsample2d", "pad_channels", "pad2d", "reshape",
   ]
 
   /// The op's attributes in canonical order, every one spelled out, as the printer writes them.
@@ -59,6 +59,8 @@ extension Op {
     case .softmax(let axis): [("axis", .int(axis))]
     case .subsample2d(let stride): [("stride", .ints(stride.elements))]
     case .padChannels(let before, let after): [("before", .int(before)), ("after", .int(after))]
+    case .pad2d(let padding, let value): [("pad", .ints(padding.elements)), ("value", .float(value))]
+    case .reshape(let shape): [("shape", .ints(shape))]
     }
   }
 
@@ -100,6 +102,10 @@ extension Op {
     case "subsample2d": op = .subsample2d(stride: try r.size("stride", default: nil))
     case "pad_channels":
       op = .padChannels(before: try r.int("before", default: 0), after: try r.int("after", default: 0))
+    case "pad2d": op = .pad2d(try r.padding("pad"), value: try r.float("value", default: 0))
+    case "reshape":
+      guard let shape = try r.ints("shape") else { throw .missing(name: "shape") }
+      op = .reshape(shape: shape)
     default: return nil
     }
     try r.finish()
@@ -161,6 +167,13 @@ final class AttributeReader {
     guard let v = take(name) else { return value }
     guard case .word(let w) = v else { throw .badValue(name: name, expected: "a word", found: v.kind) }
     return w
+  }
+
+  /// A list of any length, or nil when absent.
+  func ints(_ name: String) throws(AttributeError) -> [Int]? {
+    guard let v = take(name) else { return nil }
+    guard case .ints(let list) = v else { throw .badValue(name: name, expected: "a list of integers", found: v.kind) }
+    return list
   }
 
   func ints(_ name: String, count: Int) throws(AttributeError) -> [Int]? {

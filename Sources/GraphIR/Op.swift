@@ -31,6 +31,11 @@ public enum Op: Hashable, Sendable {
   /// `pad_channels(x[N,C,H,W]) -> [N,before+C+after,H,W]`: zero channels around the input,
   /// for option-A shortcuts.
   case padChannels(before: Int, after: Int)
+  /// `pad2d(x[N,C,H,W]) -> [N,C,H+top+bottom,W+left+right]`: a border of `value` around
+  /// each feature map (ONNX `Pad` in constant mode).
+  case pad2d(Padding2d, value: Float)
+  /// `reshape(x)`: the same elements in row-major order under another shape of the same size.
+  case reshape(shape: [Int])
 }
 
 /// How many operands an op takes.
@@ -63,6 +68,8 @@ extension Op {
     case .softmax: "softmax"
     case .subsample2d: "subsample2d"
     case .padChannels: "pad_channels"
+    case .pad2d: "pad2d"
+    case .reshape: "reshape"
     }
   }
 
@@ -75,7 +82,7 @@ extension Op {
     case .add: Arity(min: 2, max: 2)
     case .dense: Arity(min: 2, max: 3)
     case .relu, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .softmax, .subsample2d,
-      .padChannels:
+      .padChannels, .pad2d, .reshape:
       Arity(min: 1, max: 1)
     }
   }

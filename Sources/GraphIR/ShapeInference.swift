@@ -48,6 +48,17 @@ public func inferType(of op: Op, operands: [TensorType], node: String) throws(Gr
     try check.attribute("before", "\(before)", before >= 0, "must not be negative")
     try check.attribute("after", "\(after)", after >= 0, "must not be negative")
     shape = [x[0], x[1] + before + after, x[2], x[3]]
+  case .pad2d(let p, let value):
+    let x = try check.rank(0, equals: 4)
+    try check.notNegative("pad", p.elements)
+    try check.attribute("value", "\(value)", !value.isNaN, "must be a number")
+    shape = [x[0], x[1], x[2] + p.top + p.bottom, x[3] + p.left + p.right]
+  case .reshape(let target):
+    try check.positive("shape", target)
+    let from = operands[0].elementCount
+    let to = try checkedShapeProduct(target, context: "node %\(IRName.spelling(of: node)) (reshape)")
+    try check.attribute("shape", shapeText(target), to == from, "has \(to) elements but the input has \(from)")
+    shape = target
   }
   let type = TensorType(shape, dtype: operands[0].dtype)
   _ = try type.checkedElementCount(context: "node %\(IRName.spelling(of: node)) (\(op.name))")

@@ -10,7 +10,7 @@ extension Graph {
     case .batchNorm: index == 1 || index == 2
     case .conv2d(let a): !(a.epilogue.addsResidual && index == 3)
     case .relu, .add, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .dense, .softmax, .subsample2d,
-      .padChannels:
+      .padChannels, .pad2d, .reshape:
       true
     }
   }
@@ -50,7 +50,7 @@ extension Graph {
       guard let w = type(of: weight, in: values ?? (weight.isConstant ? [:] : valueTypes)) else { return 0 }
       return node.type.elementCount * w.shape.dropFirst().reduce(1, *)
     case .batchNorm, .relu, .add, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .softmax, .subsample2d,
-      .padChannels:
+      .padChannels, .pad2d, .reshape:
       return 0
     }
   }

@@ -112,7 +112,7 @@ public enum ModelSpecError: Error, Equatable, Sendable, CustomStringConvertible 
   public var description: String {
     switch self {
     case .unknownModel(let name):
-      "unknown model '\(name)': expected a .gir file or a built-in name "
+      "unknown model '\(name)': expected a .onnx or .gir file, or a built-in name "
         + "(resnet18/34/50/101/152, resnet20/32/44/56/110/1202 or any CIFAR depth 6n+2, plainD for the plain counterparts, "
         + "a -v1.5 suffix for torchvision's stride placement)"
     case .shortcutOnPlain(let name): "\(name) is a plain network: it has no shortcuts, so --shortcut does not apply"

@@ -21,6 +21,8 @@ enum ReferenceKernels {
     case .softmax(let axis): data = softmax(operands[0], axis: axis)
     case .subsample2d(let stride): data = subsample2d(operands[0], stride: stride, out: type.shape)
     case .padChannels(let before, _): data = padChannels(operands[0], before: before, out: type.shape)
+    case .pad2d(let padding, let value): data = pad2d(operands[0], padding, value: value, out: type.shape)
+    case .reshape: data = operands[0].data
     }
     return Tensor(type: type, data: data)
   }
@@ -192,6 +194,21 @@ enum ReferenceKernels {
     for plane in 0..<(out[0] * out[1]) {
       for op in 0..<p {
         for oq in 0..<q { result[(plane * p + op) * q + oq] = x.data[(plane * h + op * stride.h) * w + oq * stride.w] }
+      }
+    }
+    return result
+  }
+
+  /// x is (N,C,H,W), out is (N,C,top+H+bottom,left+W+right); the border is `value`.
+  static func pad2d(_ x: Tensor, _ p: Padding2d, value: Float, out: [Int]) -> [Float] {
+    let (h, w) = (x.type.shape[2], x.type.shape[3])
+    let (ph, pw) = (out[2], out[3])
+    var result = [Float](repeating: value, count: out.reduce(1, *))
+    for plane in 0..<(out[0] * out[1]) {
+      for row in 0..<h {
+        let from = (plane * h + row) * w
+        let to = (plane * ph + row + p.top) * pw + p.left
+        result.replaceSubrange(to..<(to + w), with: x.data[from..<(from + w)])
       }
     }
     return result

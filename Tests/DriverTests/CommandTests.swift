@@ -115,7 +115,7 @@ import Testing
     expectFailure(resnetc("info", "resnet19"), status: 1, mentioning: "unknown model 'resnet19'")
     expectFailure(resnetc("info", "plain18", "--shortcut", "A"), status: 1, mentioning: "plain network")
     expectFailure(resnetc("info", "/nonexistent/m.gir"), status: 1, mentioning: "/nonexistent/m.gir: no such file")
-    expectFailure(resnetc("info", "model.onnx"), status: 1, mentioning: "ONNX import is not available")
+    expectFailure(resnetc("info", "model.onnx"), status: 1, mentioning: "model.onnx: no such file")
     expectFailure(resnetc("info", "weights.bin"), status: 1, mentioning: "unknown model 'weights.bin'")
     expectFailure(
       resnetc("info", "m.gir", "--batch", "2"), status: 2, mentioning: "--batch applies to built-in models only")
@@ -127,7 +127,7 @@ import Testing
     try Data([0]).write(to: URL(fileURLWithPath: dir + "/weights.bin"))
     expectFailure(
       resnetc("info", dir + "/weights.bin"), status: 1,
-      mentioning: "weights.bin: expected a .gir file or a built-in model name")
+      mentioning: "weights.bin: expected a .onnx or .gir file, or a built-in model name")
   }
 
   @Test func badInputsExitOne() throws {

@@ -1,0 +1,167 @@
+import GraphIR
+
+/// `w` transposed: (rows, cols) -> (cols, rows).
+func transposed(_ w: Tensor) -> Tensor {
+  let (rows, cols) = (w.type.shape[0], w.type.shape[1])
+  var data = [Float](repeating: 0, count: w.data.count)
+  for r in 0..<rows {
+    for col in 0..<cols { data[col * rows + r] = w.data[r * cols + col] }
+  }
+  return Tensor(type: TensorType([cols, rows]), data: data)
+}
+
+/// `Gemm(A, B[, C])`: `alpha · A' · B' + beta · C` with A the computed input and B, C
+/// constants, as `dense(A, w, b)` where `w = alpha · B'ᵀ` is made at import.
+func convertGemm(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
+  let a = try n.attributes(["alpha", "beta", "transA", "transB"])
+  try n.expectInputs(2...3)
+  guard try a.int("transA", default: 0) == 0 else {
+    throw a.fail("transA", "must be 0: resnetc multiplies an untransposed input")
+  }
+  let x = try c.operand(try n.requiredInput(0), node: n.label)
+  let xShape = c.type(of: x).shape
+  guard xShape.count == 2 else { throw n.fail("input A has shape \(xShape); Gemm needs a matrix") }
+  let bOperand = try c.operand(try n.requiredInput(1), node: n.label)
+  guard let b = c.constantData(bOperand), b.type.rank == 2 else {
+    throw n.fail("input B must be a constant matrix (resnetc imports Gemm as a dense layer)")
+  }
+  let transB = try a.int("transB", default: 0) != 0
+  var w = transB ? b : transposed(b)
+  let alpha = try a.float("alpha", default: 1)
+  if alpha != 1 { w.data = w.data.map { $0 * alpha } }
+  let outputs = w.type.shape[0]
+  guard w.type.shape[1] == xShape[1] else {
+    throw n.fail("A has \(xShape[1]) columns but B\(transB ? "ᵀ" : "") has \(w.type.shape[1]) rows")
+  }
+  let weight = alpha == 1 && transB ? bOperand : try c.constant(bOperand.name + ".dense", w)
+  var operands = [x, weight]
+  var rowBias: Tensor?
+  if let cName = n.input(2) {
+    let beta = try a.float("beta", default: 1)
+    let cOperand = try c.operand(cName, node: n.label)
+    guard let bias = c.constantData(cOperand), var full = broadcast(bias, to: [xShape[0], outputs]) else {
+      throw n.fail("input C must be a constant that broadcasts to [\(xShape[0]),\(outputs)]")
+    }
+    if beta != 1 { full.data = full.data.map { $0 * beta } }
+    let firstRow = Array(full.data[0..<outputs])
+    if (0..<xShape[0]).allSatisfy({ Array(full.data[($0 * outputs)..<(($0 + 1) * outputs)]) == firstRow }) {
+      let vector = Tensor(type: TensorType([outputs]), data: firstRow)
+      operands.append(bias == vector ? cOperand : try c.constant(cOperand.name + ".bias", vector))
+    } else {
+      rowBias = full
+    }
+  }
+  guard let rowBias else {
+    try c.define(n.output, .dense, operands)
+    return
+  }
+  let product = try c.helper(n.output + ".product", .dense, operands)
+  try c.define(n.output, .add, [product, try c.constant((n.input(2) ?? "C") + ".rows", rowBias)])
+}
+
+/// `MatMul(A, B)` with A a computed matrix and B a constant: `dense(A, Bᵀ)`.
+func convertMatMul(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
+  _ = try n.attributes([])
+  try n.expectInputs(2...2)
+  let x = try c.operand(try n.requiredInput(0), node: n.label)
+  let xShape = c.type(of: x).shape
+  guard xShape.count == 2 else { throw n.fail("input A has shape \(xShape); resnetc imports MatMul of matrices") }
+  let bOperand = try c.operand(try n.requiredInput(1), node: n.label)
+  guard let b = c.constantData(bOperand), b.type.rank == 2 else { throw n.fail("input B must be a constant matrix") }
+  guard b.type.shape[0] == xShape[1] else {
+    throw n.fail("A has \(xShape[1]) columns but B has \(b.type.shape[0]) rows")
+  }
+  try c.define(n.output, .dense, [x, try c.constant(bOperand.name + ".dense", transposed(b))])
+}
+
+/// `Flatten(X)` at `axis` (negative counts from the end).
+func convertFlatten(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
+  let a = try n.attributes(["axis"])
+  try n.expectInputs(1...1)
+  let x = try c.operand(try n.requiredInput(0), node: n.label)
+  let rank = c.type(of: x).rank
+  var axis = try a.int("axis", default: 1)
+  if axis < 0 { axis += rank }
+  guard (0...rank).contains(axis) else { throw a.fail("axis", "is out of range for rank \(rank)") }
+  try c.define(n.output, .flatten(axis: axis), [x])
+}
+
+/// `Reshape(data, shape)` with a constant shape: 0 copies the input's dimension (unless
+/// `allowzero`), -1 takes what is left.
+func convertReshape(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
+  let a = try n.attributes(["allowzero"])
+  try n.expectInputs(2...2)
+  let x = try c.operand(try n.requiredInput(0), node: n.label)
+  let input = c.type(of: x).shape
+  let requested = try c.integerInput(try n.requiredInput(1), node: n.label, op: n.op)
+  let allowZero = try a.int("allowzero", default: 0) != 0
+  var shape: [Int] = []
+  var inferred: Int?
+  for (i, d) in requested.enumerated() {
+    switch d {
+    case 0 where !allowZero:
+      guard i < input.count else {
+        throw n.fail("shape \(requested) copies dimension \(i), which the input \(input) lacks")
+      }
+      shape.append(input[i])
+    case -1:
+      guard inferred == nil else { throw n.fail("shape \(requested) has more than one -1") }
+      inferred = i
+      shape.append(1)
+    case 1...:
+      guard let v = Int(exactly: d), v <= maxElementCount else { throw n.fail("shape \(requested) is too large") }
+      shape.append(v)
+    default:
+      throw n.fail("shape \(requested) has an invalid dimension \(d)")
+    }
+  }
+  let total = input.reduce(1, *)
+  if let inferred {
+    let known = shape.reduce(1, *)
+    guard known > 0, total % known == 0 else {
+      throw n.fail("shape \(requested) does not fit an input of \(total) elements")
+    }
+    shape[inferred] = total / known
+  }
+  guard shape.reduce(1, *) == total else { throw n.fail("shape \(requested) does not fit the input \(input)") }
+  if shape == input { return try c.alias(n.output, to: x) }
+  try c.define(n.output, .reshape(shape: shape), [x])
+}
+
+/// `Constant`: a float tensor becomes a graph constant; an integer one is kept for the
+/// shape and pad inputs that read it.
+func convertConstant(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
+  let a = try n.attributes([
+    "value", "value_float", "value_floats", "value_int", "value_ints", "sparse_value", "value_string", "value_strings",
+  ])
+  try n.expectInputs(0...0)
+  let given = n.node.attributes.map(\.name)
+  guard given.count == 1 else { throw n.fail("needs exactly one value attribute, got \(given)") }
+  switch given[0] {
+  case "value":
+    guard var tensor = try a.tensor("value") else { throw a.fail("value", "is missing") }
+    tensor.name = n.output
+    if tensor.dataType == OnnxDataType.float {
+      let (shape, data) = try c.decoder.floats(tensor)
+      let type = TensorType(shape.isEmpty ? [1] : shape)
+      guard !shape.contains(0) else { throw n.fail("the constant has a zero dimension \(shape)") }
+      try c.alias(n.output, to: try c.constant(n.output, Tensor(type: type, data: data)))
+    } else {
+      c.integers[n.output] = try c.decoder.integers(tensor).data
+    }
+  case "value_float":
+    try c.alias(
+      n.output,
+      to: try c.constant(n.output, Tensor(type: TensorType([1]), data: [try a.float("value_float", default: 0)])))
+  case "value_floats":
+    let values = try a.floats("value_floats") ?? []
+    guard !values.isEmpty else { throw a.fail("value_floats", "is empty") }
+    try c.alias(n.output, to: try c.constant(n.output, Tensor(type: TensorType([values.count]), data: values)))
+  case "value_int":
+    c.integers[n.output] = [Int64(try a.int("value_int", default: 0))]
+  case "value_ints":
+    c.integers[n.output] = (try a.ints("value_ints") ?? []).map { Int64($0) }
+  default:
+    throw a.fail(given[0], "is not supported (resnetc imports float and integer constants)")
+  }
+}

@@ -1,0 +1,127 @@
+import GraphIR
+
+/// The state of one import: the graph being built and what each ONNX name stands for.
+struct ImportContext {
+  var builder: GraphBuilder
+  /// The default domain's opset version.
+  let opset: Int64
+  let decoder: TensorDecoder
+  /// ONNX value names resolved so far, to graph values or constants.
+  var values: [String: Operand] = [:]
+  /// Initializers not yet turned into constants (added on first use, so unused ones vanish).
+  var initializers: [String: OnnxTensor] = [:]
+  /// Integer tensors (shapes, pads) from initializers and Constant nodes.
+  var integers: [String: [Int64]] = [:]
+  /// Every ONNX name some node or the graph's outputs read.
+  var used: Set<String> = []
+  /// Names of all values and constants defined so far, to keep made-up names unique.
+  private var taken: Set<String> = []
+
+  init(name: String, opset: Int64, decoder: TensorDecoder) {
+    builder = GraphBuilder(name: name)
+    self.opset = opset
+    self.decoder = decoder
+  }
+
+  /// A name not used yet, `base` itself if possible.
+  mutating func fresh(_ base: String) -> String {
+    var name = base
+    var n = 1
+    while taken.contains(name) || values[name] != nil || initializers[name] != nil {
+      n += 1
+      name = "\(base).\(n)"
+    }
+    taken.insert(name)
+    return name
+  }
+
+  /// The graph operand for ONNX value `name`, read by `node`.
+  mutating func operand(_ name: String, node: String) throws(ONNXError) -> Operand {
+    if let operand = values[name] { return operand }
+    guard let tensor = initializers.removeValue(forKey: name) else {
+      throw .undefinedValue(node: node, value: name)
+    }
+    let (shape, data) = try decoder.floats(tensor)
+    guard !shape.contains(0) else { throw .invalidTensor(name: name, reason: "has a zero dimension \(shape)") }
+    let operand = try constant(name, Tensor(type: TensorType(shape), data: data))
+    values[name] = operand
+    return operand
+  }
+
+  /// Adds a constant under `base` (or a fresh variant of it).
+  mutating func constant(_ base: String, _ tensor: Tensor) throws(ONNXError) -> Operand {
+    let name = builder.graph.constants[base] == nil && !taken.contains(base) ? base : fresh(base)
+    taken.insert(name)
+    do {
+      return try builder.constant(name, tensor.type, tensor.data)
+    } catch {
+      throw .graph(error)
+    }
+  }
+
+  /// The type of a resolved operand.
+  func type(of operand: Operand) -> TensorType {
+    builder.type(of: operand)!
+  }
+
+  /// The data of `operand` when it is a constant.
+  func constantData(_ operand: Operand) -> Tensor? {
+    guard case .constant(let name) = operand else { return nil }
+    return builder.graph.constants[name]
+  }
+
+  /// The values of an integer tensor input (a Reshape shape, Pad pads), which must be a
+  /// constant known at import.
+  mutating func integerInput(_ name: String, node: String, op: String) throws(ONNXError) -> [Int64] {
+    if let list = integers[name] { return list }
+    if let tensor = initializers[name] { return try decoder.integers(tensor).data }
+    if values[name] != nil {
+      throw .unsupportedNode(
+        op: op, node: node, reason: "input '\(name)' is computed; resnetc needs it to be a constant")
+    }
+    throw .undefinedValue(node: node, value: name)
+  }
+
+  /// Adds a node defining ONNX value `name` (or a fresh name derived from it).
+  @discardableResult
+  mutating func define(_ name: String, _ op: Op, _ operands: [Operand]) throws(ONNXError) -> Operand {
+    guard values[name] == nil else { throw .duplicateName(name) }
+    let nodeName = taken.contains(name) ? fresh(name) : name
+    taken.insert(nodeName)
+    let result: Operand
+    do {
+      result = try builder.node(nodeName, op, operands)
+    } catch {
+      throw .graph(error)
+    }
+    values[name] = result
+    return result
+  }
+
+  /// A node with a made-up name, for the intermediate steps of one ONNX node.
+  mutating func helper(_ base: String, _ op: Op, _ operands: [Operand]) throws(ONNXError) -> Operand {
+    let name = fresh(base)
+    do {
+      return try builder.node(name, op, operands)
+    } catch {
+      throw .graph(error)
+    }
+  }
+
+  /// Makes ONNX value `name` stand for `operand` (Identity, Dropout).
+  mutating func alias(_ name: String, to operand: Operand) throws(ONNXError) {
+    guard values[name] == nil else { throw .duplicateName(name) }
+    values[name] = operand
+  }
+
+  /// Marks the graph's ONNX input `name` as an input of type `type`.
+  mutating func input(_ name: String, _ type: TensorType) throws(ONNXError) {
+    guard values[name] == nil else { throw .duplicateName(name) }
+    taken.insert(name)
+    do {
+      values[name] = try builder.input(name, type)
+    } catch {
+      throw .graph(error)
+    }
+  }
+}
