@@ -15,12 +15,17 @@ func transposed(_ w: Tensor) -> Tensor {
 func convertGemm(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
   let a = try n.attributes(["alpha", "beta", "transA", "transB"])
   try n.expectInputs(2...3)
-  guard try a.int("transA", default: 0) == 0 else {
-    throw a.fail("transA", "must be 0: resnetc multiplies an untransposed input")
-  }
-  let x = try c.operand(try n.requiredInput(0), node: n.label)
-  let xShape = c.type(of: x).shape
+  var x = try c.operand(try n.requiredInput(0), node: n.label)
+  var xShape = c.type(of: x).shape
   guard xShape.count == 2 else { throw n.fail("input A has shape \(xShape); Gemm needs a matrix") }
+  if try a.int("transA", default: 0) != 0 {
+    // Aᵀ of a single column is the same elements as one row; a wider A would need a transpose.
+    guard xShape[1] == 1 else {
+      throw a.fail("transA", "is 1 with A of shape \(xShape); resnetc transposes a single column only")
+    }
+    xShape = [1, xShape[0]]
+    x = try c.helper(n.output + ".row", .reshape(shape: xShape), [x])
+  }
   let bOperand = try c.operand(try n.requiredInput(1), node: n.label)
   guard let b = c.constantData(bOperand), b.type.rank == 2 else {
     throw n.fail("input B must be a constant matrix (resnetc imports Gemm as a dense layer)")

@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import Runtime
 import Testing
 
 @testable import ONNX
@@ -229,6 +230,28 @@ func oneNode(_ node: [UInt8], initializers: [[UInt8]] = [], opset: Int64 = 13, o
         output: "y", reason: "is declared [ONNX.OnnxDim.value(1), ONNX.OnnxDim.value(3)] but computes [1, 2, 2, 2]")
     ) {
       try importBytes(oneNode(B.node("Relu", ["x"], ["y"]), output: [1, 3]))
+    }
+  }
+
+  @Test func gemmTransposesASingleColumn() throws {
+    // y = Aᵀ·B with A = [[1],[2],[3]] and B = [[1,0],[0,1],[1,1]]: [1+3, 2+3].
+    let gemm = B.node("Gemm", ["a", "b"], ["y"], name: "g", attributes: [B.intAttribute("transA", 1)])
+    let weights = [B.tensor("b", dims: [3, 2], raw: [1, 0, 0, 1, 1, 1])]
+    let model = B.model(
+      graph: B.graph(
+        nodes: [gemm], initializers: weights, inputs: [B.valueInfo("a", [3, 1])], outputs: [B.valueInfo("y", [1, 2])]))
+    let graph = try importBytes(model)
+    let y = try Interpreter(graph: graph).run([Tensor(type: TensorType([3, 1]), data: [1, 2, 3])])[0]
+    #expect(y.data == [4, 5])
+    let wide = B.model(
+      graph: B.graph(
+        nodes: [gemm], initializers: weights, inputs: [B.valueInfo("a", [3, 2])], outputs: [B.valueInfo("y", [2, 2])]))
+    #expect(
+      throws: ONNXError.badAttribute(
+        op: "Gemm", node: "g", attribute: "transA",
+        reason: "is 1 with A of shape [3, 2]; resnetc transposes a single column only")
+    ) {
+      try importBytes(wide)
     }
   }
 
