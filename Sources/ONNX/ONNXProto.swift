@@ -96,29 +96,23 @@ extension OnnxModel {
     while let (number, wire) = try r.nextField() {
       switch number {
       case 1:
-        try r.expect(wire, is: .varint, field: "ModelProto.ir_version")
-        irVersion = try r.int64()
+        irVersion = try r.int64(wire, field: "ModelProto.ir_version")
       case 2:
-        try r.expect(wire, is: .lengthDelimited, field: "ModelProto.producer_name")
-        producer = try r.string()
+        producer = try r.string(wire, field: "ModelProto.producer_name")
       case 7:
-        try r.expect(wire, is: .lengthDelimited, field: "ModelProto.graph")
-        var g = try r.message()
+        var g = try r.message(wire, field: "ModelProto.graph")
         graph = try OnnxGraph(reading: &g)
         hasGraph = true
       case 8:
-        try r.expect(wire, is: .lengthDelimited, field: "ModelProto.opset_import")
-        var o = try r.message()
+        var o = try r.message(wire, field: "ModelProto.opset_import")
         var domain = ""
         var version: Int64 = 0
         while let (n, w) = try o.nextField() {
           switch n {
           case 1:
-            try o.expect(w, is: .lengthDelimited, field: "OperatorSetIdProto.domain")
-            domain = try o.string()
+            domain = try o.string(w, field: "OperatorSetIdProto.domain")
           case 2:
-            try o.expect(w, is: .varint, field: "OperatorSetIdProto.version")
-            version = try o.int64()
+            version = try o.int64(w, field: "OperatorSetIdProto.version")
           default: try o.skip(w)
           }
         }
@@ -134,19 +128,15 @@ extension OnnxGraph {
     while let (number, wire) = try r.nextField() {
       switch number {
       case 1:
-        try r.expect(wire, is: .lengthDelimited, field: "GraphProto.node")
-        var m = try r.message()
+        var m = try r.message(wire, field: "GraphProto.node")
         nodes.append(try OnnxNode(reading: &m))
       case 2:
-        try r.expect(wire, is: .lengthDelimited, field: "GraphProto.name")
-        name = try r.string()
+        name = try r.string(wire, field: "GraphProto.name")
       case 5:
-        try r.expect(wire, is: .lengthDelimited, field: "GraphProto.initializer")
-        var m = try r.message()
+        var m = try r.message(wire, field: "GraphProto.initializer")
         initializers.append(try OnnxTensor(reading: &m))
       case 11, 12:
-        try r.expect(wire, is: .lengthDelimited, field: "GraphProto.input/output")
-        var m = try r.message()
+        var m = try r.message(wire, field: "GraphProto.input/output")
         let info = try OnnxValueInfo(reading: &m)
         if number == 11 { inputs.append(info) } else { outputs.append(info) }
       case 15:
@@ -163,8 +153,7 @@ extension OnnxNode {
     while let (number, wire) = try r.nextField() {
       switch number {
       case 1, 2, 3, 4, 7:
-        try r.expect(wire, is: .lengthDelimited, field: "NodeProto field \(number)")
-        let text = try r.string()
+        let text = try r.string(wire, field: "NodeProto field \(number)")
         switch number {
         case 1: inputs.append(text)
         case 2: outputs.append(text)
@@ -173,8 +162,7 @@ extension OnnxNode {
         default: domain = text
         }
       case 5:
-        try r.expect(wire, is: .lengthDelimited, field: "NodeProto.attribute")
-        var m = try r.message()
+        var m = try r.message(wire, field: "NodeProto.attribute")
         attributes.append(try OnnxAttribute(reading: &m))
       default: try r.skip(wire)
       }
@@ -187,23 +175,19 @@ extension OnnxAttribute {
     while let (number, wire) = try r.nextField() {
       switch number {
       case 1:
-        try r.expect(wire, is: .lengthDelimited, field: "AttributeProto.name")
-        name = try r.string()
+        name = try r.string(wire, field: "AttributeProto.name")
       case 20:
-        try r.expect(wire, is: .varint, field: "AttributeProto.type")
-        type = try r.int64()
+        type = try r.int64(wire, field: "AttributeProto.type")
       case 2:
         try r.expect(wire, is: .fixed32, field: "AttributeProto.f")
         f = Float(bitPattern: try r.fixed32())
       case 3:
-        try r.expect(wire, is: .varint, field: "AttributeProto.i")
-        i = try r.int64()
+        i = try r.int64(wire, field: "AttributeProto.i")
       case 4:
         try r.expect(wire, is: .lengthDelimited, field: "AttributeProto.s")
         s = try r.bytesField()
       case 5:
-        try r.expect(wire, is: .lengthDelimited, field: "AttributeProto.t")
-        var m = try r.message()
+        var m = try r.message(wire, field: "AttributeProto.t")
         t = try OnnxTensor(reading: &m)
       case 7: try r.appendFloats(wire, to: &floats)
       case 8: try r.appendVarints(wire, to: &ints)
@@ -225,8 +209,7 @@ extension OnnxTensor {
       switch number {
       case 1: try r.appendVarints(wire, to: &dims)
       case 2:
-        try r.expect(wire, is: .varint, field: "TensorProto.data_type")
-        dataType = try r.int64()
+        dataType = try r.int64(wire, field: "TensorProto.data_type")
       case 3:
         hasSegment = true
         try r.skip(wire)
@@ -234,28 +217,24 @@ extension OnnxTensor {
       case 5: try r.appendVarints(wire, to: &int32Data)
       case 7: try r.appendVarints(wire, to: &int64Data)
       case 8:
-        try r.expect(wire, is: .lengthDelimited, field: "TensorProto.name")
-        name = try r.string()
+        name = try r.string(wire, field: "TensorProto.name")
       case 9:
         try r.expect(wire, is: .lengthDelimited, field: "TensorProto.raw_data")
         rawData = try r.lengthDelimited()
       case 10: try r.appendDoubles(wire, to: &doubleData)
       case 13:
-        try r.expect(wire, is: .lengthDelimited, field: "TensorProto.external_data")
-        var m = try r.message()
+        var m = try r.message(wire, field: "TensorProto.external_data")
         var key = "", value = ""
         while let (n, w) = try m.nextField() {
           switch n {
           case 1, 2:
-            try m.expect(w, is: .lengthDelimited, field: "StringStringEntryProto")
-            if n == 1 { key = try m.string() } else { value = try m.string() }
+            if n == 1 { key = try m.string(w, field: "StringStringEntryProto") } else { value = try m.string() }
           default: try m.skip(w)
           }
         }
         externalData.append((key, value))
       case 14:
-        try r.expect(wire, is: .varint, field: "TensorProto.data_location")
-        dataLocation = try r.int64()
+        dataLocation = try r.int64(wire, field: "TensorProto.data_location")
       default: try r.skip(wire)
       }
     }
@@ -267,18 +246,15 @@ extension OnnxValueInfo {
     while let (number, wire) = try r.nextField() {
       switch number {
       case 1:
-        try r.expect(wire, is: .lengthDelimited, field: "ValueInfoProto.name")
-        name = try r.string()
+        name = try r.string(wire, field: "ValueInfoProto.name")
       case 2:
-        try r.expect(wire, is: .lengthDelimited, field: "ValueInfoProto.type")
-        var type = try r.message()
+        var type = try r.message(wire, field: "ValueInfoProto.type")
         while let (n, w) = try type.nextField() {
           guard n == 1 else {
             try type.skip(w)
             continue
           }
-          try type.expect(w, is: .lengthDelimited, field: "TypeProto.tensor_type")
-          var tensor = try type.message()
+          var tensor = try type.message(w, field: "TypeProto.tensor_type")
           try readTensorType(&tensor)
         }
       default: try r.skip(wire)
@@ -292,28 +268,23 @@ extension OnnxValueInfo {
     while let (n, w) = try r.nextField() {
       switch n {
       case 1:
-        try r.expect(w, is: .varint, field: "TypeProto.Tensor.elem_type")
-        elemType = try r.int64()
+        elemType = try r.int64(w, field: "TypeProto.Tensor.elem_type")
       case 2:
-        try r.expect(w, is: .lengthDelimited, field: "TypeProto.Tensor.shape")
-        var shape = try r.message()
+        var shape = try r.message(w, field: "TypeProto.Tensor.shape")
         var dims: [OnnxDim] = []
         while let (sn, sw) = try shape.nextField() {
           guard sn == 1 else {
             try shape.skip(sw)
             continue
           }
-          try shape.expect(sw, is: .lengthDelimited, field: "TensorShapeProto.dim")
-          var d = try shape.message()
+          var d = try shape.message(sw, field: "TensorShapeProto.dim")
           var dim = OnnxDim.unknown
           while let (dn, dw) = try d.nextField() {
             switch dn {
             case 1:
-              try d.expect(dw, is: .varint, field: "Dimension.dim_value")
-              dim = .value(try d.int64())
+              dim = .value(try d.int64(dw, field: "Dimension.dim_value"))
             case 2:
-              try d.expect(dw, is: .lengthDelimited, field: "Dimension.dim_param")
-              dim = .param(try d.string())
+              dim = .param(try d.string(dw, field: "Dimension.dim_param"))
             default: try d.skip(dw)
             }
           }

@@ -178,6 +178,24 @@ struct ProtobufReader {
     }
   }
 
+  /// An int64 field, after checking its wire type.
+  mutating func int64(_ wire: WireType, field: String) throws(ProtobufError) -> Int64 {
+    try expect(wire, is: .varint, field: field)
+    return try int64()
+  }
+
+  /// A string field, after checking its wire type.
+  mutating func string(_ wire: WireType, field: String) throws(ProtobufError) -> String {
+    try expect(wire, is: .lengthDelimited, field: field)
+    return try string()
+  }
+
+  /// A nested message, after checking its wire type.
+  mutating func message(_ wire: WireType, field: String) throws(ProtobufError) -> ProtobufReader {
+    try expect(wire, is: .lengthDelimited, field: field)
+    return try message()
+  }
+
   /// Checks that a singular field has the wire type its declaration needs.
   func expect(_ wireType: WireType, is expected: WireType, field: String) throws(ProtobufError) {
     guard wireType == expected else {
