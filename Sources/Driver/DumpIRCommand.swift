@@ -12,7 +12,7 @@ let dumpIRCommand = Command(
   options: [OptionSpec(names: ["--output", "-o"], value: "PATH", help: "write PATH.gir and PATH.safetensors")]
     + modelOptions
 ) { arguments, console in
-  let graph = try loadModel(try modelArgument(arguments), arguments)
+  let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
   guard let path = arguments.value("--output") else {
     console.out(IRPrinter.print(graph))
     return

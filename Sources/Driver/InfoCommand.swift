@@ -13,7 +13,7 @@ let infoCommand = Command(
     """,
   options: [OptionSpec(names: ["--json"], value: nil, help: "print one JSON object instead of a table")] + modelOptions
 ) { arguments, console in
-  let graph = try loadModel(try modelArgument(arguments), arguments)
+  let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
   console.out(arguments.flags.contains("--json") ? infoJSON(graph).serialized + "\n" : infoTable(graph))
 }
 

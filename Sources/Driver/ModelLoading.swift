@@ -9,6 +9,12 @@ let modelOptions: [OptionSpec] = [
   OptionSpec(names: ["-O0"], value: nil, help: "run no passes"),
   OptionSpec(names: ["-O1"], value: nil, help: "run the default pass pipeline (the default)"),
   OptionSpec(
+    names: ["--passes"], value: "A,B,...", help: "run these passes in this order instead (see 'resnetc explain --help')"
+  ),
+  OptionSpec(names: ["--print-after-all"], value: nil, help: "print the IR after every pass (on stderr)"),
+  OptionSpec(names: ["--print-after"], value: "PASS", help: "print the IR after this pass (on stderr; repeatable)"),
+  OptionSpec(names: ["--stats"], value: nil, help: "print one line per pass saying what it changed (on stderr)"),
+  OptionSpec(
     names: ["--shortcut"], value: "A|B|C",
     help: "built-in models: shortcut option (default B for ImageNet, A for CIFAR)"),
   OptionSpec(
@@ -33,13 +39,42 @@ let modelHelp = """
             any depth 6n+2 works), plain18 plain20 ... (the same without shortcuts).
   """
 
-/// Loads MODEL (built-in or `.gir`) with the command line's options, then runs the pass
-/// pipeline the command line asks for.
-func loadModel(_ model: String, _ arguments: ParsedArguments) throws -> Graph {
-  var graph = try isFilePath(model) ? loadFile(model, arguments) : buildBuiltin(model, arguments)
-  let level: OptimizationLevel = arguments.flags.contains("-O0") && !arguments.flags.contains("-O1") ? .o0 : .o1
-  try PassManager.pipeline(level).run(&graph)
+/// Loads MODEL (built-in, `.onnx` or `.gir`) with the command line's options, then runs
+/// the passes the command line asks for, printing what `--print-after` and `--stats` ask.
+func loadModel(_ model: String, _ arguments: ParsedArguments, console: Console) throws -> Graph {
+  var graph = try loadUnoptimized(model, arguments)
+  let reports = try passManager(arguments).run(&graph) { pass, graph in
+    if arguments.flags.contains("--print-after-all") || (arguments.values["--print-after"] ?? []).contains(pass) {
+      console.err("// IR after \(pass)\n" + IRPrinter.print(graph))
+    }
+  }
+  if arguments.flags.contains("--stats") { console.err(reports.map { $0.summary + "\n" }.joined()) }
   return graph
+}
+
+/// MODEL as built or imported, before any pass.
+func loadUnoptimized(_ model: String, _ arguments: ParsedArguments) throws -> Graph {
+  try isFilePath(model) ? loadFile(model, arguments) : buildBuiltin(model, arguments)
+}
+
+/// The passes the command line selects: `--passes`, else `-O0` or the default `-O1`.
+func passManager(_ arguments: ParsedArguments) throws -> PassManager {
+  if let list = arguments.value("--passes") {
+    guard !arguments.flags.contains("-O0"), !arguments.flags.contains("-O1") else {
+      throw UsageError("--passes replaces -O0/-O1; give one or the other")
+    }
+    do {
+      return try PassManager.named(list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+    } catch {
+      throw UsageError(error.description)
+    }
+  }
+  let manager = PassManager.pipeline(arguments.flags.contains("-O0") && !arguments.flags.contains("-O1") ? .o0 : .o1)
+  for name in arguments.values["--print-after"] ?? [] where !Pipeline.all.contains(where: { $0.name == name }) {
+    throw UsageError(
+      "--print-after: unknown pass '\(name)' (passes: \(Pipeline.all.map(\.name).joined(separator: ", ")))")
+  }
+  return manager
 }
 
 /// Whether MODEL names a file rather than a built-in model: it has a folder or a model

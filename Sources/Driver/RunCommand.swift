@@ -22,7 +22,7 @@ let runCommand = Command(
       names: ["--input-seed"], value: "S", help: "seed of the random input when no --input is given (default 0)"),
   ] + modelOptions
 ) { arguments, console in
-  let graph = try loadModel(try modelArgument(arguments), arguments)
+  let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
   let outputPaths = arguments.values["--output"] ?? []
   guard outputPaths.isEmpty || outputPaths.count == graph.outputs.count else {
     throw UsageError("the model has \(graph.outputs.count) outputs but \(outputPaths.count) --output paths were given")

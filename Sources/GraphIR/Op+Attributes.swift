@@ -37,7 +37,7 @@ public enum AttributeValue: Hashable, Sendable, CustomStringConvertible {
 extension Op {
   /// Every op name the textual IR knows.
   public static let names = [
-    "conv2d", "batch_norm", "relu", "add", "max_pool2d", "avg_pool2d", "global_avg_pool",
+    "conv2d", "batch_norm", "scale_shift", "relu", "add", "max_pool2d", "avg_pool2d", "global_avg_pool",
     "flatten", "dense", "softmax", "subsample2d", "pad_channels", "pad2d", "reshape",
   ]
 
@@ -51,7 +51,7 @@ extension Op {
         ("epilogue", .word(a.epilogue.rawValue)),
       ]
     case .batchNorm(let epsilon): [("epsilon", .float(epsilon))]
-    case .relu, .add, .globalAvgPool, .dense: []
+    case .scaleShift, .relu, .add, .globalAvgPool, .dense: []
     case .maxPool2d(let a): Op.poolAttributes(a)
     case .avgPool2d(let a, let countIncludePad):
       Op.poolAttributes(a) + [("count_include_pad", .bool(countIncludePad))]
@@ -90,6 +90,7 @@ extension Op {
           dilation: try r.size("dilation", default: .square(1)), groups: try r.int("groups", default: 1),
           epilogue: epilogue))
     case "batch_norm": op = .batchNorm(epsilon: try r.float("epsilon", default: 1e-5))
+    case "scale_shift": op = .scaleShift
     case "relu": op = .relu
     case "add": op = .add
     case "max_pool2d": op = .maxPool2d(try pool(r))

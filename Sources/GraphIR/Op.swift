@@ -9,6 +9,9 @@ public enum Op: Hashable, Sendable {
   /// `batch_norm(x[N,C,...], scale[C], bias[C], mean[C], var[C])`:
   /// `(x - mean) / sqrt(var + epsilon) * scale + bias`.
   case batchNorm(epsilon: Float)
+  /// `scale_shift(x[N,C,...], scale[C], shift[C]) = x * scale + shift` per channel: a
+  /// BatchNorm with its statistics folded in, where no convolution could absorb it.
+  case scaleShift
   /// `relu(x) = max(x, 0)`.
   case relu
   /// `add(a, b) = a + b`, both of the same shape.
@@ -58,6 +61,7 @@ extension Op {
     switch self {
     case .conv2d: "conv2d"
     case .batchNorm: "batch_norm"
+    case .scaleShift: "scale_shift"
     case .relu: "relu"
     case .add: "add"
     case .maxPool2d: "max_pool2d"
@@ -79,6 +83,7 @@ extension Op {
     case .conv2d(let a):
       a.epilogue.addsResidual ? Arity(min: 3, max: 4) : Arity(min: 2, max: 3)
     case .batchNorm: Arity(min: 5, max: 5)
+    case .scaleShift: Arity(min: 3, max: 3)
     case .add: Arity(min: 2, max: 2)
     case .dense: Arity(min: 2, max: 3)
     case .relu, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .softmax, .subsample2d,

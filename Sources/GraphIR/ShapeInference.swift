@@ -13,6 +13,10 @@ public func inferType(of op: Op, operands: [TensorType], node: String) throws(Gr
     let x = try check.rank(0, atLeast: 2)
     for i in 1...4 { try check.shape(i, equals: [x[1]]) }
     shape = x
+  case .scaleShift:
+    let x = try check.rank(0, atLeast: 2)
+    for i in 1...2 { try check.shape(i, equals: [x[1]]) }
+    shape = x
   case .relu:
     shape = operands[0].shape
   case .add:

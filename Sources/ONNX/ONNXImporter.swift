@@ -167,7 +167,7 @@ public enum ONNXImporter {
     } catch {
       throw .graph(error)
     }
-    for (info, operand) in zip(outputs, results) where operand.name != info.name {
+    for (info, operand) in zip(outputs, results) where operand.name != info.name && graph.valueTypes[info.name] == nil {
       graph.renameValue(operand.name, to: info.name)
     }
     do {
@@ -223,18 +223,4 @@ struct OnnxNodeView {
   }
 
   func fail(_ reason: String) -> ONNXError { .unsupportedNode(op: op, node: label, reason: reason) }
-}
-
-extension Graph {
-  /// Renames value `old` to `new` in its definition, every use and the outputs. `new` must
-  /// not name another value.
-  mutating func renameValue(_ old: String, to new: String) {
-    guard valueTypes[new] == nil else { return }
-    for i in nodes.indices {
-      if nodes[i].name == old { nodes[i].name = new }
-      nodes[i].operands = nodes[i].operands.map { $0 == .value(old) ? .value(new) : $0 }
-    }
-    for i in inputs.indices where inputs[i].name == old { inputs[i].name = new }
-    outputs = outputs.map { $0 == old ? new : $0 }
-  }
 }

@@ -21,13 +21,25 @@ public struct PassManager: Sendable {
     self.verifyAfterEachPass = verifyAfterEachPass
   }
 
-  /// The pipeline for `level`. The family's fusion passes land here; until then both levels
-  /// run nothing.
+  /// The pipeline for `level`.
   public static func pipeline(_ level: OptimizationLevel) -> PassManager {
     switch level {
     case .o0: PassManager(passes: [])
-    case .o1: PassManager(passes: [])
+    case .o1: PassManager(passes: Pipeline.default)
     }
+  }
+
+  /// The passes named in `names`, in that order; an unknown name is an error that lists the
+  /// known ones.
+  public static func named(_ names: [String]) throws(PassSelectionError) -> PassManager {
+    var passes: [Pass] = []
+    for name in names {
+      guard let pass = Pipeline.all.first(where: { $0.name == name }) else {
+        throw .unknownPass(name, known: Pipeline.all.map(\.name))
+      }
+      passes.append(pass)
+    }
+    return PassManager(passes: passes)
   }
 
   /// Verification after each pass is on in debug builds.
@@ -39,12 +51,14 @@ public struct PassManager: Sendable {
     #endif
   }
 
-  /// Runs every pass on `graph`; returns the names of the passes that changed it.
+  /// Runs every pass on `graph` and returns their reports. `after` is called with each
+  /// pass's name and the graph it left.
   @discardableResult
-  public func run(_ graph: inout Graph) throws -> [String] {
-    var changed: [String] = []
+  public func run(_ graph: inout Graph, after: (String, Graph) -> Void = { _, _ in }) throws -> [PassReport] {
+    var reports: [PassReport] = []
     for pass in passes {
-      if try pass.run(&graph) { changed.append(pass.name) }
+      var report = PassReport(pass: pass.name)
+      try pass.run(&graph, &report)
       if verifyAfterEachPass {
         do {
           try Verifier.verify(graph)
@@ -52,8 +66,10 @@ public struct PassManager: Sendable {
           throw PassError.brokeGraph(pass: pass.name, error)
         }
       }
+      reports.append(report)
+      after(pass.name, graph)
     }
-    return changed
+    return reports
   }
 }
 
@@ -66,6 +82,19 @@ public enum PassError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .brokeGraph(let pass, let error): "internal error: pass '\(pass)' produced an invalid graph: \(error)"
+    }
+  }
+}
+
+/// A `--passes` list naming a pass that does not exist.
+public enum PassSelectionError: Error, Equatable, CustomStringConvertible {
+  /// No pass has this name.
+  case unknownPass(String, known: [String])
+
+  /// One line with the known names.
+  public var description: String {
+    switch self {
+    case .unknownPass(let name, let known): "unknown pass '\(name)' (passes: \(known.joined(separator: ", ")))"
     }
   }
 }

@@ -69,6 +69,14 @@ public struct Interpreter: Sendable {
   }
 }
 
+extension Interpreter {
+  /// The result of `op` on `operands` (whose types fit it), of type `type`: one step of the
+  /// interpreter, for compile-time folding.
+  public static func evaluate(_ op: Op, _ operands: [Tensor], type: TensorType) -> Tensor {
+    ReferenceKernels.evaluate(op, operands, type: type)
+  }
+}
+
 /// Inputs that do not fit the graph.
 public enum InterpreterError: Error, Equatable, Sendable, CustomStringConvertible {
   /// Wrong number of inputs.

@@ -10,6 +10,7 @@ enum ReferenceKernels {
     switch op {
     case .conv2d(let a): data = conv2d(a, operands, out: type.shape)
     case .batchNorm(let epsilon): data = batchNorm(epsilon: epsilon, operands)
+    case .scaleShift: data = scaleShift(operands)
     case .relu: data = operands[0].data.map { max($0, 0) }
     case .add: data = zip(operands[0].data, operands[1].data).map { Float(Double($0) + Double($1)) }
     case .maxPool2d(let a): data = pool2d(a, operands[0], out: type.shape, average: nil)
@@ -104,6 +105,17 @@ enum ReferenceKernels {
         (Double(x.data[i]) - Double(operands[3].data[channel])) * scale + Double(operands[2].data[channel]))
     }
     return result
+  }
+
+  /// x is (N,C,...), scale and shift are (C).
+  static func scaleShift(_ operands: [Tensor]) -> [Float] {
+    let x = operands[0]
+    let c = x.type.shape[1]
+    let inner = x.type.shape[2...].reduce(1, *)
+    return x.data.indices.map { i in
+      let channel = (i / inner) % c
+      return Float(Double(x.data[i]) * Double(operands[1].data[channel]) + Double(operands[2].data[channel]))
+    }
   }
 
   /// x is (N,C,H,W), out is (N,C,P,Q). `average` is nil for max pooling, else whether padded

@@ -1,0 +1,145 @@
+import GraphIR
+
+/// `fold-batchnorm`: a BatchNorm after a convolution folds into the convolution's weights
+/// and bias; any other BatchNorm becomes a per-channel `scale_shift`.
+///
+/// ```
+/// %c = conv2d(%x, @w[, @b])                        %c = conv2d(%x, @w', @b')
+/// %n = batch_norm(%c, @s, @t, @m, @v) {eps}   ->   (readers of %n read %c)
+///   with  k = s / sqrt(v + eps),  w'[o] = w[o]·k[o],  b' = (b − m)·k + t   (b = 0 when absent)
+///
+/// %n = batch_norm(%y, @s, @t, @m, @v)         ->   %n = scale_shift(%y, @k, @t − m·k)
+/// ```
+///
+/// Folds only when the input is a `conv2d` with no epilogue whose single reader is the
+/// BatchNorm (not a graph output either), and whose weight, bias and the BatchNorm's four
+/// parameters are constants. A BatchNorm whose parameters are computed stays as it is.
+let foldBatchNorm = Pass(
+  name: "fold-batchnorm", summary: "fold BatchNorm into the preceding conv2d, or into scale_shift"
+) { graph, report in
+  let uses = graph.useCounts
+  var index = 0
+  while index < graph.nodes.count {
+    defer { index += 1 }
+    let node = graph.nodes[index]
+    guard case .batchNorm(let epsilon) = node.op else { continue }
+    let params: [Tensor?] = node.operands[1...4].map { $0.isConstant ? graph.constants[$0.name] : nil }
+    guard params.allSatisfy({ $0 != nil }) else {
+      report.remark(node.name, "not folded: its scale, shift or statistics are computed, not constants")
+      continue
+    }
+    let (scale, shift) = batchNormAffine(params.map { $0!.data }, epsilon: epsilon)
+    switch foldableConv(feeding: node, in: graph, uses: uses) {
+    case .success(let convIndex):
+      foldInto(convIndex: convIndex, scale: scale, shift: shift, graph: &graph)
+      let conv = graph.nodes[convIndex].name
+      graph.removeNode(at: index)
+      replaceValue(node.name, with: conv, in: &graph)
+      index -= 1
+      report.count("folded into conv2d")
+      report.remark(node.name, "folded into %\(IRName.spelling(of: conv))")
+    case .failure(let reason):
+      let channels = TensorType([scale.count])
+      let k = graph.freshConstantName(node.name + ".scale")
+      graph.constants.set(k, Tensor(type: channels, data: scale))
+      let t = graph.freshConstantName(node.name + ".shift")
+      graph.constants.set(t, Tensor(type: channels, data: shift))
+      let old = node.operands
+      graph.nodes[index].op = .scaleShift
+      graph.nodes[index].operands = [node.operands[0], .constant(k), .constant(t)]
+      graph.removeUnusedConstants(among: old)
+      report.count("became scale_shift")
+      report.remark(node.name, "became scale_shift: \(reason.text)")
+    }
+  }
+}
+
+/// Why a node's producer cannot absorb it.
+struct Refusal: Error {
+  let text: String
+}
+
+/// The per-channel `k` and `t − m·k` of a BatchNorm's (scale, shift, mean, var), in Double.
+func batchNormAffine(_ p: [[Float]], epsilon: Float) -> (scale: [Float], shift: [Float]) {
+  var scale: [Float] = [], shift: [Float] = []
+  for c in p[0].indices {
+    let k = Double(p[0][c]) / (Double(p[3][c]) + Double(epsilon)).squareRoot()
+    scale.append(Float(k))
+    shift.append(Float(Double(p[1][c]) - Double(p[2][c]) * k))
+  }
+  return (scale, shift)
+}
+
+/// The index of the conv2d that `node` (reading it as operand 0) may be folded into.
+func foldableConv(feeding node: Node, in graph: Graph, uses: [String: Int]) -> Result<Int, Refusal> {
+  guard case .value(let input) = node.operands[0], let i = graph.definingIndex(of: input) else {
+    return .failure(Refusal(text: "its input is a graph input or constant, not a conv2d"))
+  }
+  let producer = graph.nodes[i]
+  guard case .conv2d(let attributes) = producer.op else {
+    return .failure(
+      Refusal(text: "its input %\(IRName.spelling(of: input)) is produced by \(producer.op.name), not conv2d"))
+  }
+  guard attributes.epilogue == .none else {
+    return .failure(
+      Refusal(text: "conv %\(IRName.spelling(of: input)) already has epilogue \(attributes.epilogue.rawValue)"))
+  }
+  let readers = uses[input] ?? 0
+  guard readers == 1, !graph.outputs.contains(input) else {
+    return .failure(Refusal(text: "conv result %\(IRName.spelling(of: input)) has \(readers) users"))
+  }
+  guard producer.operands[1...].allSatisfy(\.isConstant) else {
+    return .failure(Refusal(text: "conv %\(IRName.spelling(of: input)) has a computed weight or bias"))
+  }
+  return .success(i)
+}
+
+/// Multiplies conv `convIndex`'s output channel o by `scale[o]` and adds `shift[o]` to its
+/// bias, editing constants in place when this conv is their only reader.
+func foldInto(convIndex: Int, scale: [Float], shift: [Float], graph: inout Graph) {
+  let conv = graph.nodes[convIndex]
+  let weightName = conv.operands[1].name
+  var weight = graph.constants[weightName]!
+  let perChannel = weight.type.elementCount / scale.count
+  for o in scale.indices {
+    for j in (o * perChannel)..<((o + 1) * perChannel) {
+      weight.data[j] = Float(Double(weight.data[j]) * Double(scale[o]))
+    }
+  }
+  let oldBias =
+    conv.operands.count == 3 ? graph.constants[conv.operands[2].name]!.data : Array(repeating: 0, count: scale.count)
+  let bias = scale.indices.map { Float(Double(oldBias[$0]) * Double(scale[$0]) + Double(shift[$0])) }
+  let w = setConstant(weightName, weight, onlyReader: conv.name, graph: &graph, fallback: conv.name + ".weight")
+  let biasTensor = Tensor(type: TensorType([scale.count]), data: bias)
+  let b =
+    conv.operands.count == 3
+    ? setConstant(
+      conv.operands[2].name, biasTensor, onlyReader: conv.name, graph: &graph, fallback: conv.name + ".bias")
+    : setConstant(
+      graph.freshConstantName(conv.name + ".bias"), biasTensor, onlyReader: conv.name, graph: &graph,
+      fallback: conv.name + ".bias")
+  let old = conv.operands
+  graph.nodes[convIndex].operands = [conv.operands[0], .constant(w), .constant(b)]
+  graph.removeUnusedConstants(among: old)
+}
+
+/// Stores `tensor` as constant `name` when only node `reader` reads it (or nothing does),
+/// else under a fresh name derived from `fallback`; returns the name used.
+func setConstant(_ name: String, _ tensor: Tensor, onlyReader reader: String, graph: inout Graph, fallback: String)
+  -> String
+{
+  let others = graph.nodes.contains { $0.name != reader && $0.operands.contains(.constant(name)) }
+  let target = others ? graph.freshConstantName(fallback) : name
+  graph.constants.set(target, tensor)
+  return target
+}
+
+/// Makes readers of value `old` (now without a definition) read `new`; when `old` was a
+/// graph output, `new` takes its name instead so the output keeps its name.
+func replaceValue(_ old: String, with new: String, in graph: inout Graph) {
+  if graph.outputs.contains(old), !graph.outputs.contains(new), !graph.inputs.contains(where: { $0.name == new }) {
+    graph.renameValue(new, to: old)
+  } else {
+    graph.replaceUses(of: old, with: new)
+  }
+}
