@@ -20,7 +20,7 @@ let package = Package(
     .target(name: "GraphIR", swiftSettings: optimized),
     // fold-constants computes with the reference interpreter's kernels.
     .target(name: "Passes", dependencies: ["GraphIR", "Runtime"]),
-    .target(name: "Codegen", dependencies: ["GraphIR"]),
+    .target(name: "Codegen", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "Runtime", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "Models", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "ONNX", dependencies: ["GraphIR"], swiftSettings: optimized),

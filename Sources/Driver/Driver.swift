@@ -29,7 +29,7 @@ let helpOption = OptionSpec(names: ["--help", "-h"], value: nil, help: "show thi
 
 /// The `resnetc` command-line tool.
 public enum Driver {
-  static let commands: [Command] = [infoCommand, dumpIRCommand, runCommand, explainCommand]
+  static let commands: [Command] = [infoCommand, dumpIRCommand, runCommand, compileCommand, explainCommand]
 
   static let overview = """
     OVERVIEW: resnetc compiles residual networks to fast native programs.

@@ -13,6 +13,9 @@ public enum IRName {
     }
   }
 
+  /// Whether `scalar` may appear in a bare name: ASCII letters, digits, `_`, `.`, `-`.
+  public static func isBareName(_ scalar: Unicode.Scalar) -> Bool { isBare(scalar) }
+
   /// The name as the textual IR writes it (without its sigil).
   public static func spelling(of name: String) -> String {
     if !name.isEmpty, name.unicodeScalars.allSatisfy(isBare) { return name }

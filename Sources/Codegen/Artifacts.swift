@@ -1,0 +1,71 @@
+import Foundation
+import GraphIR
+
+/// What `resnetc compile` produces.
+public enum ArtifactKind: String, Sendable, CaseIterable {
+  /// A standalone program `OUT` with `OUT.weights` beside it.
+  case exe
+  /// `libOUT.so`, `OUT.h` and `OUT.weights`.
+  case lib
+  /// `OUT.c`, `OUT_main.c`, `OUT.h` and `OUT.weights`, for one's own build.
+  case c
+}
+
+/// Writes a compiled model's files.
+public enum Artifacts {
+  /// Builds `graph` as `kind` at `output` (a path without extension) and returns the paths
+  /// written. Sources are written and compiled in a private temporary directory; only the
+  /// finished files are moved into place. `progress` receives one line per step.
+  @discardableResult
+  public static func build(
+    _ graph: Graph, kind: ArtifactKind, output: String, compiler: CCompiler?, extraFlags: [String] = [],
+    progress: (String) -> Void = { _ in }
+  ) throws -> [String] {
+    let destination = URL(fileURLWithPath: output)
+    let base = destination.lastPathComponent
+    let directory = destination.deletingLastPathComponent().path
+    let program = CProgram(graph: graph, headerName: base + ".h")
+    let scratch = try privateDirectory()
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    try write(program.source, to: scratch + "/\(base).c")
+    try write(program.header, to: scratch + "/\(base).h")
+    try write(program.mainSource, to: scratch + "/\(base)_main.c")
+    try Data(program.weightsFile).write(to: URL(fileURLWithPath: scratch + "/\(base).weights"))
+    var produced: [String] = []
+    switch kind {
+    case .c:
+      produced = ["\(base).c", "\(base)_main.c", "\(base).h", "\(base).weights"]
+    case .exe, .lib:
+      guard let compiler else { throw CCompilerError.notFound("no C compiler found: install clang or cc, or set CC") }
+      let target = kind == .exe ? base : "lib\(base).so"
+      let sources = kind == .exe ? ["\(base).c", "\(base)_main.c"] : ["\(base).c"]
+      progress("compiling \(graph.nodes.count) kernels with \(compiler.path)")
+      let start = Date()
+      try compiler.compile(
+        sources: sources.map { scratch + "/" + $0 }, output: scratch + "/" + target, shared: kind == .lib,
+        extra: extraFlags)
+      progress(String(format: "compiled in %.1f s", Date().timeIntervalSince(start)))
+      produced = kind == .exe ? [target, "\(base).weights"] : [target, "\(base).h", "\(base).weights"]
+    }
+    var paths: [String] = []
+    for name in produced {
+      let to = directory + "/" + name
+      try? FileManager.default.removeItem(atPath: to)
+      try FileManager.default.moveItem(atPath: scratch + "/" + name, toPath: to)
+      paths.append(to)
+    }
+    return paths
+  }
+
+  /// A new directory only this user can read.
+  static func privateDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "resnetc-" + UUID().uuidString
+    try FileManager.default.createDirectory(
+      atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    return path
+  }
+
+  static func write(_ text: String, to path: String) throws {
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+  }
+}

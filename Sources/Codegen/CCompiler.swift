@@ -1,0 +1,74 @@
+import Foundation
+
+/// The system's C compiler: `$CC` when set, else `clang` (which ships with the Swift
+/// toolchain), else `cc`. It is run with an argument list, never through a shell.
+public struct CCompiler: Sendable {
+  /// The compiler's path.
+  public let path: String
+  /// Flags for every compilation: C11, optimized, every warning an error.
+  public static let flags = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror"]
+
+  /// Finds the compiler in `environment` (its `CC` and `PATH`).
+  public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(CCompilerError)
+    -> CCompiler
+  {
+    let searchPath = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+    func find(_ name: String) -> String? {
+      if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+      return searchPath.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+    if let cc = environment["CC"], !cc.isEmpty {
+      guard let path = find(cc) else { throw .notFound("CC is '\(cc)', which is not an executable on PATH") }
+      return CCompiler(path: path)
+    }
+    for name in ["clang", "cc"] {
+      if let path = find(name) { return CCompiler(path: path) }
+    }
+    throw .notFound("no C compiler found: install clang or cc, or set CC")
+  }
+
+  /// Compiles `sources` into `output` (a shared library when `shared`), with `extra` flags
+  /// after the standard ones.
+  public func compile(sources: [String], output: String, shared: Bool, extra: [String] = []) throws(CCompilerError) {
+    var arguments = CCompiler.flags + extra
+    if shared { arguments += ["-shared", "-fPIC"] }
+    arguments += sources + ["-o", output, "-lm"]
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = errors
+    do {
+      try process.run()
+    } catch {
+      throw .cannotRun(path, error.localizedDescription)
+    }
+    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw .failed(
+        command: ([path] + arguments).joined(separator: " "), status: process.terminationStatus, output: text)
+    }
+  }
+}
+
+/// A C compiler that is missing or that failed.
+public enum CCompilerError: Error, Equatable, CustomStringConvertible {
+  /// No compiler could be found.
+  case notFound(String)
+  /// The compiler could not be started.
+  case cannotRun(String, String)
+  /// The compiler exited with an error; `output` is what it printed.
+  case failed(command: String, status: Int32, output: String)
+
+  /// The problem, with the compiler's own messages when it failed.
+  public var description: String {
+    switch self {
+    case .notFound(let why): why
+    case .cannotRun(let path, let why): "cannot run the C compiler \(path): \(why)"
+    case .failed(let command, let status, let output):
+      "the C compiler failed (exit status \(status)): \(command)\n\(output.trimmingCharacters(in: .whitespacesAndNewlines))"
+    }
+  }
+}

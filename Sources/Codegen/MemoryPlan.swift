@@ -1,0 +1,90 @@
+import GraphIR
+
+/// Where each value of a graph lives while the compiled program runs.
+///
+/// Graph inputs and outputs live in the caller's buffers; every other value gets a byte
+/// offset in one arena, 64-byte aligned, from its lifetime: it is allocated when its node
+/// runs and freed after its last reader, and freed space is reused (best fit). A node's
+/// output never shares space with its own operands, so kernels need not work in place.
+public struct MemoryPlan: Equatable, Sendable {
+  /// A value's home.
+  public enum Location: Equatable, Sendable {
+    /// The caller's input buffer `i`.
+    case input(Int)
+    /// The caller's output buffer `i`.
+    case output(Int)
+    /// Bytes at `offset` in the arena.
+    case arena(offset: Int)
+  }
+
+  /// Alignment of every arena block, in bytes (a cache line; an AVX-512 vector).
+  public static let alignment = 64
+
+  /// Each value's location.
+  public var locations: [String: Location]
+  /// The arena's size: the most bytes live at once, after alignment and fragmentation.
+  public var arenaBytes: Int
+
+  /// Plans `graph` (verified).
+  public init(graph: Graph) {
+    locations = [:]
+    for (i, input) in graph.inputs.enumerated() { locations[input.name] = .input(i) }
+    for (i, output) in graph.outputs.enumerated() where locations[output] == nil { locations[output] = .output(i) }
+    var lastUse: [String: Int] = [:]
+    for (index, node) in graph.nodes.enumerated() {
+      for case .value(let name) in node.operands { lastUse[name] = index }
+    }
+    var free: [(offset: Int, size: Int)] = []
+    var end = 0
+    var blocks: [String: (offset: Int, size: Int)] = [:]
+    for (index, node) in graph.nodes.enumerated() {
+      if locations[node.name] == nil {
+        let size = MemoryPlan.aligned(node.type.elementCount * node.type.dtype.byteSize)
+        let offset: Int
+        if let best = free.indices.filter({ free[$0].size >= size }).min(by: { free[$0].size < free[$1].size }) {
+          offset = free[best].offset
+          if free[best].size == size {
+            free.remove(at: best)
+          } else {
+            free[best] = (offset + size, free[best].size - size)
+          }
+        } else {
+          offset = end
+          end += size
+        }
+        blocks[node.name] = (offset, size)
+        locations[node.name] = .arena(offset: offset)
+      }
+      // Operands read for the last time here are free for the next node.
+      for case .value(let name) in Set(node.operands) where lastUse[name] == index {
+        guard let block = blocks.removeValue(forKey: name) else { continue }
+        free.append(block)
+        free = MemoryPlan.merged(free)
+      }
+      // A value nobody reads is free at once.
+      if lastUse[node.name] == nil, let block = blocks.removeValue(forKey: node.name) {
+        free.append(block)
+        free = MemoryPlan.merged(free)
+      }
+    }
+    arenaBytes = end
+  }
+
+  /// `bytes` rounded up to the alignment.
+  public static func aligned(_ bytes: Int) -> Int {
+    (bytes + alignment - 1) / alignment * alignment
+  }
+
+  /// Free blocks sorted by offset with neighbours joined.
+  static func merged(_ blocks: [(offset: Int, size: Int)]) -> [(offset: Int, size: Int)] {
+    var result: [(offset: Int, size: Int)] = []
+    for block in blocks.sorted(by: { $0.offset < $1.offset }) {
+      if let last = result.last, last.offset + last.size == block.offset {
+        result[result.count - 1].size += block.size
+      } else {
+        result.append(block)
+      }
+    }
+    return result
+  }
+}

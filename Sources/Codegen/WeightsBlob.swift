@@ -1,0 +1,59 @@
+import GraphIR
+
+/// The binary file of a compiled model's constants, loaded by the generated program.
+///
+/// Layout (little-endian): a 64-byte header — the magic `RSNCWT01`, the data size in bytes
+/// (u64), the checksum of the data (u64, FNV-1a over its 64-bit words), the number of
+/// tensors (u64), zeros —
+/// then the data: each constant's floats at a 64-byte-aligned offset, in graph order.
+/// The program knows the size and checksum it was compiled for and refuses any other file.
+public struct WeightsBlob: Sendable {
+  /// The magic at the start of the file.
+  public static let magic = Array("RSNCWT01".utf8)
+  /// Header size in bytes.
+  public static let headerBytes = 64
+
+  /// Each constant's offset in floats from the start of the data.
+  public let offsets: [String: Int]
+  /// The data section.
+  public let data: [UInt8]
+  /// FNV-1a over `data`'s little-endian 64-bit words.
+  public let checksum: UInt64
+
+  /// Lays out `graph`'s constants.
+  public init(graph: Graph) {
+    var offsets: [String: Int] = [:]
+    var data: [UInt8] = []
+    for (name, tensor) in graph.constants.entries {
+      offsets[name] = data.count / 4
+      LittleEndianFloats.append(tensor.data, to: &data)
+      data += Array(repeating: 0, count: MemoryPlan.aligned(data.count) - data.count)
+    }
+    self.offsets = offsets
+    self.data = data
+    checksum = WeightsBlob.fnv1a(data)
+  }
+
+  /// The whole file.
+  public func fileBytes(tensorCount: Int) -> [UInt8] {
+    var header = WeightsBlob.magic
+    for value in [UInt64(data.count), checksum, UInt64(tensorCount)] {
+      header += (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+    }
+    header += Array(repeating: 0, count: WeightsBlob.headerBytes - header.count)
+    return header + data
+  }
+
+  /// FNV-1a with 64-bit words as its units; `bytes.count` is a multiple of 8 (of 64, in
+  /// fact). The generated loader computes the same.
+  public static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+    precondition(bytes.count % 8 == 0, "checksummed data is whole 64-bit words")
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    bytes.withUnsafeBytes { raw in
+      for i in stride(from: 0, to: raw.count, by: 8) {
+        hash = (hash ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* 0x100_0000_01b3
+      }
+    }
+    return hash
+  }
+}

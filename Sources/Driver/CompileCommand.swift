@@ -1,0 +1,37 @@
+import Codegen
+import Foundation
+import GraphIR
+
+let compileCommand = Command(
+  name: "compile",
+  summary: "Compile the model to a native program, a shared library, or C sources.",
+  usage: "MODEL -o OUT [--emit exe|lib|c] [options]",
+  details: modelHelp + """
+
+    --emit exe (the default) writes the program OUT and its weights OUT.weights; run
+    './OUT --help' for its options (.npy input and output, --bench N, --threads N).
+    --emit lib writes libOUT.so, OUT.h (the C API) and OUT.weights.
+    --emit c writes OUT.c, OUT_main.c, OUT.h and OUT.weights for your own build, e.g.
+    'cc -std=c11 -O2 OUT.c OUT_main.c -lm -o OUT'.
+    The C compiler is $CC when set, else clang, else cc.
+    """,
+  options: [
+    OptionSpec(names: ["--output", "-o"], value: "OUT", help: "the output path, without extension"),
+    OptionSpec(names: ["--emit"], value: "exe|lib|c", help: "what to produce (default exe)"),
+  ] + modelOptions
+) { arguments, console in
+  guard let output = arguments.value("--output") else { throw UsageError("missing -o OUT") }
+  let base = URL(fileURLWithPath: output).lastPathComponent
+  guard !base.isEmpty, base.unicodeScalars.allSatisfy({ IRName.isBareName($0) }) else {
+    throw UsageError("the name of OUT must be made of letters, digits, '_', '.' and '-'; got '\(base)'")
+  }
+  let kindText = arguments.value("--emit") ?? "exe"
+  guard let kind = ArtifactKind(rawValue: kindText) else {
+    throw UsageError("--emit expects exe, lib or c, got '\(kindText)'")
+  }
+  let model = try modelArgument(arguments)
+  let graph = try loadModel(model, arguments, console: console)
+  let compiler = kind == .c ? nil : try CCompiler.locate()
+  let paths = try Artifacts.build(graph, kind: kind, output: output, compiler: compiler) { console.err($0 + "\n") }
+  console.out(paths.map { "wrote \($0)\n" }.joined())
+}
