@@ -28,10 +28,10 @@ let package = Package(
     .executableTarget(name: "resnetc", dependencies: ["Driver"]),
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "Models"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR", "Runtime", "Models", "ONNX"]),
-    .testTarget(name: "CodegenTests", dependencies: ["Codegen"]),
+    .testTarget(name: "CodegenTests", dependencies: ["Codegen", "GraphIR", "Runtime", "Models", "ONNX"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "GraphIR", "Runtime"]),
-    .testTarget(name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime"]),
+    .testTarget(name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime", "Codegen"]),
     .testTarget(
       name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime"], resources: [.copy("Fixtures")]),
   ]

@@ -21,10 +21,23 @@ public enum Artifacts {
     _ graph: Graph, kind: ArtifactKind, output: String, compiler: CCompiler?, extraFlags: [String] = [],
     progress: (String) -> Void = { _ in }
   ) throws -> [String] {
+    let base = URL(fileURLWithPath: output).lastPathComponent
+    return try build(
+      CProgram(graph: graph, headerName: base + ".h"), kind: kind, output: output, compiler: compiler,
+      extraFlags: extraFlags, progress: progress)
+  }
+
+  /// Builds an already lowered `program`, whose header name must be `OUT.h`.
+  @discardableResult
+  public static func build(
+    _ program: CProgram, kind: ArtifactKind, output: String, compiler: CCompiler?, extraFlags: [String] = [],
+    progress: (String) -> Void = { _ in }
+  ) throws -> [String] {
+    let graph = program.graph
     let destination = URL(fileURLWithPath: output)
     let base = destination.lastPathComponent
     let directory = destination.deletingLastPathComponent().path
-    let program = CProgram(graph: graph, headerName: base + ".h")
+    precondition(program.headerName == base + ".h", "the program includes its header by the output's name")
     let scratch = try privateDirectory()
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     try write(program.source, to: scratch + "/\(base).c")

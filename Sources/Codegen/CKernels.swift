@@ -142,7 +142,7 @@ struct CKernel {
       w.block("for (long p = 0; p < \(y[2])L; ++p)") { w in
         w.block("for (long q = 0; q < \(y[3])L; ++q)") { w in
           w.line(average == nil ? "float acc = -INFINITY;" : "float acc = 0.0f;")
-          if average != nil { w.line("long valid = 0, inside = 0;") }
+          if let countIncludePad = average { w.line(countIncludePad ? "long inside = 0;" : "long valid = 0;") }
           w.block("for (long r = 0; r < \(a.kernel.h)L; ++r)") { w in
             w.line("const long ih = p * \(a.stride.h)L - \(a.padding.top)L + r * \(a.dilation.h)L;")
             w.block("for (long s = 0; s < \(a.kernel.w)L; ++s)") { w in
@@ -155,7 +155,7 @@ struct CKernel {
               w.line("if (ih < 0 || ih >= \(h)L || iw < 0 || iw >= \(wd)L) continue;")
               w.line("const float v = x[(pl * \(h)L + ih) * \(wd)L + iw];")
               w.line(average == nil ? "if (v > acc) acc = v;" : "acc += v;")
-              if average != nil { w.line("++valid;") }
+              if average == false { w.line("++valid;") }
             }
           }
           let index = "(pl * \(y[2])L + p) * \(y[3])L + q"

@@ -1,3 +1,4 @@
+import Codegen
 import GraphIR
 
 let infoCommand = Command(
@@ -8,8 +9,9 @@ let infoCommand = Command(
 
     Parameters count convolution and dense weights and biases and BatchNorm scale and
     shift (not its running statistics); multiply-adds count convolutions and dense layers,
-    the paper's measure. With --json, one object with model, parameters, multiplyAdds,
-    ops (count per op name), inputs, outputs and layers.
+    the paper's measure. The arena is the peak memory of intermediate values in the
+    compiled program (its static memory plan). With --json, one object with model,
+    parameters, multiplyAdds, arenaBytes, ops (count per op name), inputs, outputs and layers.
     """,
   options: [OptionSpec(names: ["--json"], value: nil, help: "print one JSON object instead of a table")] + modelOptions
 ) { arguments, console in
@@ -42,6 +44,7 @@ func infoJSON(_ graph: Graph) -> JSON {
     ("model", .string(graph.name)),
     ("parameters", .int(graph.parameterCount)),
     ("multiplyAdds", .int(graph.multiplyAdds)),
+    ("arenaBytes", .int(MemoryPlan(graph: graph).arenaBytes)),
     ("ops", .object(opCounts(graph).map { ($0.name, .int($0.count)) })),
     ("inputs", .array(graph.inputs.map { tensor($0.name, $0.type) })),
     ("outputs", .array(graph.outputs.map { tensor($0, values[$0]!) })),
@@ -67,6 +70,8 @@ func infoTable(_ graph: Graph) -> String {
   text += "\n" + renderTable(rows, rightAligned: [3, 4]) + "\n"
   text += "parameters     \(grouped(graph.parameterCount))\n"
   text += "multiply-adds  \(grouped(graph.multiplyAdds)) (\(gigas(graph.multiplyAdds)) G)\n"
+  text +=
+    "arena          \(grouped(MemoryPlan(graph: graph).arenaBytes)) bytes (peak of intermediate values in compiled code)\n"
   text +=
     "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ")
     + "\n"

@@ -5,7 +5,7 @@ import Runtime
 
 let runCommand = Command(
   name: "run",
-  summary: "Run the model with the reference interpreter.",
+  summary: "Run the model with the reference interpreter or as compiled C.",
   usage: "MODEL [--input x.npy ...] [--output y.npy ...] [options]",
   details: modelHelp + """
 
@@ -20,12 +20,19 @@ let runCommand = Command(
       names: ["--output", "-o"], value: "PATH", help: "where to write an output (.npy), once per model output"),
     OptionSpec(
       names: ["--input-seed"], value: "S", help: "seed of the random input when no --input is given (default 0)"),
+    OptionSpec(
+      names: ["--engine"], value: "interpreter|c",
+      help: "run with the reference interpreter (default) or the compiled C (cached between runs)"),
   ] + modelOptions
 ) { arguments, console in
   let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
   let outputPaths = arguments.values["--output"] ?? []
   guard outputPaths.isEmpty || outputPaths.count == graph.outputs.count else {
     throw UsageError("the model has \(graph.outputs.count) outputs but \(outputPaths.count) --output paths were given")
+  }
+  let engine = arguments.value("--engine") ?? "interpreter"
+  guard engine == "interpreter" || engine == "c" else {
+    throw UsageError("--engine expects interpreter or c, got '\(engine)'")
   }
   let interpreter = try Interpreter(graph: graph)
   let available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
@@ -35,7 +42,8 @@ let runCommand = Command(
         + "this machine has \(available >> 20) MiB of memory")
   }
   let inputs = try runInputs(graph, arguments)
-  let outputs = try interpreter.run(inputs)
+  let outputs =
+    engine == "c" ? try NativeCache.model(for: graph, console: console).run(inputs) : try interpreter.run(inputs)
   if outputPaths.isEmpty {
     for (name, tensor) in zip(graph.outputs, outputs) { console.out(summary(name: name, tensor)) }
   }

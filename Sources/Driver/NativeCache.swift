@@ -1,0 +1,48 @@
+import Codegen
+import Foundation
+import GraphIR
+import Runtime
+
+/// Compiled libraries for `resnetc run --engine c`, kept in `$RESNETC_CACHE`, else
+/// `$XDG_CACHE_HOME/resnetc`, else `~/.cache/resnetc`, one folder per (generated source,
+/// weights, compiler); a later run of the same model reuses it.
+enum NativeCache {
+  static var root: String {
+    let environment = ProcessInfo.processInfo.environment
+    if let path = environment["RESNETC_CACHE"], !path.isEmpty { return path }
+    if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/resnetc" }
+    return NSHomeDirectory() + "/.cache/resnetc"
+  }
+
+  /// The loaded model for `graph`, compiling it first unless the cache has it.
+  static func model(for graph: Graph, console: Console) throws -> NativeModel {
+    let compiler = try CCompiler.locate()
+    let program = CProgram(graph: graph, headerName: "model.h")
+    let key =
+      WeightsBlob.fnv1a(
+        paddedBytes(program.source + program.header + compiler.path + CCompiler.flags.joined(separator: " ")))
+      ^ program.weights.checksum
+    let folder = root + "/" + String(key, radix: 16)
+    let library = folder + "/libmodel.so", weights = folder + "/model.weights"
+    if !FileManager.default.fileExists(atPath: library) || !FileManager.default.fileExists(atPath: weights) {
+      try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+      let staging = root + "/.staging-" + UUID().uuidString
+      try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+      defer { try? FileManager.default.removeItem(atPath: staging) }
+      console.err("compiling \(graph.name) into \(folder)\n")
+      try Artifacts.build(program, kind: .lib, output: staging + "/model", compiler: compiler) {
+        console.err($0 + "\n")
+      }
+      try? FileManager.default.removeItem(atPath: folder)
+      try FileManager.default.moveItem(atPath: staging, toPath: folder)
+    }
+    return try NativeModel(libraryPath: library, weightsPath: weights)
+  }
+
+  /// UTF-8 bytes padded with zeros to whole 64-bit words, for the checksum.
+  static func paddedBytes(_ text: String) -> [UInt8] {
+    var bytes = Array(text.utf8)
+    bytes += Array(repeating: 0, count: (8 - bytes.count % 8) % 8)
+    return bytes
+  }
+}

@@ -1,0 +1,88 @@
+import GraphIR
+import Testing
+
+@testable import Codegen
+
+/// One compiled kernel per case, against the interpreter: odd sizes, strides, padding,
+/// groups, dilation, every epilogue and every other op.
+@Suite struct NativeKernelTests {
+  struct Case: CustomStringConvertible, Sendable {
+    let description: String
+    let op: Op
+    let input: [Int]
+    var constants: [[Int]] = []
+    var inputs: [[Int]] = []
+  }
+
+  static let cases: [Case] = [
+    Case(
+      description: "conv 3x3 pad 1", op: .conv2d(Conv2dAttributes(padding: .uniform(1))), input: [1, 3, 7, 5],
+      constants: [[4, 3, 3, 3]]),
+    Case(
+      description: "conv stride 2 asymmetric pad bias",
+      op: .conv2d(Conv2dAttributes(stride: Size2d(2, 3), padding: Padding2d(top: 0, left: 2, bottom: 1, right: 1))),
+      input: [2, 3, 9, 11], constants: [[5, 3, 3, 2], [5]]),
+    Case(
+      description: "conv groups and dilation",
+      op: .conv2d(Conv2dAttributes(padding: .uniform(2), dilation: .square(2), groups: 3)), input: [1, 6, 7, 7],
+      constants: [[9, 2, 3, 3], [9]]),
+    Case(
+      description: "conv depthwise stride 2",
+      op: .conv2d(Conv2dAttributes(stride: .square(2), padding: .uniform(1), groups: 5)), input: [1, 5, 6, 6],
+      constants: [[5, 1, 3, 3]]),
+    Case(
+      description: "conv 1x1 stride 2", op: .conv2d(Conv2dAttributes(stride: .square(2))), input: [1, 8, 5, 5],
+      constants: [[16, 8, 1, 1]]),
+    Case(
+      description: "conv 7x7 stem",
+      op: .conv2d(Conv2dAttributes(stride: .square(2), padding: .uniform(3), epilogue: .relu)), input: [1, 3, 17, 17],
+      constants: [[4, 3, 7, 7], [4]]),
+    Case(
+      description: "conv epilogue add", op: .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .add)),
+      input: [1, 3, 5, 5], constants: [[3, 3, 3, 3]], inputs: [[1, 3, 5, 5]]),
+    Case(
+      description: "conv epilogue add_relu with bias",
+      op: .conv2d(Conv2dAttributes(stride: .square(2), padding: .uniform(1), epilogue: .addReLU)), input: [2, 4, 5, 5],
+      constants: [[6, 4, 3, 3], [6]], inputs: [[2, 6, 3, 3]]),
+    Case(
+      description: "batch_norm", op: .batchNorm(epsilon: 1e-3), input: [2, 3, 3, 5], constants: [[3], [3], [3], [3]]),
+    Case(description: "scale_shift", op: .scaleShift, input: [1, 4, 3, 3], constants: [[4], [4]]),
+    Case(description: "relu", op: .relu, input: [3, 7]),
+    Case(description: "add", op: .add, input: [2, 3, 4], inputs: [[2, 3, 4]]),
+    Case(
+      description: "max pool ceil pad",
+      op: .maxPool2d(Pool2dAttributes(kernel: .square(3), stride: .square(2), padding: .uniform(1), ceilMode: true)),
+      input: [1, 2, 8, 7]),
+    Case(
+      description: "max pool dilation",
+      op: .maxPool2d(Pool2dAttributes(kernel: .square(2), stride: .square(1), dilation: .square(2))),
+      input: [1, 2, 6, 6]),
+    Case(
+      description: "avg pool include pad",
+      op: .avgPool2d(
+        Pool2dAttributes(kernel: .square(3), stride: .square(2), padding: .uniform(1)), countIncludePad: true),
+      input: [1, 2, 7, 6]),
+    Case(
+      description: "avg pool exclude pad ceil",
+      op: .avgPool2d(Pool2dAttributes(kernel: .square(2), stride: .square(2), ceilMode: true), countIncludePad: false),
+      input: [1, 3, 5, 5]),
+    Case(description: "global avg pool", op: .globalAvgPool, input: [2, 3, 5, 7]),
+    Case(description: "flatten", op: .flatten(axis: 2), input: [2, 3, 4, 5]),
+    Case(description: "reshape", op: .reshape(shape: [6, 20]), input: [2, 3, 4, 5]),
+    Case(description: "dense with bias", op: .dense, input: [3, 7], constants: [[5, 7], [5]]),
+    Case(description: "dense without bias", op: .dense, input: [1, 9], constants: [[4, 9]]),
+    Case(description: "softmax last axis", op: .softmax(axis: 1), input: [2, 11]),
+    Case(description: "softmax middle axis", op: .softmax(axis: 1), input: [2, 3, 4]),
+    Case(description: "subsample2d", op: .subsample2d(stride: Size2d(2, 3)), input: [1, 2, 7, 8]),
+    Case(description: "pad_channels", op: .padChannels(before: 1, after: 3), input: [2, 3, 2, 3]),
+    Case(
+      description: "pad2d", op: .pad2d(Padding2d(top: 1, left: 0, bottom: 2, right: 3), value: -0.5),
+      input: [1, 2, 3, 3]),
+  ]
+
+  @Test(arguments: cases)
+  func kernelMatchesInterpreter(_ c: Case) throws {
+    let graph = try oneOp(c.op, input: c.input, constants: c.constants, inputs: c.inputs)
+    #expect(try nativeError(graph) <= 1e-5)
+  }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import GraphIR
+import Testing
+
+@testable import Driver
+
+/// Runs a program; returns status and stdout.
+func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: path)
+  process.arguments = arguments
+  let out = Pipe()
+  process.standardOutput = out
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  return (process.terminationStatus, text)
+}
+
+@Suite struct CompileCommandTests {
+  @Test func exeLibAndSources() throws {
+    let dir = try temporaryDirectory()
+    let exe = resnetc("compile", "resnet20", "-o", dir + "/r20")
+    #expect(exe.status == 0, "\(exe.err)")
+    #expect(exe.out == "wrote \(dir)/r20\nwrote \(dir)/r20.weights\n")
+    #expect(exe.err.contains("compiling 27 kernels with "))
+    // The program computes what the interpreter prints.
+    #expect(try execute(dir + "/r20", []).1 == resnetc("run", "resnet20").out)
+
+    let lib = resnetc("compile", "resnet20", "-o", dir + "/r20", "--emit", "lib")
+    #expect(lib.out == "wrote \(dir)/libr20.so\nwrote \(dir)/r20.h\nwrote \(dir)/r20.weights\n")
+
+    let c = resnetc("compile", "resnet20", "-o", dir + "/src", "--emit", "c")
+    #expect(c.out == "wrote \(dir)/src.c\nwrote \(dir)/src_main.c\nwrote \(dir)/src.h\nwrote \(dir)/src.weights\n")
+    // The sources build with the command --help suggests.
+    let cc = try #require(
+      ["/usr/bin/cc", "/opt/swift/usr/bin/clang"].first { FileManager.default.isExecutableFile(atPath: $0) })
+    let build = try execute(
+      cc,
+      [
+        "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", dir + "/src.c", dir + "/src_main.c", "-lm", "-o",
+        dir + "/src",
+      ])
+    #expect(build.0 == 0)
+    #expect(try execute(dir + "/src", []).1 == resnetc("run", "resnet20").out)
+  }
+
+  @Test func engineCRunsTheCompiledModel() throws {
+    setenv("RESNETC_CACHE", try temporaryDirectory(), 1)
+    let first = resnetc("run", "resnet20", "--engine", "c")
+    #expect(first.status == 0 && first.err.contains("compiling resnet20 into "))
+    #expect(first.out == resnetc("run", "resnet20").out)
+    let again = resnetc("run", "resnet20", "--engine", "c")
+    #expect(again.out == first.out && again.err.isEmpty, "the second run reuses the cache")
+    expectFailure(
+      resnetc("run", "resnet20", "--engine", "gpu"), status: 2, mentioning: "--engine expects interpreter or c")
+  }
+
+  @Test func usageErrors() {
+    expectFailure(resnetc("compile", "resnet20"), status: 2, mentioning: "missing -o OUT")
+    expectFailure(
+      resnetc("compile", "resnet20", "-o", "/tmp/a b"), status: 2, mentioning: "the name of OUT must be made of")
+    expectFailure(
+      resnetc("compile", "resnet20", "-o", "/tmp/x", "--emit", "wasm"), status: 2,
+      mentioning: "--emit expects exe, lib or c")
+  }
+
+  @Test func infoShowsTheArena() throws {
+    let json = try JSON.parse(Array(resnetc("info", "resnet50", "--json").out.utf8))
+    #expect(json["arenaBytes"] == .int(10_436_608))
+    #expect(resnetc("info", "resnet50").out.contains("arena          10,436,608 bytes"))
+  }
+}
