@@ -18,12 +18,12 @@ public enum Artifacts {
   /// finished files are moved into place. `progress` receives one line per step.
   @discardableResult
   public static func build(
-    _ graph: Graph, kind: ArtifactKind, output: String, compiler: CCompiler?, extraFlags: [String] = [],
-    progress: (String) -> Void = { _ in }
+    _ graph: Graph, kind: ArtifactKind, output: String, compiler: CCompiler?, target: Target = .generic,
+    extraFlags: [String] = [], progress: (String) -> Void = { _ in }
   ) throws -> [String] {
     let base = URL(fileURLWithPath: output).lastPathComponent
     return try build(
-      CProgram(graph: graph, headerName: base + ".h"), kind: kind, output: output, compiler: compiler,
+      CProgram(graph: graph, headerName: base + ".h", target: target), kind: kind, output: output, compiler: compiler,
       extraFlags: extraFlags, progress: progress)
   }
 
@@ -52,11 +52,11 @@ public enum Artifacts {
       guard let compiler else { throw CCompilerError.notFound("no C compiler found: install clang or cc, or set CC") }
       let target = kind == .exe ? base : "lib\(base).so"
       let sources = kind == .exe ? ["\(base).c", "\(base)_main.c"] : ["\(base).c"]
-      progress("compiling \(graph.nodes.count) kernels with \(compiler.path)")
+      progress("compiling \(graph.nodes.count) nodes for \(program.target.rawValue) with \(compiler.path)")
       let start = Date()
       try compiler.compile(
         sources: sources.map { scratch + "/" + $0 }, output: scratch + "/" + target, shared: kind == .lib,
-        extra: extraFlags)
+        extra: program.target.flags + extraFlags)
       progress(String(format: "compiled in %.1f s", Date().timeIntervalSince(start)))
       produced = kind == .exe ? [target, "\(base).weights"] : [target, "\(base).h", "\(base).weights"]
     }

@@ -32,7 +32,7 @@ public struct CCompiler: Sendable {
   public func compile(sources: [String], output: String, shared: Bool, extra: [String] = []) throws(CCompilerError) {
     var arguments = CCompiler.flags + extra
     if shared { arguments += ["-shared", "-fPIC"] }
-    arguments += sources + ["-o", output, "-lm"]
+    arguments += sources + ["-o", output, "-pthread", "-lm"]
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments

@@ -33,7 +33,8 @@ extension CRuntimeText {
               "output's shape and top-5 entries per row are printed.\n\n"
               "  --bench N      run N times after a warm-up and print the min and median latency\n"
               "  --json         with --bench, print {\"median_ms\", \"min_ms\", \"runs\"} instead\n"
-              "  --threads N    threads to use (accepted; this build's kernels run on one thread)\n"
+              "  --threads N    threads to use (default: the processors online)\n"
+              "  --profile      time every layer over the --bench runs (10 without --bench) and print a table\n"
               "  --weights PATH the weights file (default: this program's path + .weights)\n",
               program);
     }
@@ -248,7 +249,8 @@ extension CRuntimeText {
       program = argc > 0 ? argv[0] : "model";
       const char *inputs_paths[RESNETC_INPUT_COUNT + 1] = {0}, *output_paths[RESNETC_OUTPUT_COUNT + 1] = {0};
       int input_files = 0, output_files = 0, json = 0;
-      long bench = 0, threads = 1, seed = 0;
+      long bench = 0, threads = 0, seed = 0;
+      int profile = 0;
       const char *weights = NULL;
       for (int a = 1; a < argc; ++a) {
         const char *arg = argv[a];
@@ -257,6 +259,7 @@ extension CRuntimeText {
           return 0;
         }
         if (!strcmp(arg, "--json")) { json = 1; continue; }
+        if (!strcmp(arg, "--profile")) { profile = 1; continue; }
         if (a + 1 >= argc) return error_exit(2, "unknown option or missing value: '%s' (see --help)", arg);
         const char *value = argv[++a];
         if (!strcmp(arg, "--input")) {
@@ -282,7 +285,7 @@ extension CRuntimeText {
       if (output_files != 0 && output_files != RESNETC_OUTPUT_COUNT)
         return error_exit(2, "the model has %d outputs but %d --output paths were given", RESNETC_OUTPUT_COUNT, output_files);
       if (json && !bench) return error_exit(2, "--json goes with --bench");
-      (void)threads;
+      if (profile && !bench) bench = 10;
 
       char default_weights[4096];
       if (!weights) {
@@ -297,6 +300,10 @@ extension CRuntimeText {
       int error = 0;
       resnetc_model *model = resnetc_create(weights, &error);
       if (!model) return error_exit(1, "%s: %s", weights, resnetc_error_string(error));
+      if (threads && resnetc_set_threads(model, (int)threads) != RESNETC_OK) {
+        resnetc_destroy(model);
+        return error_exit(1, "cannot start %ld threads", threads);
+      }
 
       float *in[RESNETC_INPUT_COUNT + 1] = {0}, *out[RESNETC_OUTPUT_COUNT + 1] = {0};
       int status = 1;
@@ -323,11 +330,14 @@ extension CRuntimeText {
           resnetc_run(model, (const float *const *)in, out);
           times[r] = now_ms() - start;
         }
+        if (profile) resnetc_set_profiling(model, 1);
+        for (long r = 0; profile && r < bench; ++r) resnetc_run(model, (const float *const *)in, out);
+        if (profile) fputs(resnetc_profile_report(model), stdout);
         qsort(times, (size_t)bench, sizeof(double), compare_doubles);
         double median = bench % 2 ? times[bench / 2] : (times[bench / 2 - 1] + times[bench / 2]) / 2;
-        if (json)
+        if (json && !profile)
           printf("{\"median_ms\": %.6f, \"min_ms\": %.6f, \"runs\": %ld}\n", median, times[0], bench);
-        else
+        else if (!profile)
           printf("latency over %ld runs after a warm-up: min %.3f ms, median %.3f ms\n", bench, times[0], median);
         free(times);
       }

@@ -45,6 +45,12 @@ enum CRuntimeText {
     resnetc_model *resnetc_create(const char *weights_path, int *error);
     /* Runs the model: inputs[i] and outputs[i] point to buffers of the shapes below. */
     int resnetc_run(resnetc_model *model, const float *const *inputs, float *const *outputs);
+    /* Threads an instance uses (default: the processors online); its workers sleep between runs. */
+    int resnetc_set_threads(resnetc_model *model, int threads);
+    /* With profiling on, resnetc_run times every step; the report is a table of mean times per
+       layer, GFLOP/s and percent of the machine's peak, valid until the next call. */
+    void resnetc_set_profiling(resnetc_model *model, int on);
+    const char *resnetc_profile_report(resnetc_model *model);
     void resnetc_destroy(resnetc_model *model);
     /* A sentence for an error code. */
     const char *resnetc_error_string(int error);
@@ -74,10 +80,143 @@ enum CRuntimeText {
   static let api = #"""
     /* ---- runtime: weights loading, instances, queries ---- */
 
+    #define MAX_THREADS 256
+    /* The peak this machine's cores reach with fused multiply-adds on AVX-512, measured with a
+       register-only loop: about 120 GFLOP/s per core. */
+    #define PEAK_GFLOPS_PER_THREAD 120.0
+
+    struct worker {
+      resnetc_model *model;
+      int index;
+    };
+
     struct resnetc_model {
       float *weights;
       unsigned char *arena;
+      /* The pool: threads - 1 workers; the caller of resnetc_run is share 0. */
+      int threads;
+      pthread_t handles[MAX_THREADS];
+      struct worker workers[MAX_THREADS];
+      pthread_mutex_t lock;
+      pthread_cond_t wake, done;
+      long generation;
+      int pending, stop;
+      kernel_fn fn;
+      const kernel_args *args;
+      long total;
+      /* Profiling. */
+      int profiling;
+      long profiled_runs;
+      double step_ms[MODEL_STEPS > 0 ? MODEL_STEPS : 1];
+      char *report;
     };
+
+    static double now_ms(void) {
+      struct timespec t;
+      clock_gettime(CLOCK_MONOTONIC, &t);
+      return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+    }
+
+    static void profile_step(resnetc_model *model, int step, double start) {
+      if (model->profiling) model->step_ms[step] += now_ms() - start;
+    }
+
+    static void run_share(resnetc_model *model, int index) {
+      long begin = model->total * index / model->threads, end = model->total * (index + 1) / model->threads;
+      if (begin < end) model->fn(model->args, begin, end);
+    }
+
+    static void *worker_main(void *argument) {
+      struct worker *self = argument;
+      resnetc_model *model = self->model;
+      long seen = 0;
+      pthread_mutex_lock(&model->lock);
+      for (;;) {
+        while (model->generation == seen && !model->stop) pthread_cond_wait(&model->wake, &model->lock);
+        if (model->stop) break;
+        seen = model->generation;
+        pthread_mutex_unlock(&model->lock);
+        run_share(model, self->index);
+        pthread_mutex_lock(&model->lock);
+        if (--model->pending == 0) pthread_cond_signal(&model->done);
+      }
+      pthread_mutex_unlock(&model->lock);
+      return NULL;
+    }
+
+    /* Splits [0, total) into one contiguous share per thread; returns when all are done. */
+    static void parallel_for(resnetc_model *model, long total, kernel_fn fn, const kernel_args *a) {
+      if (model->threads <= 1 || total < 2) {
+        fn(a, 0, total);
+        return;
+      }
+      pthread_mutex_lock(&model->lock);
+      model->fn = fn;
+      model->args = a;
+      model->total = total;
+      model->pending = model->threads - 1;
+      model->generation++;
+      pthread_cond_broadcast(&model->wake);
+      pthread_mutex_unlock(&model->lock);
+      run_share(model, 0);
+      pthread_mutex_lock(&model->lock);
+      while (model->pending > 0) pthread_cond_wait(&model->done, &model->lock);
+      pthread_mutex_unlock(&model->lock);
+    }
+
+    static void stop_workers(resnetc_model *model) {
+      pthread_mutex_lock(&model->lock);
+      model->stop = 1;
+      pthread_cond_broadcast(&model->wake);
+      pthread_mutex_unlock(&model->lock);
+      for (int i = 1; i < model->threads; ++i) pthread_join(model->handles[i], NULL);
+      model->stop = 0;
+      model->threads = 1;
+    }
+
+    int resnetc_set_threads(resnetc_model *model, int threads) {
+      if (!model || threads < 1 || threads > MAX_THREADS) return RESNETC_ERROR_ARGUMENT;
+      stop_workers(model);
+      for (int i = 1; i < threads; ++i) {
+        model->workers[i].model = model;
+        model->workers[i].index = i;
+        if (pthread_create(&model->handles[i], NULL, worker_main, &model->workers[i]) != 0) {
+          model->threads = i;
+          stop_workers(model);
+          return RESNETC_ERROR_MEMORY;
+        }
+        model->threads = i + 1;
+      }
+      return RESNETC_OK;
+    }
+
+    void resnetc_set_profiling(resnetc_model *model, int on) {
+      if (!model) return;
+      model->profiling = on;
+      model->profiled_runs = 0;
+      memset(model->step_ms, 0, sizeof model->step_ms);
+    }
+
+    const char *resnetc_profile_report(resnetc_model *model) {
+      if (!model) return "";
+      free(model->report);
+      size_t size = 256 + (size_t)MODEL_STEPS * 192, used = 0;
+      model->report = malloc(size);
+      if (!model->report) return "";
+      long runs = model->profiled_runs > 0 ? model->profiled_runs : 1;
+      double total = 0, flops = 0, peak = PEAK_GFLOPS_PER_THREAD * model->threads;
+      used += (size_t)snprintf(model->report + used, size - used, "%-40s %-16s %9s %9s %7s\n", "layer", "op", "ms", "GFLOP/s", "% peak");
+      for (int i = 0; i < MODEL_STEPS; ++i) {
+        double ms = model->step_ms[i] / (double)runs, rate = ms > 0 ? step_flops[i] / ms / 1e6 : 0;
+        total += ms;
+        flops += step_flops[i];
+        used += (size_t)snprintf(model->report + used, size - used, "%-40.40s %-16.16s %9.3f %9.1f %7.1f\n", step_labels[i][0],
+                                 step_labels[i][1], ms, rate, rate / peak * 100);
+      }
+      double rate = total > 0 ? flops / total / 1e6 : 0;
+      snprintf(model->report + used, size - used, "%-40s %-16s %9.3f %9.1f %7.1f\n", "total", "", total, rate, rate / peak * 100);
+      return model->report;
+    }
 
     static const unsigned char weights_magic[8] = {'R', 'S', 'N', 'C', 'W', 'T', '0', '1'};
 
@@ -120,6 +259,10 @@ enum CRuntimeText {
       if (fseek(file, 64, SEEK_SET) != 0) return fail(NULL, file, RESNETC_ERROR_OPEN, error);
       resnetc_model *model = calloc(1, sizeof *model);
       if (!model) return fail(NULL, file, RESNETC_ERROR_MEMORY, error);
+      model->threads = 1;
+      pthread_mutex_init(&model->lock, NULL);
+      pthread_cond_init(&model->wake, NULL);
+      pthread_cond_init(&model->done, NULL);
       model->weights = aligned_bytes(MODEL_WEIGHTS_BYTES);
       model->arena = aligned_bytes(MODEL_ARENA_BYTES);
       if (!model->weights || !model->arena) return fail(model, file, RESNETC_ERROR_MEMORY, error);
@@ -128,6 +271,8 @@ enum CRuntimeText {
       if (read_u64(header + 16) != MODEL_WEIGHTS_CHECKSUM ||
           checksum((const unsigned char *)model->weights, MODEL_WEIGHTS_BYTES) != MODEL_WEIGHTS_CHECKSUM)
         return fail(model, NULL, RESNETC_ERROR_CHECKSUM, error);
+      long online = sysconf(_SC_NPROCESSORS_ONLN);
+      resnetc_set_threads(model, online < 1 ? 1 : online > MAX_THREADS ? MAX_THREADS : (int)online);
       return model;
     }
 
@@ -135,12 +280,18 @@ enum CRuntimeText {
       if (!model || !inputs || !outputs) return RESNETC_ERROR_ARGUMENT;
       for (int i = 0; i < RESNETC_INPUT_COUNT; ++i) if (!inputs[i]) return RESNETC_ERROR_ARGUMENT;
       for (int i = 0; i < RESNETC_OUTPUT_COUNT; ++i) if (!outputs[i]) return RESNETC_ERROR_ARGUMENT;
-      forward(model->weights, model->arena, inputs, outputs);
+      forward(model, model->weights, model->arena, inputs, outputs);
+      if (model->profiling) model->profiled_runs++;
       return RESNETC_OK;
     }
 
     void resnetc_destroy(resnetc_model *model) {
       if (!model) return;
+      if (model->threads > 1) stop_workers(model);
+      pthread_mutex_destroy(&model->lock);
+      pthread_cond_destroy(&model->wake);
+      pthread_cond_destroy(&model->done);
+      free(model->report);
       free(model->weights);
       free(model->arena);
       free(model);

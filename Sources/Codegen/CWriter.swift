@@ -13,6 +13,11 @@ public struct CWriter {
     text += s.isEmpty ? "\n" : String(repeating: "  ", count: depth) + s + "\n"
   }
 
+  /// Appends `text` as it is (it should end with a newline).
+  public mutating func raw(_ text: String) {
+    self.text += text
+  }
+
   /// Appends `header {`, the body one level deeper, then `}` (with `trailer` after it, for
   /// `};` or `} while (0);`).
   public mutating func block(_ header: String, trailer: String = "", _ body: (inout CWriter) -> Void) {

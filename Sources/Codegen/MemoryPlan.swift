@@ -25,21 +25,34 @@ public struct MemoryPlan: Equatable, Sendable {
   /// The arena's size: the most bytes live at once, after alignment and fragmentation.
   public var arenaBytes: Int
 
-  /// Plans `graph` (verified).
+  /// Plans `graph` (verified), one buffer per value.
   public init(graph: Graph) {
+    self.init(
+      inputs: graph.inputs.map(\.name), outputs: graph.outputs,
+      steps: graph.nodes.map { node in
+        (
+          node.name, node.type.elementCount * node.type.dtype.byteSize,
+          node.operands.compactMap { $0.isConstant ? nil : $0.name }
+        )
+      })
+  }
+
+  /// Plans buffers written by `steps` in order (each writes `output`, of `bytes`, and reads
+  /// `reads`); `inputs` and `outputs` name the caller's buffers.
+  public init(inputs: [String], outputs: [String], steps: [(output: String, bytes: Int, reads: [String])]) {
     locations = [:]
-    for (i, input) in graph.inputs.enumerated() { locations[input.name] = .input(i) }
-    for (i, output) in graph.outputs.enumerated() where locations[output] == nil { locations[output] = .output(i) }
+    for (i, input) in inputs.enumerated() { locations[input] = .input(i) }
+    for (i, output) in outputs.enumerated() where locations[output] == nil { locations[output] = .output(i) }
     var lastUse: [String: Int] = [:]
-    for (index, node) in graph.nodes.enumerated() {
-      for case .value(let name) in node.operands { lastUse[name] = index }
+    for (index, step) in steps.enumerated() {
+      for name in step.reads { lastUse[name] = index }
     }
     var free: [(offset: Int, size: Int)] = []
     var end = 0
     var blocks: [String: (offset: Int, size: Int)] = [:]
-    for (index, node) in graph.nodes.enumerated() {
-      if locations[node.name] == nil {
-        let size = MemoryPlan.aligned(node.type.elementCount * node.type.dtype.byteSize)
+    for (index, step) in steps.enumerated() {
+      if locations[step.output] == nil {
+        let size = MemoryPlan.aligned(step.bytes)
         let offset: Int
         if let best = free.indices.filter({ free[$0].size >= size }).min(by: { free[$0].size < free[$1].size }) {
           offset = free[best].offset
@@ -52,17 +65,17 @@ public struct MemoryPlan: Equatable, Sendable {
           offset = end
           end += size
         }
-        blocks[node.name] = (offset, size)
-        locations[node.name] = .arena(offset: offset)
+        blocks[step.output] = (offset, size)
+        locations[step.output] = .arena(offset: offset)
       }
-      // Operands read for the last time here are free for the next node.
-      for case .value(let name) in Set(node.operands) where lastUse[name] == index {
+      // Buffers read for the last time here are free for the next step.
+      for name in Set(step.reads) where lastUse[name] == index {
         guard let block = blocks.removeValue(forKey: name) else { continue }
         free.append(block)
         free = MemoryPlan.merged(free)
       }
-      // A value nobody reads is free at once.
-      if lastUse[node.name] == nil, let block = blocks.removeValue(forKey: node.name) {
+      // A buffer nobody reads is free at once.
+      if lastUse[step.output] == nil, let block = blocks.removeValue(forKey: step.output) {
         free.append(block)
         free = MemoryPlan.merged(free)
       }

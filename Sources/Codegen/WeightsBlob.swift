@@ -22,9 +22,14 @@ public struct WeightsBlob: Sendable {
 
   /// Lays out `graph`'s constants.
   public init(graph: Graph) {
+    self.init(constants: graph.constants.entries.map { ($0.name, $0.constant) })
+  }
+
+  /// Lays out `constants` in order.
+  public init(constants: [(name: String, tensor: Tensor)]) {
     var offsets: [String: Int] = [:]
     var data: [UInt8] = []
-    for (name, tensor) in graph.constants.entries {
+    for (name, tensor) in constants {
       offsets[name] = data.count / 4
       LittleEndianFloats.append(tensor.data, to: &data)
       data += Array(repeating: 0, count: MemoryPlan.aligned(data.count) - data.count)

@@ -18,6 +18,9 @@ let compileCommand = Command(
   options: [
     OptionSpec(names: ["--output", "-o"], value: "OUT", help: "the output path, without extension"),
     OptionSpec(names: ["--emit"], value: "exe|lib|c", help: "what to produce (default exe)"),
+    OptionSpec(
+      names: ["--target"], value: "native|avx512|avx2|generic",
+      help: "kernels for this instruction set (default native: the best this machine runs; generic is portable C)"),
   ] + modelOptions
 ) { arguments, console in
   guard let output = arguments.value("--output") else { throw UsageError("missing -o OUT") }
@@ -32,6 +35,18 @@ let compileCommand = Command(
   let model = try modelArgument(arguments)
   let graph = try loadModel(model, arguments, console: console)
   let compiler = kind == .c ? nil : try CCompiler.locate()
-  let paths = try Artifacts.build(graph, kind: kind, output: output, compiler: compiler) { console.err($0 + "\n") }
+  let target = try parseTarget(arguments.value("--target"))
+  let paths = try Artifacts.build(graph, kind: kind, output: output, compiler: compiler, target: target) {
+    console.err($0 + "\n")
+  }
   console.out(paths.map { "wrote \($0)\n" }.joined())
+}
+
+/// `--target`'s value: native (the default) or a named instruction set.
+func parseTarget(_ text: String?) throws(UsageError) -> Target {
+  guard let text, text != "native" else { return Target.native() }
+  guard let target = Target(rawValue: text) else {
+    throw UsageError("--target expects native, avx512, avx2 or generic, got '\(text)'")
+  }
+  return target
 }

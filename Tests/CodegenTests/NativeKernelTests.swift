@@ -85,4 +85,62 @@ import Testing
     let graph = try oneOp(c.op, input: c.input, constants: c.constants, inputs: c.inputs)
     #expect(try nativeError(graph) <= 1e-5)
   }
+
+  /// The blocked kernels: convolutions with channel counts that are multiples of the block
+  /// (and a 3-channel stem), every epilogue, odd widths that need a tail tile, strides and
+  /// padding; max pooling, global average pooling and dense on blocked inputs; each on every
+  /// vector target this machine runs.
+  static let blockedCases: [(String, [Int], [(Op, [[Int]])])] = [
+    (
+      "3x3 conv chain with tails", [1, 16, 13, 29],
+      [
+        (.conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [[32, 16, 3, 3], [32]]),
+        (.conv2d(Conv2dAttributes(stride: .square(2), padding: .uniform(1))), [[16, 32, 3, 3]]),
+      ]
+    ),
+    (
+      "stem, max pool, 1x1 stride 2", [2, 3, 23, 23],
+      [
+        (.conv2d(Conv2dAttributes(stride: .square(2), padding: .uniform(3), epilogue: .relu)), [[16, 3, 7, 7], [16]]),
+        (.maxPool2d(Pool2dAttributes(kernel: .square(3), stride: .square(2), padding: .uniform(1))), []),
+        (.conv2d(Conv2dAttributes(stride: .square(2))), [[32, 16, 1, 1], [32]]),
+      ]
+    ),
+    (
+      "head", [1, 32, 5, 5],
+      [
+        (.conv2d(Conv2dAttributes(padding: Padding2d(top: 0, left: 1, bottom: 2, right: 1))), [[48, 32, 3, 3], [48]]),
+        (.globalAvgPool, []), (.flatten(axis: 1), []), (.dense, [[37, 48], [37]]), (.softmax(axis: 1), []),
+      ]
+    ),
+  ]
+
+  @Test(arguments: runnableTargets.filter { $0 != .generic })
+  func blockedKernelsMatchInterpreter(target: Target) throws {
+    for (name, input, ops) in Self.blockedCases {
+      var b = GraphBuilder(name: "chain")
+      var v = try b.input("x", TensorType(input))
+      for (i, (op, shapes)) in ops.enumerated() {
+        let constants = try shapes.enumerated().map { j, shape in
+          try b.constant("c\(i).\(j)", TensorType(shape), values(shape.reduce(1, *), seed: UInt64(10 * i + j)))
+        }
+        v = try b.node("n\(i)", op, [v] + constants)
+      }
+      #expect(try nativeError(try b.finish(outputs: [v]), target: target) <= 1e-5, "\(name)")
+    }
+    // The epilogues with a residual, in blocked layout: conv + shortcut (+ ReLU).
+    for epilogue in [Epilogue.add, .addReLU] {
+      var b = GraphBuilder(name: "residual")
+      let x = try b.input("x", TensorType([1, 16, 7, 9]))
+      let w1 = try b.constant("w1", TensorType([16, 16, 3, 3]), values(2304, seed: 1))
+      let shortcut = try b.node("s", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [x, w1])
+      let w2 = try b.constant("w2", TensorType([16, 16, 3, 3]), values(2304, seed: 2))
+      let bias = try b.constant("b2", TensorType([16]), values(16, seed: 3))
+      let y = try b.node(
+        "y", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: epilogue)), [shortcut, w2, bias, shortcut])
+      let sum = try b.node("z", .add, [y, shortcut])
+      let r = try b.node("r", .relu, [sum])
+      #expect(try nativeError(try b.finish(outputs: [r]), target: target) <= 1e-5, "\(epilogue)")
+    }
+  }
 }

@@ -20,10 +20,17 @@ func optimized(_ graph: Graph) throws -> Graph {
 }
 
 @Suite struct NativeModelTests {
-  @Test(arguments: ["resnet20", "resnet18"])
-  func builtinModelsEndToEnd(name: String) throws {
+  @Test(arguments: ["resnet20", "resnet18"], runnableTargets)
+  func builtinModelsEndToEnd(name: String, target: Target) throws {
     let graph = try optimized(try ResNet.build(try ResNetSpec(name: name)))
-    #expect(try nativeError(graph) <= 1e-5)
+    #expect(try nativeError(graph, target: target) <= 1e-5)
+  }
+
+  @Test(arguments: runnableTargets)
+  func resnet50EndToEnd(target: Target) throws {
+    var spec = try ResNetSpec(name: "resnet50")
+    spec.resolution = 96
+    #expect(try nativeError(try optimized(try ResNet.build(spec)), target: target) <= 1e-5)
   }
 
   @Test func optionCShortcutsAndUnoptimizedGraphs() throws {
@@ -46,10 +53,12 @@ func optimized(_ graph: Graph) throws -> Graph {
     let base = onnxFixtures + "/" + name
     let input = try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: base + ".input.npy"))))
     let reference = try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: base + ".ort.npy"))))
-    let y = try compiled(graph).run([input])[0]
-    let scale = reference.data.map(abs).max()!
-    #expect(zip(y.data, reference.data).map { abs($0 - $1) }.max()! <= 1e-5 * scale)
-    #expect(try nativeError(graph) <= 1e-5)
+    for target in runnableTargets {
+      let y = try compiled(graph, target: target).run([input])[0]
+      let scale = reference.data.map(abs).max()!
+      #expect(zip(y.data, reference.data).map { abs($0 - $1) }.max()! <= 1e-5 * scale, "\(target)")
+      #expect(try nativeError(graph, target: target) <= 1e-5, "\(target)")
+    }
   }
 
   @Test func weightsAreCheckedWhenLoaded() throws {
@@ -167,7 +176,7 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
     ]
     for (name, graph) in graphs {
       try Artifacts.build(
-        graph, kind: .exe, output: dir + "/" + name, compiler: try compiler(),
+        graph, kind: .exe, output: dir + "/" + name, compiler: try compiler(), target: runnableTargets.last!,
         extraFlags: ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"])
       var environment = ProcessInfo.processInfo.environment
       environment["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"

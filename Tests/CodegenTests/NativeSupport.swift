@@ -20,15 +20,25 @@ func compiler() throws -> CCompiler {
   }
 }
 
-/// `graph` compiled to a shared library and loaded.
-func compiled(_ graph: Graph, extraFlags: [String] = []) throws -> NativeModel {
+/// The targets this machine can run: generic always, then AVX2 and AVX-512 as its CPU has them.
+let runnableTargets: [Target] = {
+  switch Target.native() {
+  case .generic: [.generic]
+  case .avx2: [.generic, .avx2]
+  case .avx512: [.generic, .avx2, .avx512]
+  }
+}()
+
+/// `graph` compiled for `target` to a shared library and loaded.
+func compiled(_ graph: Graph, target: Target = .generic, extraFlags: [String] = []) throws -> NativeModel {
   let dir = try scratchDirectory()
-  try Artifacts.build(graph, kind: .lib, output: dir + "/model", compiler: try compiler(), extraFlags: extraFlags)
+  try Artifacts.build(
+    graph, kind: .lib, output: dir + "/model", compiler: try compiler(), target: target, extraFlags: extraFlags)
   return try NativeModel(libraryPath: dir + "/libmodel.so", weightsPath: dir + "/model.weights")
 }
 
 /// max|native − interpreter| / max|interpreter| over every output, on seeded inputs.
-func nativeError(_ graph: Graph, seed: UInt64 = 5) throws -> Float {
+func nativeError(_ graph: Graph, target: Target = .generic, seed: UInt64 = 5) throws -> Float {
   var state = seed
   let inputs = graph.inputs.map { input in
     Tensor(
@@ -39,7 +49,7 @@ func nativeError(_ graph: Graph, seed: UInt64 = 5) throws -> Float {
       })
   }
   let want = try Interpreter(graph: graph).run(inputs)
-  let got = try compiled(graph).run(inputs)
+  let got = try compiled(graph, target: target).run(inputs)
   var worst: Float = 0
   for (y, reference) in zip(got, want) {
     #expect(y.type == reference.type)

@@ -1,0 +1,210 @@
+import GraphIR
+
+/// C for the blocked (NCHW`B`c) kernels, written with GCC/Clang vector extensions: `vf` is a
+/// vector of `B` floats, one pixel's channel block.
+///
+/// The convolution is direct and register-blocked: a tile of `T` output pixels of one
+/// output-channel block is held in `T` accumulators while every input channel and tap is
+/// added (`acc[t] += x[c at pixel t] · w[c, block]`, one weights vector and `T` fused
+/// multiply-adds per input channel), then bias, shortcut and ReLU are applied in registers
+/// and the tile is stored once. Rows of (image, channel block, output row) are the unit of
+/// parallel work.
+struct BlockedKernels {
+  let target: Target
+  var b: Int { target.block! }
+
+  /// The vector typedefs the kernels use.
+  var prelude: String {
+    """
+    typedef float vf __attribute__((vector_size(\(b * 4))));
+    typedef int vi __attribute__((vector_size(\(b * 4))));
+    __attribute__((unused)) static inline vf relu_v(vf v) { const vf zero = {0}; return (vf)((vi)v & (vi)(v > zero)); }
+
+    """
+  }
+
+  /// The output-tile width for a row of `q` pixels: the largest divisor of `q` that fits
+  /// in the registers, or the register limit with a shorter tail when `q` has none above 3.
+  func tile(for q: Int) -> Int {
+    let limit = min(target.maxTile, q)
+    if let divisor = (1...limit).reversed().first(where: { q % $0 == 0 }), divisor >= min(4, q) { return divisor }
+    return limit
+  }
+
+  /// A convolution over rows `[begin, end)` of (n, kb, p). Operands: `a->in[0]` the input
+  /// (blocked, or plain for a stem), `a->in[1]` the packed weights, then bias and residual.
+  func conv(_ node: Node, _ a: Conv2dAttributes, x xShape: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter)
+  {
+    let y = node.type.shape
+    let (c, h, wd, k, p, q) = (xShape[1], xShape[2], xShape[3], y[1], y[2], y[3])
+    let hasBias = node.operands.count == (a.epilogue.addsResidual ? 4 : 3)
+    let (kb, cb) = (k / b, plainInput ? 1 : c / b)
+    let t = tile(for: q)
+    w.line("const float *restrict x = a->in[0];")
+    w.line("const float *restrict wp = a->in[1];")
+    if hasBias { w.line("const float *restrict bias = a->in[2];") }
+    if a.epilogue.addsResidual { w.line("const float *restrict res = a->in[\(hasBias ? 3 : 2)];") }
+    w.line("float *restrict y = a->out;")
+    w.block("for (long row = begin; row < end; ++row)") { w in
+      w.line("const long n = row / \(kb * p)L, kb = row / \(p)L % \(kb)L, p = row % \(p)L;")
+      w.line("const long out_row = ((n * \(kb)L + kb) * \(p)L + p) * \(q)L;")
+      let shape = (c: c, h: h, wd: wd, r: kernel.h, s: kernel.w, cb: cb, kb: kb, channels: plainInput ? c : b)
+      if q / t > 0 {
+        emitTiles(from: 0, tiles: q / t, width: t, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w)
+      }
+      if q % t > 0 {
+        emitTiles(from: q / t * t, tiles: 1, width: q % t, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w)
+      }
+    }
+  }
+
+  private func emitTiles(
+    from start: Int, tiles: Int, width t: Int,
+    _ shape: (c: Int, h: Int, wd: Int, r: Int, s: Int, cb: Int, kb: Int, channels: Int),
+    plainInput: Bool, hasBias: Bool, a: Conv2dAttributes, _ w: inout CWriter
+  ) {
+    let (c, h, wd, r, s, cb, channels) = (shape.c, shape.h, shape.wd, shape.r, shape.s, shape.cb, shape.channels)
+    let (sh, sw, pt, pl) = (a.stride.h, a.stride.w, a.padding.top, a.padding.left)
+    w.block("for (long q0 = \(start)L; q0 < \(start + tiles * t)L; q0 += \(t)L)") { w in
+      let initial = hasBias ? "*(const vf *)(bias + kb * \(b)L)" : "(vf){0}"
+      for i in 0..<t { w.line("vf acc\(i) = \(initial);") }
+      w.line(
+        "const int interior = q0 * \(sw)L - \(pl)L >= 0 && (q0 + \(t - 1)L) * \(sw)L - \(pl)L + \(s - 1)L < \(wd)L;")
+      w.block("for (long cb = 0; cb < \(cb)L; ++cb)") { w in
+        w.block("for (long r = 0; r < \(r)L; ++r)") { w in
+          w.line("const long ih = p * \(sh)L - \(pt)L + r;")
+          w.line("if (ih < 0 || ih >= \(h)L) continue;")
+          if plainInput {
+            w.line("const float *xr = x + (n * \(c)L * \(h)L + ih) * \(wd)L;")
+            w.line("const float *wr = wp + ((kb * \(r)L + r) * \(s)L) * \(channels * b)L;")
+          } else {
+            w.line("const float *xr = x + ((n * \(cb)L + cb) * \(h)L + ih) * \(wd * b)L;")
+            w.line("const float *wr = wp + (((kb * \(cb)L + cb) * \(r)L + r) * \(s)L) * \(b * b)L;")
+          }
+          w.block("for (long s = 0; s < \(s)L; ++s)") { w in
+            w.line("const float *ws = wr + s * \(channels * b)L;")
+            w.line("const long iw0 = q0 * \(sw)L - \(pl)L + s;")
+            let pixel = { (i: Int, ch: String) -> String in
+              plainInput
+                ? "xr[\(ch) * \(h * wd)L + iw0 + \(i * sw)L]"
+                : "xr[(iw0 + \(i * sw)L) * \(self.b)L + \(ch)]"
+            }
+            w.block("if (interior)") { w in
+              w.block("for (long ch = 0; ch < \(channels)L; ++ch)") { w in
+                w.line("const vf wv = *(const vf *)(ws + ch * \(b)L);")
+                for i in 0..<t { w.line("acc\(i) += \(pixel(i, "ch")) * wv;") }
+              }
+            }
+            w.block("else") { w in
+              w.block("for (long ch = 0; ch < \(channels)L; ++ch)") { w in
+                w.line("const vf wv = *(const vf *)(ws + ch * \(b)L);")
+                for i in 0..<t {
+                  w.line("if (iw0 + \(i * sw)L >= 0 && iw0 + \(i * sw)L < \(wd)L) acc\(i) += \(pixel(i, "ch")) * wv;")
+                }
+              }
+            }
+          }
+        }
+      }
+      for i in 0..<t {
+        let at = "(out_row + q0 + \(i)L) * \(b)L"
+        var value = "acc\(i)"
+        if a.epilogue.addsResidual { value += " + *(const vf *)(res + \(at))" }
+        if a.epilogue == .relu || a.epilogue == .addReLU { value = "relu_v(\(value))" }
+        w.line("*(vf *)(y + \(at)) = \(value);")
+      }
+    }
+  }
+
+  /// Max pooling of a blocked input; padding never wins.
+  func maxPool(_ node: Node, _ a: Pool2dAttributes, x xShape: [Int], _ w: inout CWriter) {
+    let y = node.type.shape
+    let (h, wd) = (xShape[2], xShape[3])
+    w.line("const float *restrict x = a->in[0];")
+    w.line("float *restrict y = a->out;")
+    w.block("for (long plane = begin; plane < end; ++plane)") { w in
+      w.block("for (long p = 0; p < \(y[2])L; ++p)") { w in
+        w.block("for (long q = 0; q < \(y[3])L; ++q)") { w in
+          w.line("vf m = (vf){0} - INFINITY;")
+          w.block("for (long r = 0; r < \(a.kernel.h)L; ++r)") { w in
+            w.line("const long ih = p * \(a.stride.h)L - \(a.padding.top)L + r * \(a.dilation.h)L;")
+            w.line("if (ih < 0 || ih >= \(h)L) continue;")
+            w.block("for (long s = 0; s < \(a.kernel.w)L; ++s)") { w in
+              w.line("const long iw = q * \(a.stride.w)L - \(a.padding.left)L + s * \(a.dilation.w)L;")
+              w.line("if (iw < 0 || iw >= \(wd)L) continue;")
+              w.line("const vf v = *(const vf *)(x + ((plane * \(h)L + ih) * \(wd)L + iw) * \(b)L);")
+              w.line("const vi more = v > m;")
+              w.line("m = (vf)(((vi)v & more) | ((vi)m & ~more));")
+            }
+          }
+          w.line("*(vf *)(y + ((plane * \(y[2])L + p) * \(y[3])L + q) * \(b)L) = m;")
+        }
+      }
+    }
+  }
+
+  /// Global average pooling of a blocked input into (N,C,1,1), which is the plain layout.
+  func globalAvgPool(_ node: Node, x xShape: [Int], _ w: inout CWriter) {
+    let size = xShape[2] * xShape[3]
+    w.line("const float *restrict x = a->in[0];")
+    w.line("float *restrict y = a->out;")
+    w.block("for (long plane = begin; plane < end; ++plane)") { w in
+      w.line("vf sum = (vf){0};")
+      w.line("for (long i = 0; i < \(size)L; ++i) sum += *(const vf *)(x + (plane * \(size)L + i) * \(b)L);")
+      w.line("*(vf *)(y + plane * \(b)L) = sum / (float)\(size);")
+    }
+  }
+
+  /// `y = x·wᵀ + b` over output blocks `[begin, end)` of (n, ob); weights packed (O/B, I, B),
+  /// the bias zero-padded to whole blocks; the last block stores only real outputs.
+  func dense(_ node: Node, inputs: Int, _ w: inout CWriter) {
+    let (outputs, blocks) = (node.type.shape[1], (node.type.shape[1] + b - 1) / b)
+    w.line("const float *restrict x = a->in[0];")
+    w.line("const float *restrict wp = a->in[1];")
+    if node.operands.count == 3 { w.line("const float *restrict bias = a->in[2];") }
+    w.line("float *restrict y = a->out;")
+    w.block("for (long item = begin; item < end; ++item)") { w in
+      w.line("const long n = item / \(blocks)L, ob = item % \(blocks)L;")
+      w.line("vf acc0 = \(node.operands.count == 3 ? "*(const vf *)(bias + ob * \(b)L)" : "(vf){0}"), acc1 = (vf){0};")
+      w.line("const float *xn = x + n * \(inputs)L;")
+      w.line("const float *wo = wp + ob * \(inputs * b)L;")
+      w.line("long i = 0;")
+      w.block("for (; i + 1 < \(inputs)L; i += 2)") { w in
+        w.line("acc0 += xn[i] * *(const vf *)(wo + i * \(b)L);")
+        w.line("acc1 += xn[i + 1] * *(const vf *)(wo + (i + 1) * \(b)L);")
+      }
+      w.line("if (i < \(inputs)L) acc0 += xn[i] * *(const vf *)(wo + i * \(b)L);")
+      w.line("acc0 += acc1;")
+      w.line("const long valid = \(outputs)L - ob * \(b)L < \(b)L ? \(outputs)L - ob * \(b)L : \(b)L;")
+      w.line("for (long k = 0; k < valid; ++k) y[n * \(outputs)L + ob * \(b)L + k] = acc0[k];")
+    }
+  }
+
+  /// Plain (N,C,H,W) to blocked, over planes (n, cb) in `[begin, end)`.
+  func toBlocked(shape: [Int], _ w: inout CWriter) {
+    let size = shape[2] * shape[3], cb = shape[1] / b
+    w.line("const float *restrict x = a->in[0];")
+    w.line("float *restrict y = a->out;")
+    w.block("for (long plane = begin; plane < end; ++plane)") { w in
+      w.line("const long n = plane / \(cb)L, cb = plane % \(cb)L;")
+      w.block("for (long c = 0; c < \(b)L; ++c)") { w in
+        w.line("const float *xc = x + ((n * \(shape[1])L) + cb * \(b)L + c) * \(size)L;")
+        w.line("for (long i = 0; i < \(size)L; ++i) y[(plane * \(size)L + i) * \(b)L + c] = xc[i];")
+      }
+    }
+  }
+
+  /// Blocked to plain (N,C,H,W).
+  func toPlain(shape: [Int], _ w: inout CWriter) {
+    let size = shape[2] * shape[3], cb = shape[1] / b
+    w.line("const float *restrict x = a->in[0];")
+    w.line("float *restrict y = a->out;")
+    w.block("for (long plane = begin; plane < end; ++plane)") { w in
+      w.line("const long n = plane / \(cb)L, cb = plane % \(cb)L;")
+      w.block("for (long c = 0; c < \(b)L; ++c)") { w in
+        w.line("float *yc = y + ((n * \(shape[1])L) + cb * \(b)L + c) * \(size)L;")
+        w.line("for (long i = 0; i < \(size)L; ++i) yc[i] = x[(plane * \(size)L + i) * \(b)L + c];")
+      }
+    }
+  }
+}

@@ -1,0 +1,210 @@
+import GraphIR
+
+/// The graph as a sequence of kernel calls over buffers, with each value's layout chosen.
+///
+/// A value is *plain* (row-major, NCHW) or *blocked* (NCHW`B`c: channels in blocks of the
+/// target's `B`, each pixel's `B` channels adjacent). Convolutions with `groups == 1`, no
+/// dilation and output channels a multiple of `B` run blocked, reading a blocked input (or,
+/// for a stem with fewer than `B` channels, the plain one) and prepacked weights; max
+/// pooling, global average pooling, ReLU and addition follow their inputs' layout; every
+/// other op runs plain. Where a kernel needs the other layout a reorder step converts, once
+/// per value. The plain buffer of value `v` is named `v`, its blocked one `v@blocked`, so
+/// graph outputs are always plain and land in the caller's buffers.
+struct Lowering {
+  /// What one step computes.
+  enum Kind {
+    /// A node's plain kernel (`CKernel`), also used for ReLU and addition on blocked buffers.
+    case plain(Node)
+    /// A blocked convolution; `plainInput` for a stem reading plain NCHW.
+    case conv(Node, plainInput: Bool)
+    /// Max pooling over a blocked input.
+    case maxPool(Node)
+    /// Global average pooling of a blocked input into plain (N,C,1,1).
+    case globalAvgPool(Node)
+    /// A dense layer with weights packed in blocks of outputs.
+    case dense(Node)
+    /// Plain (N,C,H,W) to blocked.
+    case toBlocked(shape: [Int])
+    /// Blocked to plain (N,C,H,W).
+    case toPlain(shape: [Int])
+  }
+
+  /// One kernel call: its kind, the buffers or constants it reads, the buffer it writes.
+  struct Step {
+    var kind: Kind
+    var operands: [Operand]
+    var output: String
+    var elements: Int
+
+    /// The graph node this step computes, if it is not a reorder.
+    var node: Node? {
+      switch kind {
+      case .plain(let node), .conv(let node, _), .maxPool(let node), .globalAvgPool(let node), .dense(let node): node
+      case .toBlocked, .toPlain: nil
+      }
+    }
+
+    /// The name its kernel and profile line carry: the node's, or the reordered buffer's.
+    var label: String { node?.name ?? output }
+  }
+
+  let graph: Graph
+  let target: Target
+  private(set) var steps: [Step] = []
+  /// Constants as the kernels read them: prepacked conv weights, others as they are.
+  private(set) var constants: [(name: String, tensor: Tensor)] = []
+  private var layouts: [String: Bool] = [:]  // value -> blocked?
+  private var available: Set<String> = []  // buffer names computed so far
+  private var constantNames: Set<String> = []
+
+  init(graph: Graph, target: Target) {
+    self.graph = graph
+    self.target = target
+    for input in graph.inputs {
+      layouts[input.name] = false
+      available.insert(input.name)
+    }
+    let values = graph.valueTypes
+    for node in graph.nodes { lower(node, types: values) }
+    for output in graph.outputs { _ = buffer(output, blocked: false, shape: values[output]!.shape) }
+    for (name, tensor) in graph.constants.entries where steps.contains(where: { $0.operands.contains(.constant(name)) })
+    {
+      constants.append((name, tensor))
+    }
+    constants.append(contentsOf: packed)
+  }
+
+  private var packed: [(name: String, tensor: Tensor)] = []
+
+  /// Whether a value of `shape` can be blocked.
+  private func blockable(_ shape: [Int]) -> Bool {
+    guard let b = target.block else { return false }
+    return shape.count == 4 && shape[1] % b == 0
+  }
+
+  /// The name of `value`'s buffer in the wanted layout, adding a reorder step if needed.
+  private mutating func buffer(_ value: String, blocked: Bool, shape: [Int]) -> String {
+    let name = blocked ? value + "@blocked" : value
+    if available.contains(name) { return name }
+    let source = blocked ? value : value + "@blocked"
+    steps.append(
+      Step(
+        kind: blocked ? .toBlocked(shape: shape) : .toPlain(shape: shape), operands: [.value(source)], output: name,
+        elements: shape.reduce(1, *)))
+    available.insert(name)
+    return name
+  }
+
+  private mutating func operand(_ operand: Operand, blocked: Bool, types: [String: TensorType]) -> Operand {
+    guard case .value(let name) = operand else { return operand }
+    return .value(buffer(name, blocked: blocked, shape: types[name]!.shape))
+  }
+
+  private mutating func emit(_ kind: Kind, _ operands: [Operand], node: Node, blocked: Bool) {
+    let output = blocked ? node.name + "@blocked" : node.name
+    steps.append(Step(kind: kind, operands: operands, output: output, elements: node.type.elementCount))
+    available.insert(output)
+    layouts[node.name] = blocked
+  }
+
+  private mutating func lower(_ node: Node, types: [String: TensorType]) {
+    let layouts = self.layouts
+    let isBlocked = { (o: Operand) -> Bool in if case .value(let v) = o { layouts[v] ?? false } else { false } }
+    switch node.op {
+    case .conv2d(let a):
+      let x = types[node.operands[0].name] ?? graph.constants[node.operands[0].name]!.type
+      let w = graph.constants[node.operands[1].name]
+      if let b = target.block, a.groups == 1, a.dilation == .square(1), node.type.shape[1] % b == 0, let w,
+        node.operands[1].isConstant, node.operands[0].isConstant == false,
+        node.operands.count == (a.epilogue.addsResidual ? 4 : 3) ? node.operands[2].isConstant : true,
+        x.shape[1] % b == 0 || x.shape[1] < b
+      {
+        let plainInput = x.shape[1] % b != 0
+        var operands = [operand(node.operands[0], blocked: !plainInput, types: types)]
+        operands.append(.constant(pack(w, name: node.operands[1].name, plainInput: plainInput, block: b)))
+        for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
+        emit(.conv(node, plainInput: plainInput), operands, node: node, blocked: true)
+        return
+      }
+    case .maxPool2d:
+      if isBlocked(node.operands[0]) {
+        emit(.maxPool(node), [operand(node.operands[0], blocked: true, types: types)], node: node, blocked: true)
+        return
+      }
+    case .globalAvgPool:
+      if isBlocked(node.operands[0]) {
+        emit(.globalAvgPool(node), [operand(node.operands[0], blocked: true, types: types)], node: node, blocked: false)
+        return
+      }
+    case .dense:
+      if let b = target.block, node.operands[1].isConstant, node.operands.dropFirst().allSatisfy(\.isConstant) {
+        var operands = [operand(node.operands[0], blocked: false, types: types)]
+        operands.append(
+          .constant(packDense(graph.constants[node.operands[1].name]!, name: node.operands[1].name, block: b)))
+        if node.operands.count == 3 {
+          let bias = graph.constants[node.operands[2].name]!
+          let padded = (bias.data.count + b - 1) / b * b
+          let name = node.operands[2].name + "@padded\(b)"
+          if !packed.contains(where: { $0.name == name }) {
+            packed.append(
+              (
+                name,
+                Tensor(
+                  type: TensorType([padded]), data: bias.data + Array(repeating: 0, count: padded - bias.data.count))
+              ))
+          }
+          operands.append(.constant(name))
+        }
+        emit(.dense(node), operands, node: node, blocked: false)
+        return
+      }
+    case .relu, .add:
+      if node.operands.allSatisfy(isBlocked), blockable(node.type.shape) {
+        emit(.plain(node), node.operands.map { operand($0, blocked: true, types: types) }, node: node, blocked: true)
+        return
+      }
+    case .batchNorm, .scaleShift, .avgPool2d, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape:
+      break
+    }
+    emit(.plain(node), node.operands.map { operand($0, blocked: false, types: types) }, node: node, blocked: false)
+  }
+
+  /// Dense weights (O,I) repacked as (ceil(O/B), I, B), zero-padded past O.
+  private mutating func packDense(_ w: Tensor, name: String, block b: Int) -> String {
+    let packedName = name + "@dense\(b)"
+    if packed.contains(where: { $0.name == packedName }) { return packedName }
+    let (o, i) = (w.type.shape[0], w.type.shape[1])
+    let blocks = (o + b - 1) / b
+    var data = [Float](repeating: 0, count: blocks * i * b)
+    for out in 0..<o {
+      for inner in 0..<i { data[((out / b) * i + inner) * b + out % b] = w.data[out * i + inner] }
+    }
+    packed.append((packedName, Tensor(type: TensorType([data.count]), data: data)))
+    return packedName
+  }
+
+  /// Conv weights (K,C,R,S) repacked for the blocked kernel: (K/B, C/B, R, S, B[c], B[k]),
+  /// or for a plain-input stem (K/B, R, S, C, B[k]). Returns the packed constant's name.
+  private mutating func pack(_ w: Tensor, name: String, plainInput: Bool, block b: Int) -> String {
+    let packedName = name + (plainInput ? "@stem\(b)" : "@packed\(b)")
+    if packed.contains(where: { $0.name == packedName }) { return packedName }
+    let (k, c, r, s) = (w.type.shape[0], w.type.shape[1], w.type.shape[2], w.type.shape[3])
+    var data = [Float](repeating: 0, count: w.data.count)
+    for ko in 0..<k {
+      for ci in 0..<c {
+        for ri in 0..<r {
+          for si in 0..<s {
+            let (kb, kk) = (ko / b, ko % b)
+            let index =
+              plainInput
+              ? (((kb * r + ri) * s + si) * c + ci) * b + kk
+              : (((((kb * (c / b) + ci / b) * r + ri) * s + si) * b + ci % b) * b + kk)
+            data[index] = w.data[((ko * c + ci) * r + ri) * s + si]
+          }
+        }
+      }
+    }
+    packed.append((packedName, Tensor(type: TensorType([data.count]), data: data)))
+    return packedName
+  }
+}

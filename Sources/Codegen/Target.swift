@@ -1,0 +1,51 @@
+import Foundation
+
+/// The instruction set the generated kernels are written for.
+public enum Target: String, Sendable, CaseIterable {
+  /// Portable C: plain loops over NCHW, no vector extensions.
+  case generic
+  /// AVX2 with FMA: 8-channel blocks (NCHW8c), 16 vector registers.
+  case avx2
+  /// AVX-512: 16-channel blocks (NCHW16c), 32 vector registers.
+  case avx512
+
+  /// The best target this machine runs, from the CPU's flags.
+  public static func native(cpuFlags: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> Target
+  {
+    guard let flags = cpuFlags?.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("flags") }) else {
+      return .generic
+    }
+    let set = Set(flags.split(separator: " ").map(String.init))
+    if set.isSuperset(of: ["avx512f", "avx512vl", "fma"]) { return .avx512 }
+    if set.isSuperset(of: ["avx2", "fma"]) { return .avx2 }
+    return .generic
+  }
+
+  /// Channels per block of the blocked layout; nil for the plain layout only.
+  public var block: Int? {
+    switch self {
+    case .generic: nil
+    case .avx2: 8
+    case .avx512: 16
+    }
+  }
+
+  /// Accumulator vectors a conv tile may keep in registers (leaving room for the weights
+  /// vector and a broadcast).
+  var maxTile: Int {
+    switch self {
+    case .generic: 1
+    case .avx2: 12
+    case .avx512: 28
+    }
+  }
+
+  /// Compiler flags for this target.
+  public var flags: [String] {
+    switch self {
+    case .generic: []
+    case .avx2: ["-O3", "-mavx2", "-mfma"]
+    case .avx512: ["-O3", "-mavx512f", "-mavx512vl", "-mfma", "-mprefer-vector-width=512"]
+    }
+  }
+}
