@@ -11,8 +11,8 @@ let compileCommand = Command(
     --emit exe (the default) writes the program OUT and its weights OUT.weights; run
     './OUT --help' for its options (.npy input and output, --bench N, --threads N).
     --emit lib writes libOUT.so, OUT.h (the C API) and OUT.weights.
-    --emit c writes OUT.c, OUT_main.c, OUT.h and OUT.weights for your own build, e.g.
-    'cc -std=c11 -O2 OUT.c OUT_main.c -lm -o OUT'.
+    --emit c writes OUT.c, OUT_main.c, OUT.h and OUT.weights for your own build and prints
+    the command that builds them (the target's flags included).
     The C compiler is $CC when set, else clang, else cc.
     """,
   options: [
@@ -40,6 +40,10 @@ let compileCommand = Command(
     console.err($0 + "\n")
   }
   console.out(paths.map { "wrote \($0)\n" }.joined())
+  if kind == .c {
+    let flags = (CCompiler.flags + target.flags).joined(separator: " ")
+    console.out("build with: cc \(flags) \(output).c \(output)_main.c -pthread -lm -o \(output)\n")
+  }
 }
 
 /// `--target`'s value: native (the default) or a named instruction set.
