@@ -31,45 +31,60 @@ struct BlockedKernels {
     return limit
   }
 
-  /// A convolution over rows `[begin, end)` of (n, kb, p). Operands: `a->in[0]` the input
-  /// (blocked, or plain for a stem), `a->in[1]` the packed weights, then bias and residual.
-  func conv(_ node: Node, _ a: Conv2dAttributes, x xShape: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter)
-  {
+  /// How many output-channel blocks one tile computes together: enough that narrow rows
+  /// (7 or 14 pixels) still keep most of the registers busy, dividing the block count.
+  func channelBlocks(tile t: Int, kb: Int) -> Int {
+    let most = max(1, target.maxTile / t)
+    return (1...min(most, kb)).reversed().first { kb % $0 == 0 } ?? 1
+  }
+
+  /// A convolution over rows `[begin, end)` of (n, kb group, p). Operands: `a->in[0]` the
+  /// input (blocked, or plain for a stem), `a->in[1]` the packed weights, then bias and
+  /// residual.
+  func conv(_ node: Node, _ a: Conv2dAttributes, x xShape: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter) {
     let y = node.type.shape
     let (c, h, wd, k, p, q) = (xShape[1], xShape[2], xShape[3], y[1], y[2], y[3])
     let hasBias = node.operands.count == (a.epilogue.addsResidual ? 4 : 3)
     let (kb, cb) = (k / b, plainInput ? 1 : c / b)
     let t = tile(for: q)
+    let kt = channelBlocks(tile: t, kb: kb)
     w.line("const float *restrict x = a->in[0];")
     w.line("const float *restrict wp = a->in[1];")
     if hasBias { w.line("const float *restrict bias = a->in[2];") }
     if a.epilogue.addsResidual { w.line("const float *restrict res = a->in[\(hasBias ? 3 : 2)];") }
     w.line("float *restrict y = a->out;")
     w.block("for (long row = begin; row < end; ++row)") { w in
-      w.line("const long n = row / \(kb * p)L, kb = row / \(p)L % \(kb)L, p = row % \(p)L;")
-      w.line("const long out_row = ((n * \(kb)L + kb) * \(p)L + p) * \(q)L;")
-      let shape = (c: c, h: h, wd: wd, r: kernel.h, s: kernel.w, cb: cb, kb: kb, channels: plainInput ? c : b)
-      if q / t > 0 {
-        emitTiles(from: 0, tiles: q / t, width: t, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w)
-      }
+      w.line("const long n = row / \(kb / kt * p)L, kb = row / \(p)L % \(kb / kt)L * \(kt)L, p = row % \(p)L;")
+      let shape = (c: c, h: h, wd: wd, r: kernel.h, s: kernel.w, cb: cb, kb: kb, p: p, q: q, channels: plainInput ? c : b)
+      if q / t > 0 { emitTiles(from: 0, tiles: q / t, width: t, blocks: kt, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w) }
       if q % t > 0 {
-        emitTiles(from: q / t * t, tiles: 1, width: q % t, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w)
+        emitTiles(from: q / t * t, tiles: 1, width: q % t, blocks: kt, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w)
       }
     }
   }
 
+  /// Units of parallel work of a conv: rows of (image, group of channel blocks, output row).
+  func convRows(_ node: Node) -> Int {
+    let y = node.type.shape
+    let kb = y[1] / b
+    return y[0] * kb / channelBlocks(tile: tile(for: y[3]), kb: kb) * y[2]
+  }
+
   private func emitTiles(
-    from start: Int, tiles: Int, width t: Int,
-    _ shape: (c: Int, h: Int, wd: Int, r: Int, s: Int, cb: Int, kb: Int, channels: Int),
+    from start: Int, tiles: Int, width t: Int, blocks kt: Int,
+    _ shape: (c: Int, h: Int, wd: Int, r: Int, s: Int, cb: Int, kb: Int, p: Int, q: Int, channels: Int),
     plainInput: Bool, hasBias: Bool, a: Conv2dAttributes, _ w: inout CWriter
   ) {
     let (c, h, wd, r, s, cb, channels) = (shape.c, shape.h, shape.wd, shape.r, shape.s, shape.cb, shape.channels)
     let (sh, sw, pt, pl) = (a.stride.h, a.stride.w, a.padding.top, a.padding.left)
+    // Floats between consecutive output-channel blocks in the packed weights.
+    let blockStride = plainInput ? r * s * c * b : cb * r * s * b * b
     w.block("for (long q0 = \(start)L; q0 < \(start + tiles * t)L; q0 += \(t)L)") { w in
-      let initial = hasBias ? "*(const vf *)(bias + kb * \(b)L)" : "(vf){0}"
-      for i in 0..<t { w.line("vf acc\(i) = \(initial);") }
-      w.line(
-        "const int interior = q0 * \(sw)L - \(pl)L >= 0 && (q0 + \(t - 1)L) * \(sw)L - \(pl)L + \(s - 1)L < \(wd)L;")
+      for j in 0..<kt {
+        let initial = hasBias ? "*(const vf *)(bias + (kb + \(j)L) * \(b)L)" : "(vf){0}"
+        for i in 0..<t { w.line("vf acc\(j)_\(i) = \(initial);") }
+      }
+      w.line("const int interior = q0 * \(sw)L - \(pl)L >= 0 && (q0 + \(t - 1)L) * \(sw)L - \(pl)L + \(s - 1)L < \(wd)L;")
       w.block("for (long cb = 0; cb < \(cb)L; ++cb)") { w in
         w.block("for (long r = 0; r < \(r)L; ++r)") { w in
           w.line("const long ih = p * \(sh)L - \(pt)L + r;")
@@ -84,34 +99,34 @@ struct BlockedKernels {
           w.block("for (long s = 0; s < \(s)L; ++s)") { w in
             w.line("const float *ws = wr + s * \(channels * b)L;")
             w.line("const long iw0 = q0 * \(sw)L - \(pl)L + s;")
-            let pixel = { (i: Int, ch: String) -> String in
-              plainInput
-                ? "xr[\(ch) * \(h * wd)L + iw0 + \(i * sw)L]"
-                : "xr[(iw0 + \(i * sw)L) * \(self.b)L + \(ch)]"
+            let pixel = { (i: Int) -> String in
+              plainInput ? "xr[ch * \(h * wd)L + iw0 + \(i * sw)L]" : "xr[(iw0 + \(i * sw)L) * \(self.b)L + ch]"
             }
-            w.block("if (interior)") { w in
-              w.block("for (long ch = 0; ch < \(channels)L; ++ch)") { w in
-                w.line("const vf wv = *(const vf *)(ws + ch * \(b)L);")
-                for i in 0..<t { w.line("acc\(i) += \(pixel(i, "ch")) * wv;") }
-              }
-            }
-            w.block("else") { w in
-              w.block("for (long ch = 0; ch < \(channels)L; ++ch)") { w in
-                w.line("const vf wv = *(const vf *)(ws + ch * \(b)L);")
-                for i in 0..<t {
-                  w.line("if (iw0 + \(i * sw)L >= 0 && iw0 + \(i * sw)L < \(wd)L) acc\(i) += \(pixel(i, "ch")) * wv;")
+            for interior in [true, false] {
+              w.block(interior ? "if (interior)" : "else") { w in
+                w.block("for (long ch = 0; ch < \(channels)L; ++ch)") { w in
+                  for j in 0..<kt { w.line("const vf wv\(j) = *(const vf *)(ws + \(j * blockStride)L + ch * \(b)L);") }
+                  for i in 0..<t {
+                    if interior {
+                      w.line("{ const float xv = \(pixel(i)); " + (0..<kt).map { "acc\($0)_\(i) += xv * wv\($0);" }.joined(separator: " ") + " }")
+                    } else {
+                      w.line("if (iw0 + \(i * sw)L >= 0 && iw0 + \(i * sw)L < \(wd)L) { const float xv = \(pixel(i)); " + (0..<kt).map { "acc\($0)_\(i) += xv * wv\($0);" }.joined(separator: " ") + " }")
+                    }
+                  }
                 }
               }
             }
           }
         }
       }
-      for i in 0..<t {
-        let at = "(out_row + q0 + \(i)L) * \(b)L"
-        var value = "acc\(i)"
-        if a.epilogue.addsResidual { value += " + *(const vf *)(res + \(at))" }
-        if a.epilogue == .relu || a.epilogue == .addReLU { value = "relu_v(\(value))" }
-        w.line("*(vf *)(y + \(at)) = \(value);")
+      for j in 0..<kt {
+        for i in 0..<t {
+          let at = "(((n * \(shape.kb)L + kb + \(j)L) * \(shape.p)L + p) * \(shape.q)L + q0 + \(i)L) * \(b)L"
+          var value = "acc\(j)_\(i)"
+          if a.epilogue.addsResidual { value += " + *(const vf *)(res + \(at))" }
+          if a.epilogue == .relu || a.epilogue == .addReLU { value = "relu_v(\(value))" }
+          w.line("*(vf *)(y + \(at)) = \(value);")
+        }
       }
     }
   }

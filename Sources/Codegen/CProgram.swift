@@ -205,7 +205,7 @@ public struct CProgram: Sendable {
   private func workItems(_ step: Lowering.Step) -> Int {
     let b = target.block ?? 1
     switch step.kind {
-    case .conv(let node, _): return node.type.shape[0] * node.type.shape[1] / b * node.type.shape[2]
+    case .conv(let node, _): return BlockedKernels(target: target).convRows(node)
     case .maxPool(let node): return node.type.shape[0] * node.type.shape[1] / b
     case .globalAvgPool(let node): return node.type.shape[0] * node.type.shape[1] / b
     case .dense(let node): return node.type.shape[0] * ((node.type.shape[1] + b - 1) / b)
