@@ -41,7 +41,8 @@ struct BlockedKernels {
   /// A convolution over rows `[begin, end)` of (n, kb group, p). Operands: `a->in[0]` the
   /// input (blocked, or plain for a stem), `a->in[1]` the packed weights, then bias and
   /// residual.
-  func conv(_ node: Node, _ a: Conv2dAttributes, x xShape: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter) {
+  func conv(_ node: Node, _ a: Conv2dAttributes, x xShape: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter)
+  {
     let y = node.type.shape
     let (c, h, wd, k, p, q) = (xShape[1], xShape[2], xShape[3], y[1], y[2], y[3])
     let hasBias = node.operands.count == (a.epilogue.addsResidual ? 4 : 3)
@@ -55,10 +56,17 @@ struct BlockedKernels {
     w.line("float *restrict y = a->out;")
     w.block("for (long row = begin; row < end; ++row)") { w in
       w.line("const long n = row / \(kb / kt * p)L, kb = row / \(p)L % \(kb / kt)L * \(kt)L, p = row % \(p)L;")
-      let shape = (c: c, h: h, wd: wd, r: kernel.h, s: kernel.w, cb: cb, kb: kb, p: p, q: q, channels: plainInput ? c : b)
-      if q / t > 0 { emitTiles(from: 0, tiles: q / t, width: t, blocks: kt, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w) }
+      let shape = (
+        c: c, h: h, wd: wd, r: kernel.h, s: kernel.w, cb: cb, kb: kb, p: p, q: q, channels: plainInput ? c : b
+      )
+      if q / t > 0 {
+        emitTiles(
+          from: 0, tiles: q / t, width: t, blocks: kt, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w)
+      }
       if q % t > 0 {
-        emitTiles(from: q / t * t, tiles: 1, width: q % t, blocks: kt, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w)
+        emitTiles(
+          from: q / t * t, tiles: 1, width: q % t, blocks: kt, shape, plainInput: plainInput, hasBias: hasBias, a: a, &w
+        )
       }
     }
   }
@@ -84,7 +92,8 @@ struct BlockedKernels {
         let initial = hasBias ? "*(const vf *)(bias + (kb + \(j)L) * \(b)L)" : "(vf){0}"
         for i in 0..<t { w.line("vf acc\(j)_\(i) = \(initial);") }
       }
-      w.line("const int interior = q0 * \(sw)L - \(pl)L >= 0 && (q0 + \(t - 1)L) * \(sw)L - \(pl)L + \(s - 1)L < \(wd)L;")
+      w.line(
+        "const int interior = q0 * \(sw)L - \(pl)L >= 0 && (q0 + \(t - 1)L) * \(sw)L - \(pl)L + \(s - 1)L < \(wd)L;")
       w.block("for (long cb = 0; cb < \(cb)L; ++cb)") { w in
         w.block("for (long r = 0; r < \(r)L; ++r)") { w in
           w.line("const long ih = p * \(sh)L - \(pt)L + r;")
@@ -108,9 +117,13 @@ struct BlockedKernels {
                   for j in 0..<kt { w.line("const vf wv\(j) = *(const vf *)(ws + \(j * blockStride)L + ch * \(b)L);") }
                   for i in 0..<t {
                     if interior {
-                      w.line("{ const float xv = \(pixel(i)); " + (0..<kt).map { "acc\($0)_\(i) += xv * wv\($0);" }.joined(separator: " ") + " }")
+                      w.line(
+                        "{ const float xv = \(pixel(i)); "
+                          + (0..<kt).map { "acc\($0)_\(i) += xv * wv\($0);" }.joined(separator: " ") + " }")
                     } else {
-                      w.line("if (iw0 + \(i * sw)L >= 0 && iw0 + \(i * sw)L < \(wd)L) { const float xv = \(pixel(i)); " + (0..<kt).map { "acc\($0)_\(i) += xv * wv\($0);" }.joined(separator: " ") + " }")
+                      w.line(
+                        "if (iw0 + \(i * sw)L >= 0 && iw0 + \(i * sw)L < \(wd)L) { const float xv = \(pixel(i)); "
+                          + (0..<kt).map { "acc\($0)_\(i) += xv * wv\($0);" }.joined(separator: " ") + " }")
                     }
                   }
                 }

@@ -157,6 +157,15 @@ public struct CProgram: Sendable {
       w.block("static void \(CProgram.kernelName(index, node.name))(const kernel_args *a, long begin, long end)") { w in
         BlockedKernels(target: target).maxPool(node, a, x: x, &w)
       }
+    case .winograd(let node):
+      guard case .conv2d(let a) = node.op else { return }
+      let x = type(of: node.operands[0]).shape
+      w.line(
+        "/* \(CName.comment(node.name)): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(dims(TensorType(x))), y is \(dims(node.type)); \(CName.comment(node.op.attributes.map { "\($0.name)=\($0.value)" }.joined(separator: " "))) */"
+      )
+      w.block("static void \(CProgram.kernelName(index, node.name))(const kernel_args *a, long begin, long end)") { w in
+        Winograd(target: target).conv(node, a, x: x, &w)
+      }
     case .dense(let node):
       let x = type(of: node.operands[0]).shape
       w.line(
@@ -209,6 +218,7 @@ public struct CProgram: Sendable {
     case .maxPool(let node): return node.type.shape[0] * node.type.shape[1] / b
     case .globalAvgPool(let node): return node.type.shape[0] * node.type.shape[1] / b
     case .dense(let node): return node.type.shape[0] * ((node.type.shape[1] + b - 1) / b)
+    case .winograd(let node): return Winograd(target: target).workItems(node)
     case .toBlocked(let shape), .toPlain(let shape): return shape[0] * shape[1] / b
     case .plain: return 1
     }

@@ -23,6 +23,8 @@ struct Lowering {
     case globalAvgPool(Node)
     /// A dense layer with weights packed in blocks of outputs.
     case dense(Node)
+    /// A 3×3 stride-1 convolution as Winograd F(2×2, 3×3) on blocked tensors.
+    case winograd(Node)
     /// Plain (N,C,H,W) to blocked.
     case toBlocked(shape: [Int])
     /// Blocked to plain (N,C,H,W).
@@ -39,7 +41,9 @@ struct Lowering {
     /// The graph node this step computes, if it is not a reorder.
     var node: Node? {
       switch kind {
-      case .plain(let node), .conv(let node, _), .maxPool(let node), .globalAvgPool(let node), .dense(let node): node
+      case .plain(let node), .conv(let node, _), .maxPool(let node), .globalAvgPool(let node), .dense(let node),
+        .winograd(let node):
+        node
       case .toBlocked, .toPlain: nil
       }
     }
@@ -120,6 +124,16 @@ struct Lowering {
         x.shape[1] % b == 0 || x.shape[1] < b
       {
         let plainInput = x.shape[1] % b != 0
+        if Winograd.applies(a, weight: w.type.shape, x: x.shape, target: target) {
+          let name = node.operands[1].name + "@winograd\(b)"
+          if !packed.contains(where: { $0.name == name }) {
+            packed.append((name, Winograd.transformWeights(w, block: b)))
+          }
+          var operands = [operand(node.operands[0], blocked: true, types: types), Operand.constant(name)]
+          for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
+          emit(.winograd(node), operands, node: node, blocked: true)
+          return
+        }
         var operands = [operand(node.operands[0], blocked: !plainInput, types: types)]
         operands.append(.constant(pack(w, name: node.operands[1].name, plainInput: plainInput, block: b)))
         for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }

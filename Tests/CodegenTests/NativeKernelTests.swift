@@ -115,6 +115,29 @@ import Testing
     ),
   ]
 
+  /// Winograd F(2×2, 3×3): maps with odd sizes (partial tiles), padding, every epilogue,
+  /// more tiles than one chunk; error against the interpreter within 1e-4.
+  @Test(arguments: runnableTargets.filter { $0 != .generic })
+  func winogradMatchesInterpreter(target: Target) throws {
+    for (shape, epilogue) in [
+      ([1, 64, 13, 15], Epilogue.none), ([2, 64, 14, 14], .relu), ([1, 64, 29, 12], .addReLU),
+      ([1, 128, 12, 13], .add),
+    ] {
+      var b = GraphBuilder(name: "winograd")
+      let x = try b.input("x", TensorType(shape))
+      let w = try b.constant("w", TensorType([64, shape[1], 3, 3]), values(64 * shape[1] * 9, seed: 4))
+      let bias = try b.constant("b", TensorType([64]), values(64, seed: 5))
+      var operands = [x, w, bias]
+      if epilogue.addsResidual { operands.append(try b.input("r", TensorType([shape[0], 64, shape[2], shape[3]]))) }
+      let y = try b.node("y", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: epilogue)), operands)
+      let graph = try b.finish(outputs: [y])
+      let program = CProgram(graph: graph, headerName: "m.h", target: target)
+      #expect(program.source.contains("Winograd F(2x2,3x3)"), "the case runs as Winograd")
+      let error = try nativeError(graph, target: target)
+      #expect(error <= 1e-4, "\(shape) \(epilogue): relative error \(error)")
+    }
+  }
+
   @Test(arguments: runnableTargets.filter { $0 != .generic })
   func blockedKernelsMatchInterpreter(target: Target) throws {
     for (name, input, ops) in Self.blockedCases {

@@ -32,7 +32,9 @@ func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
     #expect(lib.out == "wrote \(dir)/libr20.so\nwrote \(dir)/r20.h\nwrote \(dir)/r20.weights\n")
 
     let c = resnetc("compile", "resnet20", "-o", dir + "/src", "--emit", "c")
-    #expect(c.out.hasPrefix("wrote \(dir)/src.c\nwrote \(dir)/src_main.c\nwrote \(dir)/src.h\nwrote \(dir)/src.weights\nbuild with: cc "))
+    #expect(
+      c.out.hasPrefix(
+        "wrote \(dir)/src.c\nwrote \(dir)/src_main.c\nwrote \(dir)/src.h\nwrote \(dir)/src.weights\nbuild with: cc "))
     // The sources build with the command it prints.
     let line = try #require(c.out.split(separator: "\n").last)
     let command = line.dropFirst("build with: cc ".count).split(separator: " ").map(String.init)
