@@ -81,11 +81,14 @@ def main():
 
         times = {"resnetc": [], "onnxruntime": [], "openvino": []}
         for r in range(a.rounds):
+            time.sleep(0.2)  # let the previous engine's spinning threads go idle
             out = subprocess.run([program, "--bench", str(a.runs), "--json", "--threads", str(a.threads)],
                                  check=True, capture_output=True, text=True).stdout
             times["resnetc"].append(json.loads(out)["median_ms"])
+            time.sleep(0.2)
             session.run(None, {"input": x})
             times["onnxruntime"].append(time_runs(lambda: session.run(None, {"input": x}), a.runs))
+            time.sleep(0.2)
             request.infer({0: x})
             times["openvino"].append(time_runs(lambda: request.infer({0: x}), a.runs))
         med = {k: statistics.median(v) for k, v in times.items()}
