@@ -38,7 +38,7 @@ struct BlockedKernels {
     return (1...min(most, kb)).reversed().first { kb % $0 == 0 } ?? 1
   }
 
-  /// A convolution over rows `[begin, end)` of (n, kb group, p). Operands: `a->in[0]` the
+  /// A convolution over rows `[begin, end)` of (n, p, kb group). Operands: `a->in[0]` the
   /// input (blocked, or plain for a stem), `a->in[1]` the packed weights, then bias and
   /// residual.
   func conv(_ node: Node, _ a: Conv2dAttributes, x xShape: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter)
@@ -55,7 +55,9 @@ struct BlockedKernels {
     if a.epilogue.addsResidual { w.line("const float *restrict res = a->in[\(hasBias ? 3 : 2)];") }
     w.line("float *restrict y = a->out;")
     w.block("for (long row = begin; row < end; ++row)") { w in
-      w.line("const long n = row / \(kb / kt * p)L, kb = row / \(p)L % \(kb / kt)L * \(kt)L, p = row % \(p)L;")
+      // Channel blocks vary fastest: one input row, in L1/L2, serves every output block in turn
+      // (ordered the other way, the whole input would stream from L3 once per block).
+      w.line("const long n = row / \(kb / kt * p)L, p = row / \(kb / kt)L % \(p)L, kb = row % \(kb / kt)L * \(kt)L;")
       let shape = (
         c: c, h: h, wd: wd, r: kernel.h, s: kernel.w, cb: cb, kb: kb, p: p, q: q, channels: plainInput ? c : b
       )
@@ -71,7 +73,7 @@ struct BlockedKernels {
     }
   }
 
-  /// Units of parallel work of a conv: rows of (image, group of channel blocks, output row).
+  /// Units of parallel work of a conv: rows of (image, output row, group of channel blocks).
   func convRows(_ node: Node) -> Int {
     let y = node.type.shape
     let kb = y[1] / b

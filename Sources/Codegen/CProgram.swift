@@ -57,7 +57,9 @@ public struct CProgram: Sendable {
     w.line(" * The weights file is checked against the size and checksum below when it is loaded. */")
     w.line("#define _POSIX_C_SOURCE 200809L")
     w.line("#include \"\(headerName)\"")
-    for library in ["math.h", "pthread.h", "stdint.h", "stdio.h", "stdlib.h", "string.h", "time.h", "unistd.h"] {
+    for library in [
+      "math.h", "pthread.h", "stdatomic.h", "stdint.h", "stdio.h", "stdlib.h", "string.h", "time.h", "unistd.h",
+    ] {
       w.line("#include <\(library)>")
     }
     w.line()

@@ -99,8 +99,8 @@ enum CRuntimeText {
       struct worker workers[MAX_THREADS];
       pthread_mutex_t lock;
       pthread_cond_t wake, done;
-      long generation;
-      int pending, stop;
+      atomic_long generation;
+      atomic_int pending, stop;
       kernel_fn fn;
       const kernel_args *args;
       long total;
@@ -126,21 +126,38 @@ enum CRuntimeText {
       if (begin < end) model->fn(model->args, begin, end);
     }
 
+    /* Spin iterations before a thread waits on a condition variable: about a tenth of a
+       millisecond, longer than the gap between two steps, so a running network never sleeps. */
+    #define SPIN_LIMIT 4000
+
+    static void spin_pause(void) {
+    #if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+    #endif
+    }
+
     static void *worker_main(void *argument) {
       struct worker *self = argument;
       resnetc_model *model = self->model;
       long seen = 0;
-      pthread_mutex_lock(&model->lock);
       for (;;) {
-        while (model->generation == seen && !model->stop) pthread_cond_wait(&model->wake, &model->lock);
-        if (model->stop) break;
-        seen = model->generation;
-        pthread_mutex_unlock(&model->lock);
+        for (int i = 0; i < SPIN_LIMIT && atomic_load_explicit(&model->generation, memory_order_acquire) == seen &&
+                        !atomic_load(&model->stop); ++i)
+          spin_pause();
+        if (atomic_load_explicit(&model->generation, memory_order_acquire) == seen && !atomic_load(&model->stop)) {
+          pthread_mutex_lock(&model->lock);
+          while (atomic_load(&model->generation) == seen && !atomic_load(&model->stop)) pthread_cond_wait(&model->wake, &model->lock);
+          pthread_mutex_unlock(&model->lock);
+        }
+        if (atomic_load(&model->stop)) break;
+        seen = atomic_load_explicit(&model->generation, memory_order_acquire);
         run_share(model, self->index);
-        pthread_mutex_lock(&model->lock);
-        if (--model->pending == 0) pthread_cond_signal(&model->done);
+        if (atomic_fetch_sub(&model->pending, 1) == 1) {
+          pthread_mutex_lock(&model->lock);
+          pthread_cond_signal(&model->done);
+          pthread_mutex_unlock(&model->lock);
+        }
       }
-      pthread_mutex_unlock(&model->lock);
       return NULL;
     }
 
@@ -150,27 +167,30 @@ enum CRuntimeText {
         fn(a, 0, total);
         return;
       }
-      pthread_mutex_lock(&model->lock);
       model->fn = fn;
       model->args = a;
       model->total = total;
-      model->pending = model->threads - 1;
-      model->generation++;
+      atomic_store(&model->pending, model->threads - 1);
+      pthread_mutex_lock(&model->lock);
+      atomic_fetch_add_explicit(&model->generation, 1, memory_order_release);
       pthread_cond_broadcast(&model->wake);
       pthread_mutex_unlock(&model->lock);
       run_share(model, 0);
-      pthread_mutex_lock(&model->lock);
-      while (model->pending > 0) pthread_cond_wait(&model->done, &model->lock);
-      pthread_mutex_unlock(&model->lock);
+      for (int i = 0; i < SPIN_LIMIT && atomic_load(&model->pending) > 0; ++i) spin_pause();
+      if (atomic_load(&model->pending) > 0) {
+        pthread_mutex_lock(&model->lock);
+        while (atomic_load(&model->pending) > 0) pthread_cond_wait(&model->done, &model->lock);
+        pthread_mutex_unlock(&model->lock);
+      }
     }
 
     static void stop_workers(resnetc_model *model) {
       pthread_mutex_lock(&model->lock);
-      model->stop = 1;
+      atomic_store(&model->stop, 1);
       pthread_cond_broadcast(&model->wake);
       pthread_mutex_unlock(&model->lock);
       for (int i = 1; i < model->threads; ++i) pthread_join(model->handles[i], NULL);
-      model->stop = 0;
+      atomic_store(&model->stop, 0);
       model->threads = 1;
     }
 
