@@ -137,10 +137,7 @@ struct BlockedKernels {
       for j in 0..<kt {
         for i in 0..<t {
           let at = "(((n * \(shape.kb)L + kb + \(j)L) * \(shape.p)L + p) * \(shape.q)L + q0 + \(i)L) * \(b)L"
-          var value = "acc\(j)_\(i)"
-          if a.epilogue.addsResidual { value += " + *(const vf *)(res + \(at))" }
-          if a.epilogue == .relu || a.epilogue == .addReLU { value = "relu_v(\(value))" }
-          w.line("*(vf *)(y + \(at)) = \(value);")
+          w.line(BlockedKernels.store("acc\(j)_\(i)", at: at, epilogue: a.epilogue))
         }
       }
     }
@@ -210,31 +207,28 @@ struct BlockedKernels {
     }
   }
 
-  /// Plain (N,C,H,W) to blocked, over planes (n, cb) in `[begin, end)`.
-  func toBlocked(shape: [Int], _ w: inout CWriter) {
+  /// Plain (N,C,H,W) to blocked (`toBlocked`) or back, over planes (n, cb) in `[begin, end)`.
+  func reorder(shape: [Int], toBlocked: Bool, _ w: inout CWriter) {
     let size = shape[2] * shape[3], cb = shape[1] / b
     w.line("const float *restrict x = a->in[0];")
     w.line("float *restrict y = a->out;")
     w.block("for (long plane = begin; plane < end; ++plane)") { w in
       w.line("const long n = plane / \(cb)L, cb = plane % \(cb)L;")
       w.block("for (long c = 0; c < \(b)L; ++c)") { w in
-        w.line("const float *xc = x + ((n * \(shape[1])L) + cb * \(b)L + c) * \(size)L;")
-        w.line("for (long i = 0; i < \(size)L; ++i) y[(plane * \(size)L + i) * \(b)L + c] = xc[i];")
+        let plain = "((n * \(shape[1])L) + cb * \(b)L + c) * \(size)L + i"
+        let blocked = "(plane * \(size)L + i) * \(b)L + c"
+        let (to, from) = toBlocked ? (blocked, plain) : (plain, blocked)
+        w.line("for (long i = 0; i < \(size)L; ++i) y[\(to)] = x[\(from)];")
       }
     }
   }
 
-  /// Blocked to plain (N,C,H,W).
-  func toPlain(shape: [Int], _ w: inout CWriter) {
-    let size = shape[2] * shape[3], cb = shape[1] / b
-    w.line("const float *restrict x = a->in[0];")
-    w.line("float *restrict y = a->out;")
-    w.block("for (long plane = begin; plane < end; ++plane)") { w in
-      w.line("const long n = plane / \(cb)L, cb = plane % \(cb)L;")
-      w.block("for (long c = 0; c < \(b)L; ++c)") { w in
-        w.line("float *yc = y + ((n * \(shape[1])L) + cb * \(b)L + c) * \(size)L;")
-        w.line("for (long i = 0; i < \(size)L; ++i) yc[i] = x[(plane * \(size)L + i) * \(b)L + c];")
-      }
-    }
+  /// The store of one output vector `value` at float offset `at`, after the epilogue: the
+  /// shortcut `res` added and ReLU applied as `epilogue` asks.
+  static func store(_ value: String, at: String, epilogue: Epilogue) -> String {
+    var v = value
+    if epilogue.addsResidual { v += " + *(const vf *)(res + \(at))" }
+    if epilogue == .relu || epilogue == .addReLU { v = "relu_v(\(v))" }
+    return "*(vf *)(y + \(at)) = \(v);"
   }
 }

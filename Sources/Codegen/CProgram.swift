@@ -189,11 +189,7 @@ public struct CProgram: Sendable {
       w.line("/* reorder \(blocked ? "to" : "from") blocked: \(dims(TensorType(shape))) */")
       w.block("static void \(CProgram.kernelName(index, step.label))(const kernel_args *a, long begin, long end)") {
         w in
-        if blocked {
-          BlockedKernels(target: target).toBlocked(shape: shape, &w)
-        } else {
-          BlockedKernels(target: target).toPlain(shape: shape, &w)
-        }
+        BlockedKernels(target: target).reorder(shape: shape, toBlocked: blocked, &w)
       }
     }
     w.line()

@@ -155,11 +155,8 @@ struct Winograd {
             w.block("for (int j = 0; j < 2; ++j)") { w in
               w.line("if (oh + i >= \(p)L || ow + j >= \(q)L) continue;")
               w.line("const long at = (((n * \(kb)L + kb) * \(p)L + oh + i) * \(q)L + ow + j) * \(b)L;")
-              var value = "out[j]"
-              if hasBias { value += " + *(const vf *)(bias + kb * \(b)L)" }
-              if a.epilogue.addsResidual { value += " + *(const vf *)(res + at)" }
-              if a.epilogue == .relu || a.epilogue == .addReLU { value = "relu_v(\(value))" }
-              w.line("*(vf *)(y + at) = \(value);")
+              let value = "out[j]" + (hasBias ? " + *(const vf *)(bias + kb * \(b)L)" : "")
+              w.line(BlockedKernels.store(value, at: "at", epilogue: a.epilogue))
             }
           }
         }
