@@ -9,8 +9,10 @@ enum CRuntimeText {
      * Usage: create an instance from the weights file, run it on buffers you own (one per
      * input and output, float32, row-major, of the shapes the queries below give), destroy it.
      * An instance holds the weights and one arena of RESNETC_ARENA_BYTES for intermediate
-     * values: it runs one inference at a time. Use one instance per thread to run in
-     * parallel; distinct instances share nothing.
+     * values. Threading contract: every function may be called from any thread; calls of
+     * resnetc_run on one instance from several threads are serialized (each completes whole,
+     * with the same results as alone); to run inferences in parallel, create one instance per
+     * thread: distinct instances share nothing. Do not destroy an instance while it runs.
      */
     #ifndef RESNETC_MODEL_H
     #define RESNETC_MODEL_H
@@ -97,7 +99,7 @@ enum CRuntimeText {
       int threads;
       pthread_t handles[MAX_THREADS];
       struct worker workers[MAX_THREADS];
-      pthread_mutex_t lock;
+      pthread_mutex_t lock, run_lock;
       pthread_cond_t wake, done;
       atomic_long generation;
       atomic_int pending, stop;
@@ -194,8 +196,17 @@ enum CRuntimeText {
       model->threads = 1;
     }
 
+    static int start_workers(resnetc_model *model, int threads);
+
     int resnetc_set_threads(resnetc_model *model, int threads) {
       if (!model || threads < 1 || threads > MAX_THREADS) return RESNETC_ERROR_ARGUMENT;
+      pthread_mutex_lock(&model->run_lock);
+      int status = start_workers(model, threads);
+      pthread_mutex_unlock(&model->run_lock);
+      return status;
+    }
+
+    static int start_workers(resnetc_model *model, int threads) {
       stop_workers(model);
       for (int i = 1; i < threads; ++i) {
         model->workers[i].model = model;
@@ -212,17 +223,23 @@ enum CRuntimeText {
 
     void resnetc_set_profiling(resnetc_model *model, int on) {
       if (!model) return;
+      pthread_mutex_lock(&model->run_lock);
       model->profiling = on;
       model->profiled_runs = 0;
       memset(model->step_ms, 0, sizeof model->step_ms);
+      pthread_mutex_unlock(&model->run_lock);
     }
 
     const char *resnetc_profile_report(resnetc_model *model) {
       if (!model) return "";
+      pthread_mutex_lock(&model->run_lock);
       free(model->report);
       size_t size = 256 + (size_t)MODEL_STEPS * 192, used = 0;
       model->report = malloc(size);
-      if (!model->report) return "";
+      if (!model->report) {
+        pthread_mutex_unlock(&model->run_lock);
+        return "";
+      }
       long runs = model->profiled_runs > 0 ? model->profiled_runs : 1;
       double total = 0, flops = 0, peak = PEAK_GFLOPS_PER_THREAD * model->threads;
       used += (size_t)snprintf(model->report + used, size - used, "%-40s %-16s %9s %9s %7s\n", "layer", "op", "ms", "GFLOP/s", "% peak");
@@ -235,6 +252,7 @@ enum CRuntimeText {
       }
       double rate = total > 0 ? flops / total / 1e6 : 0;
       snprintf(model->report + used, size - used, "%-40s %-16s %9.3f %9.1f %7.1f\n", "total", "", total, rate, rate / peak * 100);
+      pthread_mutex_unlock(&model->run_lock);
       return model->report;
     }
 
@@ -281,6 +299,7 @@ enum CRuntimeText {
       if (!model) return fail(NULL, file, RESNETC_ERROR_MEMORY, error);
       model->threads = 1;
       pthread_mutex_init(&model->lock, NULL);
+      pthread_mutex_init(&model->run_lock, NULL);
       pthread_cond_init(&model->wake, NULL);
       pthread_cond_init(&model->done, NULL);
       model->weights = aligned_bytes(MODEL_WEIGHTS_BYTES);
@@ -300,8 +319,10 @@ enum CRuntimeText {
       if (!model || !inputs || !outputs) return RESNETC_ERROR_ARGUMENT;
       for (int i = 0; i < RESNETC_INPUT_COUNT; ++i) if (!inputs[i]) return RESNETC_ERROR_ARGUMENT;
       for (int i = 0; i < RESNETC_OUTPUT_COUNT; ++i) if (!outputs[i]) return RESNETC_ERROR_ARGUMENT;
+      pthread_mutex_lock(&model->run_lock);
       forward(model, model->weights, model->arena, inputs, outputs);
       if (model->profiling) model->profiled_runs++;
+      pthread_mutex_unlock(&model->run_lock);
       return RESNETC_OK;
     }
 
@@ -309,6 +330,7 @@ enum CRuntimeText {
       if (!model) return;
       if (model->threads > 1) stop_workers(model);
       pthread_mutex_destroy(&model->lock);
+      pthread_mutex_destroy(&model->run_lock);
       pthread_cond_destroy(&model->wake);
       pthread_cond_destroy(&model->done);
       free(model->report);
