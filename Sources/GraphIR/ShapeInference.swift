@@ -46,17 +46,17 @@ public func inferType(of op: Op, operands: [TensorType], node: String) throws(Gr
   case .subsample2d(let stride):
     let x = try check.rank(0, equals: 4)
     try check.positive("stride", stride.elements)
-    shape = [x[0], x[1], (x[2] + stride.h - 1) / stride.h, (x[3] + stride.w - 1) / stride.w]
+    shape = [x[0], x[1], x[2] / stride.h + (x[2] % stride.h == 0 ? 0 : 1), x[3] / stride.w + (x[3] % stride.w == 0 ? 0 : 1)]
   case .padChannels(let before, let after):
     let x = try check.rank(0, equals: 4)
     try check.attribute("before", "\(before)", before >= 0, "must not be negative")
     try check.attribute("after", "\(after)", after >= 0, "must not be negative")
-    shape = [x[0], x[1] + before + after, x[2], x[3]]
+    shape = [x[0], try check.sum("before/after", [x[1], before, after]), x[2], x[3]]
   case .pad2d(let p, let value):
     let x = try check.rank(0, equals: 4)
     try check.notNegative("pad", p.elements)
     try check.attribute("value", "\(value)", !value.isNaN, "must be a number")
-    shape = [x[0], x[1], x[2] + p.top + p.bottom, x[3] + p.left + p.right]
+    shape = [x[0], x[1], try check.sum("pad", [x[2], p.top, p.bottom]), try check.sum("pad", [x[3], p.left, p.right])]
   case .reshape(let target):
     try check.positive("shape", target)
     let from = operands[0].elementCount
@@ -78,11 +78,15 @@ public func inferType(of op: Op, operands: [TensorType], node: String) throws(Gr
 public func slidingWindowCount(
   input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int, ceilMode: Bool
 ) -> Int? {
-  let span = (kernel - 1) * dilation + 1
-  let padded = input + padBegin + padEnd
+  // Attributes come from files: every step is checked, and overflow means "does not fit".
+  let (spanLess1, o1) = (kernel - 1).multipliedReportingOverflow(by: dilation)
+  let (padded0, o2) = input.addingReportingOverflow(padBegin)
+  let (padded, o3) = padded0.addingReportingOverflow(padEnd)
+  guard !o1, !o2, !o3, kernel >= 1, stride >= 1 else { return nil }
+  let span = spanLess1 + 1
   guard span <= padded else { return nil }
   let room = padded - span
-  var count = (ceilMode ? (room + stride - 1) / stride : room / stride) + 1
+  var count = (ceilMode ? room / stride + (room % stride == 0 ? 0 : 1) : room / stride) + 1
   if ceilMode, (count - 1) * stride >= input + padBegin { count -= 1 }
   return count
 }
@@ -119,6 +123,17 @@ private struct ShapeCheck {
     guard ok else {
       throw .invalidAttribute(node: node, op: op, attribute: name, value: value, reason: reason)
     }
+  }
+
+  /// `values` added, or an error naming `name` when the sum overflows.
+  func sum(_ name: String, _ values: [Int]) throws(GraphError) -> Int {
+    var total = 0
+    for v in values {
+      let (next, overflow) = total.addingReportingOverflow(v)
+      guard !overflow else { throw .invalidAttribute(node: node, op: op, attribute: name, value: shapeText(values), reason: "the size overflows") }
+      total = next
+    }
+    return total
   }
 
   func positive(_ name: String, _ values: [Int]) throws(GraphError) {

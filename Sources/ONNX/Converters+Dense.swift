@@ -121,11 +121,12 @@ func convertReshape(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXErro
     }
   }
   let total = input.reduce(1, *)
+  // Each requested dimension is in range, but their product may not be: multiply checked.
+  guard let known = try? checkedShapeProduct(shape, context: "reshape") else {
+    throw n.fail("shape \(requested) has more than \(maxElementCount) elements")
+  }
   if let inferred {
-    let known = shape.reduce(1, *)
-    guard known > 0, total % known == 0 else {
-      throw n.fail("shape \(requested) does not fit an input of \(total) elements")
-    }
+    guard total % known == 0 else { throw n.fail("shape \(requested) does not fit an input of \(total) elements") }
     shape[inferred] = total / known
   }
   guard shape.reduce(1, *) == total else { throw n.fail("shape \(requested) does not fit the input \(input)") }

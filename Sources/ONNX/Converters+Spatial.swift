@@ -1,5 +1,9 @@
 import GraphIR
 
+/// The largest kernel, stride, dilation or padding accepted from a file (far beyond any real
+/// model; it keeps window arithmetic well inside `Int`).
+let spatialLimit = 1 << 24
+
 /// Padding from `pads` and `auto_pad` for a window over the last two axes of `x`.
 /// `SAME_UPPER` and `SAME_LOWER` pad so that the output is `ceil(input / stride)`, the odd
 /// pixel going after (upper) or before (lower).
@@ -11,6 +15,7 @@ func windowPadding(
   if let pads {
     guard pads.count == 4 else { throw a.fail("pads", "has \(pads.count) values; a 2-D window needs 4") }
     guard pads.allSatisfy({ $0 >= 0 }) else { throw a.fail("pads", "has a negative value \(pads)") }
+    guard pads.allSatisfy({ $0 <= spatialLimit }) else { throw a.fail("pads", "has a value over \(spatialLimit)") }
   }
   switch autoPad {
   case "NOTSET":
@@ -38,6 +43,7 @@ func size2d(_ a: NodeAttributes, _ name: String, default fallback: Size2d?) thro
     return fallback
   }
   guard list.count == 2 else { throw a.fail(name, "has \(list.count) values; resnetc imports 2-D windows only") }
+  guard list.allSatisfy({ (1...spatialLimit).contains($0) }) else { throw a.fail(name, "has a value outside 1...\(spatialLimit)") }
   return Size2d(list[0], list[1])
 }
 
