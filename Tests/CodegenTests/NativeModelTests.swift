@@ -153,6 +153,17 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
     try Data(f64).write(to: URL(fileURLWithPath: dir + "/f64.npy"))
     let dtype = try runProgram(exe, ["--input", dir + "/f64.npy"])
     #expect(dtype.0 == 1 && dtype.2.contains("is not float32"))
+    var bigEndian = Npy.write(x)
+    bigEndian.replaceSubrange(21..<22, with: Array(">".utf8))
+    try Data(bigEndian).write(to: URL(fileURLWithPath: dir + "/be.npy"))
+    let byteOrder = try runProgram(exe, ["--input", dir + "/be.npy"])
+    #expect(byteOrder.0 == 1 && byteOrder.2.contains("big-endian"))
+    let good = Npy.write(x)
+    for (name, bytes) in [("short", Array(good.dropLast(4))), ("long", good + [0, 0, 0, 0]), ("header", Array(good.prefix(40)))] {
+      try Data(bytes).write(to: URL(fileURLWithPath: dir + "/\(name).npy"))
+      let result = try runProgram(exe, ["--input", dir + "/\(name).npy"])
+      #expect(result.0 == 1 && result.2.split(separator: "\n").count == 1, "\(name): \(result.2)")
+    }
     let missing = try runProgram(exe, ["--input", dir + "/none.npy"])
     #expect(missing.0 == 1 && missing.2.split(separator: "\n").count == 1)
     #expect(try runProgram(exe, ["--bogus", "1"]).0 == 2)
