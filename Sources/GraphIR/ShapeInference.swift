@@ -46,7 +46,9 @@ public func inferType(of op: Op, operands: [TensorType], node: String) throws(Gr
   case .subsample2d(let stride):
     let x = try check.rank(0, equals: 4)
     try check.positive("stride", stride.elements)
-    shape = [x[0], x[1], x[2] / stride.h + (x[2] % stride.h == 0 ? 0 : 1), x[3] / stride.w + (x[3] % stride.w == 0 ? 0 : 1)]
+    shape = [
+      x[0], x[1], x[2] / stride.h + (x[2] % stride.h == 0 ? 0 : 1), x[3] / stride.w + (x[3] % stride.w == 0 ? 0 : 1),
+    ]
   case .padChannels(let before, let after):
     let x = try check.rank(0, equals: 4)
     try check.attribute("before", "\(before)", before >= 0, "must not be negative")
@@ -56,7 +58,9 @@ public func inferType(of op: Op, operands: [TensorType], node: String) throws(Gr
     let x = try check.rank(0, equals: 4)
     try check.notNegative("pad", p.elements)
     try check.attribute("value", "\(value)", !value.isNaN, "must be a number")
-    shape = [x[0], x[1], try check.sum("pad", [x[2], p.top, p.bottom]), try check.sum("pad", [x[3], p.left, p.right])]
+    shape = [
+      x[0], x[1], try check.sum("pad", [x[2], p.top, p.bottom]), try check.sum("pad", [x[3], p.left, p.right]),
+    ]
   case .reshape(let target):
     try check.positive("shape", target)
     let from = operands[0].elementCount
@@ -130,7 +134,10 @@ private struct ShapeCheck {
     var total = 0
     for v in values {
       let (next, overflow) = total.addingReportingOverflow(v)
-      guard !overflow else { throw .invalidAttribute(node: node, op: op, attribute: name, value: shapeText(values), reason: "the size overflows") }
+      guard !overflow else {
+        throw .invalidAttribute(
+          node: node, op: op, attribute: name, value: shapeText(values), reason: "the size overflows")
+      }
       total = next
     }
     return total

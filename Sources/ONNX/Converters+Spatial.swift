@@ -43,7 +43,9 @@ func size2d(_ a: NodeAttributes, _ name: String, default fallback: Size2d?) thro
     return fallback
   }
   guard list.count == 2 else { throw a.fail(name, "has \(list.count) values; resnetc imports 2-D windows only") }
-  guard list.allSatisfy({ (1...spatialLimit).contains($0) }) else { throw a.fail(name, "has a value outside 1...\(spatialLimit)") }
+  guard list.allSatisfy({ (1...spatialLimit).contains($0) }) else {
+    throw a.fail(name, "has a value outside 1...\(spatialLimit)")
+  }
   return Size2d(list[0], list[1])
 }
 

@@ -19,7 +19,9 @@ import Testing
     for (i, name) in Self.names.enumerated() {
       let w = try b.constant(name + "\(i).w\n*/", TensorType([16, 16, 3, 3]), values(2304, seed: UInt64(i)))
       let bias = try b.constant("\"" + name + "\(i).b", TensorType([16]), values(16, seed: UInt64(100 + i)))
-      v = try b.node(name + String(repeating: "'", count: i + 1), .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [v, w, bias])
+      v = try b.node(
+        name + String(repeating: "'", count: i + 1), .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)),
+        [v, w, bias])
     }
     let pooled = try b.node("#define x */", .globalAvgPool, [v])
     let output = try b.node("\" ; exit(1); \"", .flatten(axis: 1), [pooled])

@@ -159,7 +159,9 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
     let byteOrder = try runProgram(exe, ["--input", dir + "/be.npy"])
     #expect(byteOrder.0 == 1 && byteOrder.2.contains("big-endian"))
     let good = Npy.write(x)
-    for (name, bytes) in [("short", Array(good.dropLast(4))), ("long", good + [0, 0, 0, 0]), ("header", Array(good.prefix(40)))] {
+    for (name, bytes) in [
+      ("short", Array(good.dropLast(4))), ("long", good + [0, 0, 0, 0]), ("header", Array(good.prefix(40))),
+    ] {
       try Data(bytes).write(to: URL(fileURLWithPath: dir + "/\(name).npy"))
       let result = try runProgram(exe, ["--input", dir + "/\(name).npy"])
       #expect(result.0 == 1 && result.2.split(separator: "\n").count == 1, "\(name): \(result.2)")

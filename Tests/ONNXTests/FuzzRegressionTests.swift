@@ -8,6 +8,8 @@ import Testing
   @Test func reshapeWhoseShapeProductOverflows() throws {
     let path = try fixturesDirectory() + "/regressions/fuzz-reshape-overflow.onnx"
     #expect(throws: ONNXError.self) { try ONNXImporter.load(path: path) }
-    #expect(throws: ONNXError.self) { try ONNXImporter.load(path: path, inputShapes: [InputShape(input: nil, shape: [1, 3, 8, 8])]) }
+    #expect(throws: ONNXError.self) {
+      try ONNXImporter.load(path: path, inputShapes: [InputShape(input: nil, shape: [1, 3, 8, 8])])
+    }
   }
 }
