@@ -27,14 +27,25 @@ public struct CProgram: Sendable {
     self.target = target
     let lowering = Lowering(graph: graph, target: target)
     steps = lowering.steps
-    plan = MemoryPlan(
-      inputs: graph.inputs.map(\.name), outputs: graph.outputs,
-      steps: lowering.steps.map {
-        ($0.output, $0.elements * 4, $0.operands.compactMap { $0.isConstant ? nil : $0.name })
-      })
+    plan = CProgram.plan(lowering)
     weights = WeightsBlob(constants: lowering.constants)
     constantCount = lowering.constants.count
     self.headerName = headerName
+  }
+
+  /// The memory plan of a lowering's steps.
+  private static func plan(_ lowering: Lowering) -> MemoryPlan {
+    MemoryPlan(
+      inputs: lowering.graph.inputs.map(\.name), outputs: lowering.graph.outputs,
+      steps: lowering.steps.map {
+        ($0.output, $0.elements * 4, $0.operands.compactMap { $0.isConstant ? nil : $0.name })
+      })
+  }
+
+  /// The arena the program compiled for `target` will have (RESNETC_ARENA_BYTES), without
+  /// computing its packed weights.
+  public static func arenaBytes(graph: Graph, target: Target) -> Int {
+    plan(Lowering(graph: graph, target: target, packWeights: false)).arenaBytes
   }
 
   /// The weights file's bytes.

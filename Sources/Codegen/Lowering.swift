@@ -61,9 +61,14 @@ struct Lowering {
   private var available: Set<String> = []  // buffer names computed so far
   private var constantNames: Set<String> = []
 
-  init(graph: Graph, target: Target) {
+  /// Whether prepacked weights are computed; without, the steps and buffers are the same and
+  /// the packed constants are empty placeholders (enough to plan memory).
+  let packWeights: Bool
+
+  init(graph: Graph, target: Target, packWeights: Bool = true) {
     self.graph = graph
     self.target = target
+    self.packWeights = packWeights
     for input in graph.inputs {
       layouts[input.name] = false
       available.insert(input.name)
@@ -127,7 +132,8 @@ struct Lowering {
         if Winograd.applies(a, weight: w.type.shape, x: x.shape, target: target) {
           let name = node.operands[1].name + "@winograd\(b)"
           if !packed.contains(where: { $0.name == name }) {
-            packed.append((name, Winograd.transformWeights(w, block: b)))
+            packed.append(
+              (name, packWeights ? Winograd.transformWeights(w, block: b) : Tensor(type: TensorType([0]), data: [])))
           }
           var operands = [operand(node.operands[0], blocked: true, types: types), Operand.constant(name)]
           for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
@@ -187,6 +193,10 @@ struct Lowering {
   private mutating func packDense(_ w: Tensor, name: String, block b: Int) -> String {
     let packedName = name + "@dense\(b)"
     if packed.contains(where: { $0.name == packedName }) { return packedName }
+    guard packWeights else {
+      packed.append((packedName, Tensor(type: TensorType([0]), data: [])))
+      return packedName
+    }
     let (o, i) = (w.type.shape[0], w.type.shape[1])
     let blocks = (o + b - 1) / b
     var data = [Float](repeating: 0, count: blocks * i * b)
@@ -202,6 +212,10 @@ struct Lowering {
   private mutating func pack(_ w: Tensor, name: String, plainInput: Bool, block b: Int) -> String {
     let packedName = name + (plainInput ? "@stem\(b)" : "@packed\(b)")
     if packed.contains(where: { $0.name == packedName }) { return packedName }
+    guard packWeights else {
+      packed.append((packedName, Tensor(type: TensorType([0]), data: [])))
+      return packedName
+    }
     let (k, c, r, s) = (w.type.shape[0], w.type.shape[1], w.type.shape[2], w.type.shape[3])
     var data = [Float](repeating: 0, count: w.data.count)
     for ko in 0..<k {

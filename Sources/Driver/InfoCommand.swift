@@ -10,7 +10,8 @@ let infoCommand = Command(
     Parameters count convolution and dense weights and biases and BatchNorm scale and
     shift (not its running statistics); multiply-adds count convolutions and dense layers,
     the paper's measure. The arena is the peak memory of intermediate values in the
-    compiled program (its static memory plan). With --json, one object with model,
+    program compiled for this machine (--target native; its static memory plan, also
+    RESNETC_ARENA_BYTES in the generated header). With --json, one object with model,
     parameters, multiplyAdds, arenaBytes, ops (count per op name), inputs, outputs and layers.
     """,
   options: [OptionSpec(names: ["--json"], value: nil, help: "print one JSON object instead of a table")] + modelOptions
@@ -44,7 +45,7 @@ func infoJSON(_ graph: Graph) -> JSON {
     ("model", .string(graph.name)),
     ("parameters", .int(graph.parameterCount)),
     ("multiplyAdds", .int(graph.multiplyAdds)),
-    ("arenaBytes", .int(MemoryPlan(graph: graph).arenaBytes)),
+    ("arenaBytes", .int(CProgram.arenaBytes(graph: graph, target: Target.native()))),
     ("ops", .object(opCounts(graph).map { ($0.name, .int($0.count)) })),
     ("inputs", .array(graph.inputs.map { tensor($0.name, $0.type) })),
     ("outputs", .array(graph.outputs.map { tensor($0, values[$0]!) })),
@@ -71,7 +72,7 @@ func infoTable(_ graph: Graph) -> String {
   text += "parameters     \(grouped(graph.parameterCount))\n"
   text += "multiply-adds  \(grouped(graph.multiplyAdds)) (\(gigas(graph.multiplyAdds)) G)\n"
   text +=
-    "arena          \(grouped(MemoryPlan(graph: graph).arenaBytes)) bytes (peak of intermediate values in compiled code)\n"
+    "arena          \(grouped(CProgram.arenaBytes(graph: graph, target: Target.native()))) bytes (peak of intermediate values in code compiled for this machine)\n"
   text +=
     "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ")
     + "\n"
