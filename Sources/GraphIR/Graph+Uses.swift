@@ -15,6 +15,16 @@ extension Graph {
     nodes.firstIndex { $0.name == value }
   }
 
+  /// Visits every node once, in order, while `visit` may rewrite the graph: it returns how
+  /// many nodes at or before `index` it removed (0 or 1), and the walk continues with the
+  /// node that followed the visited one.
+  public mutating func forEachNode(_ visit: (inout Graph, _ index: Int) throws -> Int) rethrows {
+    var index = 0
+    while index < nodes.count {
+      index += 1 - (try visit(&self, index))
+    }
+  }
+
   /// Points every read of value `old` (operands and outputs) at value `new`.
   public mutating func replaceUses(of old: String, with new: String) {
     for i in nodes.indices where nodes[i].operands.contains(.value(old)) {

@@ -18,15 +18,13 @@ let foldBatchNorm = Pass(
   name: "fold-batchnorm", summary: "fold BatchNorm into the preceding conv2d, or into scale_shift"
 ) { graph, report in
   let uses = graph.useCounts
-  var index = 0
-  while index < graph.nodes.count {
-    defer { index += 1 }
+  graph.forEachNode { graph, index in
     let node = graph.nodes[index]
-    guard case .batchNorm(let epsilon) = node.op else { continue }
+    guard case .batchNorm(let epsilon) = node.op else { return 0 }
     let params: [Tensor?] = node.operands[1...4].map { $0.isConstant ? graph.constants[$0.name] : nil }
     guard params.allSatisfy({ $0 != nil }) else {
       report.remark(node.name, "not folded: its scale, shift or statistics are computed, not constants")
-      continue
+      return 0
     }
     let (scale, shift) = batchNormAffine(params.map { $0!.data }, epsilon: epsilon)
     switch foldableConv(feeding: node, in: graph, uses: uses) {
@@ -35,9 +33,9 @@ let foldBatchNorm = Pass(
       let conv = graph.nodes[convIndex].name
       graph.removeNode(at: index)
       replaceValue(node.name, with: conv, in: &graph)
-      index -= 1
       report.count("folded into conv2d")
       report.remark(node.name, "folded into %\(IRName.spelling(of: conv))")
+      return 1
     case .failure(let reason):
       let channels = TensorType([scale.count])
       let k = graph.freshConstantName(node.name + ".scale")
@@ -50,6 +48,7 @@ let foldBatchNorm = Pass(
       graph.removeUnusedConstants(among: old)
       report.count("became scale_shift")
       report.remark(node.name, "became scale_shift: \(reason.text)")
+      return 0
     }
   }
 }

@@ -11,14 +11,12 @@ import Runtime
 /// another). The result is computed by the reference interpreter's kernels. Refuses for a
 /// node whose value is a graph output (an output must be computed from the inputs).
 let foldConstants = Pass(name: "fold-constants", summary: "compute nodes that read only constants") { graph, report in
-  var index = 0
-  while index < graph.nodes.count {
-    defer { index += 1 }
+  graph.forEachNode { graph, index in
     let node = graph.nodes[index]
-    guard node.operands.allSatisfy(\.isConstant) else { continue }
+    guard node.operands.allSatisfy(\.isConstant) else { return 0 }
     guard !graph.outputs.contains(node.name) else {
       report.remark(node.name, "not folded: its value is a graph output")
-      continue
+      return 0
     }
     let operands = node.operands.map { graph.constants[$0.name]! }
     let name = graph.freshConstantName(node.name)
@@ -28,8 +26,8 @@ let foldConstants = Pass(name: "fold-constants", summary: "compute nodes that re
       graph.nodes[i].operands = graph.nodes[i].operands.map { $0 == .value(node.name) ? .constant(name) : $0 }
     }
     graph.removeUnusedConstants(among: node.operands)
-    index -= 1
     report.count("folded")
     report.remark(node.name, "folded into constant @\(IRName.spelling(of: name))")
+    return 1
   }
 }

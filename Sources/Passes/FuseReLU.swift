@@ -13,11 +13,9 @@ import GraphIR
 /// in a ReLU.
 let fuseReLU = Pass(name: "fuse-relu", summary: "make a ReLU after conv2d the conv's epilogue") { graph, report in
   let uses = graph.useCounts
-  var index = 0
-  while index < graph.nodes.count {
-    defer { index += 1 }
+  graph.forEachNode { graph, index in
     let node = graph.nodes[index]
-    guard node.op == .relu else { continue }
+    guard node.op == .relu else { return 0 }
     guard case .value(let input) = node.operands[0], let ci = graph.definingIndex(of: input),
       case .conv2d(var attributes) = graph.nodes[ci].op
     else {
@@ -26,25 +24,25 @@ let fuseReLU = Pass(name: "fuse-relu", summary: "make a ReLU after conv2d the co
         ? "a constant"
         : graph.definingIndex(of: node.operands[0].name).map { graph.nodes[$0].op.name } ?? "a graph input"
       report.remark(node.name, "not fused: its input is produced by \(producer), not conv2d")
-      continue
+      return 0
     }
     let readers = uses[input] ?? 0
     guard readers == 1, !graph.outputs.contains(input) else {
       report.remark(node.name, "not fused: conv result %\(IRName.spelling(of: input)) has \(readers) users")
-      continue
+      return 0
     }
     switch attributes.epilogue {
     case .none: attributes.epilogue = .relu
     case .add: attributes.epilogue = .addReLU
     case .relu, .addReLU:
       report.remark(node.name, "not fused: conv %\(IRName.spelling(of: input)) already ends in a ReLU")
-      continue
+      return 0
     }
     graph.nodes[ci].op = .conv2d(attributes)
     graph.removeNode(at: index)
     replaceValue(node.name, with: input, in: &graph)
-    index -= 1
     report.count("fused into conv2d")
     report.remark(node.name, "fused into %\(IRName.spelling(of: input)) (epilogue \(attributes.epilogue.rawValue))")
+    return 1
   }
 }

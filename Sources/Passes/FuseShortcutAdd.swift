@@ -18,11 +18,9 @@ let fuseShortcutAdd = Pass(
   name: "fuse-shortcut-add", summary: "make a residual add the epilogue of the conv2d that feeds it"
 ) { graph, report in
   let uses = graph.useCounts
-  var index = 0
-  while index < graph.nodes.count {
-    defer { index += 1 }
+  graph.forEachNode { graph, index in
     let node = graph.nodes[index]
-    guard node.op == .add else { continue }
+    guard node.op == .add else { return 0 }
     var reasons: [String] = []
     var best: (conv: Int, operand: Int)?
     for (position, operand) in node.operands.enumerated() {
@@ -47,21 +45,21 @@ let fuseShortcutAdd = Pass(
     }
     guard let (ci, position) = best else {
       report.remark(node.name, "not fused: " + reasons.joined(separator: "; "))
-      continue
+      return 0
     }
     var conv = graph.nodes[ci]
-    guard case .conv2d(var attributes) = conv.op else { continue }
+    guard case .conv2d(var attributes) = conv.op else { return 0 }
     attributes.epilogue = .add
     conv.op = .conv2d(attributes)
     conv.operands.append(node.operands[1 - position])
     graph.nodes[index] = conv
     graph.nodes.remove(at: ci)
-    index -= 1
     replaceValue(node.name, with: conv.name, in: &graph)
     report.count("fused into conv2d")
     report.remark(
       node.name,
       "fused into %\(IRName.spelling(of: conv.name)) (shortcut %\(IRName.spelling(of: node.operands[1 - position].name)))"
     )
+    return 1
   }
 }

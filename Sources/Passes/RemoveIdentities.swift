@@ -16,21 +16,19 @@ import GraphIR
 /// output must be computed by a node).
 let removeIdentities = Pass(name: "remove-identities", summary: "remove nodes that pass their input through unchanged")
 { graph, report in
-  var index = 0
-  while index < graph.nodes.count {
-    defer { index += 1 }
+  graph.forEachNode { graph, index in
     let node = graph.nodes[index]
-    guard isIdentity(node, in: graph), case .value(let input) = node.operands[0] else { continue }
+    guard isIdentity(node, in: graph), case .value(let input) = node.operands[0] else { return 0 }
     let inputIsGraphInput = graph.inputs.contains { $0.name == input }
     if graph.outputs.contains(node.name), inputIsGraphInput || graph.outputs.contains(input) {
       report.remark(node.name, "kept: it copies %\(IRName.spelling(of: input)) to an output")
-      continue
+      return 0
     }
     graph.removeNode(at: index)
     replaceValue(node.name, with: input, in: &graph)
-    index -= 1
     report.count("removed")
     report.remark(node.name, "removed: \(node.op.name) leaves its input unchanged")
+    return 1
   }
 }
 
