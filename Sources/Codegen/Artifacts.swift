@@ -9,6 +9,16 @@ public enum ArtifactKind: String, Sendable, CaseIterable {
   case lib
   /// `OUT.c`, `OUT_main.c`, `OUT.h` and `OUT.weights`, for one's own build.
   case c
+  /// `OUT.swift`, `OUT_main.swift`, `OUT.h` and `OUT.weights` (the Swift backend's sources).
+  case swift
+}
+
+/// The language the kernels and runtime are written in before native compilation.
+public enum Backend: String, Sendable, CaseIterable {
+  /// C11, compiled by `$CC`, clang or cc.
+  case c
+  /// Swift, compiled by `swiftc -O`.
+  case swift
 }
 
 /// Writes a compiled model's files.
@@ -48,8 +58,10 @@ public enum Artifacts {
     switch kind {
     case .c:
       produced = ["\(base).c", "\(base)_main.c", "\(base).h", "\(base).weights"]
+    case .swift:
+      preconditionFailure("a C program is not written as Swift sources")
     case .exe, .lib:
-      guard let compiler else { throw CCompilerError.notFound("no C compiler found: install clang or cc, or set CC") }
+      guard let compiler else { throw CompilerError.notFound("no C compiler found: install clang or cc, or set CC") }
       let target = kind == .exe ? base : "lib\(base).so"
       let sources = kind == .exe ? ["\(base).c", "\(base)_main.c"] : ["\(base).c"]
       progress("compiling \(graph.nodes.count) nodes for \(program.target.rawValue) with \(compiler.path)")
@@ -60,8 +72,47 @@ public enum Artifacts {
       progress(String(format: "compiled in %.1f s", Date().timeIntervalSince(start)))
       produced = kind == .exe ? [target, "\(base).weights"] : [target, "\(base).h", "\(base).weights"]
     }
+    return try moveIntoPlace(produced, from: scratch, to: directory)
+  }
+
+  /// Builds `graph` with the Swift backend as `kind` (exe, lib or swift) at `output`.
+  @discardableResult
+  public static func buildSwift(
+    _ graph: Graph, kind: ArtifactKind, output: String, compiler: SwiftCompiler?, target: Target = .generic,
+    extraFlags: [String] = [], progress: (String) -> Void = { _ in }
+  ) throws -> [String] {
+    precondition(kind != .c, "a Swift program is not written as C sources")
+    let program = SwiftProgram(graph: graph, target: target)
+    let destination = URL(fileURLWithPath: output)
+    let base = destination.lastPathComponent
+    let scratch = try privateDirectory()
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    try write(program.source, to: scratch + "/\(base).swift")
+    try write(program.mainSource, to: scratch + "/\(base)_main.swift")
+    try write(program.header, to: scratch + "/\(base).h")
+    try Data(program.weightsFile).write(to: URL(fileURLWithPath: scratch + "/\(base).weights"))
+    var produced = ["\(base).swift", "\(base)_main.swift", "\(base).h", "\(base).weights"]
+    if kind != .swift {
+      guard let compiler else {
+        throw CompilerError.notFound("no Swift compiler found: install the Swift toolchain, or set SWIFTC")
+      }
+      let product = kind == .exe ? base : "lib\(base).so"
+      let sources = kind == .exe ? ["\(base).swift", "\(base)_main.swift"] : ["\(base).swift"]
+      progress("compiling \(graph.nodes.count) nodes as Swift for \(target.rawValue) with \(compiler.path)")
+      let start = Date()
+      try compiler.compile(
+        sources: sources.map { scratch + "/" + $0 }, output: scratch + "/" + product, shared: kind == .lib,
+        extra: SwiftCompiler.flags(for: target) + extraFlags)
+      progress(String(format: "compiled in %.1f s", Date().timeIntervalSince(start)))
+      produced = kind == .exe ? [product, "\(base).weights"] : [product, "\(base).h", "\(base).weights"]
+    }
+    return try moveIntoPlace(produced, from: scratch, to: destination.deletingLastPathComponent().path)
+  }
+
+  /// Moves the finished files `names` from `scratch` into `directory`, replacing old ones.
+  private static func moveIntoPlace(_ names: [String], from scratch: String, to directory: String) throws -> [String] {
     var paths: [String] = []
-    for name in produced {
+    for name in names {
       let to = directory + "/" + name
       try? FileManager.default.removeItem(atPath: to)
       try FileManager.default.moveItem(atPath: scratch + "/" + name, toPath: to)

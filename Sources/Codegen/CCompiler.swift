@@ -12,11 +12,7 @@ public struct CCompiler: Sendable {
   public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(CCompilerError)
     -> CCompiler
   {
-    let searchPath = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-    func find(_ name: String) -> String? {
-      if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-      return searchPath.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    let find = { (name: String) in CompilerError.find(name, environment: environment) }
     if let cc = environment["CC"], !cc.isEmpty {
       guard let path = find(cc) else { throw .notFound("CC is '\(cc)', which is not an executable on PATH") }
       return CCompiler(path: path)
@@ -33,6 +29,31 @@ public struct CCompiler: Sendable {
     var arguments = CCompiler.flags + extra
     if shared { arguments += ["-shared", "-fPIC"] }
     arguments += sources + ["-o", output, "-pthread", "-lm"]
+    try CompilerError.run(path, arguments, language: "C")
+  }
+}
+
+/// A compiler that is missing or that failed.
+public enum CompilerError: Error, Equatable, CustomStringConvertible {
+  /// No compiler could be found.
+  case notFound(String)
+  /// The compiler could not be started.
+  case cannotRun(String, String, language: String = "C")
+  /// The compiler exited with an error; `output` is what it printed.
+  case failed(command: String, status: Int32, output: String, language: String = "C")
+
+  /// The problem, with the compiler's own messages when it failed.
+  public var description: String {
+    switch self {
+    case .notFound(let why): why
+    case .cannotRun(let path, let why, let language): "cannot run the \(language) compiler \(path): \(why)"
+    case .failed(let command, let status, let output, let language):
+      "the \(language) compiler failed (exit status \(status)): \(command)\n\(output.trimmingCharacters(in: .whitespacesAndNewlines))"
+    }
+  }
+
+  /// Runs the compiler at `path` with `arguments` (no shell) and waits for it.
+  static func run(_ path: String, _ arguments: [String], language: String) throws(CompilerError) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -42,33 +63,24 @@ public struct CCompiler: Sendable {
     do {
       try process.run()
     } catch {
-      throw .cannotRun(path, error.localizedDescription)
+      throw .cannotRun(path, error.localizedDescription, language: language)
     }
     let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
       throw .failed(
-        command: ([path] + arguments).joined(separator: " "), status: process.terminationStatus, output: text)
+        command: ([path] + arguments).joined(separator: " "), status: process.terminationStatus, output: text,
+        language: language)
     }
+  }
+
+  /// The executable `name` (a path, or a name looked up on `environment`'s PATH), or nil.
+  static func find(_ name: String, environment: [String: String]) -> String? {
+    if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+    let searchPath = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+    return searchPath.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
   }
 }
 
-/// A C compiler that is missing or that failed.
-public enum CCompilerError: Error, Equatable, CustomStringConvertible {
-  /// No compiler could be found.
-  case notFound(String)
-  /// The compiler could not be started.
-  case cannotRun(String, String)
-  /// The compiler exited with an error; `output` is what it printed.
-  case failed(command: String, status: Int32, output: String)
-
-  /// The problem, with the compiler's own messages when it failed.
-  public var description: String {
-    switch self {
-    case .notFound(let why): why
-    case .cannotRun(let path, let why): "cannot run the C compiler \(path): \(why)"
-    case .failed(let command, let status, let output):
-      "the C compiler failed (exit status \(status)): \(command)\n\(output.trimmingCharacters(in: .whitespacesAndNewlines))"
-    }
-  }
-}
+/// The name this error had when only C was compiled.
+public typealias CCompilerError = CompilerError

@@ -8,48 +8,34 @@ import GraphIR
 /// Names from the model reach the C text only through `CName` (identifiers and comments)
 /// or as escaped string literals.
 public struct CProgram: Sendable {
-  /// The graph lowered (verified).
-  public let graph: Graph
-  /// The instruction set the kernels are written for.
-  public let target: Target
-  /// Where each buffer lives.
-  public let plan: MemoryPlan
-  /// The constants' file (conv weights prepacked for the blocked kernels).
-  public let weights: WeightsBlob
+  private let lowered: LoweredProgram
   /// The header's file name, which the sources include.
   public let headerName: String
-  private let steps: [Lowering.Step]
-  private let constantCount: Int
+
+  /// The graph lowered (verified).
+  public var graph: Graph { lowered.graph }
+  /// The instruction set the kernels are written for.
+  public var target: Target { lowered.target }
+  /// Where each buffer lives.
+  public var plan: MemoryPlan { lowered.plan }
+  /// The constants' file (conv weights prepacked for the blocked kernels).
+  public var weights: WeightsBlob { lowered.weights }
+  private var steps: [Lowering.Step] { lowered.steps }
 
   /// Lowers `graph` for `target`; the sources will include the header as `headerName`.
   public init(graph: Graph, headerName: String, target: Target = .generic) {
-    self.graph = graph
-    self.target = target
-    let lowering = Lowering(graph: graph, target: target)
-    steps = lowering.steps
-    plan = CProgram.plan(lowering)
-    weights = WeightsBlob(constants: lowering.constants)
-    constantCount = lowering.constants.count
+    lowered = LoweredProgram(graph: graph, target: target)
     self.headerName = headerName
-  }
-
-  /// The memory plan of a lowering's steps.
-  private static func plan(_ lowering: Lowering) -> MemoryPlan {
-    MemoryPlan(
-      inputs: lowering.graph.inputs.map(\.name), outputs: lowering.graph.outputs,
-      steps: lowering.steps.map {
-        ($0.output, $0.elements * 4, $0.operands.compactMap { $0.isConstant ? nil : $0.name })
-      })
   }
 
   /// The arena the program compiled for `target` will have (RESNETC_ARENA_BYTES), without
   /// computing its packed weights.
   public static func arenaBytes(graph: Graph, target: Target) -> Int {
-    plan(Lowering(graph: graph, target: target, packWeights: false)).arenaBytes
+    LoweredProgram.plan(Lowering(graph: graph, target: target, packWeights: false)).arenaBytes
   }
 
   /// The weights file's bytes.
-  public var weightsFile: [UInt8] { weights.fileBytes(tensorCount: constantCount) }
+  public var weightsFile: [UInt8] { lowered.weightsFile }
 
   /// The header: the API, the model's limits and sizes.
   public var header: String {
@@ -103,13 +89,6 @@ public struct CProgram: Sendable {
     "step\(index)_" + String(CName.identifier(name).prefix(40))
   }
 
-  /// The type of a buffer or constant read by a step.
-  private func type(of operand: Operand) -> TensorType {
-    let name = operand.name.split(separator: "@").first.map(String.init) ?? operand.name
-    if operand.isConstant { return graph.constants[name]?.type ?? TensorType([1]) }
-    return graph.valueTypes[name]!
-  }
-
   /// Names, ranks and dimensions of the inputs and outputs, and each step's profile label.
   private func tables(_ w: inout CWriter) {
     let values = graph.valueTypes
@@ -128,80 +107,49 @@ public struct CProgram: Sendable {
         "static const int64_t \(kind)_counts[] = {\(names.map { "\(values[$0]!.elementCount)" }.joined(separator: ", "))};"
       )
     }
-    let labels = steps.map { CName.stringLiteral($0.label) + ", " + CName.stringLiteral($0.node?.op.name ?? "reorder") }
+    let labels = lowered.stepLabels.map { CName.stringLiteral($0.label) + ", " + CName.stringLiteral($0.op) }
     w.line("static const char *const step_labels[][2] = {\(labels.map { "{\($0)}" }.joined(separator: ", "))};")
-    let macs = steps.map { $0.node.map { graph.multiplyAdds(of: $0, values: values) } ?? 0 }
-    w.line("static const double step_flops[] = {\(macs.map { "\(2 * $0).0" }.joined(separator: ", "))};")
+    w.line("static const double step_flops[] = {\(lowered.stepFlops.map { "\($0).0" }.joined(separator: ", "))};")
     w.line()
   }
 
   /// One step's kernel with its shapes in a comment.
   private func kernel(index: Int, step: Lowering.Step, _ w: inout CWriter) {
-    let dims = { (t: TensorType) in "(" + t.shape.map(String.init).joined(separator: ",") + ")" }
+    w.line("/* \(CName.comment(lowered.summary(step))) */")
+    let name = CProgram.kernelName(index, step.label)
+    let blocked = BlockedKernels(target: target)
+    let header = "static void \(name)(const kernel_args *a, long begin, long end)"
     switch step.kind {
     case .plain(let node):
-      let operandTypes = node.operands.map { graph.type(of: $0, in: graph.valueTypes)! }
+      let operandTypes = lowered.operandTypes(node)
       let operandNames = operandTypes.indices.map { $0 == 0 ? "x" : "in\($0)" }
-      var comment = "/* \(CName.comment(node.name)): \(node.op.name); "
-      comment += zip(operandNames, operandTypes).map { "\($0) is \(dims($1))" }.joined(separator: ", ")
-      comment += ", y is \(dims(node.type))"
-      let attributes = node.op.attributes.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
-      w.line(comment + (attributes.isEmpty ? "" : "; \(CName.comment(attributes))") + " */")
       let parameters = operandNames.map { "const float *restrict \($0)" } + ["float *restrict y"]
-      w.block("static void \(CProgram.kernelName(index, node.name))(\(parameters.joined(separator: ", ")))") { w in
+      w.block("static void \(name)(\(parameters.joined(separator: ", ")))") { w in
         CKernel(node: node, operandTypes: operandTypes).emit(&w)
       }
     case .conv(let node, let plainInput):
       guard case .conv2d(let a) = node.op else { return }
-      let x = type(of: node.operands[0]).shape
       let weight = graph.constants[node.operands[1].name]!.type.shape
-      w.line(
-        "/* \(CName.comment(node.name)): conv2d, blocked by \(target.block!); x is \(dims(TensorType(x)))\(plainInput ? " plain" : ""), w is \(dims(TensorType(weight))) packed, y is \(dims(node.type)); \(CName.comment(node.op.attributes.map { "\($0.name)=\($0.value)" }.joined(separator: " "))) */"
-      )
-      w.block("static void \(CProgram.kernelName(index, node.name))(const kernel_args *a, long begin, long end)") { w in
-        BlockedKernels(target: target).conv(
-          node, a, x: x, kernel: Size2d(weight[2], weight[3]), plainInput: plainInput, &w)
+      w.block(header) { w in
+        blocked.conv(
+          node, a, x: lowered.type(of: node.operands[0]).shape, kernel: Size2d(weight[2], weight[3]),
+          plainInput: plainInput, &w)
       }
     case .maxPool(let node):
       guard case .maxPool2d(let a) = node.op else { return }
-      let x = type(of: node.operands[0]).shape
-      w.line(
-        "/* \(CName.comment(node.name)): max_pool2d, blocked; x is \(dims(TensorType(x))), y is \(dims(node.type)) */")
-      w.block("static void \(CProgram.kernelName(index, node.name))(const kernel_args *a, long begin, long end)") { w in
-        BlockedKernels(target: target).maxPool(node, a, x: x, &w)
-      }
+      w.block(header) { w in blocked.maxPool(node, a, x: lowered.type(of: node.operands[0]).shape, &w) }
     case .winograd(let node):
       guard case .conv2d(let a) = node.op else { return }
-      let x = type(of: node.operands[0]).shape
-      w.line(
-        "/* \(CName.comment(node.name)): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(dims(TensorType(x))), y is \(dims(node.type)); \(CName.comment(node.op.attributes.map { "\($0.name)=\($0.value)" }.joined(separator: " "))) */"
-      )
-      w.block("static void \(CProgram.kernelName(index, node.name))(const kernel_args *a, long begin, long end)") { w in
-        Winograd(target: target).conv(node, a, x: x, &w)
+      w.block(header) { w in
+        Winograd(target: target).conv(node, a, x: lowered.type(of: node.operands[0]).shape, &w)
       }
     case .dense(let node):
-      let x = type(of: node.operands[0]).shape
-      w.line(
-        "/* \(CName.comment(node.name)): dense, weights in blocks of \(target.block!) outputs; x is \(dims(TensorType(x))), y is \(dims(node.type)) */"
-      )
-      w.block("static void \(CProgram.kernelName(index, node.name))(const kernel_args *a, long begin, long end)") { w in
-        BlockedKernels(target: target).dense(node, inputs: x[1], &w)
-      }
+      w.block(header) { w in blocked.dense(node, inputs: lowered.type(of: node.operands[0]).shape[1], &w) }
     case .globalAvgPool(let node):
-      let x = type(of: node.operands[0]).shape
-      w.line(
-        "/* \(CName.comment(node.name)): global_avg_pool, blocked input; x is \(dims(TensorType(x))), y is \(dims(node.type)) */"
-      )
-      w.block("static void \(CProgram.kernelName(index, node.name))(const kernel_args *a, long begin, long end)") { w in
-        BlockedKernels(target: target).globalAvgPool(node, x: x, &w)
-      }
+      w.block(header) { w in blocked.globalAvgPool(node, x: lowered.type(of: node.operands[0]).shape, &w) }
     case .toBlocked(let shape), .toPlain(let shape):
-      let blocked: Bool = if case .toBlocked = step.kind { true } else { false }
-      w.line("/* reorder \(blocked ? "to" : "from") blocked: \(dims(TensorType(shape))) */")
-      w.block("static void \(CProgram.kernelName(index, step.label))(const kernel_args *a, long begin, long end)") {
-        w in
-        BlockedKernels(target: target).reorder(shape: shape, toBlocked: blocked, &w)
-      }
+      let toBlocked: Bool = if case .toBlocked = step.kind { true } else { false }
+      w.block(header) { w in blocked.reorder(shape: shape, toBlocked: toBlocked, &w) }
     }
     w.line()
   }
@@ -216,20 +164,6 @@ public struct CProgram: Sendable {
       case .output(let i): return "outputs[\(i)]"
       case .arena(let offset): return "(\(mutable ? "float" : "const float") *)(arena + \(offset))"
       }
-    }
-  }
-
-  /// Units of parallel work of a blocked step.
-  private func workItems(_ step: Lowering.Step) -> Int {
-    let b = target.block ?? 1
-    switch step.kind {
-    case .conv(let node, _): return BlockedKernels(target: target).convRows(node)
-    case .maxPool(let node): return node.type.shape[0] * node.type.shape[1] / b
-    case .globalAvgPool(let node): return node.type.shape[0] * node.type.shape[1] / b
-    case .dense(let node): return node.type.shape[0] * ((node.type.shape[1] + b - 1) / b)
-    case .winograd(let node): return Winograd(target: target).workItems(node)
-    case .toBlocked(let shape), .toPlain(let shape): return shape[0] * shape[1] / b
-    case .plain: return 1
     }
   }
 
@@ -253,7 +187,7 @@ public struct CProgram: Sendable {
           let inputs = step.operands.map { pointer($0, mutable: false) }.joined(separator: ", ")
           w.block("") { w in
             w.line("const kernel_args args = {{\(inputs)}, \(pointer(.value(step.output), mutable: true))};")
-            w.line("parallel_for(model, \(workItems(step)), \(name), &args);")
+            w.line("parallel_for(model, \(lowered.workItems(step)), \(name), &args);")
           }
         }
         w.line("profile_step(model, \(index), start);")

@@ -5,7 +5,7 @@ import GraphIR
 let compileCommand = Command(
   name: "compile",
   summary: "Compile the model to a native program, a shared library, or C sources.",
-  usage: "MODEL -o OUT [--emit exe|lib|c] [options]",
+  usage: "MODEL -o OUT [--backend c|swift] [--emit exe|lib|c|swift] [options]",
   details: modelHelp + """
 
     --emit exe (the default) writes the program OUT and its weights OUT.weights; run
@@ -14,10 +14,18 @@ let compileCommand = Command(
     --emit c writes OUT.c, OUT_main.c, OUT.h and OUT.weights for your own build and prints
     the command that builds them (the target's flags included).
     The C compiler is $CC when set, else clang, else cc.
+
+    --backend swift writes the same program in Swift (the same kernels, memory plan, weights
+    file, command-line options and C API) and builds it with swiftc -O ($SWIFTC when set);
+    --emit swift writes OUT.swift (the model, its public class ResnetcModel and the C API),
+    OUT_main.swift (the program), OUT.h and OUT.weights, and prints the command that builds them.
     """,
   options: [
     OptionSpec(names: ["--output", "-o"], value: "OUT", help: "the output path, without extension"),
-    OptionSpec(names: ["--emit"], value: "exe|lib|c", help: "what to produce (default exe)"),
+    OptionSpec(names: ["--emit"], value: "exe|lib|c|swift", help: "what to produce (default exe)"),
+    OptionSpec(
+      names: ["--backend"], value: "c|swift",
+      help: "the language the program is written in before it is compiled (default c; --emit swift implies swift)"),
     OptionSpec(
       names: ["--target"], value: "native|avx512|avx2|generic",
       help: "kernels for this instruction set (default native: the best this machine runs; generic is portable C)"),
@@ -30,19 +38,37 @@ let compileCommand = Command(
   }
   let kindText = arguments.value("--emit") ?? "exe"
   guard let kind = ArtifactKind(rawValue: kindText) else {
-    throw UsageError("--emit expects exe, lib or c, got '\(kindText)'")
+    throw UsageError("--emit expects exe, lib, c or swift, got '\(kindText)'")
   }
+  let backendText = arguments.value("--backend") ?? (kind == .swift ? "swift" : "c")
+  guard let backend = Backend(rawValue: backendText) else {
+    throw UsageError("--backend expects c or swift, got '\(backendText)'")
+  }
+  if (kind == .c && backend == .swift) || (kind == .swift && backend == .c) {
+    throw UsageError("--emit \(kind.rawValue) writes \(kind == .c ? "C" : "Swift") sources; it cannot go with --backend \(backend.rawValue)")
+  }
+  let target = try parseTarget(arguments.value("--target"))
   let model = try modelArgument(arguments)
   let graph = try loadModel(model, arguments, console: console)
-  let compiler = kind == .c ? nil : try CCompiler.locate()
-  let target = try parseTarget(arguments.value("--target"))
-  let paths = try Artifacts.build(graph, kind: kind, output: output, compiler: compiler, target: target) {
-    console.err($0 + "\n")
+  let progress = { (line: String) in console.err(line + "\n") }
+  let paths: [String]
+  switch backend {
+  case .c:
+    let compiler = kind == .c ? nil : try CCompiler.locate()
+    paths = try Artifacts.build(graph, kind: kind, output: output, compiler: compiler, target: target, progress: progress)
+  case .swift:
+    let compiler = kind == .swift ? nil : try SwiftCompiler.locate()
+    paths = try Artifacts.buildSwift(
+      graph, kind: kind, output: output, compiler: compiler, target: target, progress: progress)
   }
   console.out(paths.map { "wrote \($0)\n" }.joined())
   if kind == .c {
     let flags = (CCompiler.flags + target.flags).joined(separator: " ")
     console.out("build with: cc \(flags) \(output).c \(output)_main.c -pthread -lm -o \(output)\n")
+  }
+  if kind == .swift {
+    let flags = (SwiftCompiler.flags + SwiftCompiler.flags(for: target)).joined(separator: " ")
+    console.out("build with: swiftc \(flags) \(output).swift \(output)_main.swift -o \(output)\n")
   }
 }
 

@@ -1,0 +1,124 @@
+import GraphIR
+
+/// A graph lowered for a target and planned, before it is written in a language: the steps,
+/// where each buffer lives, the weights file, and what each step needs to be called (its
+/// operands' types, its units of parallel work, its flops). The C and Swift programs are
+/// two spellings of the same `LoweredProgram`, so they run the same kernels in the same order
+/// on the same buffers and read the same weights file.
+struct LoweredProgram: Sendable {
+  /// The graph lowered (verified).
+  let graph: Graph
+  /// The instruction set the kernels are written for.
+  let target: Target
+  /// The kernel calls, in order.
+  let steps: [Lowering.Step]
+  /// Where each buffer lives.
+  let plan: MemoryPlan
+  /// The constants' file (conv weights prepacked for the blocked kernels).
+  let weights: WeightsBlob
+  private let constantCount: Int
+
+  init(graph: Graph, target: Target) {
+    self.graph = graph
+    self.target = target
+    let lowering = Lowering(graph: graph, target: target)
+    steps = lowering.steps
+    plan = LoweredProgram.plan(lowering)
+    weights = WeightsBlob(constants: lowering.constants)
+    constantCount = lowering.constants.count
+  }
+
+  /// The memory plan of a lowering's steps.
+  static func plan(_ lowering: Lowering) -> MemoryPlan {
+    MemoryPlan(
+      inputs: lowering.graph.inputs.map(\.name), outputs: lowering.graph.outputs,
+      steps: lowering.steps.map {
+        ($0.output, $0.elements * 4, $0.operands.compactMap { $0.isConstant ? nil : $0.name })
+      })
+  }
+
+  /// The weights file's bytes.
+  var weightsFile: [UInt8] { weights.fileBytes(tensorCount: constantCount) }
+
+  /// The type of a buffer or constant read by a step.
+  func type(of operand: Operand) -> TensorType {
+    let name = operand.name.split(separator: "@").first.map(String.init) ?? operand.name
+    if operand.isConstant { return graph.constants[name]?.type ?? TensorType([1]) }
+    return graph.valueTypes[name]!
+  }
+
+  /// The types of a plain step's operands, in order.
+  func operandTypes(_ node: Node) -> [TensorType] {
+    node.operands.map { graph.type(of: $0, in: graph.valueTypes)! }
+  }
+
+  /// Units of parallel work of a blocked step (1 for a plain one, which runs whole).
+  func workItems(_ step: Lowering.Step) -> Int {
+    let b = target.block ?? 1
+    switch step.kind {
+    case .conv(let node, _): return BlockedKernels(target: target).convRows(node)
+    case .maxPool(let node): return node.type.shape[0] * node.type.shape[1] / b
+    case .globalAvgPool(let node): return node.type.shape[0] * node.type.shape[1] / b
+    case .dense(let node): return node.type.shape[0] * ((node.type.shape[1] + b - 1) / b)
+    case .winograd(let node): return Winograd(target: target).workItems(node)
+    case .toBlocked(let shape), .toPlain(let shape): return shape[0] * shape[1] / b
+    case .plain: return 1
+    }
+  }
+
+  /// Floating-point operations of each step (two per multiply-add; reorders count none).
+  var stepFlops: [Int] {
+    let values = graph.valueTypes
+    return steps.map { step in step.node.map { 2 * graph.multiplyAdds(of: $0, values: values) } ?? 0 }
+  }
+
+  /// Each step's profile label and op name.
+  var stepLabels: [(label: String, op: String)] {
+    steps.map { ($0.label, $0.node?.op.name ?? "reorder") }
+  }
+
+  /// A step's shapes for its comment: `(1,64,56,56)`.
+  static func dims(_ shape: [Int]) -> String {
+    "(" + shape.map(String.init).joined(separator: ",") + ")"
+  }
+
+  /// A node's attributes as `name=value` words, for comments.
+  static func attributes(_ node: Node) -> String {
+    node.op.attributes.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+  }
+
+  /// What a step computes, in words, for the comment above its kernel: op, layout, shapes
+  /// and attributes. Model names in it still need the language's comment escaping.
+  func summary(_ step: Lowering.Step) -> String {
+    let d = LoweredProgram.dims
+    switch step.kind {
+    case .plain(let node):
+      let types = operandTypes(node)
+      let names = types.indices.map { $0 == 0 ? "x" : "in\($0)" }
+      var text = "\(node.name): \(node.op.name); "
+      text += zip(names, types).map { "\($0) is \(d($1.shape))" }.joined(separator: ", ")
+      text += ", y is \(d(node.type.shape))"
+      let attributes = LoweredProgram.attributes(node)
+      return text + (attributes.isEmpty ? "" : "; \(attributes)")
+    case .conv(let node, let plainInput):
+      let x = type(of: node.operands[0]).shape
+      let weight = graph.constants[node.operands[1].name]!.type.shape
+      return
+        "\(node.name): conv2d, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
+    case .maxPool(let node):
+      return
+        "\(node.name): max_pool2d, blocked; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
+    case .winograd(let node):
+      return
+        "\(node.name): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
+    case .dense(let node):
+      return
+        "\(node.name): dense, weights in blocks of \(target.block!) outputs; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
+    case .globalAvgPool(let node):
+      return
+        "\(node.name): global_avg_pool, blocked input; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
+    case .toBlocked(let shape): return "reorder to blocked: \(d(shape))"
+    case .toPlain(let shape): return "reorder from blocked: \(d(shape))"
+    }
+  }
+}
