@@ -87,17 +87,18 @@ public enum Artifacts {
     let base = destination.lastPathComponent
     let scratch = try privateDirectory()
     defer { try? FileManager.default.removeItem(atPath: scratch) }
-    try write(program.source, to: scratch + "/\(base).swift")
-    try write(program.mainSource, to: scratch + "/\(base)_main.swift")
+    let model = program.modelSources.map { (base + $0.suffix + ".swift", $0.text) }
+    let main = (base + program.mainSource.suffix + ".swift", program.mainSource.text)
+    for (name, text) in model + [main] { try write(text, to: scratch + "/" + name) }
     try write(program.header, to: scratch + "/\(base).h")
     try Data(program.weightsFile).write(to: URL(fileURLWithPath: scratch + "/\(base).weights"))
-    var produced = ["\(base).swift", "\(base)_main.swift", "\(base).h", "\(base).weights"]
+    var produced = (model + [main]).map(\.0) + ["\(base).h", "\(base).weights"]
     if kind != .swift {
       guard let compiler else {
         throw CompilerError.notFound("no Swift compiler found: install the Swift toolchain, or set SWIFTC")
       }
       let product = kind == .exe ? base : "lib\(base).so"
-      let sources = kind == .exe ? ["\(base).swift", "\(base)_main.swift"] : ["\(base).swift"]
+      let sources = (kind == .exe ? model + [main] : model).map(\.0)
       progress("compiling \(graph.nodes.count) nodes as Swift for \(target.rawValue) with \(compiler.path)")
       let start = Date()
       try compiler.compile(

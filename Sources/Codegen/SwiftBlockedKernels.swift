@@ -16,18 +16,18 @@ struct SwiftBlockedKernels {
   /// The vector type and the helpers the kernels use.
   var prelude: String {
     """
-    typealias VF = SIMD\(b)<Float>
+    private typealias VF = SIMD\(b)<Float>
 
-    @inline(__always) func vload(_ p: UnsafePointer<Float>, _ offset: Int) -> VF {
+    @inline(__always) private func vload(_ p: UnsafePointer<Float>, _ offset: Int) -> VF {
       UnsafeRawPointer(p + offset).loadUnaligned(as: VF.self)
     }
 
-    @inline(__always) func vstore(_ v: VF, _ p: UnsafeMutablePointer<Float>, _ offset: Int) {
+    @inline(__always) private func vstore(_ v: VF, _ p: UnsafeMutablePointer<Float>, _ offset: Int) {
       UnsafeMutableRawPointer(p + offset).storeBytes(of: v, as: VF.self)
     }
 
     /// max(v, 0) lane by lane, with NaN giving 0 as the interpreter does.
-    @inline(__always) func relu(_ v: VF) -> VF { VF().replacing(with: v, where: v .> 0) }
+    @inline(__always) private func relu(_ v: VF) -> VF { VF().replacing(with: v, where: v .> 0) }
 
     """
   }

@@ -21,12 +21,12 @@ enum SwiftRuntimeText {
     // ---- runtime: weights loading, instances, the worker pool, the C API ----
 
     /// A kernel's operands (unused ones point at its output) and output.
-    private struct KernelArgs {
+    struct ResnetcKernelArgs {
       var in0, in1, in2, in3: UnsafePointer<Float>
       var out: UnsafeMutablePointer<Float>
     }
 
-    private typealias Kernel = (KernelArgs, Int, Int) -> Void
+    private typealias Kernel = (ResnetcKernelArgs, Int, Int) -> Void
 
     @inline(__always) private func arenaFloats(_ arena: UnsafeMutableRawPointer, _ offset: Int) -> UnsafeMutablePointer<Float> {
       (arena + offset).assumingMemoryBound(to: Float.self)
@@ -76,7 +76,7 @@ enum SwiftRuntimeText {
       private let pending = Atomic<Int>(0)
       private let stopping = Atomic<Bool>(false)
       private var kernel: Kernel?
-      private var args: KernelArgs?
+      private var args: ResnetcKernelArgs?
       private var total = 0
       /// Atomic loads a waiting thread spins for before it sleeps: about a tenth of a millisecond.
       private let spinLimit = 100_000
@@ -139,7 +139,7 @@ enum SwiftRuntimeText {
 
       /// Runs `kernel` over `[0, total)` split into one contiguous share per thread; returns
       /// when every share is done.
-      func parallelFor(_ total: Int, _ kernel: @escaping Kernel, _ args: KernelArgs) {
+      func parallelFor(_ total: Int, _ kernel: @escaping Kernel, _ args: ResnetcKernelArgs) {
         if threads <= 1 || total < 2 {
           kernel(args, 0, total)
           return
@@ -339,7 +339,7 @@ enum SwiftRuntimeText {
         return text + column("total", 40) + " " + column("", 16) + cFormat(" %9.3f %9.1f %7.1f\n", total, rate, rate / peak * 100)
       }
 
-      fileprivate func parallelFor(_ total: Int, _ kernel: @escaping Kernel, _ args: KernelArgs) {
+      fileprivate func parallelFor(_ total: Int, _ kernel: @escaping Kernel, _ args: ResnetcKernelArgs) {
         pool.parallelFor(total, kernel, args)
       }
 

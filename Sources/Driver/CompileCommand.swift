@@ -18,7 +18,8 @@ let compileCommand = Command(
     --backend swift writes the same program in Swift (the same kernels, memory plan, weights
     file, command-line options and C API) and builds it with swiftc -O ($SWIFTC when set);
     --emit swift writes OUT.swift (the model, its public class ResnetcModel and the C API),
-    OUT_main.swift (the program), OUT.h and OUT.weights, and prints the command that builds them.
+    OUT_kernels1.swift ... (its kernels), OUT_main.swift (the program), OUT.h and OUT.weights,
+    and prints the command that builds them.
     """,
   options: [
     OptionSpec(names: ["--output", "-o"], value: "OUT", help: "the output path, without extension"),
@@ -68,7 +69,8 @@ let compileCommand = Command(
   }
   if kind == .swift {
     let flags = (SwiftCompiler.flags + SwiftCompiler.flags(for: target)).joined(separator: " ")
-    console.out("build with: swiftc \(flags) \(output).swift \(output)_main.swift -o \(output)\n")
+    let sources = paths.filter { $0.hasSuffix(".swift") }.joined(separator: " ")
+    console.out("build with: swiftc \(flags) \(sources) -o \(output)\n")
   }
 }
 
