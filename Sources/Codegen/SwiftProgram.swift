@@ -20,6 +20,8 @@ public struct SwiftProgram: Sendable {
   /// The constants' file, the same bytes as the C program's for the same target.
   public var weights: WeightsBlob { lowered.weights }
   private var steps: [Lowering.Step] { lowered.steps }
+  /// How many kernel calls the forward pass makes (rows of the profile).
+  var stepCount: Int { steps.count }
 
   /// Lowers `graph` for `target`.
   public init(graph: Graph, target: Target = .generic) {

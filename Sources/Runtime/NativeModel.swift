@@ -33,7 +33,10 @@ public final class NativeModel: @unchecked Sendable {
 
   /// Loads `libraryPath` and creates a model from `weightsPath`.
   public init(libraryPath: String, weightsPath: String) throws(NativeModelError) {
-    guard let library = dlopen(libraryPath, RTLD_NOW | RTLD_LOCAL) else {
+    // RTLD_NODELETE: a library built by the Swift backend registers its types and
+    // conformances with the Swift runtime, which keeps pointers into it for good, so no
+    // library is ever unmapped (dlclose only drops the reference).
+    guard let library = dlopen(libraryPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
       throw .load(libraryPath, String(cString: dlerror()))
     }
     func symbol<T>(_ name: String, as type: T.Type) throws(NativeModelError) -> T {

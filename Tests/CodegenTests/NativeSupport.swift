@@ -29,18 +29,36 @@ let runnableTargets: [Target] = {
   }
 }()
 
-/// `graph` compiled for `target` to a shared library and loaded.
-func compiled(_ graph: Graph, target: Target = .generic, extraFlags: [String] = []) throws -> NativeModel {
+/// The Swift compiler, or a test failure saying none was found (CI has the toolchain).
+func swiftCompiler() throws -> SwiftCompiler {
+  do {
+    return try SwiftCompiler.locate()
+  } catch {
+    Issue.record("these tests compile Swift and need swiftc: \(error)")
+    throw error
+  }
+}
+
+/// `graph` compiled for `target` by `backend` to a shared library and loaded.
+func compiled(_ graph: Graph, target: Target = .generic, backend: Backend = .c, extraFlags: [String] = []) throws
+  -> NativeModel
+{
   let dir = try scratchDirectory()
-  try Artifacts.build(
-    graph, kind: .lib, output: dir + "/model", compiler: try compiler(), target: target, extraFlags: extraFlags)
+  switch backend {
+  case .c:
+    try Artifacts.build(
+      graph, kind: .lib, output: dir + "/model", compiler: try compiler(), target: target, extraFlags: extraFlags)
+  case .swift:
+    try Artifacts.buildSwift(
+      graph, kind: .lib, output: dir + "/model", compiler: try swiftCompiler(), target: target, extraFlags: extraFlags)
+  }
   return try NativeModel(libraryPath: dir + "/libmodel.so", weightsPath: dir + "/model.weights")
 }
 
-/// max|native − interpreter| / max|interpreter| over every output, on seeded inputs.
-func nativeError(_ graph: Graph, target: Target = .generic, seed: UInt64 = 5) throws -> Float {
+/// Seeded inputs in [-2, 2] for every input of `graph`.
+func seededInputs(_ graph: Graph, seed: UInt64 = 5) -> [Tensor] {
   var state = seed
-  let inputs = graph.inputs.map { input in
+  return graph.inputs.map { input in
     Tensor(
       type: input.type,
       data: (0..<input.type.elementCount).map { _ in
@@ -48,15 +66,23 @@ func nativeError(_ graph: Graph, target: Target = .generic, seed: UInt64 = 5) th
         return Float(Int64(bitPattern: state >> 1) % 2001 - 1000) / 500
       })
   }
-  let want = try Interpreter(graph: graph).run(inputs)
-  let got = try compiled(graph, target: target).run(inputs)
-  var worst: Float = 0
-  for (y, reference) in zip(got, want) {
+}
+
+/// max|y − reference| / max|reference| for each pair of outputs.
+func relativeErrors(_ got: [Tensor], _ want: [Tensor]) -> [Float] {
+  zip(got, want).map { y, reference in
     #expect(y.type == reference.type)
     let scale = max(reference.data.map(abs).max() ?? 0, 1e-30)
-    worst = max(worst, (zip(y.data, reference.data).map { abs($0 - $1) }.max() ?? 0) / scale)
+    return (zip(y.data, reference.data).map { abs($0 - $1) }.max() ?? 0) / scale
   }
-  return worst
+}
+
+/// max|native − interpreter| / max|interpreter| over every output, on seeded inputs.
+func nativeError(_ graph: Graph, target: Target = .generic, backend: Backend = .c, seed: UInt64 = 5) throws -> Float {
+  let inputs = seededInputs(graph, seed: seed)
+  let want = try Interpreter(graph: graph).run(inputs)
+  let got = try compiled(graph, target: target, backend: backend).run(inputs)
+  return relativeErrors(got, want).max() ?? 0
 }
 
 /// Deterministic values in [-1, 1).
