@@ -1,8 +1,10 @@
 """Time resnetc's compiled programs against ONNX Runtime and OpenVINO on the same ONNX
-models, alternating the three in rounds, after checking that their outputs agree.
+models, alternating the engines in rounds, after checking that their outputs agree. For the
+models named by --swift (resnet18-b1 and resnet50-b1 by default) the program built by the
+Swift backend runs in the same rounds, beside the C backend's.
 
 Usage (through bench/run.sh): python bench.py --resnetc PATH --models DIR [--threads 2]
-       [--rounds 5] [--runs 10] [--only NAME ...]
+       [--rounds 5] [--runs 10] [--only NAME ...] [--swift NAME ...]
 """
 import argparse
 import json
@@ -39,6 +41,8 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--only", nargs="*")
+    p.add_argument("--swift", nargs="*", default=["resnet18-b1", "resnet50-b1"],
+                   help="models also built by the Swift backend (--swift with no name: none)")
     p.add_argument("--json", default=None, help="also write the results here")
     a = p.parse_args()
     build = a.build or os.path.join(a.models, "build")
@@ -55,6 +59,15 @@ def main():
         start = time.time()
         subprocess.run([a.resnetc, "compile", model_path, "-o", program], check=True, stdout=subprocess.DEVNULL)
         compile_s = time.time() - start
+        programs = {"resnetc": program}
+        if name in a.swift:
+            log(f"== {name}: compiling with resnetc --backend swift")
+            start = time.time()
+            subprocess.run([a.resnetc, "compile", model_path, "-o", program + "_swift", "--backend", "swift"],
+                           check=True, stdout=subprocess.DEVNULL)
+            compile_swift_s = time.time() - start
+            programs["resnetc-swift"] = program + "_swift"
+            log(f"   compile: C backend {compile_s:.1f} s, Swift backend {compile_swift_s:.1f} s")
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = a.threads
@@ -66,25 +79,30 @@ def main():
                                                            "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"})
         request = compiled.create_infer_request()
 
-        # The three agree on one input.
+        # The engines agree on one input.
         np.save(program + ".x.npy", x)
-        subprocess.run([program, "--input", program + ".x.npy", "--output", program + ".y.npy",
-                        "--threads", str(a.threads)], check=True)
-        y_resnetc = np.load(program + ".y.npy")
+        y = {}
+        for engine, path in programs.items():
+            subprocess.run([path, "--input", program + ".x.npy", "--output", path + ".y.npy",
+                            "--threads", str(a.threads)], check=True)
+            y[engine] = np.load(path + ".y.npy")
         y_ort = session.run(None, {"input": x})[0]
         y_ov = request.infer({0: x})[compiled.output(0)]
         scale = float(np.abs(y_ort).max())
-        err_resnetc = float(np.abs(y_resnetc - y_ort).max()) / scale
+        errors = {engine: float(np.abs(v - y_ort).max()) / scale for engine, v in y.items()}
         err_ov = float(np.abs(y_ov - y_ort).max()) / scale
-        agree = err_resnetc <= 1e-3 and (y_resnetc.argmax(1) == y_ort.argmax(1)).all()
-        log(f"   max|y - ort| / max|ort|: resnetc {err_resnetc:.2e}, openvino {err_ov:.2e}")
+        agree = all(e <= 1e-3 and (y[k].argmax(1) == y_ort.argmax(1)).all() for k, e in errors.items())
+        log("   max|y - ort| / max|ort|: " + ", ".join(f"{k} {e:.2e}" for k, e in errors.items())
+            + f", openvino {err_ov:.2e}")
 
-        times = {"resnetc": [], "onnxruntime": [], "openvino": []}
+        times = {engine: [] for engine in programs}
+        times.update({"onnxruntime": [], "openvino": []})
         for r in range(a.rounds):
-            time.sleep(0.2)  # let the previous engine's spinning threads go idle
-            out = subprocess.run([program, "--bench", str(a.runs), "--json", "--threads", str(a.threads)],
-                                 check=True, capture_output=True, text=True).stdout
-            times["resnetc"].append(json.loads(out)["median_ms"])
+            for engine, path in programs.items():
+                time.sleep(0.2)  # let the previous engine's spinning threads go idle
+                out = subprocess.run([path, "--bench", str(a.runs), "--json", "--threads", str(a.threads)],
+                                     check=True, capture_output=True, text=True).stdout
+                times[engine].append(json.loads(out)["median_ms"])
             time.sleep(0.2)
             session.run(None, {"input": x})
             times["onnxruntime"].append(time_runs(lambda: session.run(None, {"input": x}), a.runs))
@@ -95,17 +113,19 @@ def main():
         best = min(med["onnxruntime"], med["openvino"])
         rows.append(dict(model=name, resnetc_ms=med["resnetc"], onnxruntime_ms=med["onnxruntime"],
                          openvino_ms=med["openvino"], ratio=med["resnetc"] / best, agree=bool(agree),
-                         error=err_resnetc, compile_s=compile_s))
-        log(f"   medians: resnetc {med['resnetc']:.1f} ms, onnxruntime {med['onnxruntime']:.1f} ms, "
-            f"openvino {med['openvino']:.1f} ms")
+                         error=max(errors.values()), compile_s=compile_s,
+                         swift_ms=med.get("resnetc-swift"),
+                         swift_over_c=med["resnetc-swift"] / med["resnetc"] if "resnetc-swift" in med else None))
+        log("   medians: " + ", ".join(f"{k} {v:.1f} ms" for k, v in med.items()))
 
     print(f"threads {a.threads}, {a.rounds} rounds of {a.runs} runs each, alternating; medians in ms")
     print()
-    print("| model | resnetc | ONNX Runtime | OpenVINO | resnetc / best peer | outputs agree |")
-    print("|---|---|---|---|---|---|")
+    print("| model | resnetc | ONNX Runtime | OpenVINO | resnetc / best peer | outputs agree | resnetc, Swift backend | Swift / C |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
+        swift = (f"{r['swift_ms']:.1f} | {r['swift_over_c']:.2f}" if r["swift_ms"] is not None else "- | -")
         print(f"| {r['model']} | {r['resnetc_ms']:.1f} | {r['onnxruntime_ms']:.1f} | {r['openvino_ms']:.1f} | "
-              f"{r['ratio']:.2f} | {'yes' if r['agree'] else 'NO'} ({r['error']:.1e}) |")
+              f"{r['ratio']:.2f} | {'yes' if r['agree'] else 'NO'} ({r['error']:.1e}) | {swift} |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -139,7 +139,8 @@ struct SwiftBlockedKernels {
       w.line("let yo = y + out" + (a.epilogue.addsResidual ? ", ro = res + out" : ""))
       for j in 0..<kt {
         for i in 0..<t {
-          w.line(SwiftBlockedKernels.store("acc\(j)_\(i)", at: "\((j * shape.p * shape.q + i) * b)", epilogue: a.epilogue))
+          w.line(
+            SwiftBlockedKernels.store("acc\(j)_\(i)", at: "\((j * shape.p * shape.q + i) * b)", epilogue: a.epilogue))
         }
       }
     }
@@ -212,10 +213,13 @@ struct SwiftBlockedKernels {
     w.block("for plane in begin..<end") { w in
       w.line("let n = plane / \(cb), cb = plane % \(cb)")
       let (plain, blocked) = toBlocked ? ("x", "y") : ("y", "x")
-      w.line("let plain = \(plain) + (n * \(shape[1]) + cb * \(b)) * \(size), blocked = \(blocked) + plane * \(size * b)")
+      w.line(
+        "let plain = \(plain) + (n * \(shape[1]) + cb * \(b)) * \(size), blocked = \(blocked) + plane * \(size * b)")
       w.block("for c in 0..<\(b)") { w in
         w.line("let pc = plain + c * \(size), bc = blocked + c")
-        w.line(toBlocked ? "for i in 0..<\(size) { bc[i &* \(b)] = pc[i] }" : "for i in 0..<\(size) { pc[i] = bc[i &* \(b)] }")
+        w.line(
+          toBlocked
+            ? "for i in 0..<\(size) { bc[i &* \(b)] = pc[i] }" : "for i in 0..<\(size) { pc[i] = bc[i &* \(b)] }")
       }
     }
   }

@@ -27,13 +27,15 @@ struct SwiftWinograd {
     w.line("defer { v.deallocate() }")
     w.line("let m = v + \(16 * vStride)")
     w.block("for item in begin..<end") { w in
-      w.line("let group = item % \(groups), n = item / \(groups) / \(chunks), t0 = item / \(groups) % \(chunks) * \(chunk)")
+      w.line(
+        "let group = item % \(groups), n = item / \(groups) / \(chunks), t0 = item / \(groups) % \(chunks) * \(chunk)")
       w.line("let count = min(\(tiles) - t0, \(chunk))")
       // Input transform: V[ξ][cb][t] = (Bᵀ d B)[ξ] for each tile's 4×4 input window.
       w.block("for cb in 0..<\(cb)") { w in
         w.line("let xc = x + (n * \(cb) + cb) * \(h * wd * b)")
         w.block("for t in 0..<count") { w in
-          w.line("let ih0 = (t0 + t) / \(tilesW) * 2 - \(a.padding.top), iw0 = (t0 + t) % \(tilesW) * 2 - \(a.padding.left)")
+          w.line(
+            "let ih0 = (t0 + t) / \(tilesW) * 2 - \(a.padding.top), iw0 = (t0 + t) % \(tilesW) * 2 - \(a.padding.left)")
           w.line("let x0 = (ih0 * \(wd) + iw0) * \(b)")
           for i in 0..<4 { w.line("let row\(i) = ih0 >= \(-i) && ih0 < \(h - i)") }
           for j in 0..<4 { w.line("let col\(j) = iw0 >= \(-j) && iw0 < \(wd - j)") }

@@ -4,7 +4,7 @@ import GraphIR
 
 let compileCommand = Command(
   name: "compile",
-  summary: "Compile the model to a native program, a shared library, or C sources.",
+  summary: "Compile the model to a native program, a shared library, or C or Swift sources.",
   usage: "MODEL -o OUT [--backend c|swift] [--emit exe|lib|c|swift] [options]",
   details: modelHelp + """
 
@@ -26,10 +26,10 @@ let compileCommand = Command(
     OptionSpec(names: ["--emit"], value: "exe|lib|c|swift", help: "what to produce (default exe)"),
     OptionSpec(
       names: ["--backend"], value: "c|swift",
-      help: "the language the program is written in before it is compiled (default c; --emit swift implies swift)"),
+      help: "the language the program is written in (default c; --emit swift implies swift)"),
     OptionSpec(
       names: ["--target"], value: "native|avx512|avx2|generic",
-      help: "kernels for this instruction set (default native: the best this machine runs; generic is portable C)"),
+      help: "kernels for this instruction set (default native: the best this machine runs; generic: no vectors)"),
   ] + modelOptions
 ) { arguments, console in
   guard let output = arguments.value("--output") else { throw UsageError("missing -o OUT") }
@@ -46,7 +46,9 @@ let compileCommand = Command(
     throw UsageError("--backend expects c or swift, got '\(backendText)'")
   }
   if (kind == .c && backend == .swift) || (kind == .swift && backend == .c) {
-    throw UsageError("--emit \(kind.rawValue) writes \(kind == .c ? "C" : "Swift") sources; it cannot go with --backend \(backend.rawValue)")
+    throw UsageError(
+      "--emit \(kind.rawValue) writes \(kind == .c ? "C" : "Swift") sources; it cannot go with --backend \(backend.rawValue)"
+    )
   }
   let target = try parseTarget(arguments.value("--target"))
   let model = try modelArgument(arguments)
@@ -56,7 +58,8 @@ let compileCommand = Command(
   switch backend {
   case .c:
     let compiler = kind == .c ? nil : try CCompiler.locate()
-    paths = try Artifacts.build(graph, kind: kind, output: output, compiler: compiler, target: target, progress: progress)
+    paths = try Artifacts.build(
+      graph, kind: kind, output: output, compiler: compiler, target: target, progress: progress)
   case .swift:
     let compiler = kind == .swift ? nil : try SwiftCompiler.locate()
     paths = try Artifacts.buildSwift(

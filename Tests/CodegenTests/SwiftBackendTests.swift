@@ -28,7 +28,9 @@ import Testing
     }
     for (k, c) in NativeKernelTests.cases.enumerated() {
       var operands = [try b.input("k\(k).x", TensorType(c.input))]
-      for (i, shape) in c.constants.enumerated() { operands.append(try constant("k\(k).c\(i)", shape, seed: UInt64(i + 1))) }
+      for (i, shape) in c.constants.enumerated() {
+        operands.append(try constant("k\(k).c\(i)", shape, seed: UInt64(i + 1)))
+      }
       for (i, shape) in c.inputs.enumerated() { operands.append(try b.input("k\(k).r\(i)", TensorType(shape))) }
       outputs.append(try b.node("k\(k).y", c.op, operands))
       checks.append(Check(name: c.description, tolerance: 1e-5))
@@ -57,14 +59,18 @@ import Testing
       checks.append(Check(name: "blocked residual \(epilogue)", tolerance: 1e-5))
     }
     for (k, (shape, epilogue)) in [
-      ([1, 64, 13, 15], Epilogue.none), ([2, 64, 14, 14], .relu), ([1, 64, 29, 12], .addReLU), ([1, 128, 12, 13], .add),
+      ([1, 64, 13, 15], Epilogue.none), ([2, 64, 14, 14], .relu), ([1, 64, 29, 12], .addReLU),
+      ([1, 128, 12, 13], .add),
     ].enumerated() {
       let x = try b.input("w\(k).x", TensorType(shape))
       var operands = [
         x, try constant("w\(k).w", [64, shape[1], 3, 3], seed: 4), try constant("w\(k).b", [64], seed: 5),
       ]
-      if epilogue.addsResidual { operands.append(try b.input("w\(k).r", TensorType([shape[0], 64, shape[2], shape[3]]))) }
-      outputs.append(try b.node("w\(k).y", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: epilogue)), operands))
+      if epilogue.addsResidual {
+        operands.append(try b.input("w\(k).r", TensorType([shape[0], 64, shape[2], shape[3]])))
+      }
+      outputs.append(
+        try b.node("w\(k).y", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: epilogue)), operands))
       checks.append(Check(name: "Winograd \(shape) \(epilogue)", tolerance: 1e-4))
     }
     return (try b.finish(outputs: outputs), checks)
@@ -80,8 +86,11 @@ import Testing
     let want = try Interpreter(graph: graph).run(inputs)
     let swift = try compiled(graph, target: target, backend: .swift).run(inputs)
     let c = try compiled(graph, target: target, backend: .c).run(inputs)
-    for (check, (againstInterpreter, againstC)) in zip(checks, zip(relativeErrors(swift, want), relativeErrors(swift, c))) {
-      #expect(againstInterpreter <= check.tolerance, "\(target) \(check.name): \(againstInterpreter) from the interpreter")
+    for (check, (againstInterpreter, againstC)) in zip(
+      checks, zip(relativeErrors(swift, want), relativeErrors(swift, c)))
+    {
+      #expect(
+        againstInterpreter <= check.tolerance, "\(target) \(check.name): \(againstInterpreter) from the interpreter")
       #expect(againstC <= check.tolerance, "\(target) \(check.name): \(againstC) from the C backend")
     }
   }
@@ -172,8 +181,9 @@ import Testing
   }
 
   @Test func compilerIsFoundOrNamed() throws {
-    #expect(try SwiftCompiler.locate(environment: ["PATH": "/nonexistent", "SWIFTC": try swiftCompiler().path]).path
-      == (try swiftCompiler().path))
+    #expect(
+      try SwiftCompiler.locate(environment: ["PATH": "/nonexistent", "SWIFTC": try swiftCompiler().path]).path
+        == (try swiftCompiler().path))
     #expect(throws: CompilerError.notFound("no Swift compiler found: install the Swift toolchain, or set SWIFTC")) {
       try SwiftCompiler.locate(environment: ["PATH": "/nonexistent"])
     }

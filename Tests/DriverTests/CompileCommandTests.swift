@@ -62,7 +62,42 @@ func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
       resnetc("compile", "resnet20", "-o", "/tmp/a b"), status: 2, mentioning: "the name of OUT must be made of")
     expectFailure(
       resnetc("compile", "resnet20", "-o", "/tmp/x", "--emit", "wasm"), status: 2,
-      mentioning: "--emit expects exe, lib or c")
+      mentioning: "--emit expects exe, lib, c or swift")
+    expectFailure(
+      resnetc("compile", "resnet20", "-o", "/tmp/x", "--backend", "rust"), status: 2,
+      mentioning: "--backend expects c or swift, got 'rust'")
+    expectFailure(
+      resnetc("compile", "resnet20", "-o", "/tmp/x", "--backend", "swift", "--emit", "c"), status: 2,
+      mentioning: "--emit c writes C sources; it cannot go with --backend swift")
+    expectFailure(
+      resnetc("compile", "resnet20", "-o", "/tmp/x", "--backend", "c", "--emit", "swift"), status: 2,
+      mentioning: "--emit swift writes Swift sources; it cannot go with --backend c")
+  }
+
+  /// `--backend swift` builds the same program from Swift; `--emit swift` writes sources that
+  /// build with the command it prints.
+  @Test func swiftBackendExeAndSources() throws {
+    let dir = try temporaryDirectory()
+    let exe = resnetc("compile", "resnet20", "-o", dir + "/s20", "--backend", "swift", "--target", "avx2")
+    #expect(exe.status == 0, "\(exe.err)")
+    #expect(exe.out == "wrote \(dir)/s20\nwrote \(dir)/s20.weights\n")
+    #expect(exe.err.contains("compiling 27 nodes as Swift for avx2 with "))
+    #expect(try execute(dir + "/s20", []).1 == resnetc("run", "resnet20").out)
+
+    let sources = resnetc("compile", "resnet20", "-o", dir + "/src", "--emit", "swift", "--target", "generic")
+    #expect(sources.status == 0, "\(sources.err)")
+    let lines = sources.out.split(separator: "\n").map(String.init)
+    #expect(lines.first == "wrote \(dir)/src.swift")
+    #expect(lines.contains("wrote \(dir)/src_kernels1.swift") && lines.contains("wrote \(dir)/src_main.swift"))
+    #expect(lines.contains("wrote \(dir)/src.h") && lines.contains("wrote \(dir)/src.weights"))
+    let command = try #require(lines.last { $0.hasPrefix("build with: swiftc ") })
+    let arguments = command.dropFirst("build with: swiftc ".count).split(separator: " ").map(String.init)
+    let swiftc = try #require(
+      (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { $0 + "/swiftc" }.first {
+        FileManager.default.isExecutableFile(atPath: $0)
+      })
+    #expect(try execute(swiftc, arguments).0 == 0)
+    #expect(try execute(dir + "/src", []).1 == resnetc("run", "resnet20").out)
   }
 
   /// `resnetc info` shows the arena of the program compiled for this machine, the same
