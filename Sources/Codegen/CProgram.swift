@@ -117,40 +117,15 @@ public struct CProgram: Sendable {
   private func kernel(index: Int, step: Lowering.Step, _ w: inout CWriter) {
     w.line("/* \(CName.comment(lowered.summary(step))) */")
     let name = CProgram.kernelName(index, step.label)
-    let blocked = BlockedKernels(target: target)
-    let header = "static void \(name)(const kernel_args *a, long begin, long end)"
-    switch step.kind {
-    case .plain(let node):
-      let operandTypes = lowered.operandTypes(node)
-      let operandNames = operandTypes.indices.map { $0 == 0 ? "x" : "in\($0)" }
-      let parameters = operandNames.map { "const float *restrict \($0)" } + ["float *restrict y"]
-      w.block("static void \(name)(\(parameters.joined(separator: ", ")))") { w in
-        CKernel(node: node, operandTypes: operandTypes).emit(&w)
-      }
-    case .conv(let node, let plainInput):
-      guard case .conv2d(let a) = node.op else { return }
-      let weight = graph.constants[node.operands[1].name]!.type.shape
-      w.block(header) { w in
-        blocked.conv(
-          node, a, x: lowered.type(of: node.operands[0]).shape, kernel: Size2d(weight[2], weight[3]),
-          plainInput: plainInput, &w)
-      }
-    case .maxPool(let node):
-      guard case .maxPool2d(let a) = node.op else { return }
-      w.block(header) { w in blocked.maxPool(node, a, x: lowered.type(of: node.operands[0]).shape, &w) }
-    case .winograd(let node):
-      guard case .conv2d(let a) = node.op else { return }
-      w.block(header) { w in
-        Winograd(target: target).conv(node, a, x: lowered.type(of: node.operands[0]).shape, &w)
-      }
-    case .dense(let node):
-      w.block(header) { w in blocked.dense(node, inputs: lowered.type(of: node.operands[0]).shape[1], &w) }
-    case .globalAvgPool(let node):
-      w.block(header) { w in blocked.globalAvgPool(node, x: lowered.type(of: node.operands[0]).shape, &w) }
-    case .toBlocked(let shape), .toPlain(let shape):
-      let toBlocked: Bool = if case .toBlocked = step.kind { true } else { false }
-      w.block(header) { w in blocked.reorder(shape: shape, toBlocked: toBlocked, &w) }
+    let header: String
+    if case .plain(let node) = step.kind {
+      let names = lowered.operandTypes(node).indices.map { $0 == 0 ? "x" : "in\($0)" }
+      let parameters = names.map { "const float *restrict \($0)" } + ["float *restrict y"]
+      header = "static void \(name)(\(parameters.joined(separator: ", ")))"
+    } else {
+      header = "static void \(name)(const kernel_args *a, long begin, long end)"
     }
+    w.block(header) { w in lowered.body(of: step, in: CKernelLanguage(target: target), &w) }
     w.line()
   }
 
@@ -219,5 +194,27 @@ extension CName {
       }
     }
     return out + "\""
+  }
+}
+
+/// The C kernels: `CKernel` for plain steps, `BlockedKernels` and `Winograd` for the others.
+struct CKernelLanguage: KernelLanguage {
+  let target: Target
+  private var blocked: BlockedKernels { BlockedKernels(target: target) }
+
+  func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter) {
+    CKernel(node: node, operandTypes: operandTypes).emit(&w)
+  }
+  func conv(_ node: Node, _ a: Conv2dAttributes, x: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter) {
+    blocked.conv(node, a, x: x, kernel: kernel, plainInput: plainInput, &w)
+  }
+  func maxPool(_ node: Node, _ a: Pool2dAttributes, x: [Int], _ w: inout CWriter) { blocked.maxPool(node, a, x: x, &w) }
+  func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter) {
+    Winograd(target: target).conv(node, a, x: x, &w)
+  }
+  func dense(_ node: Node, inputs: Int, _ w: inout CWriter) { blocked.dense(node, inputs: inputs, &w) }
+  func globalAvgPool(_ node: Node, x: [Int], _ w: inout CWriter) { blocked.globalAvgPool(node, x: x, &w) }
+  func reorder(shape: [Int], toBlocked: Bool, _ w: inout CWriter) {
+    blocked.reorder(shape: shape, toBlocked: toBlocked, &w)
   }
 }

@@ -122,3 +122,40 @@ struct LoweredProgram: Sendable {
     }
   }
 }
+
+/// A language's spelling of each kind of kernel body. `LoweredProgram.body(of:in:_:)` picks
+/// the one a step needs and hands it the step's shapes, so the C and Swift programs share the
+/// choice and differ only in the text.
+protocol KernelLanguage {
+  func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter)
+  func conv(_ node: Node, _ a: Conv2dAttributes, x: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter)
+  func maxPool(_ node: Node, _ a: Pool2dAttributes, x: [Int], _ w: inout CWriter)
+  func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter)
+  func dense(_ node: Node, inputs: Int, _ w: inout CWriter)
+  func globalAvgPool(_ node: Node, x: [Int], _ w: inout CWriter)
+  func reorder(shape: [Int], toBlocked: Bool, _ w: inout CWriter)
+}
+
+extension LoweredProgram {
+  /// The body of `step`'s kernel in `language`.
+  func body(of step: Lowering.Step, in language: some KernelLanguage, _ w: inout CWriter) {
+    let x = step.node.map { type(of: $0.operands[0]).shape } ?? []
+    switch step.kind {
+    case .plain(let node): language.plain(node, operandTypes: operandTypes(node), &w)
+    case .conv(let node, let plainInput):
+      guard case .conv2d(let a) = node.op, let weight = graph.constants[node.operands[1].name] else { return }
+      language.conv(
+        node, a, x: x, kernel: Size2d(weight.type.shape[2], weight.type.shape[3]), plainInput: plainInput, &w)
+    case .maxPool(let node):
+      guard case .maxPool2d(let a) = node.op else { return }
+      language.maxPool(node, a, x: x, &w)
+    case .winograd(let node):
+      guard case .conv2d(let a) = node.op else { return }
+      language.winograd(node, a, x: x, &w)
+    case .dense(let node): language.dense(node, inputs: x[1], &w)
+    case .globalAvgPool(let node): language.globalAvgPool(node, x: x, &w)
+    case .toBlocked(let shape): language.reorder(shape: shape, toBlocked: true, &w)
+    case .toPlain(let shape): language.reorder(shape: shape, toBlocked: false, &w)
+    }
+  }
+}

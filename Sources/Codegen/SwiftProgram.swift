@@ -137,42 +137,15 @@ public struct SwiftProgram: Sendable {
   private func kernel(index: Int, step: Lowering.Step, _ w: inout CWriter) {
     w.line("// \(CName.comment(lowered.summary(step)))")
     let name = SwiftProgram.kernelName(index)
-    let header = "func \(name)(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int)"
-    let blocked = SwiftBlockedKernels(target: target)
-    switch step.kind {
-    case .plain(let node):
-      let operandTypes = lowered.operandTypes(node)
-      let parameters =
-        operandTypes.indices.map { "_ \($0 == 0 ? "x" : "in\($0)"): UnsafePointer<Float>" } + [
-          "_ y: UnsafeMutablePointer<Float>"
-        ]
-      w.block("func \(name)(\(parameters.joined(separator: ", ")))") { w in
-        SwiftKernel(node: node, operandTypes: operandTypes).emit(&w)
-      }
-    case .conv(let node, let plainInput):
-      guard case .conv2d(let a) = node.op else { return }
-      let weight = graph.constants[node.operands[1].name]!.type.shape
-      w.block(header) { w in
-        blocked.conv(
-          node, a, x: lowered.type(of: node.operands[0]).shape, kernel: Size2d(weight[2], weight[3]),
-          plainInput: plainInput, &w)
-      }
-    case .maxPool(let node):
-      guard case .maxPool2d(let a) = node.op else { return }
-      w.block(header) { w in blocked.maxPool(node, a, x: lowered.type(of: node.operands[0]).shape, &w) }
-    case .winograd(let node):
-      guard case .conv2d(let a) = node.op else { return }
-      w.block(header) { w in
-        SwiftWinograd(target: target).conv(node, a, x: lowered.type(of: node.operands[0]).shape, &w)
-      }
-    case .dense(let node):
-      w.block(header) { w in blocked.dense(node, inputs: lowered.type(of: node.operands[0]).shape[1], &w) }
-    case .globalAvgPool(let node):
-      w.block(header) { w in blocked.globalAvgPool(node, x: lowered.type(of: node.operands[0]).shape, &w) }
-    case .toBlocked(let shape), .toPlain(let shape):
-      let toBlocked: Bool = if case .toBlocked = step.kind { true } else { false }
-      w.block(header) { w in blocked.reorder(shape: shape, toBlocked: toBlocked, &w) }
+    let header: String
+    if case .plain(let node) = step.kind {
+      let names = lowered.operandTypes(node).indices.map { $0 == 0 ? "x" : "in\($0)" }
+      let parameters = names.map { "_ \($0): UnsafePointer<Float>" } + ["_ y: UnsafeMutablePointer<Float>"]
+      header = "func \(name)(\(parameters.joined(separator: ", ")))"
+    } else {
+      header = "func \(name)(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int)"
     }
+    w.block(header) { w in lowered.body(of: step, in: SwiftKernelLanguage(target: target), &w) }
     w.line()
   }
 
@@ -230,4 +203,27 @@ public struct SwiftSource: Sendable {
   public let suffix: String
   /// The file's text.
   public let text: String
+}
+
+/// The Swift kernels: `SwiftKernel` for plain steps, `SwiftBlockedKernels` and `SwiftWinograd`
+/// for the others.
+struct SwiftKernelLanguage: KernelLanguage {
+  let target: Target
+  private var blocked: SwiftBlockedKernels { SwiftBlockedKernels(target: target) }
+
+  func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter) {
+    SwiftKernel(node: node, operandTypes: operandTypes).emit(&w)
+  }
+  func conv(_ node: Node, _ a: Conv2dAttributes, x: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter) {
+    blocked.conv(node, a, x: x, kernel: kernel, plainInput: plainInput, &w)
+  }
+  func maxPool(_ node: Node, _ a: Pool2dAttributes, x: [Int], _ w: inout CWriter) { blocked.maxPool(node, a, x: x, &w) }
+  func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter) {
+    SwiftWinograd(target: target).conv(node, a, x: x, &w)
+  }
+  func dense(_ node: Node, inputs: Int, _ w: inout CWriter) { blocked.dense(node, inputs: inputs, &w) }
+  func globalAvgPool(_ node: Node, x: [Int], _ w: inout CWriter) { blocked.globalAvgPool(node, x: x, &w) }
+  func reorder(shape: [Int], toBlocked: Bool, _ w: inout CWriter) {
+    blocked.reorder(shape: shape, toBlocked: toBlocked, &w)
+  }
 }
