@@ -41,6 +41,12 @@ struct SwiftBlockedKernels {
   }
 
   /// A convolution over rows `[begin, end)` of (n, p, group of output-channel blocks).
+  ///
+  /// Where the filter reaches past the left or right edge of the input, the input rows one
+  /// output row reads (every channel block and filter row) are first copied into `padded`,
+  /// zeros on either side, so that every tile reads whole windows with one unrolled body and
+  /// no test per pixel. Consecutive work rows differ only in their output-channel blocks, so
+  /// a thread fills `padded` once per output row and reuses it for all of them.
   func conv(_ node: Node, _ a: Conv2dAttributes, x xShape: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter)
   {
     let y = node.type.shape
@@ -49,15 +55,45 @@ struct SwiftBlockedKernels {
     let (kb, cb) = (k / b, plainInput ? 1 : c / b)
     let t = plan.tile(for: q)
     let kt = plan.channelBlocks(tile: t, kb: kb)
+    let (r, s, sw, pl) = (kernel.h, kernel.w, a.stride.w, a.padding.left)
+    // Pixels of a padded row: every column a tile reads, from the left padding on.
+    let width = (q - 1) * sw + s
+    let padded = pl > 0 || width - pl > wd ? width : nil
     SwiftBlockedKernels.bind(
       ["x", "wp", hasBias ? "bias" : nil, a.epilogue.addsResidual ? "res" : nil].filter { $0 != nil }, &w)
-    let segment = (t - 1) * a.stride.w + kernel.w
-    w.line("let segment = UnsafeMutablePointer<Float>.allocate(capacity: \(segment * (plainInput ? c : b)))")
-    w.line("defer { segment.deallocate() }")
+    if let padded {
+      w.line("let padded = UnsafeMutablePointer<Float>.allocate(capacity: \(cb * r * padded * (plainInput ? c : b)))")
+      w.line("defer { padded.deallocate() }")
+      w.line("var filled = -1")
+    }
     w.block("for row in begin..<end") { w in
       w.line("let n = row / \(kb / kt * p), p = row / \(kb / kt) % \(p), kb = row % \(kb / kt) &* \(kt)")
+      if let padded {
+        w.block("if filled != row / \(kb / kt)") { w in
+          w.line("filled = row / \(kb / kt)")
+          w.block("for r in 0..<\(r)") { w in
+            w.line("let ih = p * \(a.stride.h) - \(a.padding.top) + r")
+            w.line("if ih < 0 || ih >= \(h) { continue }")
+            if plainInput {
+              w.block("for ch in 0..<\(c)") { w in
+                w.line("let xr = x + ((n * \(c) + ch) * \(h) + ih) * \(wd), to = padded + (r * \(c) + ch) * \(padded)")
+                w.line("for k in 0..<\(padded) { to[k] = k >= \(pl) && k < \(pl + wd) ? xr[k &- \(pl)] : 0 }")
+              }
+            } else {
+              w.block("for cb in 0..<\(cb)") { w in
+                w.line(
+                  "let xr = x + ((n * \(cb) + cb) * \(h) + ih) * \(wd * b), to = padded + (cb * \(r) + r) * \(padded * b)"
+                )
+                w.block("for k in 0..<\(padded)") { w in
+                  w.line("vstore(k >= \(pl) && k < \(pl + wd) ? vload(xr, (k &- \(pl)) &* \(b)) : VF(), to, k &* \(b))")
+                }
+              }
+            }
+          }
+        }
+      }
       let shape = (
-        c: c, h: h, wd: wd, r: kernel.h, s: kernel.w, cb: cb, kb: kb, p: p, q: q, channels: plainInput ? c : b
+        c: c, h: h, wd: wd, r: r, s: s, cb: cb, kb: kb, p: p, q: q, channels: plainInput ? c : b, padded: padded
       )
       if q / t > 0 {
         emitTiles(from: 0, tiles: q / t, width: t, blocks: kt, shape, plainInput: plainInput, hasBias: hasBias, a, &w)
@@ -69,23 +105,23 @@ struct SwiftBlockedKernels {
     }
   }
 
-  /// One run of tiles of `t` output pixels by `kt` output-channel blocks. For each input
-  /// row the tile reads, `xrow` points at the input pixel under its first tap: in the input
-  /// itself when the tile's window lies inside the row, else in `segment`, a copy of the
-  /// window with zeros where it hangs over the padding (a stem reads plain channels, always
-  /// from `segment`). One unrolled body then serves every tile, and its lines (one per pixel
-  /// and block) hold only literal offsets, which keeps both the loop and the compiler fast.
+  /// One run of tiles of `t` output pixels by `kt` output-channel blocks. For each input row
+  /// the tile reads, `xrow` points at the input pixel under its first tap, in the input or in
+  /// its padded copy. The unrolled lines (one per pixel and block) hold only literal offsets,
+  /// which keeps both the loop and the compiler fast.
   private func emitTiles(
     from start: Int, tiles: Int, width t: Int, blocks kt: Int,
-    _ shape: (c: Int, h: Int, wd: Int, r: Int, s: Int, cb: Int, kb: Int, p: Int, q: Int, channels: Int),
+    _ shape: (
+      c: Int, h: Int, wd: Int, r: Int, s: Int, cb: Int, kb: Int, p: Int, q: Int, channels: Int, padded: Int?
+    ),
     plainInput: Bool, hasBias: Bool, _ a: Conv2dAttributes, _ w: inout CWriter
   ) {
     let (c, h, wd, r, s, cb, channels) = (shape.c, shape.h, shape.wd, shape.r, shape.s, shape.cb, shape.channels)
     let (sh, sw, pt, pl) = (a.stride.h, a.stride.w, a.padding.top, a.padding.left)
     let blockStride = plainInput ? r * s * c * b : cb * r * s * b * b
-    let segment = (t - 1) * sw + s
     // Floats between a tile's pixels, between taps, and between input channels.
-    let (pixelStride, tapStride, channelStride) = plainInput ? (sw, 1, segment) : (sw * b, b, 1)
+    let (pixelStride, tapStride, channelStride) =
+      plainInput ? (sw, 1, shape.padded ?? h * wd) : (sw * b, b, 1)
     let loop = tiles == 1 ? "do" : "for q0 in stride(from: \(start), to: \(start + tiles * t), by: \(t))"
     w.block(loop) { w in
       if tiles == 1 { w.line("let q0 = \(start)") }
@@ -94,33 +130,24 @@ struct SwiftBlockedKernels {
         w.line("let initial\(j) = \(initial)")
         for i in 0..<t { w.line("var acc\(j)_\(i) = initial\(j)") }
       }
-      w.line("let iw0 = q0 * \(sw) - \(pl)")
-      if !plainInput { w.line("let interior = iw0 >= 0 && iw0 + \(segment - 1) < \(wd)") }
       w.block(plainInput ? "do" : "for cb in 0..<\(cb)") { w in
         w.block("for r in 0..<\(r)") { w in
           w.line("let ih = p * \(sh) - \(pt) + r")
           w.line("if ih < 0 || ih >= \(h) { continue }")
+          switch (plainInput, shape.padded) {
+          case (true, let padded?):
+            w.line("let xrow = UnsafePointer(padded) + r * \(c * padded) + q0 * \(sw)")
+          case (false, let padded?):
+            w.line("let xrow = UnsafePointer(padded) + (cb * \(r) + r) * \(padded * b) + q0 * \(sw * b)")
+          case (true, nil):
+            w.line("let xrow = x + (n * \(c * h) + ih) * \(wd) + q0 * \(sw)")
+          case (false, nil):
+            w.line("let xrow = x + ((n * \(cb) + cb) * \(h) + ih) * \(wd * b) + q0 * \(sw * b)")
+          }
           if plainInput {
-            w.line("let xr = x + (n * \(c * h) + ih) * \(wd)")
             w.line("let wr = wp + (kb * \(r) + r) * \(s * channels * b)")
-            w.block("for ch in 0..<\(c)") { w in
-              w.block("for k in 0..<\(segment)") { w in
-                w.line("let iw = iw0 + k")
-                w.line("segment[ch * \(segment) + k] = iw >= 0 && iw < \(wd) ? xr[ch * \(h * wd) + iw] : 0")
-              }
-            }
-            w.line("let xrow = UnsafePointer(segment)")
           } else {
-            w.line("let xr = x + ((n * \(cb) + cb) * \(h) + ih) * \(wd * b)")
             w.line("let wr = wp + ((kb * \(cb) + cb) * \(r) + r) * \(s * b * b)")
-            w.line("var xrow = xr + iw0 * \(b)")
-            w.block("if !interior") { w in
-              w.block("for k in 0..<\(segment)") { w in
-                w.line("let iw = iw0 + k")
-                w.line("vstore(iw >= 0 && iw < \(wd) ? vload(xr, iw * \(b)) : VF(), segment, k * \(b))")
-              }
-              w.line("xrow = UnsafePointer(segment)")
-            }
           }
           w.block("for s in 0..<\(s)") { w in
             w.line("let ws = wr + s * \(channels * b), xs = xrow + s * \(tapStride)")

@@ -3,7 +3,7 @@ import Foundation
 import GraphIR
 import Runtime
 
-/// Compiled libraries for `resnetc run --engine c`, kept in `$RESNETC_CACHE`, else
+/// Compiled libraries for `resnetc run --engine c|swift`, kept in `$RESNETC_CACHE`, else
 /// `$XDG_CACHE_HOME/resnetc`, else `~/.cache/resnetc`, one folder per (generated source,
 /// weights, compiler); a later run of the same model reuses it.
 enum NativeCache {
@@ -14,29 +14,46 @@ enum NativeCache {
     return NSHomeDirectory() + "/.cache/resnetc"
   }
 
-  /// The loaded model for `graph`, compiling it first unless the cache has it.
-  static func model(for graph: Graph, console: Console) throws -> NativeModel {
-    let compiler = try CCompiler.locate()
-    let program = CProgram(graph: graph, headerName: "model.h")
-    let key =
-      WeightsBlob.fnv1a(
-        paddedBytes(program.source + program.header + compiler.path + CCompiler.flags.joined(separator: " ")))
-      ^ program.weights.checksum
+  /// The loaded model for `graph` built by `backend`, compiling it first unless the cache
+  /// has it.
+  static func model(for graph: Graph, backend: Backend = .c, console: Console) throws -> NativeModel {
+    let identity: String
+    let weights: WeightsBlob
+    let build: (String) throws -> Void
+    let progress = { (line: String) in console.err(line + "\n") }
+    switch backend {
+    case .c:
+      let compiler = try CCompiler.locate()
+      let program = CProgram(graph: graph, headerName: "model.h")
+      identity = program.source + program.header + compiler.path + CCompiler.flags.joined(separator: " ")
+      weights = program.weights
+      build = { try Artifacts.build(program, kind: .lib, output: $0, compiler: compiler, progress: progress) }
+    case .swift:
+      let compiler = try SwiftCompiler.locate()
+      let program = SwiftProgram(graph: graph)
+      identity =
+        "swift " + program.modelSources.map(\.text).joined() + compiler.path
+        + SwiftCompiler.flags.joined(separator: " ")
+      weights = program.weights
+      build = {
+        try Artifacts.buildSwift(
+          graph, kind: .lib, output: $0, compiler: compiler, target: .generic, progress: progress)
+      }
+    }
+    let key = WeightsBlob.fnv1a(paddedBytes(identity)) ^ weights.checksum
     let folder = root + "/" + String(key, radix: 16)
-    let library = folder + "/libmodel.so", weights = folder + "/model.weights"
-    if !FileManager.default.fileExists(atPath: library) || !FileManager.default.fileExists(atPath: weights) {
+    let library = folder + "/libmodel.so", weightsPath = folder + "/model.weights"
+    if !FileManager.default.fileExists(atPath: library) || !FileManager.default.fileExists(atPath: weightsPath) {
       try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
       let staging = root + "/.staging-" + UUID().uuidString
       try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
       defer { try? FileManager.default.removeItem(atPath: staging) }
       console.err("compiling \(graph.name) into \(folder)\n")
-      try Artifacts.build(program, kind: .lib, output: staging + "/model", compiler: compiler) {
-        console.err($0 + "\n")
-      }
+      try build(staging + "/model")
       try? FileManager.default.removeItem(atPath: folder)
       try FileManager.default.moveItem(atPath: staging, toPath: folder)
     }
-    return try NativeModel(libraryPath: library, weightsPath: weights)
+    return try NativeModel(libraryPath: library, weightsPath: weightsPath)
   }
 
   /// UTF-8 bytes padded with zeros to whole 64-bit words, for the checksum.

@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 import GraphIR
 import Models
@@ -21,8 +22,8 @@ let runCommand = Command(
     OptionSpec(
       names: ["--input-seed"], value: "S", help: "seed of the random input when no --input is given (default 0)"),
     OptionSpec(
-      names: ["--engine"], value: "interpreter|c",
-      help: "run with the reference interpreter (default) or the compiled C (cached between runs)"),
+      names: ["--engine"], value: "interpreter|c|swift",
+      help: "run with the reference interpreter (default), or compiled by the C or Swift backend (cached between runs)"),
   ] + modelOptions
 ) { arguments, console in
   let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
@@ -31,8 +32,9 @@ let runCommand = Command(
     throw UsageError("the model has \(graph.outputs.count) outputs but \(outputPaths.count) --output paths were given")
   }
   let engine = arguments.value("--engine") ?? "interpreter"
-  guard engine == "interpreter" || engine == "c" else {
-    throw UsageError("--engine expects interpreter or c, got '\(engine)'")
+  let backend = Backend(rawValue: engine)
+  guard engine == "interpreter" || backend != nil else {
+    throw UsageError("--engine expects interpreter, c or swift, got '\(engine)'")
   }
   let interpreter = try Interpreter(graph: graph)
   let available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
@@ -43,7 +45,11 @@ let runCommand = Command(
   }
   let inputs = try runInputs(graph, arguments)
   let outputs =
-    engine == "c" ? try NativeCache.model(for: graph, console: console).run(inputs) : try interpreter.run(inputs)
+    if let backend {
+      try NativeCache.model(for: graph, backend: backend, console: console).run(inputs)
+    } else {
+      try interpreter.run(inputs)
+    }
   if outputPaths.isEmpty {
     for (name, tensor) in zip(graph.outputs, outputs) { console.out(summary(name: name, tensor)) }
   }

@@ -53,7 +53,11 @@ func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
     let again = resnetc("run", "resnet20", "--engine", "c")
     #expect(again.out == first.out && again.err.isEmpty, "the second run reuses the cache")
     expectFailure(
-      resnetc("run", "resnet20", "--engine", "gpu"), status: 2, mentioning: "--engine expects interpreter or c")
+      resnetc("run", "resnet20", "--engine", "gpu"), status: 2, mentioning: "--engine expects interpreter, c or swift")
+    let swift = resnetc("run", "resnet20", "--engine", "swift")
+    #expect(swift.status == 0 && swift.err.contains("compiling resnet20 into "), "\(swift.err)")
+    #expect(swift.out == first.out)
+    #expect(resnetc("run", "resnet20", "--engine", "swift").err.isEmpty, "the second run reuses the cache")
   }
 
   @Test func usageErrors() {
