@@ -103,7 +103,7 @@ public enum Artifacts {
       let start = Date()
       try compiler.compile(
         sources: sources.map { scratch + "/" + $0 }, output: scratch + "/" + product, shared: kind == .lib,
-        extra: SwiftCompiler.flags(for: target) + extraFlags)
+        extra: SwiftCompiler.flags(for: target) + (kind == .exe ? SwiftCompiler.programFlags : []) + extraFlags)
       progress(String(format: "compiled in %.1f s", Date().timeIntervalSince(start)))
       produced = kind == .exe ? [product, "\(base).weights"] : [product, "\(base).h", "\(base).weights"]
     }

@@ -19,6 +19,11 @@ public struct SwiftCompiler: Sendable {
     ]
   }
 
+  /// Flags for a program (not a library): the Swift runtime linked in, so that the program
+  /// needs only the C library where it runs. A library links it dynamically, since a Swift
+  /// process that loads it has the runtime already and must not get a second one.
+  public static let programFlags = ["-static-stdlib"]
+
   /// Finds the compiler in `environment` (its `SWIFTC` and `PATH`).
   public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(CompilerError)
     -> SwiftCompiler

@@ -71,7 +71,8 @@ let compileCommand = Command(
     console.out("build with: cc \(flags) \(output).c \(output)_main.c -pthread -lm -o \(output)\n")
   }
   if kind == .swift {
-    let flags = (SwiftCompiler.flags + SwiftCompiler.flags(for: target)).joined(separator: " ")
+    let flags = (SwiftCompiler.flags + SwiftCompiler.flags(for: target) + SwiftCompiler.programFlags).joined(
+      separator: " ")
     let sources = paths.filter { $0.hasSuffix(".swift") }.joined(separator: " ")
     console.out("build with: swiftc \(flags) \(sources) -o \(output)\n")
   }

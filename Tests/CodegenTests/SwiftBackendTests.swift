@@ -159,6 +159,9 @@ import Testing
     let fromC = try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/c20.npy"))))
     let fromSwift = try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/s20.npy"))))
     #expect(relativeErrors([fromSwift], [fromC])[0] <= 1e-5)
+    // The program carries the Swift runtime (it runs where no toolchain is installed).
+    let binary = try Data(contentsOf: URL(fileURLWithPath: dir + "/s20"))
+    #expect(binary.range(of: Data("libswiftCore.so".utf8)) == nil, "the program links libswiftCore.so dynamically")
     // --bench with --json, and --profile's table.
     let bench = try runProgram(dir + "/s20", ["--bench", "3", "--json"])
     let json = try JSON.parse(Array(bench.1.utf8))
