@@ -171,7 +171,7 @@ public struct SwiftProgram: Sendable {
     w.block(signature) { w in
       w.line("var start = 0.0")
       for (index, step) in steps.enumerated() {
-        w.line("start = nowMilliseconds()")
+        w.line("start = resnetcMilliseconds()")
         let name = SwiftProgram.kernelName(index)
         let output = pointer(.value(step.output), mutable: true)
         if case .plain = step.kind {

@@ -1,6 +1,7 @@
 extension SwiftRuntimeText {
-  /// The command-line program, on `ResnetcModel`: the same options, numbers and messages as
-  /// the C program of `CRuntimeText.main`.
+  /// The command-line program, on `ResnetcModel` (and the runtime's clock and number
+  /// formatting): the same options, numbers and messages as the C program of
+  /// `CRuntimeText.main`.
   static let main = #"""
 
     /// The command-line program: `.npy` in and out, a seeded random input when none is given,
@@ -129,9 +130,9 @@ extension SwiftRuntimeText {
         if bench > 0 {
           var times: [Double] = []
           for _ in 0..<bench {
-            let start = milliseconds()
+            let start = resnetcMilliseconds()
             model.run(inputs: readOnly, outputs: outputs)
-            times.append(milliseconds() - start)
+            times.append(resnetcMilliseconds() - start)
           }
           if profile {
             model.setProfiling(true)
@@ -141,9 +142,9 @@ extension SwiftRuntimeText {
           times.sort()
           let median = bench % 2 == 1 ? times[bench / 2] : (times[bench / 2 - 1] + times[bench / 2]) / 2
           if json && !profile {
-            print(format("{\"median_ms\": %.6f, \"min_ms\": %.6f, \"runs\": %ld}", median, times[0], bench))
+            print(resnetcFormat("{\"median_ms\": %.6f, \"min_ms\": %.6f, \"runs\": %ld}", median, times[0], bench))
           } else if !profile {
-            print(format("latency over %ld runs after a warm-up: min %.3f ms, median %.3f ms", bench, times[0], median))
+            print(resnetcFormat("latency over %ld runs after a warm-up: min %.3f ms, median %.3f ms", bench, times[0], median))
           }
         }
         for (i, output) in ResnetcModel.outputs.enumerated() {
@@ -153,22 +154,6 @@ extension SwiftRuntimeText {
             summarize(output.name, output.shape, outputs[i])
           }
         }
-      }
-
-      /// printf-style formatting of numbers, through vsnprintf.
-      static func format(_ format: String, _ arguments: CVarArg...) -> String {
-        withVaList(arguments) { list in
-          var buffer = [CChar](repeating: 0, count: 256)
-          let count = buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, format, list) }
-          let bytes = buffer.prefix(max(0, min(Int(count), buffer.count - 1))).map { UInt8(bitPattern: $0) }
-          return String(decoding: bytes, as: UTF8.self)
-        }
-      }
-
-      static func milliseconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
       }
 
       static func executablePath() -> String? {
@@ -307,7 +292,7 @@ extension SwiftRuntimeText {
             while chosen.count < 5 && chosen.count < dims[1] {
               var best = -1
               for j in 0..<dims[1] where !chosen.contains(j) && (best < 0 || v[j] > v[best]) { best = j }
-              line += format(chosen.isEmpty ? "%ld (%.4g)" : ", %ld (%.4g)", best, Double(v[best]))
+              line += resnetcFormat(chosen.isEmpty ? "%ld (%.4g)" : ", %ld (%.4g)", best, Double(v[best]))
               chosen.append(best)
             }
             print(line)
@@ -320,7 +305,7 @@ extension SwiftRuntimeText {
             if data[j] > high { high = data[j] }
             sum += Double(data[j])
           }
-          print(format("  min %.4g, max %.4g, mean %.4g", Double(low), Double(high), Double(Float(sum / Double(count)))))
+          print(resnetcFormat("  min %.4g, max %.4g, mean %.4g", Double(low), Double(high), Double(Float(sum / Double(count)))))
         }
       }
     }

@@ -36,7 +36,8 @@ enum SwiftRuntimeText {
       UnsafePointer((arena + offset).assumingMemoryBound(to: Float.self))
     }
 
-    private func nowMilliseconds() -> Double {
+    /// Monotonic time in milliseconds (also the program's clock).
+    func resnetcMilliseconds() -> Double {
       var t = timespec()
       clock_gettime(CLOCK_MONOTONIC, &t)
       return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
@@ -47,8 +48,9 @@ enum SwiftRuntimeText {
     private let peakGflopsPerThread = 120.0
     private let maxThreads = 256
 
-    /// printf-style formatting of numbers (through vsnprintf, so the digits are C's).
-    private func cFormat(_ format: String, _ arguments: CVarArg...) -> String {
+    /// printf-style formatting of numbers (through vsnprintf, so the digits are C's; also the
+    /// program's).
+    func resnetcFormat(_ format: String, _ arguments: CVarArg...) -> String {
       withVaList(arguments) { list in
         var buffer = [CChar](repeating: 0, count: 256)
         let count = buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, format, list) }
@@ -333,10 +335,10 @@ enum SwiftRuntimeText {
           let ms = stepMilliseconds[i] / runs, rate = ms > 0 ? stepFlops[i] / ms / 1e6 : 0
           total += ms
           flops += stepFlops[i]
-          text += column(label, 40) + " " + column(op, 16) + cFormat(" %9.3f %9.1f %7.1f\n", ms, rate, rate / peak * 100)
+          text += column(label, 40) + " " + column(op, 16) + resnetcFormat(" %9.3f %9.1f %7.1f\n", ms, rate, rate / peak * 100)
         }
         let rate = total > 0 ? flops / total / 1e6 : 0
-        return text + column("total", 40) + " " + column("", 16) + cFormat(" %9.3f %9.1f %7.1f\n", total, rate, rate / peak * 100)
+        return text + column("total", 40) + " " + column("", 16) + resnetcFormat(" %9.3f %9.1f %7.1f\n", total, rate, rate / peak * 100)
       }
 
       fileprivate func parallelFor(_ total: Int, _ kernel: @escaping Kernel, _ args: ResnetcKernelArgs) {
@@ -344,7 +346,7 @@ enum SwiftRuntimeText {
       }
 
       @inline(__always) fileprivate func profileStep(_ step: Int, since start: Double) {
-        if profiling { stepMilliseconds[step] += nowMilliseconds() - start }
+        if profiling { stepMilliseconds[step] += resnetcMilliseconds() - start }
       }
     }
 
