@@ -1,7 +1,7 @@
 import GraphIR
 
 /// A graph lowered to Swift: the same steps, buffers, kernels plan and weights file as
-/// `CProgram`, written as one Swift file with every shape a literal, vector kernels over
+/// `CProgram`, written as Swift files with every shape a literal, vector kernels over
 /// `SIMD16<Float>` (AVX-512) or `SIMD8<Float>` (AVX2), unsafe pointers into one arena, and
 /// the runtime: a public `ResnetcModel` class and the C API of `resnetc.h` as `@_cdecl`
 /// functions, so a program or library built from it is used exactly as the C backend's.

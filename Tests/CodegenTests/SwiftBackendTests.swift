@@ -171,6 +171,50 @@ import Testing
     #expect(profile.1.split(separator: "\n").count == 2 + SwiftProgram(graph: graph, target: .generic).stepCount)
   }
 
+  /// The sources of `--emit swift` built into another program that uses the Swift API
+  /// (`ResnetcModel`), as in a user's own package: the interpreter's numbers, and a typed
+  /// error for a weights file of another model.
+  @Test func swiftAPIInAnotherProgram() throws {
+    let dir = try scratchDirectory()
+    let graph = try optimized(try ResNet.build(try ResNetSpec(name: "resnet20")))
+    let written = try Artifacts.buildSwift(graph, kind: .swift, output: dir + "/m", compiler: nil, target: .generic)
+    let user = """
+      @main enum User {
+        static func main() {
+          do {
+            _ = try ResnetcModel(weightsPath: CommandLine.arguments[2])
+            print("loaded a wrong weights file")
+          } catch {
+            print("error \\(error.code): \\(error)")
+          }
+          guard let model = try? ResnetcModel(weightsPath: CommandLine.arguments[1]), model.setThreads(2) else { return }
+          let shape = ResnetcModel.inputs[0].shape, count = shape.reduce(1, *)
+          let x = UnsafeMutablePointer<Float>.allocate(capacity: count)
+          for i in 0..<count { x[i] = Float(i % 7) / 7 - 0.5 }
+          let y = UnsafeMutablePointer<Float>.allocate(capacity: ResnetcModel.outputs[0].shape.reduce(1, *))
+          model.run(inputs: [UnsafePointer(x)], outputs: [y])
+          print((0..<10).map { "\\(y[$0])" }.joined(separator: " "))
+        }
+      }
+      """
+    try user.write(toFile: dir + "/user.swift", atomically: false, encoding: .utf8)
+    let sources = written.filter { $0.hasSuffix(".swift") && !$0.hasSuffix("_main.swift") } + [dir + "/user.swift"]
+    try CompilerError.run(
+      try swiftCompiler().path, ["-O", "-parse-as-library"] + sources + ["-o", dir + "/user"], language: "Swift")
+    try Data(WeightsBlob(constants: [("w", Tensor(type: TensorType([3]), data: [1, 2, 3]))]).fileBytes(tensorCount: 1))
+      .write(to: URL(fileURLWithPath: dir + "/other.weights"))
+    let (status, out, errors) = try runProgram(dir + "/user", [dir + "/m.weights", dir + "/other.weights"])
+    #expect(status == 0, "\(errors)")
+    let lines = out.split(separator: "\n")
+    #expect(lines.first == "error 3: the weights file's size does not match this model")
+    let x = Tensor(
+      type: graph.inputs[0].type, data: (0..<graph.inputs[0].type.elementCount).map { Float($0 % 7) / 7 - 0.5 })
+    let want = try Interpreter(graph: graph).run([x])[0]
+    let got = try #require(lines.last).split(separator: " ").compactMap { Float(String($0)) }
+    #expect(got.count == 10)
+    #expect(relativeErrors([Tensor(type: want.type, data: got)], [want])[0] <= 1e-5)
+  }
+
   /// The Swift program built with AddressSanitizer runs every kernel clean.
   @Test func addressSanitizerFindsNothing() throws {
     let dir = try scratchDirectory()
