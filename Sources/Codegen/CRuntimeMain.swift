@@ -325,6 +325,9 @@ extension CRuntimeText {
       if (bench) {
         double *times = malloc(sizeof(double) * (size_t)bench);
         if (!times) { error_exit(1, "out of memory"); goto done; }
+        /* Warm up for at least 3 runs and 0.1 s: the first runs after start wake idle cores and threads. */
+        double until = now_ms() + 100.0;
+        for (int w = 0; w < 3 || now_ms() < until; ++w) resnetc_run(model, (const float *const *)in, out);
         for (long r = 0; r < bench; ++r) {
           double start = now_ms();
           resnetc_run(model, (const float *const *)in, out);

@@ -128,6 +128,13 @@ extension SwiftRuntimeText {
         let readOnly = inputs.map { UnsafePointer($0) }
         model.run(inputs: readOnly, outputs: outputs)
         if bench > 0 {
+          // Warm up for at least 3 runs and 0.1 s: the first runs after start wake idle cores and threads.
+          let until = resnetcMilliseconds() + 100
+          var warmups = 0
+          while warmups < 3 || resnetcMilliseconds() < until {
+            model.run(inputs: readOnly, outputs: outputs)
+            warmups += 1
+          }
           var times: [Double] = []
           for _ in 0..<bench {
             let start = resnetcMilliseconds()
