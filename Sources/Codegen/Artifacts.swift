@@ -81,8 +81,19 @@ public enum Artifacts {
     _ graph: Graph, kind: ArtifactKind, output: String, compiler: SwiftCompiler?, target: Target = .generic,
     extraFlags: [String] = [], progress: (String) -> Void = { _ in }
   ) throws -> [String] {
+    try buildSwift(
+      SwiftProgram(graph: graph, target: target), kind: kind, output: output, compiler: compiler,
+      extraFlags: extraFlags, progress: progress)
+  }
+
+  /// Builds an already lowered Swift `program` as `kind` (exe, lib or swift) at `output`.
+  @discardableResult
+  public static func buildSwift(
+    _ program: SwiftProgram, kind: ArtifactKind, output: String, compiler: SwiftCompiler?, extraFlags: [String] = [],
+    progress: (String) -> Void = { _ in }
+  ) throws -> [String] {
     precondition(kind != .c, "a Swift program is not written as C sources")
-    let program = SwiftProgram(graph: graph, target: target)
+    let (graph, target) = (program.graph, program.target)
     let destination = URL(fileURLWithPath: output)
     let base = destination.lastPathComponent
     let scratch = try privateDirectory()

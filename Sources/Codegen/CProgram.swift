@@ -119,13 +119,13 @@ public struct CProgram: Sendable {
     let name = CProgram.kernelName(index, step.label)
     let header: String
     if case .plain(let node) = step.kind {
-      let names = lowered.operandTypes(node).indices.map { $0 == 0 ? "x" : "in\($0)" }
+      let names = LoweredProgram.operandNames(node)
       let parameters = names.map { "const float *restrict \($0)" } + ["float *restrict y"]
       header = "static void \(name)(\(parameters.joined(separator: ", ")))"
     } else {
       header = "static void \(name)(const kernel_args *a, long begin, long end)"
     }
-    w.block(header) { w in lowered.body(of: step, in: CKernelLanguage(target: target), &w) }
+    w.block(header) { w in lowered.body(of: step, in: BlockedKernels(target: target), &w) }
     w.line()
   }
 
@@ -197,24 +197,14 @@ extension CName {
   }
 }
 
-/// The C kernels: `CKernel` for plain steps, `BlockedKernels` and `Winograd` for the others.
-struct CKernelLanguage: KernelLanguage {
-  let target: Target
-  private var blocked: BlockedKernels { BlockedKernels(target: target) }
-
+/// `BlockedKernels` speaks for its language: `CKernel` writes the plain steps, `Winograd` the
+/// Winograd ones, and its own methods the other blocked kernels.
+extension BlockedKernels: KernelLanguage {
   func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter) {
     CKernel(node: node, operandTypes: operandTypes).emit(&w)
   }
-  func conv(_ node: Node, _ a: Conv2dAttributes, x: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter) {
-    blocked.conv(node, a, x: x, kernel: kernel, plainInput: plainInput, &w)
-  }
-  func maxPool(_ node: Node, _ a: Pool2dAttributes, x: [Int], _ w: inout CWriter) { blocked.maxPool(node, a, x: x, &w) }
+
   func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter) {
     Winograd(target: target).conv(node, a, x: x, &w)
-  }
-  func dense(_ node: Node, inputs: Int, _ w: inout CWriter) { blocked.dense(node, inputs: inputs, &w) }
-  func globalAvgPool(_ node: Node, x: [Int], _ w: inout CWriter) { blocked.globalAvgPool(node, x: x, &w) }
-  func reorder(shape: [Int], toBlocked: Bool, _ w: inout CWriter) {
-    blocked.reorder(shape: shape, toBlocked: toBlocked, &w)
   }
 }

@@ -52,6 +52,11 @@ struct LoweredProgram: Sendable {
     node.operands.map { graph.type(of: $0, in: graph.valueTypes)! }
   }
 
+  /// The parameter names of a plain step's kernel: `x` for operand 0, then `in1`, `in2`, ...
+  static func operandNames(_ node: Node) -> [String] {
+    node.operands.indices.map { $0 == 0 ? "x" : "in\($0)" }
+  }
+
   /// Units of parallel work of a blocked step (1 for a plain one, which runs whole).
   func workItems(_ step: Lowering.Step) -> Int {
     let b = target.block ?? 1
@@ -94,7 +99,7 @@ struct LoweredProgram: Sendable {
     switch step.kind {
     case .plain(let node):
       let types = operandTypes(node)
-      let names = types.indices.map { $0 == 0 ? "x" : "in\($0)" }
+      let names = LoweredProgram.operandNames(node)
       var text = "\(node.name): \(node.op.name); "
       text += zip(names, types).map { "\($0) is \(d($1.shape))" }.joined(separator: ", ")
       text += ", y is \(d(node.type.shape))"

@@ -65,7 +65,8 @@ public struct SwiftProgram: Sendable {
       kernel(index: index, step: step, &k)
       return k.text
     }
-    let files = SwiftProgram.partition(kernels.map(\.count), files: max(1, min(16, kernels.joined().count / 16_000)))
+    let files = SwiftProgram.partition(
+      kernels.map(\.count), files: max(1, min(16, kernels.reduce(0) { $0 + $1.count } / 16_000)))
     let prelude = target.block.map { _ in SwiftBlockedKernels(target: target).prelude } ?? ""
     let kernelFiles = files.enumerated().map { number, indices in
       SwiftSource(
@@ -139,13 +140,13 @@ public struct SwiftProgram: Sendable {
     let name = SwiftProgram.kernelName(index)
     let header: String
     if case .plain(let node) = step.kind {
-      let names = lowered.operandTypes(node).indices.map { $0 == 0 ? "x" : "in\($0)" }
+      let names = LoweredProgram.operandNames(node)
       let parameters = names.map { "_ \($0): UnsafePointer<Float>" } + ["_ y: UnsafeMutablePointer<Float>"]
       header = "func \(name)(\(parameters.joined(separator: ", ")))"
     } else {
       header = "func \(name)(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int)"
     }
-    w.block(header) { w in lowered.body(of: step, in: SwiftKernelLanguage(target: target), &w) }
+    w.block(header) { w in lowered.body(of: step, in: SwiftBlockedKernels(target: target), &w) }
     w.line()
   }
 
@@ -205,25 +206,14 @@ public struct SwiftSource: Sendable {
   public let text: String
 }
 
-/// The Swift kernels: `SwiftKernel` for plain steps, `SwiftBlockedKernels` and `SwiftWinograd`
-/// for the others.
-struct SwiftKernelLanguage: KernelLanguage {
-  let target: Target
-  private var blocked: SwiftBlockedKernels { SwiftBlockedKernels(target: target) }
-
+/// `SwiftBlockedKernels` speaks for its language: `SwiftKernel` writes the plain steps, `SwiftWinograd` the
+/// Winograd ones, and its own methods the other blocked kernels.
+extension SwiftBlockedKernels: KernelLanguage {
   func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter) {
     SwiftKernel(node: node, operandTypes: operandTypes).emit(&w)
   }
-  func conv(_ node: Node, _ a: Conv2dAttributes, x: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter) {
-    blocked.conv(node, a, x: x, kernel: kernel, plainInput: plainInput, &w)
-  }
-  func maxPool(_ node: Node, _ a: Pool2dAttributes, x: [Int], _ w: inout CWriter) { blocked.maxPool(node, a, x: x, &w) }
+
   func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter) {
     SwiftWinograd(target: target).conv(node, a, x: x, &w)
-  }
-  func dense(_ node: Node, inputs: Int, _ w: inout CWriter) { blocked.dense(node, inputs: inputs, &w) }
-  func globalAvgPool(_ node: Node, x: [Int], _ w: inout CWriter) { blocked.globalAvgPool(node, x: x, &w) }
-  func reorder(shape: [Int], toBlocked: Bool, _ w: inout CWriter) {
-    blocked.reorder(shape: shape, toBlocked: toBlocked, &w)
   }
 }

@@ -36,8 +36,7 @@ enum NativeCache {
         + SwiftCompiler.flags.joined(separator: " ")
       weights = program.weights
       build = {
-        try Artifacts.buildSwift(
-          graph, kind: .lib, output: $0, compiler: compiler, target: .generic, progress: progress)
+        try Artifacts.buildSwift(program, kind: .lib, output: $0, compiler: compiler, progress: progress)
       }
     }
     let key = WeightsBlob.fnv1a(paddedBytes(identity)) ^ weights.checksum
