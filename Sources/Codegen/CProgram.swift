@@ -34,6 +34,15 @@ public struct CProgram: Sendable {
     LoweredProgram.plan(Lowering(graph: graph, target: target, packWeights: false)).arenaBytes
   }
 
+  /// The nodes the program compiled for `target` computes with Winograd F(2x2,3x3), whose
+  /// error against the reference is larger than direct convolution's.
+  public static func winogradNodes(graph: Graph, target: Target) -> Set<String> {
+    Set(
+      Lowering(graph: graph, target: target, packWeights: false).steps.compactMap { step in
+        if case .winograd(let node) = step.kind { node.name } else { nil }
+      })
+  }
+
   /// The weights file's bytes.
   public var weightsFile: [UInt8] { lowered.weightsFile }
 
@@ -130,15 +139,16 @@ public struct CProgram: Sendable {
   }
 
   /// The pointer expression for a step's operand or output.
-  private func pointer(_ operand: Operand, mutable: Bool) -> String {
-    switch operand {
-    case .constant(let name): return "weights + \(weights.offsets[name]!)"
-    case .value(let name):
-      switch plan.locations[name]! {
-      case .input(let i): return "inputs[\(i)]"
-      case .output(let i): return "outputs[\(i)]"
-      case .arena(let offset): return "(\(mutable ? "float" : "const float") *)(arena + \(offset))"
-      }
+  private func pointer(_ buffer: Buffer, mutable: Bool) -> String {
+    if buffer.isConstant {
+      guard let offset = weights.offsets[buffer] else { preconditionFailure("\(buffer) is not in the weights file") }
+      return "weights + \(offset)"
+    }
+    guard let location = plan.locations[buffer] else { preconditionFailure("\(buffer) has no place in the plan") }
+    switch location {
+    case .input(let i): return "inputs[\(i)]"
+    case .output(let i): return "outputs[\(i)]"
+    case .arena(let offset): return "(\(mutable ? "float" : "const float") *)(arena + \(offset))"
     }
   }
 
@@ -156,18 +166,18 @@ public struct CProgram: Sendable {
         let name = CProgram.kernelName(index, step.label)
         if case .plain = step.kind {
           let arguments =
-            step.operands.map { pointer($0, mutable: false) } + [pointer(.value(step.output), mutable: true)]
+            step.operands.map { pointer($0, mutable: false) } + [pointer(step.output, mutable: true)]
           w.line("\(name)(\(arguments.joined(separator: ", ")));")
         } else {
           let inputs = step.operands.map { pointer($0, mutable: false) }.joined(separator: ", ")
           w.block("") { w in
-            w.line("const kernel_args args = {{\(inputs)}, \(pointer(.value(step.output), mutable: true))};")
+            w.line("const kernel_args args = {{\(inputs)}, \(pointer(step.output, mutable: true))};")
             w.line("parallel_for(model, \(lowered.workItems(step)), \(name), &args);")
           }
         }
         w.line("profile_step(model, \(index), start);")
       }
-      for (i, output) in graph.outputs.enumerated() where plan.locations[output] != .output(i) {
+      for (i, output) in graph.outputs.enumerated() where plan.locations[.value(output)] != .output(i) {
         w.line(
           "memcpy(outputs[\(i)], \(pointer(.value(output), mutable: false)), sizeof(float) * \(graph.valueTypes[output]!.elementCount)ULL);"
         )

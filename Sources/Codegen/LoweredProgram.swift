@@ -16,11 +16,14 @@ struct LoweredProgram: Sendable {
   let plan: MemoryPlan
   /// The constants' file (conv weights prepacked for the blocked kernels).
   let weights: WeightsBlob
+  /// The type of every graph value, by name.
+  let values: [String: TensorType]
   private let constantCount: Int
 
   init(graph: Graph, target: Target) {
     self.graph = graph
     self.target = target
+    values = graph.valueTypes
     let lowering = Lowering(graph: graph, target: target)
     steps = lowering.steps
     plan = LoweredProgram.plan(lowering)
@@ -31,25 +34,24 @@ struct LoweredProgram: Sendable {
   /// The memory plan of a lowering's steps.
   static func plan(_ lowering: Lowering) -> MemoryPlan {
     MemoryPlan(
-      inputs: lowering.graph.inputs.map(\.name), outputs: lowering.graph.outputs,
-      steps: lowering.steps.map {
-        ($0.output, $0.elements * 4, $0.operands.compactMap { $0.isConstant ? nil : $0.name })
-      })
+      inputs: lowering.graph.inputs.map { .value($0.name) }, outputs: lowering.graph.outputs.map { .value($0) },
+      steps: lowering.steps.map { ($0.output, $0.elements * 4, $0.operands.filter { !$0.isConstant }) })
   }
 
   /// The weights file's bytes.
   var weightsFile: [UInt8] { weights.fileBytes(tensorCount: constantCount) }
 
-  /// The type of a buffer or constant read by a step.
+  /// The type of a graph operand of a node of the (verified) graph.
   func type(of operand: Operand) -> TensorType {
-    let name = operand.name.split(separator: "@").first.map(String.init) ?? operand.name
-    if operand.isConstant { return graph.constants[name]?.type ?? TensorType([1]) }
-    return graph.valueTypes[name]!
+    guard let type = graph.type(of: operand, in: values) else {
+      preconditionFailure("the verified graph defines every operand; \(operand) is undefined")
+    }
+    return type
   }
 
   /// The types of a plain step's operands, in order.
   func operandTypes(_ node: Node) -> [TensorType] {
-    node.operands.map { graph.type(of: $0, in: graph.valueTypes)! }
+    node.operands.map(type(of:))
   }
 
   /// The parameter names of a plain step's kernel: `x` for operand 0, then `in1`, `in2`, ...
@@ -73,7 +75,6 @@ struct LoweredProgram: Sendable {
 
   /// Floating-point operations of each step (two per multiply-add; reorders count none).
   var stepFlops: [Int] {
-    let values = graph.valueTypes
     return steps.map { step in step.node.map { 2 * graph.multiplyAdds(of: $0, values: values) } ?? 0 }
   }
 

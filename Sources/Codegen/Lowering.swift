@@ -8,8 +8,8 @@ import GraphIR
 /// for a stem with fewer than `B` channels, the plain one) and prepacked weights; max
 /// pooling, global average pooling, ReLU and addition follow their inputs' layout; every
 /// other op runs plain. Where a kernel needs the other layout a reorder step converts, once
-/// per value. The plain buffer of value `v` is named `v`, its blocked one `v@blocked`, so
-/// graph outputs are always plain and land in the caller's buffers.
+/// per value. Buffers are typed (`Buffer`): value `v`'s plain buffer is `.value(v)`, its
+/// blocked one `.blocked(v)`; graph outputs are always plain and land in the caller's buffers.
 struct Lowering {
   /// What one step computes.
   enum Kind {
@@ -34,8 +34,8 @@ struct Lowering {
   /// One kernel call: its kind, the buffers or constants it reads, the buffer it writes.
   struct Step {
     var kind: Kind
-    var operands: [Operand]
-    var output: String
+    var operands: [Buffer]
+    var output: Buffer
     var elements: Int
 
     /// The graph node this step computes, if it is not a reorder.
@@ -49,17 +49,16 @@ struct Lowering {
     }
 
     /// The name its kernel and profile line carry: the node's, or the reordered buffer's.
-    var label: String { node?.name ?? output }
+    var label: String { node?.name ?? output.label }
   }
 
   let graph: Graph
   let target: Target
   private(set) var steps: [Step] = []
   /// Constants as the kernels read them: prepacked conv weights, others as they are.
-  private(set) var constants: [(name: String, tensor: Tensor)] = []
+  private(set) var constants: [(buffer: Buffer, tensor: Tensor)] = []
   private var layouts: [String: Bool] = [:]  // value -> blocked?
-  private var available: Set<String> = []  // buffer names computed so far
-  private var constantNames: Set<String> = []
+  private var available: Set<Buffer> = []  // value buffers computed so far
 
   /// Whether prepacked weights are computed; without, the steps and buffers are the same and
   /// the packed constants are empty placeholders (enough to plan memory).
@@ -71,19 +70,19 @@ struct Lowering {
     self.packWeights = packWeights
     for input in graph.inputs {
       layouts[input.name] = false
-      available.insert(input.name)
+      available.insert(.value(input.name))
     }
     let values = graph.valueTypes
     for node in graph.nodes { lower(node, types: values) }
     for output in graph.outputs { _ = buffer(output, blocked: false, shape: values[output]!.shape) }
     for (name, tensor) in graph.constants.entries where steps.contains(where: { $0.operands.contains(.constant(name)) })
     {
-      constants.append((name, tensor))
+      constants.append((.constant(name), tensor))
     }
     constants.append(contentsOf: packed)
   }
 
-  private var packed: [(name: String, tensor: Tensor)] = []
+  private var packed: [(buffer: Buffer, tensor: Tensor)] = []
 
   /// Whether a value of `shape` can be blocked.
   private func blockable(_ shape: [Int]) -> Bool {
@@ -91,26 +90,28 @@ struct Lowering {
     return shape.count == 4 && shape[1] % b == 0
   }
 
-  /// The name of `value`'s buffer in the wanted layout, adding a reorder step if needed.
-  private mutating func buffer(_ value: String, blocked: Bool, shape: [Int]) -> String {
-    let name = blocked ? value + "@blocked" : value
-    if available.contains(name) { return name }
-    let source = blocked ? value : value + "@blocked"
+  /// `value`'s buffer in the wanted layout, adding a reorder step if needed.
+  private mutating func buffer(_ value: String, blocked: Bool, shape: [Int]) -> Buffer {
+    let wanted: Buffer = blocked ? .blocked(value) : .value(value)
+    if available.contains(wanted) { return wanted }
+    let source: Buffer = blocked ? .value(value) : .blocked(value)
     steps.append(
       Step(
-        kind: blocked ? .toBlocked(shape: shape) : .toPlain(shape: shape), operands: [.value(source)], output: name,
+        kind: blocked ? .toBlocked(shape: shape) : .toPlain(shape: shape), operands: [source], output: wanted,
         elements: shape.reduce(1, *)))
-    available.insert(name)
-    return name
+    available.insert(wanted)
+    return wanted
   }
 
-  private mutating func operand(_ operand: Operand, blocked: Bool, types: [String: TensorType]) -> Operand {
-    guard case .value(let name) = operand else { return operand }
-    return .value(buffer(name, blocked: blocked, shape: types[name]!.shape))
+  private mutating func operand(_ operand: Operand, blocked: Bool, types: [String: TensorType]) -> Buffer {
+    switch operand {
+    case .constant(let name): .constant(name)
+    case .value(let name): buffer(name, blocked: blocked, shape: types[name]!.shape)
+    }
   }
 
-  private mutating func emit(_ kind: Kind, _ operands: [Operand], node: Node, blocked: Bool) {
-    let output = blocked ? node.name + "@blocked" : node.name
+  private mutating func emit(_ kind: Kind, _ operands: [Buffer], node: Node, blocked: Bool) {
+    let output: Buffer = blocked ? .blocked(node.name) : .value(node.name)
     steps.append(Step(kind: kind, operands: operands, output: output, elements: node.type.elementCount))
     available.insert(output)
     layouts[node.name] = blocked
@@ -130,18 +131,18 @@ struct Lowering {
       {
         let plainInput = x.shape[1] % b != 0
         if Winograd.applies(a, weight: w.type.shape, x: x.shape, target: target) {
-          let name = node.operands[1].name + "@winograd\(b)"
-          if !packed.contains(where: { $0.name == name }) {
+          let name = Buffer.packed(node.operands[1].name, .winograd(block: b))
+          if !packed.contains(where: { $0.buffer == name }) {
             packed.append(
               (name, packWeights ? Winograd.transformWeights(w, block: b) : Tensor(type: TensorType([0]), data: [])))
           }
-          var operands = [operand(node.operands[0], blocked: true, types: types), Operand.constant(name)]
+          var operands = [operand(node.operands[0], blocked: true, types: types), name]
           for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
           emit(.winograd(node), operands, node: node, blocked: true)
           return
         }
         var operands = [operand(node.operands[0], blocked: !plainInput, types: types)]
-        operands.append(.constant(pack(w, name: node.operands[1].name, plainInput: plainInput, block: b)))
+        operands.append(pack(w, name: node.operands[1].name, plainInput: plainInput, block: b))
         for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
         emit(.conv(node, plainInput: plainInput), operands, node: node, blocked: true)
         return
@@ -159,13 +160,12 @@ struct Lowering {
     case .dense:
       if let b = target.block, node.operands[1].isConstant, node.operands.dropFirst().allSatisfy(\.isConstant) {
         var operands = [operand(node.operands[0], blocked: false, types: types)]
-        operands.append(
-          .constant(packDense(graph.constants[node.operands[1].name]!, name: node.operands[1].name, block: b)))
+        operands.append(packDense(graph.constants[node.operands[1].name]!, name: node.operands[1].name, block: b))
         if node.operands.count == 3 {
           let bias = graph.constants[node.operands[2].name]!
           let padded = (bias.data.count + b - 1) / b * b
-          let name = node.operands[2].name + "@padded\(b)"
-          if !packed.contains(where: { $0.name == name }) {
+          let name = Buffer.packed(node.operands[2].name, .paddedBias(block: b))
+          if !packed.contains(where: { $0.buffer == name }) {
             packed.append(
               (
                 name,
@@ -173,7 +173,7 @@ struct Lowering {
                   type: TensorType([padded]), data: bias.data + Array(repeating: 0, count: padded - bias.data.count))
               ))
           }
-          operands.append(.constant(name))
+          operands.append(name)
         }
         emit(.dense(node), operands, node: node, blocked: false)
         return
@@ -190,9 +190,9 @@ struct Lowering {
   }
 
   /// Dense weights (O,I) repacked as (ceil(O/B), I, B), zero-padded past O.
-  private mutating func packDense(_ w: Tensor, name: String, block b: Int) -> String {
-    let packedName = name + "@dense\(b)"
-    if packed.contains(where: { $0.name == packedName }) { return packedName }
+  private mutating func packDense(_ w: Tensor, name: String, block b: Int) -> Buffer {
+    let packedName = Buffer.packed(name, .dense(block: b))
+    if packed.contains(where: { $0.buffer == packedName }) { return packedName }
     guard packWeights else {
       packed.append((packedName, Tensor(type: TensorType([0]), data: [])))
       return packedName
@@ -208,10 +208,10 @@ struct Lowering {
   }
 
   /// Conv weights (K,C,R,S) repacked for the blocked kernel: (K/B, C/B, R, S, B[c], B[k]),
-  /// or for a plain-input stem (K/B, R, S, C, B[k]). Returns the packed constant's name.
-  private mutating func pack(_ w: Tensor, name: String, plainInput: Bool, block b: Int) -> String {
-    let packedName = name + (plainInput ? "@stem\(b)" : "@packed\(b)")
-    if packed.contains(where: { $0.name == packedName }) { return packedName }
+  /// or for a plain-input stem (K/B, R, S, C, B[k]). Returns the packed constant's buffer.
+  private mutating func pack(_ w: Tensor, name: String, plainInput: Bool, block b: Int) -> Buffer {
+    let packedName = Buffer.packed(name, plainInput ? .stem(block: b) : .conv(block: b))
+    if packed.contains(where: { $0.buffer == packedName }) { return packedName }
     guard packWeights else {
       packed.append((packedName, Tensor(type: TensorType([0]), data: [])))
       return packedName

@@ -20,36 +20,36 @@ public struct MemoryPlan: Equatable, Sendable {
   /// Alignment of every arena block, in bytes (a cache line; an AVX-512 vector).
   public static let alignment = 64
 
-  /// Each value's location.
-  public var locations: [String: Location]
+  /// Each value buffer's location.
+  public var locations: [Buffer: Location]
   /// The arena's size: the most bytes live at once, after alignment and fragmentation.
   public var arenaBytes: Int
 
-  /// Plans `graph` (verified), one buffer per value.
+  /// Plans `graph` (verified), one plain buffer per value.
   public init(graph: Graph) {
     self.init(
-      inputs: graph.inputs.map(\.name), outputs: graph.outputs,
+      inputs: graph.inputs.map { .value($0.name) }, outputs: graph.outputs.map { .value($0) },
       steps: graph.nodes.map { node in
         (
-          node.name, node.type.elementCount * node.type.dtype.byteSize,
-          node.operands.compactMap { $0.isConstant ? nil : $0.name }
+          .value(node.name), node.type.elementCount * node.type.dtype.byteSize,
+          node.operands.compactMap { $0.isConstant ? nil : .value($0.name) }
         )
       })
   }
 
   /// Plans buffers written by `steps` in order (each writes `output`, of `bytes`, and reads
-  /// `reads`); `inputs` and `outputs` name the caller's buffers.
-  public init(inputs: [String], outputs: [String], steps: [(output: String, bytes: Int, reads: [String])]) {
+  /// `reads`); `inputs` and `outputs` are the caller's buffers.
+  public init(inputs: [Buffer], outputs: [Buffer], steps: [(output: Buffer, bytes: Int, reads: [Buffer])]) {
     locations = [:]
     for (i, input) in inputs.enumerated() { locations[input] = .input(i) }
     for (i, output) in outputs.enumerated() where locations[output] == nil { locations[output] = .output(i) }
-    var lastUse: [String: Int] = [:]
+    var lastUse: [Buffer: Int] = [:]
     for (index, step) in steps.enumerated() {
       for name in step.reads { lastUse[name] = index }
     }
     var free: [(offset: Int, size: Int)] = []
     var end = 0
-    var blocks: [String: (offset: Int, size: Int)] = [:]
+    var blocks: [Buffer: (offset: Int, size: Int)] = [:]
     for (index, step) in steps.enumerated() {
       if locations[step.output] == nil {
         let size = MemoryPlan.aligned(step.bytes)

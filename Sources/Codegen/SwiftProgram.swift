@@ -151,15 +151,16 @@ public struct SwiftProgram: Sendable {
   }
 
   /// The pointer expression for a step's operand or output.
-  private func pointer(_ operand: Operand, mutable: Bool) -> String {
-    switch operand {
-    case .constant(let name): return "weights + \(weights.offsets[name]!)"
-    case .value(let name):
-      switch plan.locations[name]! {
-      case .input(let i): return "inputs[\(i)]"
-      case .output(let i): return mutable ? "outputs[\(i)]" : "UnsafePointer(outputs[\(i)])"
-      case .arena(let offset): return "\(mutable ? "arenaFloats" : "arenaReadOnly")(arena, \(offset))"
-      }
+  private func pointer(_ buffer: Buffer, mutable: Bool) -> String {
+    if buffer.isConstant {
+      guard let offset = weights.offsets[buffer] else { preconditionFailure("\(buffer) is not in the weights file") }
+      return "weights + \(offset)"
+    }
+    guard let location = plan.locations[buffer] else { preconditionFailure("\(buffer) has no place in the plan") }
+    switch location {
+    case .input(let i): return "inputs[\(i)]"
+    case .output(let i): return mutable ? "outputs[\(i)]" : "UnsafePointer(outputs[\(i)])"
+    case .arena(let offset): return "\(mutable ? "arenaFloats" : "arenaReadOnly")(arena, \(offset))"
     }
   }
 
@@ -174,7 +175,7 @@ public struct SwiftProgram: Sendable {
       for (index, step) in steps.enumerated() {
         w.line("start = resnetcMilliseconds()")
         let name = SwiftProgram.kernelName(index)
-        let output = pointer(.value(step.output), mutable: true)
+        let output = pointer(step.output, mutable: true)
         if case .plain = step.kind {
           let arguments = step.operands.map { pointer($0, mutable: false) } + [output]
           w.line("\(name)(\(arguments.joined(separator: ", ")))")
@@ -187,7 +188,7 @@ public struct SwiftProgram: Sendable {
         }
         w.line("model.profileStep(\(index), since: start)")
       }
-      for (i, output) in graph.outputs.enumerated() where plan.locations[output] != .output(i) {
+      for (i, output) in graph.outputs.enumerated() where plan.locations[.value(output)] != .output(i) {
         w.line(
           "outputs[\(i)].update(from: \(pointer(.value(output), mutable: false)), count: \(graph.valueTypes[output]!.elementCount))"
         )

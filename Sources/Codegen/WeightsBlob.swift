@@ -13,8 +13,8 @@ public struct WeightsBlob: Sendable {
   /// Header size in bytes.
   public static let headerBytes = 64
 
-  /// Each constant's offset in floats from the start of the data.
-  public let offsets: [String: Int]
+  /// Each constant buffer's offset in floats from the start of the data.
+  public let offsets: [Buffer: Int]
   /// The data section.
   public let data: [UInt8]
   /// FNV-1a over `data`'s little-endian 64-bit words.
@@ -22,15 +22,15 @@ public struct WeightsBlob: Sendable {
 
   /// Lays out `graph`'s constants.
   public init(graph: Graph) {
-    self.init(constants: graph.constants.entries.map { ($0.name, $0.constant) })
+    self.init(constants: graph.constants.entries.map { (.constant($0.name), $0.constant) })
   }
 
   /// Lays out `constants` in order.
-  public init(constants: [(name: String, tensor: Tensor)]) {
-    var offsets: [String: Int] = [:]
+  public init(constants: [(buffer: Buffer, tensor: Tensor)]) {
+    var offsets: [Buffer: Int] = [:]
     var data: [UInt8] = []
-    for (name, tensor) in constants {
-      offsets[name] = data.count / 4
+    for (buffer, tensor) in constants {
+      offsets[buffer] = data.count / 4
       LittleEndianFloats.append(tensor.data, to: &data)
       data += Array(repeating: 0, count: MemoryPlan.aligned(data.count) - data.count)
     }

@@ -1,13 +1,14 @@
 /// Queries and edits over who uses which value, for passes.
 extension Graph {
-  /// How many times each value is read: by node operands, plus once for each output slot.
-  public var useCounts: [String: Int] {
-    var counts: [String: Int] = [:]
+  /// How many times `value` is read in the graph as it is now: by node operands, plus once
+  /// for each output slot. Passes ask this at the moment they decide, never from a count
+  /// taken before one of their own rewrites.
+  public func useCount(of value: String) -> Int {
+    var count = outputs.reduce(0) { $0 + ($1 == value ? 1 : 0) }
     for node in nodes {
-      for case .value(let name) in node.operands { counts[name, default: 0] += 1 }
+      for case .value(let name) in node.operands where name == value { count += 1 }
     }
-    for output in outputs { counts[output, default: 0] += 1 }
-    return counts
+    return count
   }
 
   /// The index of the node defining `value`, or nil for an input or an undefined name.

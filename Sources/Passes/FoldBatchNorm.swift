@@ -17,7 +17,6 @@ import GraphIR
 let foldBatchNorm = Pass(
   name: "fold-batchnorm", summary: "fold BatchNorm into the preceding conv2d, or into scale_shift"
 ) { graph, report in
-  let uses = graph.useCounts
   graph.forEachNode { graph, index in
     let node = graph.nodes[index]
     guard case .batchNorm(let epsilon) = node.op else { return 0 }
@@ -27,7 +26,7 @@ let foldBatchNorm = Pass(
       return 0
     }
     let (scale, shift) = batchNormAffine(params.map { $0!.data }, epsilon: epsilon)
-    switch foldableConv(feeding: node, in: graph, uses: uses) {
+    switch foldableConv(feeding: node, in: graph) {
     case .success(let convIndex):
       foldInto(convIndex: convIndex, scale: scale, shift: shift, graph: &graph)
       let conv = graph.nodes[convIndex].name
@@ -69,8 +68,9 @@ func batchNormAffine(_ p: [[Float]], epsilon: Float) -> (scale: [Float], shift: 
   return (scale, shift)
 }
 
-/// The index of the conv2d that `node` (reading it as operand 0) may be folded into.
-func foldableConv(feeding node: Node, in graph: Graph, uses: [String: Int]) -> Result<Int, Refusal> {
+/// The index of the conv2d that `node` (reading it as operand 0) may be folded into, judged
+/// on the graph as it is now (an earlier fold may have given the conv more readers).
+func foldableConv(feeding node: Node, in graph: Graph) -> Result<Int, Refusal> {
   guard case .value(let input) = node.operands[0], let i = graph.definingIndex(of: input) else {
     return .failure(Refusal(text: "its input is a graph input or constant, not a conv2d"))
   }
@@ -83,7 +83,7 @@ func foldableConv(feeding node: Node, in graph: Graph, uses: [String: Int]) -> R
     return .failure(
       Refusal(text: "conv %\(IRName.spelling(of: input)) already has epilogue \(attributes.epilogue.rawValue)"))
   }
-  let readers = uses[input] ?? 0
+  let readers = graph.useCount(of: input)
   guard readers == 1, !graph.outputs.contains(input) else {
     return .failure(Refusal(text: "conv result %\(IRName.spelling(of: input)) has \(readers) users"))
   }

@@ -12,7 +12,6 @@ import GraphIR
 /// a graph output: the pre-ReLU values would be lost), or when its epilogue already ends
 /// in a ReLU.
 let fuseReLU = Pass(name: "fuse-relu", summary: "make a ReLU after conv2d the conv's epilogue") { graph, report in
-  let uses = graph.useCounts
   graph.forEachNode { graph, index in
     let node = graph.nodes[index]
     guard node.op == .relu else { return 0 }
@@ -26,7 +25,7 @@ let fuseReLU = Pass(name: "fuse-relu", summary: "make a ReLU after conv2d the co
       report.remark(node.name, "not fused: its input is produced by \(producer), not conv2d")
       return 0
     }
-    let readers = uses[input] ?? 0
+    let readers = graph.useCount(of: input)
     guard readers == 1, !graph.outputs.contains(input) else {
       report.remark(node.name, "not fused: conv result %\(IRName.spelling(of: input)) has \(readers) users")
       return 0

@@ -17,7 +17,6 @@ import GraphIR
 let fuseShortcutAdd = Pass(
   name: "fuse-shortcut-add", summary: "make a residual add the epilogue of the conv2d that feeds it"
 ) { graph, report in
-  let uses = graph.useCounts
   graph.forEachNode { graph, index in
     let node = graph.nodes[index]
     guard node.op == .add else { return 0 }
@@ -36,7 +35,7 @@ let fuseShortcutAdd = Pass(
         reasons.append("conv %\(IRName.spelling(of: name)) already has epilogue \(attributes.epilogue.rawValue)")
         continue
       }
-      let readers = uses[name] ?? 0
+      let readers = graph.useCount(of: name)
       guard readers == 1, !graph.outputs.contains(name) else {
         reasons.append("conv result %\(IRName.spelling(of: name)) has \(readers) users")
         continue

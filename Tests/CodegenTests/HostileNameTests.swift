@@ -55,4 +55,38 @@ import Testing
       #expect(try nativeError(try Self.hostileGraph(), target: target, backend: .swift) <= 1e-5, "\(target)")
     }
   }
+
+  /// Names that spell the lowering's own buffers as text once did (`x@blocked`, `w@packed8`,
+  /// `b@x`): buffers are typed, so these are ordinary names. The lowering used to give `x`'s
+  /// blocked copy the user's value `x@blocked`, the packed `w` the user's `w@packed8`, and to
+  /// crash on `b@x`, looking up a value `b`.
+  static func markerGraph() throws -> Graph {
+    var b = GraphBuilder(name: "m@blocked")
+    let x = try b.input("x", TensorType([1, 16, 6, 6]))
+    let conv = Conv2dAttributes(padding: .uniform(1))
+    func weight(_ name: String, _ seed: UInt64) throws -> Operand {
+      try b.constant(name, TensorType([16, 16, 3, 3]), values(2304, seed: seed))
+    }
+    let xb = try b.node("x@blocked", .conv2d(conv), [x, try weight("w@packed8", 1)])
+    let a = try b.node("a", .conv2d(conv), [x, try weight("w", 2)])
+    let ab = try b.node("a@blocked", .conv2d(conv), [xb, try weight("w@packed16", 3)])
+    let sum = try b.node("b@x", .add, [a, ab])
+    let dense = try b.node(
+      "d@dense8", .dense,
+      [
+        try b.node("f", .flatten(axis: 1), [try b.node("g@winograd8", .globalAvgPool, [sum])]),
+        try b.constant("v", TensorType([10, 16]), values(160, seed: 4)),
+        try b.constant("v@padded8", TensorType([10]), values(10, seed: 5)),
+      ])
+    return try b.finish(outputs: [sum, xb, dense])
+  }
+
+  @Test(arguments: runnableTargets)
+  func namesThatSpellInternalBuffersAreOrdinary(target: Target) throws {
+    #expect(try nativeError(try Self.markerGraph(), target: target) <= 1e-5)
+  }
+
+  @Test func namesThatSpellInternalBuffersAreOrdinaryInSwift() throws {
+    #expect(try nativeError(try Self.markerGraph(), target: runnableTargets.last!, backend: .swift) <= 1e-5)
+  }
 }

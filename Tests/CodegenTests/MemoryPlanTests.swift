@@ -11,9 +11,9 @@ import Testing
     var v = try b.input("x", TensorType([1, 100]))
     for name in ["a", "b", "c", "d"] { v = try b.node(name, .relu, [v]) }
     let plan = MemoryPlan(graph: try b.finish(outputs: [v]))
-    #expect(plan.locations["x"] == .input(0) && plan.locations["d"] == .output(0))
-    #expect(plan.locations["a"] == .arena(offset: 0) && plan.locations["b"] == .arena(offset: 448))
-    #expect(plan.locations["c"] == .arena(offset: 0))
+    #expect(plan.locations[.value("x")] == .input(0) && plan.locations[.value("d")] == .output(0))
+    #expect(plan.locations[.value("a")] == .arena(offset: 0) && plan.locations[.value("b")] == .arena(offset: 448))
+    #expect(plan.locations[.value("c")] == .arena(offset: 0))
     #expect(plan.arenaBytes == 896)
   }
 
@@ -30,7 +30,7 @@ import Testing
     var live: [(name: String, range: Range<Int>, until: Int)] = []
     for (i, node) in graph.nodes.enumerated() {
       live.removeAll { $0.until < i }
-      guard case .arena(let offset) = plan.locations[node.name] else { continue }
+      guard case .arena(let offset) = plan.locations[.value(node.name)] else { continue }
       #expect(offset % MemoryPlan.alignment == 0)
       let range = offset..<(offset + node.type.elementCount * 4)
       #expect(range.upperBound <= plan.arenaBytes)
@@ -51,7 +51,7 @@ import Testing
     let y = try b.node("y", .dense, [x, w, bias])
     var graph = try b.finish(outputs: [y])
     let blob = WeightsBlob(graph: graph)
-    #expect(blob.offsets == ["w": 0, "b": 16])
+    #expect(blob.offsets == [.constant("w"): 0, .constant("b"): 16])
     #expect(blob.data.count == 128)
     let file = blob.fileBytes(tensorCount: 2)
     #expect(Array(file[0..<8]) == WeightsBlob.magic && file.count == 64 + 128)

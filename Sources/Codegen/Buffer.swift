@@ -1,0 +1,67 @@
+/// A buffer of a lowered program, identified by what it holds: a graph value in one of its
+/// layouts, or a graph constant as it is or repacked for a kernel.
+///
+/// A model's names enter the identity only whole, as the name of the value or constant,
+/// never joined with markers, so no name a model can hold (`x@blocked`, say) stands for
+/// another buffer. Names are for display and, sanitized, for identifiers in generated code.
+public enum Buffer: Hashable, Sendable {
+  /// A graph value (an input or a node's result) in the plain row-major layout; the
+  /// caller's input and output buffers hold these.
+  case value(String)
+  /// A graph value in the target's blocked layout NCHW`B`c.
+  case blocked(String)
+  /// A graph constant as the graph holds it.
+  case constant(String)
+  /// A graph constant repacked for a kernel.
+  case packed(String, Packing)
+
+  /// Whether the buffer lives in the weights file (else in the arena or the caller's buffers).
+  public var isConstant: Bool {
+    switch self {
+    case .value, .blocked: false
+    case .constant, .packed: true
+    }
+  }
+
+  /// The name of the graph value or constant the buffer holds.
+  public var graphName: String {
+    switch self {
+    case .value(let name), .blocked(let name), .constant(let name), .packed(let name, _): name
+    }
+  }
+
+  /// For display (profiles, comments): the name, then the layout when it is not the plain one.
+  public var label: String {
+    switch self {
+    case .value(let name), .constant(let name): name
+    case .blocked(let name): name + " (blocked)"
+    case .packed(let name, let packing): name + " (\(packing))"
+    }
+  }
+}
+
+/// How a constant is repacked for the kernel that reads it; `block` is the target's channel
+/// block.
+public enum Packing: Hashable, Sendable, CustomStringConvertible {
+  /// Conv weights (K,C,R,S) as (K/B, C/B, R, S, B[c], B[k]).
+  case conv(block: Int)
+  /// Weights of a conv reading plain input (a stem) as (K/B, R, S, C, B[k]).
+  case stem(block: Int)
+  /// 3x3 weights transformed for Winograd F(2x2,3x3).
+  case winograd(block: Int)
+  /// Dense weights (O,I) as (ceil(O/B), I, B), zero-padded past O.
+  case dense(block: Int)
+  /// A bias zero-padded to a multiple of B.
+  case paddedBias(block: Int)
+
+  /// `packed for conv, block 16`.
+  public var description: String {
+    switch self {
+    case .conv(let b): "packed for conv, block \(b)"
+    case .stem(let b): "packed for a plain-input conv, block \(b)"
+    case .winograd(let b): "Winograd-transformed, block \(b)"
+    case .dense(let b): "packed for dense, block \(b)"
+    case .paddedBias(let b): "padded to a multiple of \(b)"
+    }
+  }
+}
