@@ -3,7 +3,8 @@ import PackageDescription
 
 // Modules depend one way: GraphIR <- Passes, GraphIR <- Codegen, GraphIR <- Runtime,
 // GraphIR <- Models, GraphIR <- ONNX; Driver (the command-line logic) sits on top, and the `resnetc`
-// executable only calls Driver. No third-party packages.
+// executable only calls Driver. DiffTest (generated graphs run through every path) sits beside
+// Driver, for the tests and the `resnetc-difftest` tool. No third-party packages.
 
 /// The reference interpreter and the model builder run whole networks; they are built
 /// optimized even in debug builds so that `swift test` stays fast.
@@ -14,6 +15,7 @@ let package = Package(
   platforms: [.macOS(.v13)],
   products: [
     .executable(name: "resnetc", targets: ["resnetc"]),
+    .executable(name: "resnetc-difftest", targets: ["resnetc-difftest"]),
     .library(name: "GraphIR", targets: ["GraphIR"]),
   ],
   targets: [
@@ -26,11 +28,18 @@ let package = Package(
     .target(name: "ONNX", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "Driver", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),
     .executableTarget(name: "resnetc", dependencies: ["Driver"]),
+    .target(
+      name: "DiffTest", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"],
+      swiftSettings: optimized),
+    .executableTarget(name: "resnetc-difftest", dependencies: ["DiffTest", "Codegen", "GraphIR"]),
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "Models"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR", "Runtime", "Models", "ONNX"]),
     .testTarget(name: "CodegenTests", dependencies: ["Codegen", "GraphIR", "Runtime", "Models", "ONNX"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "GraphIR", "Runtime"]),
+    .testTarget(
+      name: "DiffTestTests", dependencies: ["DiffTest", "GraphIR", "Passes", "Codegen", "Runtime", "ONNX"],
+      resources: [.copy("Regressions"), .copy("Unusual")]),
     .testTarget(name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime", "Codegen"]),
     .testTarget(
       name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime"], resources: [.copy("Fixtures")]),

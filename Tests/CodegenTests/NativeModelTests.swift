@@ -55,6 +55,7 @@ func optimized(_ graph: Graph) throws -> Graph {
     let reference = try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: base + ".ort.npy"))))
     for target in runnableTargets {
       let y = try compiled(graph, target: target).run([input])[0]
+      #expect(y.type == reference.type)
       let scale = reference.data.map(abs).max()!
       #expect(zip(y.data, reference.data).map { abs($0 - $1) }.max()! <= 1e-5 * scale, "\(target)")
       #expect(try nativeError(graph, target: target) <= 1e-5, "\(target)")

@@ -27,6 +27,7 @@ let onnxFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     #expect(run.status == 0, "\(run.err)")
     let y = try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/y.npy"))))
     let reference = try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: base + ".ort.npy"))))
+    #expect(y.type == reference.type)
     let scale = reference.data.map(abs).max()!
     #expect(zip(y.data, reference.data).map { abs($0 - $1) }.max()! <= 1e-5 * scale)
   }

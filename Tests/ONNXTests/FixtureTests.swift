@@ -17,6 +17,7 @@ func npy(_ path: String) throws -> Tensor {
 
 /// max|y − ref| / max|ref|.
 func relativeError(_ y: Tensor, _ reference: Tensor) -> Float {
+  #expect(y.data.count == reference.data.count, "\(y.data.count) elements, expected \(reference.data.count)")
   let scale = reference.data.map(abs).max() ?? 0
   let error = zip(y.data, reference.data).map { abs($0 - $1) }.max() ?? 0
   return scale == 0 ? error : error / scale

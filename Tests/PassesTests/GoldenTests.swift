@@ -74,7 +74,9 @@ func goldenCases() -> [String] {
     let inputs = goldenInputs(before)
     let want = try Interpreter(graph: before).run(inputs)
     let got = try Interpreter(graph: after).run(inputs)
+    #expect(got.count == want.count, "the rewritten graph has \(got.count) outputs, not \(want.count)")
     for (y, reference) in zip(got, want) {
+      #expect(y.type == reference.type)
       let scale = max(reference.data.map(abs).max() ?? 0, 1e-30)
       #expect(zip(y.data, reference.data).map { abs($0 - $1) }.max() ?? 0 <= 1e-5 * scale)
     }

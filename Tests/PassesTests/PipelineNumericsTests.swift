@@ -22,7 +22,9 @@ func pipelineError(_ graph: Graph) throws -> Float {
   let want = try Interpreter(graph: graph).run(inputs)
   let got = try Interpreter(graph: after).run(inputs)
   var worst: Float = 0
+  #expect(got.count == want.count, "the optimized graph has \(got.count) outputs, not \(want.count)")
   for (y, reference) in zip(got, want) {
+    #expect(y.type == reference.type)
     let scale = reference.data.map(abs).max() ?? 0
     worst = max(worst, (zip(y.data, reference.data).map { abs($0 - $1) }.max() ?? 0) / scale)
   }
