@@ -229,3 +229,18 @@ gap = g.node("ReduceMean", [y], "gap", axes=[2, 3], keepdims=0)
 g.outputs.append(g.node("Gemm", [gap, g.const("fc.w", rand(7, 32, scale=0.2)), g.const("fc.b", rand(7))], "logits",
                         transB=1))
 g.save("two_stem_resnet", [rand(2, 3, 10, 9), rand(2, 3, 10, 9)])
+
+# 13. No node at all: the output is the input through Identity.
+g = G()
+x = g.input("x", [1, 3, 4, 4])
+g.outputs.append(g.node("Identity", [x], "y"))
+g.save("identity_only", [rand(1, 3, 4, 4)])
+
+# 14. Outputs that are an initializer, the graph input itself, and one value listed twice;
+# an Add of a value with itself; a Conv whose bias is named "" (absent).
+g = G()
+x = g.input("x", [1, 2, 3, 3])
+r = g.node("Relu", [g.node("Add", [x, x], "twice")], "r")
+c = g.node("Conv", [r, g.const("w", weight(2, 2, 1, 1)), ""], "c", kernel_shape=[1, 1])
+g.outputs += [c, g.const("table", rand(2, 2)), x, c]
+g.save("odd_outputs", [rand(1, 2, 3, 3)])

@@ -161,6 +161,7 @@ public struct CProgram: Sendable {
     w.block(signature) { w in
       for name in ["model", "weights", "arena", "inputs", "parallel_for"] { w.line("(void)\(name);") }
       w.line("double start = 0;")
+      if steps.isEmpty { w.line("(void)start; (void)profile_step;") }
       for (index, step) in steps.enumerated() {
         w.line("start = now_ms();")
         let name = CProgram.kernelName(index, step.label)

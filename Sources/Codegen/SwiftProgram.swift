@@ -171,7 +171,7 @@ public struct SwiftProgram: Sendable {
     let signature =
       "private func forward(_ model: ResnetcModel, _ weights: UnsafePointer<Float>, _ arena: UnsafeMutableRawPointer, _ inputs: [UnsafePointer<Float>], _ outputs: [UnsafeMutablePointer<Float>])"
     w.block(signature) { w in
-      w.line("var start = 0.0")
+      w.line(steps.isEmpty ? "let start = 0.0" : "var start = 0.0")
       for (index, step) in steps.enumerated() {
         w.line("start = resnetcMilliseconds()")
         let name = SwiftProgram.kernelName(index)

@@ -143,14 +143,20 @@ public enum ONNXImporter {
   }
 
   /// Maps the graph outputs to values, naming each result after its ONNX output.
+  ///
+  /// An output of the IR is computed by a node or is an input, and is listed once; an ONNX
+  /// output that is an initializer (or Constant), or a value listed a second time, becomes
+  /// a copy: a reshape to its own shape.
   private static func finish(_ outputs: [OnnxValueInfo], _ context: inout ImportContext) throws(ONNXError) -> Graph {
     var results: [Operand] = []
     for info in outputs {
-      guard let operand = context.values[info.name] else {
+      guard context.values[info.name] != nil || context.initializers[info.name] != nil else {
         throw .invalidOutput(output: info.name, reason: "no node computes it")
       }
-      guard case .value = operand else {
-        throw .invalidOutput(output: info.name, reason: "is a constant, not computed from the inputs")
+      var operand = try context.operand(info.name, node: "graph output")
+      if operand.isConstant || results.contains(operand) {
+        operand = try context.helper(
+          info.name, .reshape(shape: context.type(of: operand).shape), [operand])
       }
       if let dims = info.dims {
         let shape = context.type(of: operand).shape

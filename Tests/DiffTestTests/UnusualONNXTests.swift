@@ -10,11 +10,12 @@ import Testing
 /// ONNX Runtime's outputs: the two that broke resnetc (a BatchNorm feeding a BatchNorm and a
 /// ReLU; names such as x@blocked and b@x), outputs read inside the graph, shared weights,
 /// fusable chains, odd shapes, hostile names, pools, Winograd-sized layers, padding and
-/// reshapes, two inputs.
+/// reshapes, two inputs, a graph of no node, outputs that are a constant, the input or one
+/// value listed twice.
 @Suite struct UnusualONNXTests {
   static let names = [
     "bn_fan_out", "at_names", "outputs_read_inside", "shared_weights", "fusable_chains", "odd_shapes", "one_by_one",
-    "hostile_names", "pools", "wide_residual", "pads_and_shapes", "two_stem_resnet",
+    "hostile_names", "pools", "wide_residual", "pads_and_shapes", "two_stem_resnet", "identity_only", "odd_outputs",
   ]
 
   static func load(_ name: String) throws -> Checked {
