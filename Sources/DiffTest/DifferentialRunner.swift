@@ -75,7 +75,8 @@ public enum DifferentialRunner {
     }
     check("text") {
       let weights = SafeTensors.write(c.graph.constants.entries)
-      let constants = Dictionary(uniqueKeysWithValues: try SafeTensors.readConstants(weights).map { ($0.name, $0.constant) })
+      let constants = Dictionary(
+        uniqueKeysWithValues: try SafeTensors.readConstants(weights).map { ($0.name, $0.constant) })
       let parsed = try IRParser.parse(IRPrinter.print(c.graph)) { name, _ in constants[name]?.data ?? [] }
       guard parsed == c.graph else { throw DiffFailure(seed: c.seed, path: "text", detail: "parse(print(g)) != g") }
       return try Interpreter(graph: parsed).run(c.inputs)

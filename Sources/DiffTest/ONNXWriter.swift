@@ -61,7 +61,8 @@ private struct Writer {
     for node in graph.nodes where node.op == .add { for case .value(let v) in node.operands { readByAdd.insert(v) } }
     for (name, tensor) in graph.constants.entries { initializers.append(floatTensor(name, tensor)) }
     for node in graph.nodes {
-      if node.op == .add, uses[node.name] == 1, readByAdd.contains(node.name), !node.operands.contains(.value(node.name))
+      if node.op == .add, uses[node.name] == 1, readByAdd.contains(node.name),
+        !node.operands.contains(.value(node.name))
       {
         absorbed[node.name] = node.operands
         continue

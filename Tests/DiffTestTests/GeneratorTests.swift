@@ -38,7 +38,8 @@ import Testing
         features.insert("op " + node.op.name)
         switch node.op {
         case .conv2d(let a):
-          let channels = values[node.operands[0].name]?.shape[1] ?? graph.constants[node.operands[0].name]!.type.shape[1]
+          let channels =
+            values[node.operands[0].name]?.shape[1] ?? graph.constants[node.operands[0].name]!.type.shape[1]
           if a.groups > 1, a.groups < channels { features.insert("grouped conv") }
           if a.groups == channels, channels > 1 { features.insert("depthwise conv") }
           if a.dilation != .square(1) { features.insert("dilated conv") }
@@ -64,7 +65,9 @@ import Testing
         let convs = graph.nodes.filter { node in
           if case .conv2d = node.op { node.operands[1] == .constant(constant) } else { false }
         }
-        if convs.count >= 2, convs.allSatisfy({ c in readers[c.name, default: []].contains { $0.op.name == "batch_norm" } }) {
+        if convs.count >= 2,
+          convs.allSatisfy({ c in readers[c.name, default: []].contains { $0.op.name == "batch_norm" } })
+        {
           features.insert("weight shared by two convs, each with its BatchNorm")
         }
       }
@@ -84,7 +87,12 @@ import Testing
       }
       if names.contains(where: { $0.unicodeScalars.contains { !$0.isASCII } }) { features.insert("non-ASCII name") }
       if names.contains(where: { $0.count >= 1000 }) { features.insert("name of 1000+ characters") }
-      let sanitized = names.map { String($0.unicodeScalars.map { $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) ? Character($0) : "_" }) }
+      let sanitized = names.map {
+        String(
+          $0.unicodeScalars.map {
+            $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) ? Character($0) : "_"
+          })
+      }
       if Set(sanitized).count < names.count { features.insert("names equal once sanitized") }
       for feature in features { counts[feature, default: 0] += 1 }
     }
@@ -97,7 +105,9 @@ import Testing
       "conv2d", "batch_norm", "scale_shift", "relu", "add", "max_pool2d", "avg_pool2d", "global_avg_pool", "flatten",
       "dense", "softmax", "subsample2d", "pad_channels", "pad2d", "reshape",
     ]
-    for op in ops { #expect(counts["op " + op, default: 0] >= 10, "op \(op) in \(counts["op " + op, default: 0]) graphs") }
+    for op in ops {
+      #expect(counts["op " + op, default: 0] >= 10, "op \(op) in \(counts["op " + op, default: 0]) graphs")
+    }
     let often = [
       "fan-out", "output read inside", "several outputs", "bn -> bn", "relu -> relu", "add -> add", "bn after no conv",
       "channels not a multiple of 8", "channels a multiple of 16", "1x1 map", "non-square map", "grouped conv",
@@ -106,8 +116,12 @@ import Testing
       "name with \"@\"", "name with \"%\"", "name with \".\"", "name with \"-\"", "name with \"/\"", "name with \" \"",
       "name with \"\\\"\"", "name with \"\\\\\"", "name with \"\\n\"", "non-ASCII name", "names equal once sanitized",
     ]
-    for feature in often { #expect(counts[feature, default: 0] >= 10, "\(feature) in \(counts[feature, default: 0]) of 300") }
+    for feature in often {
+      #expect(counts[feature, default: 0] >= 10, "\(feature) in \(counts[feature, default: 0]) of 300")
+    }
     let rare = ["weight shared by two convs, each with its BatchNorm", "name of 1000+ characters", "computed weight"]
-    for feature in rare { #expect(counts[feature, default: 0] >= 3, "\(feature) in \(counts[feature, default: 0]) of 300") }
+    for feature in rare {
+      #expect(counts[feature, default: 0] >= 3, "\(feature) in \(counts[feature, default: 0]) of 300")
+    }
   }
 }

@@ -73,9 +73,11 @@ func checkEveryPath(_ cases: [Checked]) throws -> Int {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     switch backend {
-    case .c: try Artifacts.build(graph, kind: .lib, output: dir + "/m", compiler: try CCompiler.locate(), target: target)
+    case .c:
+      try Artifacts.build(graph, kind: .lib, output: dir + "/m", compiler: try CCompiler.locate(), target: target)
     case .swift:
-      try Artifacts.buildSwift(graph, kind: .lib, output: dir + "/m", compiler: try SwiftCompiler.locate(), target: target)
+      try Artifacts.buildSwift(
+        graph, kind: .lib, output: dir + "/m", compiler: try SwiftCompiler.locate(), target: target)
     }
     let model = try NativeModel(libraryPath: dir + "/libm.so", weightsPath: dir + "/m.weights")
     let outputs = GraphUnion.split(try model.run(cases.flatMap(\.inputs)), counts: union.outputCounts)

@@ -21,7 +21,9 @@ import Testing
   static func load(_ name: String) throws -> Checked {
     let base = try resourceDirectory("Unusual") + "/" + name
     let graph = try ONNXImporter.load(path: base + ".onnx")
-    func npy(_ path: String) throws -> Tensor { try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))) }
+    func npy(_ path: String) throws -> Tensor {
+      try Npy.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+    }
     let inputs = try graph.inputs.indices.map { try npy(base + ".input\($0).npy") }
     let fm = FileManager.default
     let reference = try (0..<graph.outputs.count).map { j in
