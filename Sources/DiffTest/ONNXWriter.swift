@@ -1,4 +1,5 @@
 import GraphIR
+import ONNX
 
 /// Writes a graph as an ONNX model (opset 17), so that generated graphs also reach the
 /// importer.
@@ -18,26 +19,12 @@ public enum ONNXWriter {
   }
 }
 
-/// Protobuf wire format.
+/// Protobuf fields, as the writer spells them: `ProtobufWriter` with `Int` values.
 enum Wire {
-  static func varint(_ value: UInt64) -> [UInt8] {
-    var v = value
-    var out: [UInt8] = []
-    repeat {
-      let byte = UInt8(v & 0x7f)
-      v >>= 7
-      out.append(v == 0 ? byte : byte | 0x80)
-    } while v != 0
-    return out
-  }
-
-  static func key(_ field: Int, _ wire: UInt8) -> [UInt8] { varint(UInt64(field) << 3 | UInt64(wire)) }
-  static func int(_ field: Int, _ v: Int) -> [UInt8] { key(field, 0) + varint(UInt64(bitPattern: Int64(v))) }
-  static func bytes(_ field: Int, _ b: [UInt8]) -> [UInt8] { key(field, 2) + varint(UInt64(b.count)) + b }
-  static func string(_ field: Int, _ s: String) -> [UInt8] { bytes(field, Array(s.utf8)) }
-  static func float(_ field: Int, _ f: Float) -> [UInt8] {
-    key(field, 5) + (0..<4).map { UInt8(truncatingIfNeeded: f.bitPattern >> (8 * $0)) }
-  }
+  static func int(_ field: Int, _ v: Int) -> [UInt8] { ProtobufWriter.int(field, Int64(v)) }
+  static func bytes(_ field: Int, _ b: [UInt8]) -> [UInt8] { ProtobufWriter.bytes(field, b) }
+  static func string(_ field: Int, _ s: String) -> [UInt8] { ProtobufWriter.string(field, s) }
+  static func float(_ field: Int, _ f: Float) -> [UInt8] { ProtobufWriter.float(field, f) }
 }
 
 private struct Writer {

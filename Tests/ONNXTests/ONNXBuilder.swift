@@ -1,24 +1,7 @@
-/// Writes protobuf wire format, to build ONNX models (well formed or not) in tests.
-enum PB {
-  static func varint(_ value: UInt64) -> [UInt8] {
-    var v = value
-    var out: [UInt8] = []
-    repeat {
-      let byte = UInt8(v & 0x7f)
-      v >>= 7
-      out.append(v == 0 ? byte : byte | 0x80)
-    } while v != 0
-    return out
-  }
+@testable import ONNX
 
-  static func key(_ field: Int, _ wire: UInt8) -> [UInt8] { varint(UInt64(field) << 3 | UInt64(wire)) }
-  static func int(_ field: Int, _ v: Int64) -> [UInt8] { key(field, 0) + varint(UInt64(bitPattern: v)) }
-  static func bytes(_ field: Int, _ b: [UInt8]) -> [UInt8] { key(field, 2) + varint(UInt64(b.count)) + b }
-  static func string(_ field: Int, _ s: String) -> [UInt8] { bytes(field, Array(s.utf8)) }
-  static func float(_ field: Int, _ f: Float) -> [UInt8] {
-    key(field, 5) + (0..<4).map { UInt8(truncatingIfNeeded: f.bitPattern >> (8 * $0)) }
-  }
-}
+/// Protobuf wire format, to build ONNX models (well formed or not) in tests.
+typealias PB = ProtobufWriter
 
 /// ONNX messages as bytes.
 enum ONNXBuilder {
