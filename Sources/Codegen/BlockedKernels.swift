@@ -170,7 +170,8 @@ struct BlockedKernels {
     }
   }
 
-  /// Global average pooling of a blocked input into (N,C,1,1), which is the plain layout.
+  /// Global average pooling of a blocked input into (N,C,1,1), which is the plain layout; the
+  /// result may go straight to a caller's buffer, so it is stored without assuming alignment.
   func globalAvgPool(_ node: Node, x xShape: [Int], _ w: inout CWriter) {
     let size = xShape[2] * xShape[3]
     w.line("const float *restrict x = a->in[0];")
@@ -178,7 +179,9 @@ struct BlockedKernels {
     w.block("for (long plane = begin; plane < end; ++plane)") { w in
       w.line("vf sum = (vf){0};")
       w.line("for (long i = 0; i < \(size)L; ++i) sum += *(const vf *)(x + (plane * \(size)L + i) * \(b)L);")
-      w.line("*(vf *)(y + plane * \(b)L) = sum / (float)\(size);")
+      // y may be the caller's output buffer, which need not be vector-aligned.
+      w.line("const vf mean = sum / (float)\(size);")
+      w.line("memcpy(y + plane * \(b)L, &mean, sizeof mean);")
     }
   }
 

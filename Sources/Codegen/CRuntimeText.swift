@@ -90,6 +90,9 @@ enum CRuntimeText {
     struct worker {
       resnetc_model *model;
       int index;
+      /* The generation when the worker started: one started after earlier runs waits for the
+         next job instead of running the last one again with its dead arguments. */
+      long start;
     };
 
     struct resnetc_model {
@@ -141,7 +144,7 @@ enum CRuntimeText {
     static void *worker_main(void *argument) {
       struct worker *self = argument;
       resnetc_model *model = self->model;
-      long seen = 0;
+      long seen = self->start;
       for (;;) {
         for (int i = 0; i < SPIN_LIMIT && atomic_load_explicit(&model->generation, memory_order_acquire) == seen &&
                         !atomic_load(&model->stop); ++i)
@@ -211,6 +214,7 @@ enum CRuntimeText {
       for (int i = 1; i < threads; ++i) {
         model->workers[i].model = model;
         model->workers[i].index = i;
+        model->workers[i].start = atomic_load(&model->generation);
         if (pthread_create(&model->handles[i], NULL, worker_main, &model->workers[i]) != 0) {
           model->threads = i;
           stop_workers(model);

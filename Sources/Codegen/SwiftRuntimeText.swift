@@ -86,9 +86,11 @@ enum SwiftRuntimeText {
       private final class Start {
         let pool: WorkerPool
         let index: Int
-        init(pool: WorkerPool, index: Int) {
+        let generation: Int
+        init(pool: WorkerPool, index: Int, generation: Int) {
           self.pool = pool
           self.index = index
+          self.generation = generation
         }
       }
 
@@ -118,8 +120,10 @@ enum SwiftRuntimeText {
         generation.load(ordering: .acquiring) == seen && !stopping.load(ordering: .acquiring)
       }
 
-      private func work(_ index: Int) {
-        var seen = 0
+      /// `seen` is the generation when the worker was started: one started after earlier runs
+      /// must wait for the next job, not run the last one again with its dead arguments.
+      private func work(_ index: Int, from seen: Int) {
+        var seen = seen
         while true {
           var spins = 0
           while spins < spinLimit && idle(seen) { spins &+= 1 }
@@ -180,13 +184,15 @@ enum SwiftRuntimeText {
         stop()
         for index in 1..<max(count, 1) {
           var handle = pthread_t()
-          let start = Unmanaged.passRetained(Start(pool: self, index: index)).toOpaque()
+          let start = Unmanaged.passRetained(
+            Start(pool: self, index: index, generation: generation.load(ordering: .acquiring))
+          ).toOpaque()
           let status = pthread_create(
             &handle, nil,
             { raw in
               guard let raw else { return nil }
               let start = Unmanaged<Start>.fromOpaque(raw).takeRetainedValue()
-              start.pool.work(start.index)
+              start.pool.work(start.index, from: start.generation)
               return nil
             }, start)
           if status != 0 {

@@ -12,7 +12,7 @@ public enum Op: Hashable, Sendable {
   /// `scale_shift(x[N,C,...], scale[C], shift[C]) = x * scale + shift` per channel: a
   /// BatchNorm with its statistics folded in, where no convolution could absorb it.
   case scaleShift
-  /// `relu(x) = max(x, 0)`.
+  /// `relu(x) = x > 0 ? x : 0` (a NaN becomes 0, as in every compiled kernel).
   case relu
   /// `add(a, b) = a + b`, both of the same shape.
   case add

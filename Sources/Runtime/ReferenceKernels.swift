@@ -11,7 +11,7 @@ enum ReferenceKernels {
     case .conv2d(let a): data = conv2d(a, operands, out: type.shape)
     case .batchNorm(let epsilon): data = batchNorm(epsilon: epsilon, operands)
     case .scaleShift: data = scaleShift(operands)
-    case .relu: data = operands[0].data.map { max($0, 0) }
+    case .relu: data = operands[0].data.map { $0 > 0 ? $0 : 0 }
     case .add: data = zip(operands[0].data, operands[1].data).map { Float(Double($0) + Double($1)) }
     case .maxPool2d(let a): data = pool2d(a, operands[0], out: type.shape, average: nil)
     case .avgPool2d(let a, let countIncludePad):
@@ -81,7 +81,7 @@ enum ReferenceKernels {
               for i in 0..<(p * q) {
                 var v = acc[i]
                 if let residual { v += Double(residual.data[outPlane + i]) }
-                if a.epilogue == .relu || a.epilogue == .addReLU { v = max(v, 0) }
+                if a.epilogue == .relu || a.epilogue == .addReLU { v = v > 0 ? v : 0 }
                 result[outPlane + i] = Float(v)
               }
             }

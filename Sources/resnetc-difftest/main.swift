@@ -113,7 +113,9 @@ let seeds = (0..<UInt64(options.graphs)).map { options.seed &+ $0 }
 var failed: [UInt64: [DiffFailure]] = [:]
 @MainActor func record(_ failures: [DiffFailure]) {
   for failure in failures {
-    print(failure)
+    // Unbuffered: each failure line is written at once, even if a compiled program later
+    // crashes the run.
+    FileHandle.standardOutput.write(Data((failure.description + "\n").utf8))
     failed[failure.seed, default: []].append(failure)
   }
 }

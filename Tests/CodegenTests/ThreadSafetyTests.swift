@@ -5,8 +5,9 @@ import Testing
 
 @testable import Codegen
 
-/// A C program that runs one instance from 8 threads at once and compares every output with
-/// a run made alone, bit for bit.
+/// A C program that runs one instance from 8 threads at once, then with pools of 3, 2 and 1
+/// threads started after those runs, and compares every output with a run made alone, bit
+/// for bit.
 let concurrencyHarness = #"""
   #include "m.h"
   #include <pthread.h>
@@ -52,6 +53,17 @@ let concurrencyHarness = #"""
     pthread_t threads[8];
     for (int t = 0; t < 8; ++t) pthread_create(&threads[t], NULL, worker, NULL);
     for (int t = 0; t < 8; ++t) pthread_join(threads[t], NULL);
+    /* A pool started after runs: its workers wait for the next job (they once ran the last
+       one again, with arguments from a returned stack frame). */
+    for (int n = 3; n >= 1; --n) {
+      resnetc_set_threads(model, n);
+      float *again = malloc(sizeof(float) * (size_t)out_count);
+      float *outs_again[1] = {again};
+      if (resnetc_run(model, ins, outs_again) != RESNETC_OK ||
+          memcmp(again, reference, sizeof(float) * (size_t)out_count) != 0)
+        ++mismatches;
+      free(again);
+    }
     resnetc_destroy(model);
     free(input);
     free(reference);
