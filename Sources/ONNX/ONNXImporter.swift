@@ -145,8 +145,9 @@ public enum ONNXImporter {
   /// Maps the graph outputs to values, naming each result after its ONNX output.
   ///
   /// An output of the IR is computed by a node or is an input, and is listed once; an ONNX
-  /// output that is an initializer (or Constant), or a value listed a second time, becomes
-  /// a copy: a reshape to its own shape.
+  /// output that is an initializer (or Constant), a graph input under another name (through
+  /// Identity or a zero Pad), or a value listed a second time, becomes a copy: a reshape to
+  /// its own shape. Renaming values after their outputs never renames an input.
   private static func finish(_ outputs: [OnnxValueInfo], _ context: inout ImportContext) throws(ONNXError) -> Graph {
     var results: [Operand] = []
     for info in outputs {
@@ -154,7 +155,8 @@ public enum ONNXImporter {
         throw .invalidOutput(output: info.name, reason: "no node computes it")
       }
       var operand = try context.operand(info.name, node: "graph output")
-      if operand.isConstant || results.contains(operand) {
+      let renamedInput = context.builder.graph.inputs.contains { $0.name == operand.name } && operand.name != info.name
+      if operand.isConstant || results.contains(operand) || renamedInput {
         operand = try context.helper(
           info.name, .reshape(shape: context.type(of: operand).shape), [operand])
       }

@@ -48,4 +48,13 @@ import Testing
     let graph = try optimized(c.graph)
     #expect(graph.nodes.map(\.op.name).sorted() == ["add", "conv2d", "relu", "scale_shift"])
   }
+
+  /// An output that is the input under another name (Identity) is a copy: importing it once
+  /// renamed the graph's input after the output (graph 5664 of the differential run, through a
+  /// zero Pad).
+  @Test func inputsKeepTheirNames() throws {
+    let graph = try Self.load("identity_only").graph
+    #expect(graph.inputs.map(\.name) == ["x"])
+    #expect(graph.outputs == ["y"])
+  }
 }
