@@ -18,6 +18,10 @@ struct CKernel {
     case .scaleShift: perChannel(&w, nil, "x[i] * in1[c] + in2[c]")
     case .relu: elementwise(&w, "x[i] > 0.0f ? x[i] : 0.0f")
     case .add: elementwise(&w, "x[i] + in1[i]")
+    case .mul: elementwise(&w, "x[i] * in1[i]")
+    case .clip(let lo, let hi):
+      elementwise(&w, "x[i] > \(literal(lo)) ? (x[i] < \(literal(hi)) ? x[i] : \(literal(hi))) : \(literal(lo))")
+    case .transpose(let perm): transpose(perm, &w)
     case .maxPool2d(let a): pool(a, average: nil, &w)
     case .avgPool2d(let a, let countIncludePad): pool(a, average: countIncludePad, &w)
     case .globalAvgPool:
@@ -57,6 +61,32 @@ struct CKernel {
         }
       }
     }
+  }
+
+  /// `y` = `x` with axes permuted: one loop per output axis, the input index summed from
+  /// each axis's input stride.
+  func transpose(_ perm: [Int], _ w: inout CWriter) {
+    let strides = CKernel.permutedStrides(operandTypes[0].shape, perm)
+    let y = node.type.shape
+    w.line("long o = 0;")
+    func loop(_ axis: Int, _ w: inout CWriter) {
+      guard axis < y.count else {
+        let source = strides.indices.map { "i\($0) * \(strides[$0])L" }.joined(separator: " + ")
+        w.line("y[o++] = x[\(source)];")
+        return
+      }
+      w.block("for (long i\(axis) = 0; i\(axis) < \(y[axis])L; ++i\(axis))") { w in loop(axis + 1, &w) }
+    }
+    loop(0, &w)
+  }
+
+  /// The input stride of each output axis of a transpose of `shape` by `perm`.
+  static func permutedStrides(_ shape: [Int], _ perm: [Int]) -> [Int] {
+    var strides = Array(repeating: 1, count: shape.count)
+    for axis in stride(from: shape.count - 2, through: 0, by: -1) {
+      strides[axis] = strides[axis + 1] * shape[axis + 1]
+    }
+    return perm.map { strides[$0] }
   }
 
   /// A float literal that reads back exactly.

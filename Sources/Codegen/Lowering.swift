@@ -178,12 +178,13 @@ struct Lowering {
         emit(.dense(node), operands, node: node, blocked: false)
         return
       }
-    case .relu, .add:
+    case .relu, .add, .mul, .clip:
       if node.operands.allSatisfy(isBlocked), blockable(node.type.shape) {
         emit(.plain(node), node.operands.map { operand($0, blocked: true, types: types) }, node: node, blocked: true)
         return
       }
-    case .batchNorm, .scaleShift, .avgPool2d, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape:
+    case .batchNorm, .scaleShift, .avgPool2d, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,
+      .transpose:
       break
     }
     emit(.plain(node), node.operands.map { operand($0, blocked: false, types: types) }, node: node, blocked: false)

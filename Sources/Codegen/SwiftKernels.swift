@@ -25,6 +25,11 @@ struct SwiftKernel {
     case .scaleShift: perChannel(&w, nil, "x[i] * in1[c] + in2[c]")
     case .relu: elementwise(&w, "x[i] > 0 ? x[i] : 0")
     case .add: elementwise(&w, "x[i] + in1[i]")
+    case .mul: elementwise(&w, "x[i] * in1[i]")
+    case .clip(let lo, let hi):
+      let (l, h) = (SwiftKernel.literal(lo), SwiftKernel.literal(hi))
+      elementwise(&w, "x[i] > \(l) ? (x[i] < \(h) ? x[i] : \(h)) : \(l)")
+    case .transpose(let perm): transpose(perm, &w)
     case .maxPool2d(let a): pool(a, average: nil, &w)
     case .avgPool2d(let a, let countIncludePad): pool(a, average: countIncludePad, &w)
     case .globalAvgPool:
@@ -63,6 +68,23 @@ struct SwiftKernel {
         }
       }
     }
+  }
+
+  /// `y` = `x` with axes permuted, as `CKernel.transpose`.
+  func transpose(_ perm: [Int], _ w: inout CWriter) {
+    let strides = CKernel.permutedStrides(operandTypes[0].shape, perm)
+    let y = node.type.shape
+    w.line("var o = 0")
+    func loop(_ axis: Int, _ w: inout CWriter) {
+      guard axis < y.count else {
+        let source = strides.indices.map { "i\($0) * \(strides[$0])" }.joined(separator: " + ")
+        w.line("y[o] = x[\(source)]")
+        w.line("o += 1")
+        return
+      }
+      w.block("for i\(axis) in 0..<\(y[axis])") { w in loop(axis + 1, &w) }
+    }
+    loop(0, &w)
   }
 
   /// A Float expression that reads back exactly.

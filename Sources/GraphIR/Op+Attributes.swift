@@ -39,6 +39,7 @@ extension Op {
   public static let names = [
     "conv2d", "batch_norm", "scale_shift", "relu", "add", "max_pool2d", "avg_pool2d", "global_avg_pool",
     "flatten", "dense", "softmax", "subsample2d", "pad_channels", "pad2d", "reshape",
+    "mul", "clip", "transpose",
   ]
 
   /// The op's attributes in canonical order, every one spelled out, as the printer writes them.
@@ -51,7 +52,8 @@ extension Op {
         ("epilogue", .word(a.epilogue.rawValue)),
       ]
     case .batchNorm(let epsilon): [("epsilon", .float(epsilon))]
-    case .scaleShift, .relu, .add, .globalAvgPool, .dense: []
+    case .scaleShift, .relu, .add, .mul, .globalAvgPool, .dense: []
+    case .clip(let min, let max): [("min", .float(min)), ("max", .float(max))]
     case .maxPool2d(let a): Op.poolAttributes(a)
     case .avgPool2d(let a, let countIncludePad):
       Op.poolAttributes(a) + [("count_include_pad", .bool(countIncludePad))]
@@ -61,6 +63,7 @@ extension Op {
     case .padChannels(let before, let after): [("before", .int(before)), ("after", .int(after))]
     case .pad2d(let padding, let value): [("pad", .ints(padding.elements)), ("value", .float(value))]
     case .reshape(let shape): [("shape", .ints(shape))]
+    case .transpose(let perm): [("perm", .ints(perm))]
     }
   }
 
@@ -93,6 +96,11 @@ extension Op {
     case "scale_shift": op = .scaleShift
     case "relu": op = .relu
     case "add": op = .add
+    case "mul": op = .mul
+    case "clip":
+      op = .clip(
+        min: try r.float("min", default: -.greatestFiniteMagnitude),
+        max: try r.float("max", default: .greatestFiniteMagnitude))
     case "max_pool2d": op = .maxPool2d(try pool(r))
     case "avg_pool2d":
       op = .avgPool2d(try pool(r), countIncludePad: try r.bool("count_include_pad", default: false))
@@ -107,6 +115,9 @@ extension Op {
     case "reshape":
       guard let shape = try r.ints("shape") else { throw .missing(name: "shape") }
       op = .reshape(shape: shape)
+    case "transpose":
+      guard let perm = try r.ints("perm") else { throw .missing(name: "perm") }
+      op = .transpose(perm: perm)
     default: return nil
     }
     try r.finish()

@@ -16,6 +16,12 @@ public enum Op: Hashable, Sendable {
   case relu
   /// `add(a, b) = a + b`, both of the same shape.
   case add
+  /// `mul(a, b) = a * b`, both of the same shape (ONNX `Mul` and `Div` by a constant that is
+  /// not per channel).
+  case mul
+  /// `clip(x) = min(max(x, min), max)`; a NaN becomes `min`, as ReLU makes it 0 (ONNX `Clip`,
+  /// ReLU6). An absent bound is the largest finite float, as in ONNX.
+  case clip(min: Float, max: Float)
   /// `max_pool2d(x[N,C,H,W])`; padded positions are minus infinity.
   case maxPool2d(Pool2dAttributes)
   /// `avg_pool2d(x[N,C,H,W])`; `countIncludePad` says whether padded zeros are in the divisor.
@@ -39,6 +45,9 @@ public enum Op: Hashable, Sendable {
   case pad2d(Padding2d, value: Float)
   /// `reshape(x)`: the same elements in row-major order under another shape of the same size.
   case reshape(shape: [Int])
+  /// `transpose(x)`: axis `i` of the result is axis `perm[i]` of `x` (ONNX `Transpose`, such as
+  /// an NHWC input made NCHW with `perm=[0,3,1,2]`).
+  case transpose(perm: [Int])
 }
 
 /// How many operands an op takes.
@@ -64,6 +73,8 @@ extension Op {
     case .scaleShift: "scale_shift"
     case .relu: "relu"
     case .add: "add"
+    case .mul: "mul"
+    case .clip: "clip"
     case .maxPool2d: "max_pool2d"
     case .avgPool2d: "avg_pool2d"
     case .globalAvgPool: "global_avg_pool"
@@ -74,6 +85,7 @@ extension Op {
     case .padChannels: "pad_channels"
     case .pad2d: "pad2d"
     case .reshape: "reshape"
+    case .transpose: "transpose"
     }
   }
 
@@ -84,10 +96,10 @@ extension Op {
       a.epilogue.addsResidual ? Arity(min: 3, max: 4) : Arity(min: 2, max: 3)
     case .batchNorm: Arity(min: 5, max: 5)
     case .scaleShift: Arity(min: 3, max: 3)
-    case .add: Arity(min: 2, max: 2)
+    case .add, .mul: Arity(min: 2, max: 2)
     case .dense: Arity(min: 2, max: 3)
     case .relu, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .softmax, .subsample2d,
-      .padChannels, .pad2d, .reshape:
+      .padChannels, .pad2d, .reshape, .clip, .transpose:
       Arity(min: 1, max: 1)
     }
   }

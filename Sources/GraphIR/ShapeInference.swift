@@ -19,9 +19,18 @@ public func inferType(of op: Op, operands: [TensorType], node: String) throws(Gr
     shape = x
   case .relu:
     shape = operands[0].shape
-  case .add:
+  case .add, .mul:
     try check.shape(1, equals: operands[0].shape)
     shape = operands[0].shape
+  case .clip(let min, let max):
+    try check.attribute("min", "\(min)", !min.isNaN, "must be a number")
+    try check.attribute("max", "\(max)", !max.isNaN && max >= min, "must be a number no less than min \(min)")
+    shape = operands[0].shape
+  case .transpose(let perm):
+    let rank = operands[0].rank
+    try check.attribute(
+      "perm", shapeText(perm), perm.sorted() == Array(0..<rank), "must order the axes 0..<\(rank), each once")
+    shape = perm.map { operands[0].shape[$0] }
   case .maxPool2d(let a):
     shape = try check.pool2d(a)
   case .avgPool2d(let a, _):

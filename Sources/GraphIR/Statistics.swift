@@ -9,7 +9,8 @@ extension Graph {
     switch op {
     case .batchNorm: index == 1 || index == 2
     case .conv2d(let a): !(a.epilogue.addsResidual && index == 3)
-    case .scaleShift, .relu, .add, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .dense, .softmax,
+    case .scaleShift, .relu, .add, .mul, .clip, .transpose, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .dense,
+      .softmax,
       .subsample2d, .padChannels, .pad2d, .reshape:
       true
     }
@@ -49,7 +50,8 @@ extension Graph {
       let weight = node.operands[1]
       guard let w = type(of: weight, in: values ?? (weight.isConstant ? [:] : valueTypes)) else { return 0 }
       return node.type.elementCount * w.shape.dropFirst().reduce(1, *)
-    case .batchNorm, .scaleShift, .relu, .add, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .softmax, .subsample2d,
+    case .batchNorm, .scaleShift, .relu, .add, .mul, .clip, .transpose, .maxPool2d, .avgPool2d, .globalAvgPool,
+      .flatten, .softmax, .subsample2d,
       .padChannels, .pad2d, .reshape:
       return 0
     }

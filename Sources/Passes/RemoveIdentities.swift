@@ -7,6 +7,7 @@ import GraphIR
 /// %y = pad2d(%x) {pad=[0,0,0,0]}
 /// %y = pad_channels(%x) {before=0, after=0}
 /// %y = subsample2d(%x) {stride=[1,1]}
+/// %y = transpose(%x) {perm=[0,1,...]}
 /// %y = max_pool2d / avg_pool2d(%x) {kernel=[1,1], stride=[1,1], pad=[0,0,0,0]}
 ///                                      ->   (readers of %y read %x)
 /// ```
@@ -42,7 +43,8 @@ func isIdentity(_ node: Node, in graph: Graph) -> Bool {
   case .subsample2d(let stride): return stride == .square(1)
   case .maxPool2d(let a), .avgPool2d(let a, _):
     return a.kernel == .square(1) && a.stride == .square(1) && a.padding == .zero && !a.ceilMode
-  case .conv2d, .batchNorm, .scaleShift, .relu, .add, .globalAvgPool, .dense, .softmax:
+  case .transpose(let perm): return perm == Array(perm.indices)
+  case .conv2d, .batchNorm, .scaleShift, .relu, .add, .mul, .clip, .globalAvgPool, .dense, .softmax:
     return false
   }
 }

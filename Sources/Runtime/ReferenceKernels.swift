@@ -13,6 +13,9 @@ enum ReferenceKernels {
     case .scaleShift: data = scaleShift(operands)
     case .relu: data = operands[0].data.map { $0 > 0 ? $0 : 0 }
     case .add: data = zip(operands[0].data, operands[1].data).map { Float(Double($0) + Double($1)) }
+    case .mul: data = zip(operands[0].data, operands[1].data).map { $0 * $1 }
+    case .clip(let lo, let hi): data = operands[0].data.map { $0 > lo ? ($0 < hi ? $0 : hi) : lo }
+    case .transpose(let perm): data = transpose(operands[0], perm: perm)
     case .maxPool2d(let a): data = pool2d(a, operands[0], out: type.shape, average: nil)
     case .avgPool2d(let a, let countIncludePad):
       data = pool2d(a, operands[0], out: type.shape, average: countIncludePad)
@@ -26,6 +29,32 @@ enum ReferenceKernels {
     case .reshape: data = operands[0].data
     }
     return Tensor(type: type, data: data)
+  }
+
+  /// `x` with its axes permuted: output axis `i` is input axis `perm[i]`.
+  static func transpose(_ x: Tensor, perm: [Int]) -> [Float] {
+    let shape = x.type.shape
+    var inputStrides = Array(repeating: 1, count: shape.count)
+    for axis in stride(from: shape.count - 2, through: 0, by: -1) {
+      inputStrides[axis] = inputStrides[axis + 1] * shape[axis + 1]
+    }
+    let outShape = perm.map { shape[$0] }
+    let strides = perm.map { inputStrides[$0] }
+    var result = [Float](repeating: 0, count: x.data.count)
+    var index = Array(repeating: 0, count: shape.count)
+    for o in result.indices {
+      var source = 0
+      for axis in index.indices { source += index[axis] * strides[axis] }
+      result[o] = x.data[source]
+      var axis = shape.count - 1
+      while axis >= 0 {
+        index[axis] += 1
+        if index[axis] < outShape[axis] { break }
+        index[axis] = 0
+        axis -= 1
+      }
+    }
+    return result
   }
 
   /// The output positions `o` in `0..<count` whose input index `o * stride + offset` lies in

@@ -49,6 +49,12 @@ import Testing
     Case(description: "scale_shift", op: .scaleShift, input: [1, 4, 3, 3], constants: [[4], [4]]),
     Case(description: "relu", op: .relu, input: [3, 7]),
     Case(description: "add", op: .add, input: [2, 3, 4], inputs: [[2, 3, 4]]),
+    Case(description: "mul", op: .mul, input: [2, 3, 4], inputs: [[2, 3, 4]]),
+    Case(description: "mul by a constant", op: .mul, input: [1, 3, 5], constants: [[1, 3, 5]]),
+    Case(description: "clip (ReLU6 band)", op: .clip(min: -0.5, max: 0.25), input: [2, 3, 3, 3]),
+    Case(description: "clip below only", op: .clip(min: 0.1, max: .greatestFiniteMagnitude), input: [3, 7]),
+    Case(description: "transpose NHWC to NCHW", op: .transpose(perm: [0, 3, 1, 2]), input: [2, 5, 3, 4]),
+    Case(description: "transpose rank 3", op: .transpose(perm: [2, 0, 1]), input: [3, 4, 5]),
     Case(
       description: "max pool ceil pad",
       op: .maxPool2d(Pool2dAttributes(kernel: .square(3), stride: .square(2), padding: .uniform(1), ceilMode: true)),
@@ -104,6 +110,14 @@ import Testing
         (.conv2d(Conv2dAttributes(stride: .square(2), padding: .uniform(3), epilogue: .relu)), [[16, 3, 7, 7], [16]]),
         (.maxPool2d(Pool2dAttributes(kernel: .square(3), stride: .square(2), padding: .uniform(1))), []),
         (.conv2d(Conv2dAttributes(stride: .square(2))), [[32, 16, 1, 1], [32]]),
+      ]
+    ),
+    (
+      "clip and transpose between blocked convs", [1, 16, 5, 9],
+      [
+        (.conv2d(Conv2dAttributes(padding: .uniform(1))), [[16, 16, 3, 3], [16]]), (.clip(min: 0, max: 0.5), []),
+        (.conv2d(Conv2dAttributes()), [[16, 16, 1, 1]]), (.transpose(perm: [0, 1, 3, 2]), []),
+        (.conv2d(Conv2dAttributes(padding: .uniform(1))), [[16, 16, 3, 3]]),
       ]
     ),
     (
