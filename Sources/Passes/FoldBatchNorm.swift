@@ -1,31 +1,51 @@
 import GraphIR
 
-/// `fold-batchnorm`: a BatchNorm after a convolution folds into the convolution's weights
-/// and bias; any other BatchNorm becomes a per-channel `scale_shift`.
+/// `fold-batchnorm`: a BatchNorm or a per-channel `scale_shift` after a convolution folds
+/// into the convolution's weights and bias; one after another `scale_shift` composes with it;
+/// any other BatchNorm becomes a `scale_shift`.
 ///
 /// ```
 /// %c = conv2d(%x, @w[, @b])                        %c = conv2d(%x, @w', @b')
 /// %n = batch_norm(%c, @s, @t, @m, @v) {eps}   ->   (readers of %n read %c)
 ///   with  k = s / sqrt(v + eps),  w'[o] = w[o]·k[o],  b' = (b − m)·k + t   (b = 0 when absent)
+/// %n = scale_shift(%c, @k, @t)                ->   the same with k and t as given
 ///
 /// %n = batch_norm(%y, @s, @t, @m, @v)         ->   %n = scale_shift(%y, @k, @t − m·k)
+///
+/// %a = scale_shift(%y, @k1, @t1)                   %b = scale_shift(%y, @k1·k2, @t1·k2 + t2)
+/// %b = scale_shift(%a, @k2, @t2)              ->   (%a removed)
 /// ```
 ///
-/// Folds only when the input is a `conv2d` with no epilogue whose single reader is the
-/// BatchNorm (not a graph output either), and whose weight, bias and the BatchNorm's four
-/// parameters are constants. A BatchNorm whose parameters are computed stays as it is.
+/// Folds into a conv only when it is a `conv2d` with no epilogue whose single reader is the
+/// BatchNorm (not a graph output either), and whose weight, bias and the BatchNorm's
+/// parameters are constants; composes only with a `scale_shift` of constants that has no
+/// other reader. A BatchNorm or `scale_shift` whose parameters are computed stays as it is.
+/// (ONNX `Mul` and `Add` by per-channel constants import as `scale_shift`, so a BatchNorm
+/// written as `Mul` + `Add` folds here too.)
 let foldBatchNorm = Pass(
-  name: "fold-batchnorm", summary: "fold BatchNorm into the preceding conv2d, or into scale_shift"
+  name: "fold-batchnorm",
+  summary:
+    "fold BatchNorm and scale_shift into the preceding conv2d or scale_shift; other BatchNorms become scale_shift"
 ) { graph, report in
   graph.forEachNode { graph, index in
     let node = graph.nodes[index]
-    guard case .batchNorm(let epsilon) = node.op else { return 0 }
-    let params: [Tensor?] = node.operands[1...4].map { $0.isConstant ? graph.constants[$0.name] : nil }
+    let isBatchNorm: Bool
+    switch node.op {
+    case .batchNorm: isBatchNorm = true
+    case .scaleShift: isBatchNorm = false
+    default: return 0
+    }
+    let params: [Tensor?] = node.operands.dropFirst().map { $0.isConstant ? graph.constants[$0.name] : nil }
     guard params.allSatisfy({ $0 != nil }) else {
       report.remark(node.name, "not folded: its scale, shift or statistics are computed, not constants")
       return 0
     }
-    let (scale, shift) = batchNormAffine(params.map { $0!.data }, epsilon: epsilon)
+    let (scale, shift) =
+      if case .batchNorm(let epsilon) = node.op {
+        batchNormAffine(params.map { $0!.data }, epsilon: epsilon)
+      } else {
+        (params[0]!.data, params[1]!.data)
+      }
     switch foldableConv(feeding: node, in: graph) {
     case .success(let convIndex):
       foldInto(convIndex: convIndex, scale: scale, shift: shift, graph: &graph)
@@ -36,20 +56,55 @@ let foldBatchNorm = Pass(
       report.remark(node.name, "folded into %\(IRName.spelling(of: conv))")
       return 1
     case .failure(let reason):
-      let channels = TensorType([scale.count])
-      let k = graph.freshConstantName(node.name + ".scale")
-      graph.constants.set(k, Tensor(type: channels, data: scale))
-      let t = graph.freshConstantName(node.name + ".shift")
-      graph.constants.set(t, Tensor(type: channels, data: shift))
-      let old = node.operands
-      graph.nodes[index].op = .scaleShift
-      graph.nodes[index].operands = [node.operands[0], .constant(k), .constant(t)]
-      graph.removeUnusedConstants(among: old)
+      if let producer = composableScaleShift(feeding: node, in: graph) {
+        let (k1, t1) = (
+          graph.constants[graph.nodes[producer].operands[1].name]!.data,
+          graph.constants[graph.nodes[producer].operands[2].name]!.data
+        )
+        let k = scale.indices.map { Float(Double(k1[$0]) * Double(scale[$0])) }
+        let t = scale.indices.map { Float(Double(t1[$0]) * Double(scale[$0]) + Double(shift[$0])) }
+        let source = graph.nodes[producer].operands[0]
+        setScaleShift(at: index, source, scale: k, shift: t, graph: &graph)
+        let removed = graph.nodes[producer].name
+        graph.removeNode(at: producer)
+        report.count("composed with scale_shift")
+        report.remark(node.name, "composed with %\(IRName.spelling(of: removed)) into one scale_shift")
+        return 1
+      }
+      guard isBatchNorm else {
+        report.remark(node.name, "not folded: \(reason.text)")
+        return 0
+      }
+      setScaleShift(at: index, node.operands[0], scale: scale, shift: shift, graph: &graph)
       report.count("became scale_shift")
       report.remark(node.name, "became scale_shift: \(reason.text)")
       return 0
     }
   }
+}
+
+/// Makes node `index` `scale_shift(source, scale, shift)` with new constants named after it.
+func setScaleShift(at index: Int, _ source: Operand, scale: [Float], shift: [Float], graph: inout Graph) {
+  let node = graph.nodes[index]
+  let channels = TensorType([scale.count])
+  let k = graph.freshConstantName(node.name + ".scale")
+  graph.constants.set(k, Tensor(type: channels, data: scale))
+  let t = graph.freshConstantName(node.name + ".shift")
+  graph.constants.set(t, Tensor(type: channels, data: shift))
+  let old = node.operands
+  graph.nodes[index].op = .scaleShift
+  graph.nodes[index].operands = [source, .constant(k), .constant(t)]
+  graph.removeUnusedConstants(among: old)
+}
+
+/// The index of the `scale_shift` of constants that `node` reads as operand 0, when `node` is
+/// its only reader and it is no graph output.
+func composableScaleShift(feeding node: Node, in graph: Graph) -> Int? {
+  guard case .value(let input) = node.operands[0], let i = graph.definingIndex(of: input),
+    graph.nodes[i].op == .scaleShift, graph.nodes[i].operands.dropFirst().allSatisfy(\.isConstant),
+    graph.useCount(of: input) == 1, !graph.outputs.contains(input)
+  else { return nil }
+  return i
 }
 
 /// Why a node's producer cannot absorb it.

@@ -13,12 +13,12 @@ public struct PassReport: Sendable, Equatable {
     self.pass = pass
   }
 
-  /// Counts one change of kind `what`.
-  public mutating func count(_ what: String) {
+  /// Counts `times` changes (one by default) of kind `what`.
+  public mutating func count(_ what: String, _ times: Int = 1) {
     if let i = counts.firstIndex(where: { $0.what == what }) {
-      counts[i].count += 1
+      counts[i].count += times
     } else {
-      counts.append((what, 1))
+      counts.append((what, times))
     }
   }
 

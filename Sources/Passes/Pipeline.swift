@@ -1,12 +1,15 @@
 /// The passes resnetc has, and the order `-O1` runs them in.
 ///
-/// BatchNorm folds first, so that the additions and ReLUs that follow a BatchNorm follow
-/// its convolution; the shortcut addition fuses before ReLU, so that the ReLU after it
-/// turns the `add` epilogue into `add_relu`; clean-ups run last.
+/// Explicit zero padding folds into convolutions first; BatchNorm (and `scale_shift`) folds
+/// into the convolution before it, so that the additions and ReLUs that follow a BatchNorm
+/// follow its convolution, and what is left of it into the convolution after it where
+/// padding allows; the shortcut addition fuses before ReLU, so that the ReLU after it turns
+/// the `add` epilogue into `add_relu`; clean-ups run last.
 public enum Pipeline {
   /// `-O1`.
   public static let `default`: [Pass] = [
-    foldConstants, removeIdentities, foldBatchNorm, fuseShortcutAdd, fuseReLU, eliminateDeadNodes,
+    foldConstants, removeIdentities, foldPad, foldBatchNorm, foldInputScale, fuseShortcutAdd, fuseReLU,
+    eliminateDeadNodes,
   ]
 
   /// Every pass, for `--passes`.

@@ -45,8 +45,8 @@ func twoRelus() throws -> Graph {
     #expect(PassManager.pipeline(.o0).passes.isEmpty)
     #expect(
       PassManager.pipeline(.o1).passes.map(\.name) == [
-        "fold-constants", "remove-identities", "fold-batchnorm", "fuse-shortcut-add", "fuse-relu",
-        "eliminate-dead-nodes",
+        "fold-constants", "remove-identities", "fold-pad", "fold-batchnorm", "fold-input-scale", "fuse-shortcut-add",
+        "fuse-relu", "eliminate-dead-nodes",
       ])
     #expect(
       try PassManager.named(["fuse-relu", "fold-batchnorm"]).passes.map(\.name) == ["fuse-relu", "fold-batchnorm"])
