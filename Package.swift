@@ -39,7 +39,7 @@ let package = Package(
     .testTarget(name: "ModelsTests", dependencies: ["Models", "GraphIR", "Runtime"]),
     .testTarget(
       name: "DiffTestTests", dependencies: ["DiffTest", "GraphIR", "Passes", "Codegen", "Runtime", "ONNX"],
-      resources: [.copy("Regressions"), .copy("Unusual")]),
+      resources: [.copy("Regressions"), .copy("Unusual"), .copy("Backend"), .copy("Legacy")]),
     .testTarget(name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime", "Codegen"]),
     .testTarget(
       name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime"], resources: [.copy("Fixtures")]),

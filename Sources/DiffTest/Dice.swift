@@ -26,6 +26,13 @@ struct Dice {
     return items[int(0...(items.count - 1))]
   }
 
+  /// A random order of `0..<count` (Fisher–Yates).
+  mutating func permutation(_ count: Int) -> [Int] {
+    var order = Array(0..<count)
+    for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, int(0...i)) }
+    return order
+  }
+
   /// `count` floats uniform in `[low, high)`.
   mutating func floats(_ count: Int, _ low: Float, _ high: Float) -> [Float] {
     random.uniform(count: count, low, high)

@@ -60,7 +60,7 @@ public struct GraphGenerator {
     let (x, type) = pickValue()
     let shape = type.shape
     if shape.count == 4 {
-      switch dice.int(0...20) {
+      switch dice.int(0...23) {
       case 0...5: try conv(x, shape)
       case 6...7: try batchNorm(x, shape)
       case 8: try add(scaleShift(x, shape), nil)
@@ -75,13 +75,18 @@ public struct GraphGenerator {
         try add(define("pd", .pad2d(p, value: dice.pick([0, 0, -1.5, 2])), [x]), nil)
       case 18: try define("rs", .reshape(shape: [shape[0], shape[1] * shape[2], shape[3], 1]), [x])
       case 19: try siamese(x, shape)
-      default: try define("gp", .globalAvgPool, [x])
+      case 20: try define("gp", .globalAvgPool, [x])
+      case 21: try add(try mul(x, type), nil)
+      case 22: try add(try clip(x), nil)
+      default: try define("tr", .transpose(perm: dice.permutation(4)), [x])
       }
     } else {
-      switch dice.int(0...5) {
+      switch dice.int(0...7) {
       case 0...2: try dense(x, shape)
       case 3: try define("sm", .softmax(axis: dice.int(0...(shape.count - 1))), [x])
       case 4: try batchNorm(x, shape)
+      case 5: try add(try clip(x), nil)
+      case 6: try add(try mul(x, type), nil)
       default: try add(try define("r", .relu, [x]), nil)
       }
     }
@@ -208,6 +213,21 @@ public struct GraphGenerator {
   private mutating func scaleShift(_ x: Operand, _ shape: [Int]) throws(GraphError) -> Operand {
     try define(
       "ss", .scaleShift, [x, try constant("ss.s", [shape[1]], -1.5, 1.5), try constant("ss.t", [shape[1]], -1, 1)])
+  }
+
+  /// `x` times another value of its type (or itself), or a constant.
+  private mutating func mul(_ x: Operand, _ type: TensorType) throws(GraphError) -> Operand {
+    let partners = values.filter { $0.type == type }.map(\.operand)
+    let other = dice.chance(0.5) ? dice.pick(partners) : try constant("mk", type.shape, -1.5, 1.5)
+    return try define("m", .mul, dice.chance(0.5) ? [x, other] : [other, x])
+  }
+
+  /// A clip: ReLU6, a symmetric band, or one bound only.
+  private mutating func clip(_ x: Operand) throws(GraphError) -> Operand {
+    let (lo, hi): (Float, Float) = dice.pick([
+      (0, 6), (-1, 1), (0, .greatestFiniteMagnitude), (-.greatestFiniteMagnitude, 0.5), (0.25, 0.25),
+    ])
+    return try define("cl", .clip(min: lo, max: hi), [x])
   }
 
   private mutating func pool(_ x: Operand, _ shape: [Int]) throws(GraphError) {

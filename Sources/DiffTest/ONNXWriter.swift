@@ -9,7 +9,7 @@ import ONNX
 /// variance 1 and epsilon 0, `Relu`, `Add` (a chain of single-use additions as one `Sum`),
 /// `MaxPool`/`AveragePool`, `GlobalAveragePool`, `Flatten`, `Gemm` (transB=1), `Softmax`,
 /// `subsample2d` as a 1x1 `MaxPool` with strides, `pad_channels` and `pad2d` as `Pad`,
-/// `Reshape`. Constants are initializers; names are kept, and the few the writer makes up
+/// `Reshape`, `Mul`, `Clip` (bounds as inputs), `Transpose`. Constants are initializers; names are kept, and the few the writer makes up
 /// are chosen not to collide with any of the graph's.
 public enum ONNXWriter {
   /// The model's bytes.
@@ -136,6 +136,11 @@ private struct Writer {
       let variance = constant(n.name + "~var", Array(repeating: 1, count: c[0]), shape: c)
       node("BatchNormalization", [x[0], x[1], x[2], mean, variance], n.name, [float("epsilon", 0)])
     case .relu: node("Relu", x, n.name)
+    case .mul: node("Mul", x, n.name)
+    case .clip(let lo, let hi):
+      let bounds = [constant(n.name + "~min", [lo], shape: []), constant(n.name + "~max", [hi], shape: [])]
+      node("Clip", [x[0]] + bounds, n.name)
+    case .transpose(let perm): node("Transpose", x, n.name, [ints("perm", perm)])
     case .add:
       let leaves = addends(n.operands)
       node(leaves.count > 2 ? "Sum" : "Add", leaves, n.name)

@@ -28,6 +28,11 @@ let modelOptions: [OptionSpec] = [
   OptionSpec(
     names: ["--input-shape"], value: "[NAME=]DIMS",
     help: "ONNX models: pin an input's symbolic dimensions, e.g. 1x3x224x224 (repeat for several inputs)"),
+  OptionSpec(
+    names: ["--feed"], value: "NAME",
+    help:
+      "ONNX models: make graph input NAME, which an initializer also defines (IR 3 files list every weight as an input), an input given by --input instead of the initializer's value (repeatable)"
+  ),
 ]
 
 /// Help text describing MODEL.
@@ -99,12 +104,13 @@ private func loadFile(_ path: String, _ arguments: ParsedArguments) throws -> Gr
   }
   if path.hasSuffix(".onnx") {
     do {
-      return try ONNXImporter.load(path: path, inputShapes: pins)
+      return try ONNXImporter.load(path: path, inputShapes: pins, feeding: Set(arguments.values["--feed"] ?? []))
     } catch let error as ONNXError {
       throw DriverError.unsupportedFile(path: path, reason: error.description)
     }
   }
   if !pins.isEmpty { throw UsageError("--input-shape applies to ONNX models only") }
+  if arguments.values["--feed"] != nil { throw UsageError("--feed applies to ONNX models only") }
   guard path.hasSuffix(".gir") else {
     throw DriverError.unsupportedFile(path: path, reason: "expected a .onnx or .gir file, or a built-in model name")
   }
@@ -113,6 +119,7 @@ private func loadFile(_ path: String, _ arguments: ParsedArguments) throws -> Gr
 
 private func buildBuiltin(_ name: String, _ arguments: ParsedArguments) throws -> Graph {
   if arguments.values["--input-shape"] != nil { throw UsageError("--input-shape applies to ONNX models only") }
+  if arguments.values["--feed"] != nil { throw UsageError("--feed applies to ONNX models only") }
   var spec = try ResNetSpec(name: name)
   if let text = arguments.value("--shortcut") {
     guard let option = ShortcutOption(rawValue: text.uppercased()) else {

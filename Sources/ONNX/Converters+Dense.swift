@@ -13,7 +13,9 @@ func transposed(_ w: Tensor) -> Tensor {
 /// `Gemm(A, B[, C])`: `alpha · A' · B' + beta · C` with A the computed input and B, C
 /// constants, as `dense(A, w, b)` where `w = alpha · B'ᵀ` is made at import.
 func convertGemm(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
-  let a = try n.attributes(["alpha", "beta", "transA", "transB"])
+  // `broadcast` (before opset 7) allows C to broadcast, which resnetc does in any case.
+  let a = try n.attributes(
+    c.opset < 7 ? ["alpha", "beta", "broadcast", "transA", "transB"] : ["alpha", "beta", "transA", "transB"])
   try n.expectInputs(2...3)
   var x = try c.operand(try n.requiredInput(0), node: n.label)
   var xShape = c.type(of: x).shape
@@ -91,14 +93,20 @@ func convertFlatten(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXErro
   try c.define(n.output, .flatten(axis: axis), [x])
 }
 
-/// `Reshape(data, shape)` with a constant shape: 0 copies the input's dimension (unless
-/// `allowzero`), -1 takes what is left.
+/// `Reshape(data, shape)` with a constant shape (the `shape` attribute before opset 5): 0
+/// copies the input's dimension (unless `allowzero`), -1 takes what is left.
 func convertReshape(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
-  let a = try n.attributes(["allowzero"])
-  try n.expectInputs(2...2)
-  let x = try c.operand(try n.requiredInput(0), node: n.label)
-  let input = c.type(of: x).shape
-  let requested = try c.integerInput(try n.requiredInput(1), node: n.label, op: n.op)
+  let a = try n.attributes(c.opset < 5 ? ["shape", "consumed_inputs"] : ["allowzero"])
+  try n.expectInputs(c.opset < 5 ? 1...1 : 2...2)
+  let source = try n.requiredInput(0)
+  let input = try c.shape(of: source, node: n.label)
+  let requested: [Int64]
+  if c.opset < 5 {
+    guard let list = try a.ints("shape") else { throw a.fail("shape", "is required") }
+    requested = list.map { Int64($0) }
+  } else {
+    requested = try c.integerInput(try n.requiredInput(1), node: n.label, op: n.op)
+  }
   let allowZero = try a.int("allowzero", default: 0) != 0
   var shape: [Int] = []
   var inferred: Int?
@@ -130,8 +138,7 @@ func convertReshape(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXErro
     shape[inferred] = total / known
   }
   guard shape.reduce(1, *) == total else { throw n.fail("shape \(requested) does not fit the input \(input)") }
-  if shape == input { return try c.alias(n.output, to: x) }
-  try c.define(n.output, .reshape(shape: shape), [x])
+  try reshape(n, &c, source, to: shape)
 }
 
 /// `Constant`: a float tensor becomes a graph constant; an integer one is kept for the
@@ -153,7 +160,8 @@ func convertConstant(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXErr
       guard !shape.contains(0) else { throw n.fail("the constant has a zero dimension \(shape)") }
       try c.alias(n.output, to: try c.constant(n.output, Tensor(type: type, data: data)))
     } else {
-      c.integers[n.output] = try c.decoder.integers(tensor).data
+      let (shape, data) = try c.decoder.integers(tensor)
+      try c.defineKnown(n.output, KnownTensor(shape: shape, values: data.map(Double.init), isInteger: true))
     }
   case "value_float":
     try c.alias(
@@ -164,9 +172,11 @@ func convertConstant(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXErr
     guard !values.isEmpty else { throw a.fail("value_floats", "is empty") }
     try c.alias(n.output, to: try c.constant(n.output, Tensor(type: TensorType([values.count]), data: values)))
   case "value_int":
-    c.integers[n.output] = [Int64(try a.int("value_int", default: 0))]
+    try c.defineKnown(
+      n.output, KnownTensor(shape: [], values: [Double(try a.int("value_int", default: 0))], isInteger: true))
   case "value_ints":
-    c.integers[n.output] = (try a.ints("value_ints") ?? []).map { Int64($0) }
+    let list = try a.ints("value_ints") ?? []
+    try c.defineKnown(n.output, KnownTensor(shape: [list.count], values: list.map(Double.init), isInteger: true))
   default:
     throw a.fail(given[0], "is not supported (resnetc imports float and integer constants)")
   }

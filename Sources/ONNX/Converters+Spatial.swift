@@ -49,6 +49,42 @@ func size2d(_ a: NodeAttributes, _ name: String, default fallback: Size2d?) thro
   return Size2d(list[0], list[1])
 }
 
+/// Converts a 1-D `Conv`, pool or global pool (input (N,C,L)) as the 2-D one over maps of
+/// height 1: the input reshaped to (N,C,1,L), a conv weight (K,C,k) to (K,C,1,k), the
+/// window attributes given a leading 1 (`pads` [b,e] becoming [0,b,0,e]), and the result
+/// reshaped back to (N,K,L'). False, doing nothing, when the input is not 1-D.
+func lowerTo2d(_ n: OnnxNodeView, _ c: inout ImportContext, _ convert2d: Converter) throws(ONNXError) -> Bool {
+  let input = try n.requiredInput(0)
+  let shape = try c.shape(of: input, node: n.label)
+  guard shape.count == 3 else { return false }
+  var node = n.node
+  for i in node.attributes.indices {
+    let ints = node.attributes[i].ints
+    switch node.attributes[i].name {
+    case "kernel_shape", "strides",
+      "dilations" where ints.count == 1:
+      node.attributes[i].ints = [1] + ints
+    case "pads" where ints.count == 2: node.attributes[i].ints = [0, ints[0], 0, ints[1]]
+    default: break
+    }
+  }
+  let x = try c.operand(input, node: n.label)
+  let lifted = try c.helper(n.output + ".2d_input", .reshape(shape: [shape[0], shape[1], 1, shape[2]]), [x])
+  node.inputs[0] = c.freshName(n.output + ".2d_input")
+  try c.alias(node.inputs[0], to: lifted)
+  if node.inputs.count > 1, let weight = try c.knownTensor(node.inputs[1], node: n.label), weight.shape.count == 3 {
+    node.inputs[1] = c.freshName(n.output + ".2d_weight")
+    let w = weight.shape
+    try c.defineKnown(node.inputs[1], weight.reshaped([w[0], w[1], 1, w[2]]))
+  }
+  node.outputs[0] = c.freshName(n.output + ".2d")
+  try convert2d(OnnxNodeView(node: node, label: n.label), &c)
+  let result = try c.operand(node.outputs[0], node: n.label)
+  let y = c.type(of: result).shape
+  try c.define(n.output, .reshape(shape: [y[0], y[1], y[3]]), [result])
+  return true
+}
+
 /// Requires `x` to be an image batch (N,C,H,W).
 func imageInput(_ x: Operand, _ n: OnnxNodeView, _ c: ImportContext) throws(ONNXError) -> [Int] {
   let shape = c.type(of: x).shape
@@ -60,6 +96,7 @@ func imageInput(_ x: Operand, _ n: OnnxNodeView, _ c: ImportContext) throws(ONNX
 func convertConv(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
   let a = try n.attributes(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
   try n.expectInputs(2...3)
+  if try lowerTo2d(n, &c, convertConv) { return }
   let x = try c.operand(try n.requiredInput(0), node: n.label)
   let w = try c.operand(try n.requiredInput(1), node: n.label)
   let input = try imageInput(x, n, c)
@@ -86,6 +123,7 @@ func convertPool(_ n: OnnxNodeView, _ c: inout ImportContext, average: Bool) thr
   let a = try n.attributes(known)
   try n.expectInputs(1...1)
   try n.expectOnlyFirstOutputUsed(c)
+  if try lowerTo2d(n, &c, { n, c throws(ONNXError) in try convertPool(n, &c, average: average) }) { return }
   let x = try c.operand(try n.requiredInput(0), node: n.label)
   let input = try imageInput(x, n, c)
   let kernel = try size2d(a, "kernel_shape", default: nil)
@@ -100,10 +138,21 @@ func convertPool(_ n: OnnxNodeView, _ c: inout ImportContext, average: Bool) thr
   try c.define(n.output, op, [x])
 }
 
+/// `GlobalMaxPool(X)`, 2-D: a max pool whose window is the whole map.
+func convertGlobalMaxPool(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
+  _ = try n.attributes([])
+  try n.expectInputs(1...1)
+  if try lowerTo2d(n, &c, convertGlobalMaxPool) { return }
+  let x = try c.operand(try n.requiredInput(0), node: n.label)
+  let shape = try imageInput(x, n, c)
+  try c.define(n.output, .maxPool2d(Pool2dAttributes(kernel: Size2d(shape[2], shape[3]), stride: .square(1))), [x])
+}
+
 /// `GlobalAveragePool(X)`, 2-D.
 func convertGlobalAveragePool(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
   _ = try n.attributes([])
   try n.expectInputs(1...1)
+  if try lowerTo2d(n, &c, convertGlobalAveragePool) { return }
   let x = try c.operand(try n.requiredInput(0), node: n.label)
   _ = try imageInput(x, n, c)
   try c.define(n.output, .globalAvgPool, [x])
@@ -139,10 +188,11 @@ func convertReduceMean(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXE
 }
 
 /// `Pad(data, pads[, constant_value[, axes]])` (or the `pads` and `value` attributes
-/// before opset 11) in constant mode: zero or constant borders on H and W, or zero
-/// channels on C.
+/// before opset 11, `paddings` at opset 1) in constant mode: zero or constant borders on H
+/// and W, or zero channels on C.
 func convertPad(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
-  let a = try n.attributes(c.opset < 11 ? ["mode", "pads", "value"] : ["mode"])
+  let padsName = c.opset < 2 ? "paddings" : "pads"
+  let a = try n.attributes(c.opset < 11 ? ["mode", padsName, "value"] : ["mode"])
   let mode = try a.string("mode", default: "constant")
   guard mode == "constant" else { throw a.fail("mode", "is '\(mode)'; resnetc imports constant padding only") }
   let x = try c.operand(try n.requiredInput(0), node: n.label)
@@ -151,7 +201,7 @@ func convertPad(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
   var value: Float = 0
   if c.opset < 11 {
     try n.expectInputs(1...1)
-    guard let p = try a.ints("pads") else { throw a.fail("pads", "is required") }
+    guard let p = try a.ints(padsName) else { throw a.fail(padsName, "is required") }
     pads = p
     value = try a.float("value", default: 0)
   } else {

@@ -12,8 +12,12 @@ let converters: [String: Converter] = [
   "ReduceMean": convertReduceMean,
   "BatchNormalization": convertBatchNormalization,
   "Relu": convertRelu,
-  "Add": convertAdd,
+  "Add": { n, c throws(ONNXError) in try convertArithmetic(n, &c, .add) },
+  "Sub": { n, c throws(ONNXError) in try convertArithmetic(n, &c, .sub) },
+  "Mul": { n, c throws(ONNXError) in try convertArithmetic(n, &c, .mul) },
+  "Div": { n, c throws(ONNXError) in try convertArithmetic(n, &c, .div) },
   "Sum": convertSum,
+  "Clip": convertClip,
   "Gemm": convertGemm,
   "MatMul": convertMatMul,
   "Flatten": convertFlatten,
@@ -23,22 +27,48 @@ let converters: [String: Converter] = [
   "Constant": convertConstant,
   "Identity": convertIdentity,
   "Dropout": convertDropout,
+  "Shape": convertShape,
+  "ConstantOfShape": convertConstantOfShape,
+  "Gather": convertGather,
+  "Unsqueeze": convertUnsqueeze,
+  "Squeeze": convertSqueeze,
+  "Concat": convertConcat,
+  "Cast": convertCast,
+  "Slice": convertSlice,
+  "Transpose": convertTranspose,
+  "GlobalMaxPool": convertGlobalMaxPool,
 ]
 
-/// `BatchNormalization(X, scale, B, mean, var)` in inference mode.
+/// `BatchNormalization(X, scale, B, mean, var)` in inference mode: `is_test=1` before
+/// opset 7 (where 0, the default, means training on the batch's statistics), `spatial=1`
+/// before opset 9 (statistics per channel), `training_mode=0` from opset 14.
+/// `consumed_inputs` (opset 1) is a memory hint with no effect on the result.
 func convertBatchNormalization(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
-  let a = try n.attributes(["epsilon", "momentum", "spatial", "training_mode"])
+  let known: Set<String> =
+    switch c.opset {
+    case ..<6: ["epsilon", "momentum", "spatial", "is_test", "consumed_inputs"]
+    case ..<7: ["epsilon", "momentum", "spatial", "is_test"]
+    case ..<9: ["epsilon", "momentum", "spatial"]
+    case ..<14: ["epsilon", "momentum"]
+    default: ["epsilon", "momentum", "training_mode"]
+    }
+  let a = try n.attributes(known)
   guard try a.int("training_mode", default: 0) == 0 else { throw a.fail("training_mode", "must be 0 (inference)") }
-  guard try a.int("spatial", default: 1) == 1 else { throw a.fail("spatial", "must be 1") }
+  if c.opset < 7, try a.int("is_test", default: 0) == 0 {
+    throw a.fail("is_test", "is 0 (training on the batch's statistics); resnetc imports inference, is_test=1")
+  }
+  guard try a.int("spatial", default: 1) == 1 else {
+    throw a.fail("spatial", "is 0 (statistics per element, not per channel); resnetc imports spatial=1")
+  }
   try n.expectInputs(5...5)
   try n.expectOnlyFirstOutputUsed(c)
   let operands = try (0..<5).map { i throws(ONNXError) in try c.operand(try n.requiredInput(i), node: n.label) }
   try c.define(n.output, .batchNorm(epsilon: try a.float("epsilon", default: 1e-5)), operands)
 }
 
-/// `Relu(X)`.
+/// `Relu(X)` (`consumed_inputs` before opset 6 is a memory hint).
 func convertRelu(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
-  _ = try n.attributes([])
+  _ = try n.attributes(c.opset < 6 ? ["consumed_inputs"] : [])
   try n.expectInputs(1...1)
   try c.define(n.output, .relu, [try c.operand(try n.requiredInput(0), node: n.label)])
 }
@@ -50,9 +80,19 @@ func convertIdentity(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXErr
   try c.alias(n.output, to: try c.operand(try n.requiredInput(0), node: n.label))
 }
 
-/// `Dropout(X[, ratio[, training_mode]])` at inference: the output is the input.
+/// `Dropout(X[, ratio[, training_mode]])` at inference: the output is the input. Before
+/// opset 7 that takes `is_test=1`; its default 0 drops at random (training).
 func convertDropout(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
-  _ = try n.attributes(["ratio", "seed"])
+  let known: Set<String> =
+    switch c.opset {
+    case ..<6: ["ratio", "is_test", "consumed_inputs"]
+    case ..<7: ["ratio", "is_test"]
+    default: ["ratio", "seed"]
+    }
+  let a = try n.attributes(known)
+  if c.opset < 7, try a.int("is_test", default: 0) == 0 {
+    throw a.fail("is_test", "is 0 (training: a random mask); resnetc imports inference, is_test=1")
+  }
   try n.expectInputs(1...3)
   try n.expectOnlyFirstOutputUsed(c)
   if let training = n.input(2) {
@@ -61,72 +101,6 @@ func convertDropout(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXErro
     }
   }
   try c.alias(n.output, to: try c.operand(try n.requiredInput(0), node: n.label))
-}
-
-/// `Add(A, B)`: same shapes, or a constant that broadcasts to the other operand's shape.
-func convertAdd(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
-  _ = try n.attributes([])
-  try n.expectInputs(2...2)
-  let a = try c.operand(try n.requiredInput(0), node: n.label)
-  let b = try c.operand(try n.requiredInput(1), node: n.label)
-  try c.define(n.output, .add, try broadcastOperands(a, b, n, &c))
-}
-
-/// `Sum(X1, ..., Xn)` as a chain of additions.
-func convertSum(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) {
-  _ = try n.attributes([])
-  guard !n.node.inputs.isEmpty else { throw n.fail("has no inputs") }
-  var total = try c.operand(try n.requiredInput(0), node: n.label)
-  guard n.node.inputs.count > 1 else { return try c.alias(n.output, to: total) }
-  for i in 1..<n.node.inputs.count {
-    let next = try c.operand(try n.requiredInput(i), node: n.label)
-    let operands = try broadcastOperands(total, next, n, &c)
-    total =
-      i == n.node.inputs.count - 1
-      ? try c.define(n.output, .add, operands) : try c.helper(n.output + ".sum\(i)", .add, operands)
-  }
-}
-
-/// Two addends of one shape: a constant addend is expanded to the other's shape by
-/// NumPy broadcasting; two computed values must already agree.
-func broadcastOperands(_ a: Operand, _ b: Operand, _ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError)
-  -> [Operand]
-{
-  let ta = c.type(of: a), tb = c.type(of: b)
-  if ta.shape == tb.shape { return [a, b] }
-  if let data = c.constantData(b), let expanded = broadcast(data, to: ta.shape) {
-    return [a, try c.constant(b.name + ".broadcast", expanded)]
-  }
-  if let data = c.constantData(a), let expanded = broadcast(data, to: tb.shape) {
-    return [try c.constant(a.name + ".broadcast", expanded), b]
-  }
-  throw n.fail(
-    "add operands broadcast: \(ta) and \(tb); resnetc adds tensors of one shape, or a constant that broadcasts")
-}
-
-/// `tensor` expanded to `shape` by NumPy broadcasting rules, or nil when it does not broadcast.
-func broadcast(_ tensor: Tensor, to shape: [Int]) -> Tensor? {
-  let from = tensor.type.shape
-  guard from.count <= shape.count else { return nil }
-  let padded = Array(repeating: 1, count: shape.count - from.count) + from
-  guard zip(padded, shape).allSatisfy({ $0 == $1 || $0 == 1 }) else { return nil }
-  let count = shape.reduce(1, *)
-  var strides = Array(repeating: 0, count: shape.count)
-  var stride = 1
-  for axis in (0..<shape.count).reversed() {
-    strides[axis] = padded[axis] == 1 ? 0 : stride
-    stride *= padded[axis]
-  }
-  var data = [Float](repeating: 0, count: count)
-  for index in 0..<count {
-    var rest = index, source = 0
-    for axis in (0..<shape.count).reversed() {
-      source += (rest % shape[axis]) * strides[axis]
-      rest /= shape[axis]
-    }
-    data[index] = tensor.data[source]
-  }
-  return Tensor(type: TensorType(shape), data: data)
 }
 
 /// `Softmax(X)` along one axis. Before opset 13 Softmax normalizes over all axes from

@@ -10,8 +10,9 @@ struct ImportContext {
   var values: [String: Operand] = [:]
   /// Initializers not yet turned into constants (added on first use, so unused ones vanish).
   var initializers: [String: OnnxTensor] = [:]
-  /// Integer tensors (shapes, pads) from initializers and Constant nodes.
-  var integers: [String: [Int64]] = [:]
+  /// Integer tensors known at import (shapes, pads, axes): from Constant nodes and from
+  /// folded shape arithmetic. Integer initializers are read where they are used.
+  var known: [String: KnownTensor] = [:]
   /// Every ONNX name some node or the graph's outputs read.
   var used: Set<String> = []
   /// Names of all values and constants defined so far, to keep made-up names unique.
@@ -27,7 +28,7 @@ struct ImportContext {
   mutating func fresh(_ base: String) -> String {
     var name = base
     var n = 1
-    while taken.contains(name) || values[name] != nil || initializers[name] != nil {
+    while taken.contains(name) || values[name] != nil || initializers[name] != nil || known[name] != nil {
       n += 1
       name = "\(base).\(n)"
     }
@@ -35,15 +36,30 @@ struct ImportContext {
     return name
   }
 
+  /// A name no value, initializer or constant has, without claiming it (for a value that a
+  /// converter defines next).
+  func freshName(_ base: String) -> String {
+    var name = base
+    var n = 1
+    while taken.contains(name) || values[name] != nil || initializers[name] != nil || known[name] != nil {
+      n += 1
+      name = "\(base).\(n)"
+    }
+    return name
+  }
+
   /// The graph operand for ONNX value `name`, read by `node`.
   mutating func operand(_ name: String, node: String) throws(ONNXError) -> Operand {
     if let operand = values[name] { return operand }
+    if known[name] != nil {
+      throw .invalidTensor(name: name, reason: "holds integers, read by node \(node) as a float tensor")
+    }
     guard let tensor = initializers.removeValue(forKey: name) else {
       throw .undefinedValue(node: node, value: name)
     }
     let (shape, data) = try decoder.floats(tensor)
     guard !shape.contains(0) else { throw .invalidTensor(name: name, reason: "has a zero dimension \(shape)") }
-    let operand = try constant(name, Tensor(type: TensorType(shape), data: data))
+    let operand = try constant(name, Tensor(type: TensorType(shape.isEmpty ? [1] : shape), data: data))
     values[name] = operand
     return operand
   }
@@ -73,12 +89,53 @@ struct ImportContext {
   /// The values of an integer tensor input (a Reshape shape, Pad pads), which must be a
   /// constant known at import.
   mutating func integerInput(_ name: String, node: String, op: String) throws(ONNXError) -> [Int64] {
-    if let list = integers[name] { return list }
-    if let tensor = initializers[name] { return try decoder.integers(tensor).data }
-    if values[name] != nil {
+    guard let tensor = try knownTensor(name, node: node) else {
       throw .unsupportedNode(
         op: op, node: node, reason: "input '\(name)' is computed; resnetc needs it to be a constant")
     }
+    guard tensor.isInteger else {
+      throw .unsupportedNode(op: op, node: node, reason: "input '\(name)' holds floats where integers were expected")
+    }
+    return tensor.integers
+  }
+
+  /// The values of ONNX value `name` when they are known at import (an integer or float
+  /// initializer, a Constant, a folded result or a graph constant); nil when it is computed.
+  /// Reading a float initializer here does not make it a graph constant.
+  func knownTensor(_ name: String, node: String) throws(ONNXError) -> KnownTensor? {
+    if let tensor = known[name] { return tensor }
+    if let tensor = initializers[name] {
+      if tensor.dataType == OnnxDataType.float {
+        let (shape, data) = try decoder.floats(tensor)
+        return KnownTensor(shape: shape, values: data.map(Double.init), isInteger: false)
+      }
+      let (shape, data) = try decoder.integers(tensor)
+      return KnownTensor(shape: shape, values: data.map(Double.init), isInteger: true)
+    }
+    guard let operand = values[name] else { throw .undefinedValue(node: node, value: name) }
+    guard let data = constantData(operand) else { return nil }
+    return KnownTensor(shape: data.type.shape, values: data.data.map(Double.init), isInteger: false)
+  }
+
+  /// Makes ONNX value `name` a tensor known at import: an integer one is kept for the shape
+  /// inputs that read it, a float one becomes a graph constant.
+  mutating func defineKnown(_ name: String, _ tensor: KnownTensor) throws(ONNXError) {
+    guard values[name] == nil, known[name] == nil else { throw .duplicateName(name) }
+    if tensor.isInteger {
+      known[name] = tensor
+    } else {
+      guard !tensor.shape.contains(0) else {
+        throw .invalidTensor(name: name, reason: "has a zero dimension \(tensor.shape)")
+      }
+      try alias(name, to: try constant(name, tensor.tensor))
+    }
+  }
+
+  /// The shape of ONNX value `name`, computed or known.
+  func shape(of name: String, node: String) throws(ONNXError) -> [Int] {
+    if let tensor = known[name] { return tensor.shape }
+    if let operand = values[name] { return type(of: operand).shape }
+    if let tensor = initializers[name] { return try decoder.shape(tensor).shape }
     throw .undefinedValue(node: node, value: name)
   }
 

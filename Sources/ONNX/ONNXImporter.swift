@@ -28,25 +28,27 @@ public struct InputShape: Equatable, Sendable {
   }
 }
 
-/// Imports ONNX models (opsets 9 to 23 of the default domain) into verified graphs.
+/// Imports ONNX models (opsets 1 to 28 of the default domain) into verified graphs.
 public enum ONNXImporter {
   /// The default-domain opsets whose semantics resnetc implements for its ops.
-  public static let supportedOpsets: ClosedRange<Int64> = 9...23
+  public static let supportedOpsets: ClosedRange<Int64> = 1...28
   /// Largest `.onnx` file read into memory (protobuf's own limit); larger models keep their
   /// weights in external data.
   public static let maxFileBytes = 1 << 31
 
   /// Reads and imports the model at `path`; external data is resolved in its folder.
-  public static func load(path: String, inputShapes: [InputShape] = []) throws -> Graph {
+  /// `feeding` names graph inputs that an initializer also defines and that are to stay
+  /// inputs; any other such input is a constant, its initializer's value.
+  public static func load(path: String, inputShapes: [InputShape] = [], feeding: Set<String> = []) throws -> Graph {
     let bytes = try ModelFile.readFile(path, limit: maxFileBytes)
     let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
     let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-    return try importModel(bytes, name: name, directory: directory, inputShapes: inputShapes)
+    return try importModel(bytes, name: name, directory: directory, inputShapes: inputShapes, feeding: feeding)
   }
 
   /// Imports a model from its bytes. `directory` is where external data lives.
   public static func importModel(
-    _ bytes: [UInt8], name: String, directory: String?, inputShapes: [InputShape] = []
+    _ bytes: [UInt8], name: String, directory: String?, inputShapes: [InputShape] = [], feeding: Set<String> = []
   ) throws(ONNXError) -> Graph {
     var reader = ProtobufReader(bytes: bytes)
     let model: OnnxModel
@@ -68,6 +70,12 @@ public enum ONNXImporter {
     for tensor in graph.initializers {
       guard context.initializers.updateValue(tensor, forKey: tensor.name) == nil else {
         throw .duplicateName(tensor.name)
+      }
+    }
+    for fed in feeding.sorted() {
+      guard graph.inputs.contains(where: { $0.name == fed }), context.initializers.removeValue(forKey: fed) != nil
+      else {
+        throw .invalidInput(input: fed, reason: "is named by --feed but is no graph input that an initializer defines")
       }
     }
     for node in graph.nodes { context.used.formUnion(node.inputs.filter { !$0.isEmpty }) }
@@ -151,6 +159,10 @@ public enum ONNXImporter {
   private static func finish(_ outputs: [OnnxValueInfo], _ context: inout ImportContext) throws(ONNXError) -> Graph {
     var results: [Operand] = []
     for info in outputs {
+      guard context.known[info.name] == nil else {
+        throw .invalidOutput(
+          output: info.name, reason: "is an integer tensor (shape arithmetic); resnetc's outputs are float tensors")
+      }
       guard context.values[info.name] != nil || context.initializers[info.name] != nil else {
         throw .invalidOutput(output: info.name, reason: "no node computes it")
       }

@@ -79,6 +79,9 @@ struct OnnxValueInfo {
 /// `TensorProto.DataType` values resnetc names in messages.
 enum OnnxDataType {
   static let float: Int64 = 1
+  static let uint8: Int64 = 2
+  static let int8: Int64 = 3
+  static let bool: Int64 = 9
   static let int32: Int64 = 6
   static let int64: Int64 = 7
   static let double: Int64 = 11

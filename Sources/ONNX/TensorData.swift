@@ -63,7 +63,8 @@ struct TensorDecoder {
     return (shape, t.floatData)
   }
 
-  /// An integer tensor's values (int64 or int32).
+  /// An integer tensor's values (int64, int32, or the one-byte bool, uint8 and int8, whose
+  /// typed values ONNX keeps in `int32_data`).
   func integers(_ t: OnnxTensor) throws(ONNXError) -> (shape: [Int], data: [Int64]) {
     let (shape, count) = try shape(t)
     switch t.dataType {
@@ -86,6 +87,13 @@ struct TensorDecoder {
       }
       try checkCount(t, t.int32Data.count, count)
       return (shape, t.int32Data.map { Int64(Int32(truncatingIfNeeded: $0)) })
+    case OnnxDataType.bool, OnnxDataType.uint8, OnnxDataType.int8:
+      let signed = t.dataType == OnnxDataType.int8
+      if let raw = try rawBytes(t, elementSize: 1, count: count) {
+        return (shape, raw.map { signed ? Int64(Int8(bitPattern: $0)) : Int64($0) })
+      }
+      try checkCount(t, t.int32Data.count, count)
+      return (shape, t.int32Data)
     default:
       throw .invalidTensor(
         name: t.name, reason: "has element type \(OnnxDataType.name(t.dataType)) where integers were expected")

@@ -39,6 +39,34 @@ let onnxFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     #expect(resnetc("run", dir + "/m.gir").out == resnetc("run", model).out)
   }
 
+  /// An IR-3 file lists its weights as inputs: they are constants, unless `--feed` names
+  /// one, which `run` then reads from its own `--input`.
+  @Test func feedMakesAnInitializerAnInput() throws {
+    let dir = try temporaryDirectory()
+    let legacy = URL(fileURLWithPath: onnxFixtures).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("DiffTestTests/Legacy").path
+    let model = legacy + "/resnet_opset7_ir3.onnx"
+    let info = resnetc("info", model, "--json")
+    #expect(info.status == 0, "\(info.err)")
+    func inputCount(_ text: String) throws -> Int? {
+      guard case .array(let inputs) = try JSON.parse(Array(text.utf8))["inputs"] else { return nil }
+      return inputs.count
+    }
+    #expect(try inputCount(info.out) == 1)
+    let fedInfo = resnetc("info", model, "--json", "--feed", "t_4")
+    #expect(try inputCount(fedInfo.out) == 2)
+    let shift = Tensor(type: TensorType([8]), data: Array(repeating: 0.25, count: 8))
+    try Data(Npy.write(shift)).write(to: URL(fileURLWithPath: dir + "/t.npy"))
+    let run = resnetc(
+      "run", model, "--feed", "t_4", "--input", legacy + "/resnet_opset7_ir3.input0.npy", "--input", dir + "/t.npy")
+    #expect(run.status == 0, "\(run.err)")
+    expectFailure(
+      resnetc("info", model, "--feed", "data"), status: 1,
+      mentioning: "input 'data': is named by --feed but is no graph input that an initializer defines")
+    expectFailure(
+      resnetc("info", "resnet18", "--feed", "x"), status: 2, mentioning: "--feed applies to ONNX models only")
+  }
+
   @Test func errors() throws {
     let dir = try temporaryDirectory()
     try Data([0x0f, 1, 2]).write(to: URL(fileURLWithPath: dir + "/junk.onnx"))

@@ -24,7 +24,7 @@ import Testing
     #expect(one.err.hasPrefix("// IR after fold-batchnorm\ngraph @resnet20("))
     #expect(!one.err.contains("batch_norm(") && one.err.contains("relu("))
     let all = resnetc("info", "resnet20", "--print-after-all", "--json")
-    #expect(all.err.components(separatedBy: "// IR after ").count == 7)
+    #expect(all.err.components(separatedBy: "// IR after ").count == 9)
   }
 
   @Test func statsSayWhatEachPassChanged() {
@@ -33,7 +33,9 @@ import Testing
       run.err == """
         fold-constants: no change
         remove-identities: no change
+        fold-pad: no change
         fold-batchnorm: 53 folded into conv2d
+        fold-input-scale: no change
         fuse-shortcut-add: 16 fused into conv2d
         fuse-relu: 49 fused into conv2d
         eliminate-dead-nodes: no change
