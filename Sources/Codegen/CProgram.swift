@@ -82,8 +82,9 @@ public struct CProgram: Sendable {
     if target.block != nil { w.raw(BlockedKernels(target: target).prelude) }
     w.line()
     tables(&w)
-    for (index, step) in steps.enumerated() { kernel(index: index, step: step, &w) }
-    forward(&w)
+    let (kernels, kernelOfStep) = lowered.sharedKernels(in: BlockedKernels(target: target))
+    for (k, kernel) in kernels.enumerated() { self.kernel(k, kernel, &w) }
+    forward(kernelOfStep: kernelOfStep, kernels: kernels, &w)
     return w.text + CRuntimeText.api
   }
 
@@ -93,9 +94,9 @@ public struct CProgram: Sendable {
       + "#define _POSIX_C_SOURCE 200809L\n#include \"\(headerName)\"\n" + CRuntimeText.main
   }
 
-  /// The C identifier of step `index`'s kernel.
+  /// The C identifier of kernel `index`, named after the first step it serves.
   static func kernelName(_ index: Int, _ name: String) -> String {
-    "step\(index)_" + String(CName.identifier(name).prefix(40))
+    "kernel\(index)_" + String(CName.identifier(name).prefix(40))
   }
 
   /// Names, ranks and dimensions of the inputs and outputs, and each step's profile label.
@@ -122,9 +123,10 @@ public struct CProgram: Sendable {
     w.line()
   }
 
-  /// One step's kernel with its shapes in a comment.
-  private func kernel(index: Int, step: Lowering.Step, _ w: inout CWriter) {
-    w.line("/* \(CName.comment(lowered.summary(step))) */")
+  /// One kernel with its shapes and the steps it serves in a comment.
+  private func kernel(_ index: Int, _ kernel: SharedKernel, _ w: inout CWriter) {
+    let step = steps[kernel.steps[0]]
+    w.line("/* \(CName.comment(lowered.kernelComment(kernel))) */")
     let name = CProgram.kernelName(index, step.label)
     let header: String
     if case .plain(let node) = step.kind {
@@ -134,7 +136,9 @@ public struct CProgram: Sendable {
     } else {
       header = "static void \(name)(const kernel_args *a, long begin, long end)"
     }
-    w.block(header) { w in lowered.body(of: step, in: BlockedKernels(target: target), &w) }
+    w.line(header + " {")
+    w.raw(kernel.body)
+    w.line("}")
     w.line()
   }
 
@@ -154,7 +158,7 @@ public struct CProgram: Sendable {
 
   /// `forward`: every step in order (timed when profiling), then copies for outputs that
   /// are not computed in place.
-  private func forward(_ w: inout CWriter) {
+  private func forward(kernelOfStep: [Int], kernels: [SharedKernel], _ w: inout CWriter) {
     w.line("/* The whole network: weights are the loaded data, arena holds MODEL_ARENA_BYTES. */")
     let signature =
       "static void forward(resnetc_model *model, const float *weights, unsigned char *arena, const float *const *inputs, float *const *outputs)"
@@ -164,7 +168,8 @@ public struct CProgram: Sendable {
       if steps.isEmpty { w.line("(void)start; (void)profile_step;") }
       for (index, step) in steps.enumerated() {
         w.line("start = now_ms();")
-        let name = CProgram.kernelName(index, step.label)
+        let k = kernelOfStep[index]
+        let name = CProgram.kernelName(k, steps[kernels[k].steps[0]].label)
         if case .plain = step.kind {
           let arguments =
             step.operands.map { pointer($0, mutable: false) } + [pointer(step.output, mutable: true)]

@@ -5,8 +5,10 @@ public struct CWriter {
   public private(set) var text = ""
   private var depth = 0
 
-  /// An empty writer.
-  public init() {}
+  /// An empty writer; lines start `depth` levels deep (a body to place inside a block).
+  public init(depth: Int = 0) {
+    self.depth = depth
+  }
 
   /// Appends one line at the current indentation (an empty line stays empty).
   public mutating func line(_ s: String = "") {

@@ -129,6 +129,57 @@ struct LoweredProgram: Sendable {
   }
 }
 
+/// One function of a generated program and the steps that call it.
+struct SharedKernel {
+  /// The body, indented one level, as the language writes it.
+  let body: String
+  /// The steps that call it, in order; the first names it.
+  var steps: [Int]
+}
+
+extension LoweredProgram {
+  /// The steps' kernels with equal ones merged: steps share one function when `language`
+  /// writes the same body for both and they are called the same way (plain kernels take
+  /// their operands as parameters, blocked ones a work range and their buffers), so a
+  /// network of many identical blocks compiles each distinct kernel once. A body holds only
+  /// shapes and attributes, never a buffer's place. Returns the functions in order of first
+  /// use and, for each step, the index of its function.
+  func sharedKernels(in language: some KernelLanguage) -> (kernels: [SharedKernel], kernelOfStep: [Int]) {
+    var kernels: [SharedKernel] = []
+    var byKey: [String: Int] = [:]
+    var kernelOfStep: [Int] = []
+    for (index, step) in steps.enumerated() {
+      var w = CWriter(depth: 1)
+      body(of: step, in: language, &w)
+      let call = if case .plain(let node) = step.kind { "plain \(node.operands.count)" } else { "blocked" }
+      let key = call + "\n" + w.text
+      if let k = byKey[key] {
+        kernels[k].steps.append(index)
+        kernelOfStep.append(k)
+      } else {
+        byKey[key] = kernels.count
+        kernelOfStep.append(kernels.count)
+        kernels.append(SharedKernel(body: w.text, steps: [index]))
+      }
+    }
+    return (kernels, kernelOfStep)
+  }
+
+  /// The comment above a shared kernel: what its first step computes, and how many other
+  /// steps call it with the first few of their names. Names still need the language's
+  /// comment escaping.
+  func kernelComment(_ kernel: SharedKernel) -> String {
+    var text = summary(steps[kernel.steps[0]])
+    let others = kernel.steps.dropFirst()
+    if !others.isEmpty {
+      let names = others.prefix(4).map { steps[$0].label }.joined(separator: ", ")
+      text += "; also serves \(others.count) more step\(others.count == 1 ? "" : "s"): \(names)"
+      if others.count > 4 { text += ", ..." }
+    }
+    return text
+  }
+}
+
 /// A language's spelling of each kind of kernel body. `LoweredProgram.body(of:in:_:)` picks
 /// the one a step needs and hands it the step's shapes, so the C and Swift programs share the
 /// choice and differ only in the text.

@@ -59,10 +59,11 @@ public struct SwiftProgram: Sendable {
     w.line("private let modelArenaBytes = \(plan.arenaBytes)")
     w.line()
     tables(&w)
-    forward(&w)
-    let kernels = steps.enumerated().map { index, step in
+    let (shared, kernelOfStep) = lowered.sharedKernels(in: SwiftBlockedKernels(target: target))
+    forward(kernelOfStep: kernelOfStep, &w)
+    let kernels = shared.enumerated().map { index, kernel in
       var k = CWriter()
-      kernel(index: index, step: step, &k)
+      self.kernel(index, kernel, &k)
       return k.text
     }
     let files = SwiftProgram.partition(
@@ -131,12 +132,13 @@ public struct SwiftProgram: Sendable {
     w.line()
   }
 
-  /// The Swift name of step `index`'s kernel.
-  static func kernelName(_ index: Int) -> String { "resnetcStep\(index)" }
+  /// The Swift name of kernel `index`.
+  static func kernelName(_ index: Int) -> String { "resnetcKernel\(index)" }
 
-  /// One step's kernel with its shapes in a comment.
-  private func kernel(index: Int, step: Lowering.Step, _ w: inout CWriter) {
-    w.line("// \(CName.comment(lowered.summary(step)))")
+  /// One kernel with its shapes and the steps it serves in a comment.
+  private func kernel(_ index: Int, _ kernel: SharedKernel, _ w: inout CWriter) {
+    let step = steps[kernel.steps[0]]
+    w.line("// \(CName.comment(lowered.kernelComment(kernel)))")
     let name = SwiftProgram.kernelName(index)
     let header: String
     if case .plain(let node) = step.kind {
@@ -146,7 +148,9 @@ public struct SwiftProgram: Sendable {
     } else {
       header = "func \(name)(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int)"
     }
-    w.block(header) { w in lowered.body(of: step, in: SwiftBlockedKernels(target: target), &w) }
+    w.line(header + " {")
+    w.raw(kernel.body)
+    w.line("}")
     w.line()
   }
 
@@ -166,7 +170,7 @@ public struct SwiftProgram: Sendable {
 
   /// `forward`: every step in order (timed when profiling), then copies for outputs that
   /// are not computed in place.
-  private func forward(_ w: inout CWriter) {
+  private func forward(kernelOfStep: [Int], _ w: inout CWriter) {
     w.line("// The whole network: weights are the loaded data, arena holds modelArenaBytes.")
     let signature =
       "private func forward(_ model: ResnetcModel, _ weights: UnsafePointer<Float>, _ arena: UnsafeMutableRawPointer, _ inputs: [UnsafePointer<Float>], _ outputs: [UnsafeMutablePointer<Float>])"
@@ -174,7 +178,7 @@ public struct SwiftProgram: Sendable {
       w.line(steps.isEmpty ? "let start = 0.0" : "var start = 0.0")
       for (index, step) in steps.enumerated() {
         w.line("start = resnetcMilliseconds()")
-        let name = SwiftProgram.kernelName(index)
+        let name = SwiftProgram.kernelName(kernelOfStep[index])
         let output = pointer(step.output, mutable: true)
         if case .plain = step.kind {
           let arguments = step.operands.map { pointer($0, mutable: false) } + [output]
