@@ -32,7 +32,11 @@ for target in $targets; do
   corpus="$here/corpus/$target"
   mkdir -p "$corpus" "$here/crashes/$target"
   case $target in
-    FuzzONNX) cp -n "$root"/Tests/ONNXTests/Fixtures/*.onnx "$corpus/" 2>/dev/null || true ;;
+    FuzzONNX)
+      cp -n "$root"/Tests/ONNXTests/Fixtures/*.onnx "$root"/Tests/DiffTestTests/Legacy/*.onnx "$corpus/" 2>/dev/null || true
+      for model in "$root"/Tests/DiffTestTests/Backend/*/model.onnx; do
+        cp -n "$model" "$corpus/$(basename "$(dirname "$model")").onnx"
+      done ;;
     FuzzIR) cp -n "$root"/Tests/PassesTests/Golden/*/*.gir "$root"/examples/*.gir "$corpus/" 2>/dev/null || true ;;
     FuzzSafeTensors) cp -n "$root"/examples/*.safetensors "$corpus/" 2>/dev/null || true ;;
     FuzzNpy) cp -n "$root"/Tests/RuntimeTests/Fixtures/*.npy "$corpus/" 2>/dev/null || true ;;

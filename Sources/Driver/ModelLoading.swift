@@ -31,7 +31,7 @@ let modelOptions: [OptionSpec] = [
   OptionSpec(
     names: ["--feed"], value: "NAME",
     help:
-      "ONNX models: make graph input NAME, which an initializer also defines (IR 3 files list every weight as an input), an input given by --input instead of the initializer's value (repeatable)"
+      "ONNX models: keep graph input NAME, which an initializer also defines, an input given by --input (repeatable)"
   ),
 ]
 

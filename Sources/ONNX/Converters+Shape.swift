@@ -152,6 +152,7 @@ func convertConcat(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError
     parts.append(part)
   }
   let rank = parts[0].shape.count
+  guard rank > 0 else { throw n.fail("concatenates scalars") }
   let axis = try normalizedAxis(try a.int("axis", default: 1), rank: rank, n)
   for part in parts
   where part.shape.count != rank
@@ -245,7 +246,9 @@ func convertSlice(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError)
     var indices: [Int] = []
     while step > 0 ? index < end : index > end {
       indices.append(index)
-      index += step
+      let (next, overflow) = index.addingReportingOverflow(step)
+      if overflow { break }
+      index = next
     }
     kept[axis] = indices
   }

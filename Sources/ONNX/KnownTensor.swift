@@ -27,8 +27,11 @@ struct KnownTensor: Equatable {
     }
   }
 
-  /// Integer elements, as Int64.
-  var integers: [Int64] { values.map { Int64($0) } }
+  /// Integer elements, as Int64 (clamped to its range; a NaN is 0), so that no value in a
+  /// file can trap the conversion.
+  var integers: [Int64] {
+    values.map { v in v.isNaN ? 0 : v >= 0x1p63 ? .max : v <= -0x1p63 ? .min : Int64(v) }
+  }
 
   /// A float tensor of the graph's kind; a scalar becomes shape `[1]`.
   var tensor: Tensor {

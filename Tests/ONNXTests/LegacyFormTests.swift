@@ -96,6 +96,30 @@ private func intsAttribute(_ name: String, _ v: [Int64]) -> [UInt8] {
     #expect(throws: ONNXError.self) { try importBytes(oneNode(concat, output: [1, 4, 2, 2])) }
   }
 
+  /// Values a file chooses cannot trap the folder: the largest int64 as an index or a step,
+  /// scalars to concatenate.
+  @Test func extremeIntegersAreErrorsOrClamped() throws {
+    let gather = B.node("Gather", ["table", "i"], ["y"], name: "pick")
+    #expect(throws: ONNXError.self) {
+      try importBytes(oneNode(gather, initializers: [int64s("table", [1, 2]), int64s("i", [Int64.max])]))
+    }
+    let slice = B.node("Slice", ["table", "starts", "ends", "axes", "steps"], ["s"], name: "cut")
+    let reshape = B.node("Reshape", ["x", "s"], ["y"])
+    let sliced = B.model(
+      graph: B.graph(
+        nodes: [slice, reshape],
+        initializers: [
+          int64s("table", [1, 2, 2, 2, 9]), int64s("starts", [0]), int64s("ends", [Int64.max]), int64s("axes", [0]),
+          int64s("steps", [Int64.max]),
+        ], inputs: [B.valueInfo("x", [1, 2, 2, 2])], outputs: [B.valueInfo("y", [8])]))
+    // The slice keeps element 0 only: [1], not a shape that fits; the error names the Reshape.
+    #expect(throws: ONNXError.self) { try importBytes(sliced) }
+    let concat = B.node("Concat", ["a", "a"], ["y"], name: "join", attributes: [B.intAttribute("axis", 0)])
+    #expect(throws: ONNXError.unsupportedNode(op: "Concat", node: "join", reason: "concatenates scalars")) {
+      try importBytes(oneNode(concat, initializers: [int64s("a", [3], dims: [])]))
+    }
+  }
+
   /// Clip's bounds: attributes before opset 11, constant inputs from it on; an empty range is
   /// an error.
   @Test func clipBounds() throws {
