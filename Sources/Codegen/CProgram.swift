@@ -39,7 +39,7 @@ public struct CProgram: Sendable {
   public static func winogradNodes(graph: Graph, target: Target) -> Set<String> {
     Set(
       Lowering(graph: graph, target: target, packWeights: false).steps.compactMap { step in
-        if case .winograd(let node) = step.kind { node.name } else { nil }
+        if case .winograd(let node, _) = step.kind { node.name } else { nil }
       })
   }
 

@@ -63,11 +63,11 @@ struct LoweredProgram: Sendable {
   func workItems(_ step: Lowering.Step) -> Int {
     let b = target.block ?? 1
     switch step.kind {
-    case .conv(let node, _): return BlockedKernels(target: target).convRows(node)
-    case .maxPool(let node): return node.type.shape[0] * node.type.shape[1] / b
+    case .conv(let node, _, _, _): return BlockedKernels(target: target).convRows(node)
+    case .maxPool(let node, _): return node.type.shape[0] * node.type.shape[1] / b
     case .globalAvgPool(let node): return node.type.shape[0] * node.type.shape[1] / b
     case .dense(let node): return node.type.shape[0] * ((node.type.shape[1] + b - 1) / b)
-    case .winograd(let node): return Winograd(target: target).workItems(node)
+    case .winograd(let node, _): return Winograd(target: target).workItems(node)
     case .toBlocked(let shape), .toPlain(let shape): return shape[0] * shape[1] / b
     case .plain: return 1
     }
@@ -106,15 +106,15 @@ struct LoweredProgram: Sendable {
       text += ", y is \(d(node.type.shape))"
       let attributes = LoweredProgram.attributes(node)
       return text + (attributes.isEmpty ? "" : "; \(attributes)")
-    case .conv(let node, let plainInput):
+    case .conv(let node, _, _, let plainInput):
       let x = type(of: node.operands[0]).shape
-      let weight = graph.constants[node.operands[1].name]!.type.shape
+      let weight = type(of: node.operands[1]).shape
       return
         "\(node.name): conv2d, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
-    case .maxPool(let node):
+    case .maxPool(let node, _):
       return
         "\(node.name): max_pool2d, blocked; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
-    case .winograd(let node):
+    case .winograd(let node, _):
       return
         "\(node.name): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
     case .dense(let node):
@@ -199,16 +199,10 @@ extension LoweredProgram {
     let x = step.node.map { type(of: $0.operands[0]).shape } ?? []
     switch step.kind {
     case .plain(let node): language.plain(node, operandTypes: operandTypes(node), &w)
-    case .conv(let node, let plainInput):
-      guard case .conv2d(let a) = node.op, let weight = graph.constants[node.operands[1].name] else { return }
-      language.conv(
-        node, a, x: x, kernel: Size2d(weight.type.shape[2], weight.type.shape[3]), plainInput: plainInput, &w)
-    case .maxPool(let node):
-      guard case .maxPool2d(let a) = node.op else { return }
-      language.maxPool(node, a, x: x, &w)
-    case .winograd(let node):
-      guard case .conv2d(let a) = node.op else { return }
-      language.winograd(node, a, x: x, &w)
+    case .conv(let node, let a, let kernel, let plainInput):
+      language.conv(node, a, x: x, kernel: kernel, plainInput: plainInput, &w)
+    case .maxPool(let node, let a): language.maxPool(node, a, x: x, &w)
+    case .winograd(let node, let a): language.winograd(node, a, x: x, &w)
     case .dense(let node): language.dense(node, inputs: x[1], &w)
     case .globalAvgPool(let node): language.globalAvgPool(node, x: x, &w)
     case .toBlocked(let shape): language.reorder(shape: shape, toBlocked: true, &w)

@@ -15,16 +15,17 @@ struct Lowering {
   enum Kind {
     /// A node's plain kernel (`CKernel`), also used for ReLU and addition on blocked buffers.
     case plain(Node)
-    /// A blocked convolution; `plainInput` for a stem reading plain NCHW.
-    case conv(Node, plainInput: Bool)
+    /// A blocked convolution with its attributes and kernel size; `plainInput` for a stem
+    /// reading plain NCHW.
+    case conv(Node, Conv2dAttributes, kernel: Size2d, plainInput: Bool)
     /// Max pooling over a blocked input.
-    case maxPool(Node)
+    case maxPool(Node, Pool2dAttributes)
     /// Global average pooling of a blocked input into plain (N,C,1,1).
     case globalAvgPool(Node)
     /// A dense layer with weights packed in blocks of outputs.
     case dense(Node)
     /// A 3×3 stride-1 convolution as Winograd F(2×2, 3×3) on blocked tensors.
-    case winograd(Node)
+    case winograd(Node, Conv2dAttributes)
     /// Plain (N,C,H,W) to blocked.
     case toBlocked(shape: [Int])
     /// Blocked to plain (N,C,H,W).
@@ -41,8 +42,8 @@ struct Lowering {
     /// The graph node this step computes, if it is not a reorder.
     var node: Node? {
       switch kind {
-      case .plain(let node), .conv(let node, _), .maxPool(let node), .globalAvgPool(let node), .dense(let node),
-        .winograd(let node):
+      case .plain(let node), .conv(let node, _, _, _), .maxPool(let node, _), .globalAvgPool(let node),
+        .dense(let node), .winograd(let node, _):
         node
       case .toBlocked, .toPlain: nil
       }
@@ -138,18 +139,19 @@ struct Lowering {
           }
           var operands = [operand(node.operands[0], blocked: true, types: types), name]
           for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
-          emit(.winograd(node), operands, node: node, blocked: true)
+          emit(.winograd(node, a), operands, node: node, blocked: true)
           return
         }
         var operands = [operand(node.operands[0], blocked: !plainInput, types: types)]
         operands.append(pack(w, name: node.operands[1].name, plainInput: plainInput, block: b))
         for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
-        emit(.conv(node, plainInput: plainInput), operands, node: node, blocked: true)
+        let kernel = Size2d(w.type.shape[2], w.type.shape[3])
+        emit(.conv(node, a, kernel: kernel, plainInput: plainInput), operands, node: node, blocked: true)
         return
       }
-    case .maxPool2d:
+    case .maxPool2d(let a):
       if isBlocked(node.operands[0]) {
-        emit(.maxPool(node), [operand(node.operands[0], blocked: true, types: types)], node: node, blocked: true)
+        emit(.maxPool(node, a), [operand(node.operands[0], blocked: true, types: types)], node: node, blocked: true)
         return
       }
     case .globalAvgPool:
