@@ -213,11 +213,11 @@ extension CName {
   }
 }
 
-/// `BlockedKernels` speaks for its language: `CKernel` writes the plain steps, `Winograd` the
+/// `BlockedKernels` speaks for its language: `CKernelPrinter` prints the plain steps' kernel IR, `Winograd` the
 /// Winograd ones, and its own methods the other blocked kernels.
 extension BlockedKernels: KernelLanguage {
   func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter) {
-    CKernel(node: node, operandTypes: operandTypes).emit(&w)
+    CKernelPrinter().print(PlainKernel(node: node, operandTypes: operandTypes).kernel, &w)
   }
 
   func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter) {

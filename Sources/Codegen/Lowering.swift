@@ -13,7 +13,7 @@ import GraphIR
 struct Lowering {
   /// What one step computes.
   enum Kind {
-    /// A node's plain kernel (`CKernel`), also used for ReLU and addition on blocked buffers.
+    /// A node's plain kernel (`PlainKernel`), also used for elementwise ops on blocked buffers.
     case plain(Node)
     /// A blocked convolution with its attributes and kernel size; `plainInput` for a stem
     /// reading plain NCHW.

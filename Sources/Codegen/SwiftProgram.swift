@@ -211,11 +211,11 @@ public struct SwiftSource: Sendable {
   public let text: String
 }
 
-/// `SwiftBlockedKernels` speaks for its language: `SwiftKernel` writes the plain steps, `SwiftWinograd` the
+/// `SwiftBlockedKernels` speaks for its language: `SwiftKernelPrinter` prints the plain steps' kernel IR, `SwiftWinograd` the
 /// Winograd ones, and its own methods the other blocked kernels.
 extension SwiftBlockedKernels: KernelLanguage {
   func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter) {
-    SwiftKernel(node: node, operandTypes: operandTypes).emit(&w)
+    SwiftKernelPrinter().print(PlainKernel(node: node, operandTypes: operandTypes).kernel, &w)
   }
 
   func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter) {

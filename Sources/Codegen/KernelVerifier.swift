@@ -1,0 +1,184 @@
+/// Why a kernel is refused.
+enum KernelError: Error, Equatable, CustomStringConvertible {
+  /// An expression whose parts have types that do not fit.
+  case type(String)
+  /// A name used before it is defined.
+  case undefined(String)
+  /// An access that may leave its buffer, with the index range the verifier found.
+  case outOfBounds(buffer: String, lowest: Int, highest: Int, elements: Int)
+  /// An index whose range the verifier cannot bound (it depends on a mutable variable).
+  case unbounded(buffer: String)
+
+  var description: String {
+    switch self {
+    case .type(let what): "type error: \(what)"
+    case .undefined(let name): "'\(name)' is used before it is defined"
+    case .outOfBounds(let buffer, let lowest, let highest, let elements):
+      "\(buffer)[\(lowest)...\(highest)] may leave the buffer of \(elements) elements"
+    case .unbounded(let buffer): "an index into \(buffer) has no bound the verifier can prove"
+    }
+  }
+}
+
+/// Checks a kernel: the types of every expression agree, and every load, store, copy and fill
+/// stays inside its buffer for every iteration, by interval arithmetic over the loop bounds
+/// (and over the conditions a `skip` has ruled out). Run on every kernel in debug builds and
+/// in tests.
+struct KernelVerifier {
+  /// The values an index takes, inclusive; nil for an index that is not bounded.
+  struct Range: Equatable {
+    var lowest: Int
+    var highest: Int
+  }
+
+  private var elements: [String: Int] = [:]
+  private var writable: Set<String> = []
+  /// Types and index ranges of the variables in scope.
+  private var scope: [String: (type: Scalar, range: Range?)] = [:]
+
+  static func verify(_ kernel: Kernel) throws(KernelError) {
+    var verifier = KernelVerifier()
+    for p in kernel.parameters {
+      verifier.elements[p.name] = p.elements
+      if p.writable { verifier.writable.insert(p.name) }
+    }
+    try verifier.check(kernel.body)
+  }
+
+  private mutating func check(_ body: [Stmt]) throws(KernelError) {
+    let saved = scope
+    defer { scope = saved }
+    for statement in body { try check(statement) }
+  }
+
+  private mutating func check(_ statement: Stmt) throws(KernelError) {
+    switch statement {
+    case .define(let name, let value, let mutable):
+      let type = try typeOf(value)
+      scope[name] = (type, type == .index && !mutable ? try range(value) : nil)
+    case .assign(let name, let value), .accumulate(let name, let value):
+      guard let variable = scope[name] else { throw .undefined(name) }
+      guard try typeOf(value) == variable.type, variable.range == nil || variable.type != .index else {
+        throw .type("\(name) is assigned a \(try typeOf(value)) or is not mutable")
+      }
+    case .store(let buffer, let index, let value), .storeAccumulate(let buffer, let index, let value):
+      guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
+      guard try typeOf(value) == .float else { throw .type("a store into \(buffer) of a non-float") }
+      try access(buffer, index, count: 1)
+    case .loop(let variable, let lower, let upper, let body):
+      guard try typeOf(lower) == .index, try typeOf(upper) == .index else { throw .type("loop \(variable) bounds") }
+      let (low, high) = (try range(lower), try range(upper))
+      guard let low, let high else { throw .unbounded(buffer: "the bounds of loop \(variable)") }
+      if high.highest - 1 < low.lowest { return }  // never runs
+      let saved = scope
+      scope[variable] = (.index, Range(lowest: low.lowest, highest: high.highest - 1))
+      try check(body)
+      scope = saved
+    case .inside(let r, let body):
+      guard try typeOf(r.offset) == .index, r.stride > 0, r.count > 0, r.limit > 0 else {
+        throw .type("inside range of \(r.variable)")
+      }
+      let saved = scope
+      scope[r.variable] = (.index, Range(lowest: 0, highest: r.count - 1))
+      scope[r.position] = (.index, Range(lowest: 0, highest: r.limit - 1))
+      try check(body)
+      scope = saved
+    case .skip(let condition):
+      guard try typeOf(condition) == .bool else { throw .type("skip on a non-condition") }
+      refine(ruledOut: condition)
+    case .copy(let target, let at, let source, let from, let count):
+      guard writable.contains(target) else { throw .type("\(target) is not writable") }
+      try access(target, at, count: count)
+      try access(source, from, count: count)
+    case .fill(let target, let at, let value, let count):
+      guard writable.contains(target) else { throw .type("\(target) is not writable") }
+      guard try typeOf(value) == .float else { throw .type("a fill of \(target) with a non-float") }
+      try access(target, at, count: count)
+    }
+  }
+
+  /// Narrows the ranges of variables compared with literals, after a `skip` that ruled the
+  /// condition out: `skip(v < 0 || v >= n)` leaves `v` in `0..<n`.
+  private mutating func refine(ruledOut condition: Expr) {
+    let parts: [Expr] = if case .any(let list) = condition { list } else { [condition] }
+    for part in parts {
+      guard case .compare(let op, .variable(let name, .index), .int(let limit)) = part,
+        let variable = scope[name], var r = variable.range
+      else { continue }
+      switch op {
+      case .less: r.lowest = max(r.lowest, limit)
+      case .lessOrEqual: r.lowest = max(r.lowest, limit + 1)
+      case .greater: r.highest = min(r.highest, limit)
+      case .greaterOrEqual: r.highest = min(r.highest, limit - 1)
+      case .equal: continue
+      }
+      scope[name] = (.index, r)
+    }
+  }
+
+  private func access(_ buffer: String, _ index: Expr, count: Int) throws(KernelError) {
+    guard let size = elements[buffer] else { throw .undefined(buffer) }
+    guard try typeOf(index) == .index else { throw .type("an index into \(buffer) that is not an index") }
+    guard let r = try range(index) else { throw .unbounded(buffer: buffer) }
+    guard r.lowest >= 0, r.highest + count <= size || r.highest < r.lowest else {
+      throw .outOfBounds(buffer: buffer, lowest: r.lowest, highest: r.highest + count - 1, elements: size)
+    }
+  }
+
+  private func typeOf(_ e: Expr) throws(KernelError) -> Scalar {
+    switch e {
+    case .int, .float, .double: break
+    case .variable(let name, let type):
+      guard let variable = scope[name] else { throw .undefined(name) }
+      guard variable.type == type else { throw .type("\(name) is \(variable.type), used as \(type)") }
+    case .load(let buffer, let index):
+      try access(buffer, index, count: 1)
+    case .arithmetic(_, let a, let b), .minimum(let a, let b), .maximum(let a, let b), .compare(_, let a, let b):
+      let (ta, tb) = (try typeOf(a), try typeOf(b))
+      guard ta == tb, ta != .bool else { throw .type("\(ta) and \(tb) in one operation") }
+    case .any(let parts):
+      for part in parts where try typeOf(part) != .bool { throw .type("a condition of a non-condition") }
+    case .select(let c, let a, let b):
+      guard try typeOf(c) == .bool, try typeOf(a) == typeOf(b) else { throw .type("select of unlike values") }
+    case .squareRoot(let a), .exponential(let a):
+      guard try typeOf(a) == .float else { throw .type("a float function of a \(try typeOf(a))") }
+    case .convert(let a, let type):
+      guard try typeOf(a) != .bool, type != .bool else { throw .type("a conversion from or to a condition") }
+    }
+    return e.type
+  }
+
+  /// The values an index expression takes, or nil when it cannot be bounded.
+  private func range(_ e: Expr) throws(KernelError) -> Range? {
+    switch e {
+    case .int(let v): return Range(lowest: v, highest: v)
+    case .variable(let name, _):
+      guard let variable = scope[name] else { throw .undefined(name) }
+      return variable.range
+    case .arithmetic(let op, let a, let b):
+      guard let x = try range(a), let y = try range(b) else { return nil }
+      switch op {
+      case .add: return Range(lowest: x.lowest + y.lowest, highest: x.highest + y.highest)
+      case .subtract: return Range(lowest: x.lowest - y.highest, highest: x.highest - y.lowest)
+      case .multiply:
+        let corners = [x.lowest * y.lowest, x.lowest * y.highest, x.highest * y.lowest, x.highest * y.highest]
+        return Range(lowest: corners.min()!, highest: corners.max()!)
+      case .divide:
+        guard y.lowest > 0 else { return nil }
+        let corners = [x.lowest / y.lowest, x.lowest / y.highest, x.highest / y.lowest, x.highest / y.highest]
+        return Range(lowest: corners.min()!, highest: corners.max()!)
+      }
+    case .minimum(let a, let b):
+      guard let x = try range(a), let y = try range(b) else { return nil }
+      return Range(lowest: min(x.lowest, y.lowest), highest: min(x.highest, y.highest))
+    case .maximum(let a, let b):
+      guard let x = try range(a), let y = try range(b) else { return nil }
+      return Range(lowest: max(x.lowest, y.lowest), highest: max(x.highest, y.highest))
+    case .select(_, let a, let b):
+      guard let x = try range(a), let y = try range(b) else { return nil }
+      return Range(lowest: min(x.lowest, y.lowest), highest: max(x.highest, y.highest))
+    case .float, .double, .load, .compare, .any, .squareRoot, .exponential, .convert:
+      return nil
+    }
+  }
+}
