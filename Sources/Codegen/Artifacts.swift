@@ -53,7 +53,7 @@ public enum Artifacts {
     try write(program.source, to: scratch + "/\(base).c")
     try write(program.header, to: scratch + "/\(base).h")
     try write(program.mainSource, to: scratch + "/\(base)_main.c")
-    try Data(program.weightsFile).write(to: URL(fileURLWithPath: scratch + "/\(base).weights"))
+    try program.writeWeights(toFile: scratch + "/\(base).weights")
     var produced: [String] = []
     switch kind {
     case .c:
@@ -102,7 +102,7 @@ public enum Artifacts {
     let main = (base + program.mainSource.suffix + ".swift", program.mainSource.text)
     for (name, text) in model + [main] { try write(text, to: scratch + "/" + name) }
     try write(program.header, to: scratch + "/\(base).h")
-    try Data(program.weightsFile).write(to: URL(fileURLWithPath: scratch + "/\(base).weights"))
+    try program.writeWeights(toFile: scratch + "/\(base).weights")
     var produced = (model + [main]).map(\.0) + ["\(base).h", "\(base).weights"]
     if kind != .swift {
       guard let compiler else {

@@ -46,6 +46,9 @@ public struct CProgram: Sendable {
   /// The weights file's bytes.
   public var weightsFile: [UInt8] { lowered.weightsFile }
 
+  /// Writes the weights file at `path` without copying the weights.
+  public func writeWeights(toFile path: String) throws { try lowered.writeWeights(toFile: path) }
+
   /// The header: the API, the model's limits and sizes.
   public var header: String {
     CRuntimeText.header(

@@ -41,6 +41,11 @@ struct LoweredProgram: Sendable {
   /// The weights file's bytes.
   var weightsFile: [UInt8] { weights.fileBytes(tensorCount: constantCount) }
 
+  /// Writes the weights file at `path` without copying the weights.
+  func writeWeights(toFile path: String) throws {
+    try weights.write(toFile: path, tensorCount: constantCount)
+  }
+
   /// The type of a graph operand of a node of the (verified) graph.
   func type(of operand: Operand) -> TensorType {
     guard let type = graph.type(of: operand, in: values) else {

@@ -31,6 +31,9 @@ public struct SwiftProgram: Sendable {
   /// The weights file's bytes.
   public var weightsFile: [UInt8] { lowered.weightsFile }
 
+  /// Writes the weights file at `path` without copying the weights.
+  public func writeWeights(toFile path: String) throws { try lowered.writeWeights(toFile: path) }
+
   /// The C header of the library's entry points: the same API as the C backend's.
   public var header: String {
     CRuntimeText.header(

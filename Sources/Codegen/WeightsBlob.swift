@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 
 /// The binary file of a compiled model's constants, loaded by the generated program.
@@ -39,14 +40,34 @@ public struct WeightsBlob: Sendable {
     checksum = WeightsBlob.fnv1a(data)
   }
 
-  /// The whole file.
-  public func fileBytes(tensorCount: Int) -> [UInt8] {
+  /// The file's 64-byte header.
+  public func header(tensorCount: Int) -> [UInt8] {
     var header = WeightsBlob.magic
     for value in [UInt64(data.count), checksum, UInt64(tensorCount)] {
       header += (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
     }
-    header += Array(repeating: 0, count: WeightsBlob.headerBytes - header.count)
-    return header + data
+    return header + Array(repeating: 0, count: WeightsBlob.headerBytes - header.count)
+  }
+
+  /// The whole file.
+  public func fileBytes(tensorCount: Int) -> [UInt8] {
+    header(tensorCount: tensorCount) + data
+  }
+
+  /// Writes the file at `path`: the header, then the data straight from memory (no copy of
+  /// the weights is made).
+  public func write(toFile path: String, tensorCount: Int) throws {
+    let url = URL(fileURLWithPath: path)
+    try Data(header(tensorCount: tensorCount)).write(to: url)
+    guard !data.isEmpty else { return }
+    let handle = try FileHandle(forWritingTo: url)
+    defer { try? handle.close() }
+    try handle.seekToEnd()
+    try data.withUnsafeBytes { raw in
+      try handle.write(
+        contentsOf: Data(
+          bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: raw.count, deallocator: .none))
+    }
   }
 
   /// FNV-1a with 64-bit words as its units; `bytes.count` is a multiple of 8 (of 64, in
