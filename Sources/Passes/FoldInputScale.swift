@@ -29,36 +29,18 @@ let foldInputScale = Pass(
       return 0
     }
     let shifts = t.data.contains { $0 != 0 }
-    var folded = 0
-    var refusal: String?
-    for i in graph.nodes.indices where graph.nodes[i].operands.first == .value(node.name) {
-      guard case .conv2d(let a) = graph.nodes[i].op else { continue }
+    return foldIntoConvReaders(index, graph: &graph, report: &report, how: "the weights of") { graph, i, a in
       let conv = graph.nodes[i]
       let parameters = conv.operands[1..<(a.epilogue.addsResidual ? conv.operands.count - 1 : conv.operands.count)]
       guard parameters.allSatisfy(\.isConstant) else {
-        refusal = "conv %\(IRName.spelling(of: conv.name)) has a computed weight or bias"
-        continue
+        return "conv %\(IRName.spelling(of: conv.name)) has a computed weight or bias"
       }
       guard !shifts || a.padding == .zero else {
-        refusal = "conv %\(IRName.spelling(of: conv.name)) pads its input, and the shift is not zero"
-        continue
+        return "conv %\(IRName.spelling(of: conv.name)) pads its input, and the shift is not zero"
       }
       foldScale(into: i, scale: k.data, shift: t.data, attributes: a, graph: &graph)
-      graph.nodes[i].operands[0] = node.operands[0]
-      folded += 1
+      return nil
     }
-    guard folded > 0 else {
-      report.remark(node.name, "not folded into a conv2d: \(refusal ?? "no conv2d reads it")")
-      return 0
-    }
-    report.count("folded into conv2d", folded)
-    guard graph.useCount(of: node.name) == 0 else {
-      report.remark(node.name, "folded into \(folded) conv2d; kept for its other readers")
-      return 0
-    }
-    graph.removeNode(at: index)
-    report.remark(node.name, "folded into the weights of \(folded) conv2d")
-    return 1
   }
 }
 

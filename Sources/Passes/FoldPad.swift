@@ -20,27 +20,13 @@ let foldPad = Pass(name: "fold-pad", summary: "fold a zero pad2d into the paddin
       report.remark(node.name, "not folded: it pads with \(value), and convolutions pad with 0")
       return 0
     }
-    var folded = 0
-    for i in graph.nodes.indices where graph.nodes[i].operands.first == .value(node.name) {
-      guard case .conv2d(var a) = graph.nodes[i].op else { continue }
-      a.padding = Padding2d(
+    return foldIntoConvReaders(index, graph: &graph, report: &report, how: "the padding of") { graph, i, a in
+      var padded = a
+      padded.padding = Padding2d(
         top: a.padding.top + padding.top, left: a.padding.left + padding.left,
         bottom: a.padding.bottom + padding.bottom, right: a.padding.right + padding.right)
-      graph.nodes[i].op = .conv2d(a)
-      graph.nodes[i].operands[0] = node.operands[0]
-      folded += 1
+      graph.nodes[i].op = .conv2d(padded)
+      return nil
     }
-    guard folded > 0 else {
-      report.remark(node.name, "not folded: no conv2d reads it")
-      return 0
-    }
-    report.count("folded into conv2d", folded)
-    guard graph.useCount(of: node.name) == 0 else {
-      report.remark(node.name, "folded into \(folded) conv2d; kept for its other readers")
-      return 0
-    }
-    graph.removeNode(at: index)
-    report.remark(node.name, "folded into the padding of \(folded) conv2d")
-    return 1
   }
 }
