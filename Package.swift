@@ -22,8 +22,12 @@ let package = Package(
     .target(name: "GraphIR", swiftSettings: optimized),
     // fold-constants computes with the reference interpreter's kernels.
     .target(name: "Passes", dependencies: ["GraphIR", "Runtime"]),
-    .target(name: "Codegen", dependencies: ["GraphIR"], swiftSettings: optimized),
-    .target(name: "Runtime", dependencies: ["GraphIR"], swiftSettings: optimized),
+    // The runtime of compiled programs is real source in Runtime/Program, embedded into
+    // Codegen at build time by the EmbedRuntime plugin.
+    .target(name: "Codegen", dependencies: ["GraphIR"], swiftSettings: optimized, plugins: ["EmbedRuntime"]),
+    .target(name: "Runtime", dependencies: ["GraphIR"], exclude: ["Program"], swiftSettings: optimized),
+    .executableTarget(name: "resnetc-embed"),
+    .plugin(name: "EmbedRuntime", capability: .buildTool(), dependencies: ["resnetc-embed"]),
     .target(name: "Models", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "ONNX", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "Driver", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),

@@ -1,0 +1,314 @@
+
+/// The command-line program: `.npy` in and out, a seeded random input when none is given,
+/// `--bench N` timing, `--threads N`, `--profile`; the same options, numbers and messages
+/// as the C backend's program.
+@main
+enum ResnetcProgram {
+  nonisolated(unsafe) static var program = "model"
+
+  /// A failure with its exit status; the message is printed as `PROGRAM: error: MESSAGE`.
+  struct Failure: Error {
+    let status: Int32
+    let message: String
+    init(_ status: Int32, _ message: String) {
+      self.status = status
+      self.message = message
+    }
+  }
+
+  static let usage = """
+    USAGE: \(program) [--input x.npy ...] [--output y.npy ...] [--bench N [--json]] [--threads N]
+              [--weights PATH] [--input-seed S]
+
+    Runs the compiled model. Inputs and outputs are NumPy .npy files of float32 in C order, one
+    --input per model input and one --output per model output, in order. Without --input, a
+    seeded standard-normal input is used (--input-seed, default 0); without --output, each
+    output's shape and top-5 entries per row are printed.
+
+      --bench N      run N times after a warm-up and print the min and median latency
+      --json         with --bench, print {"median_ms", "min_ms", "runs"} instead
+      --threads N    threads to use (default: the processors online)
+      --profile      time every layer over the --bench runs (10 without --bench) and print a table
+      --weights PATH the weights file (default: this program's path + .weights)
+
+    """
+
+  static func main() {
+    let arguments = CommandLine.arguments
+    program = arguments.first ?? "model"
+    do {
+      try run(Array(arguments.dropFirst()))
+    } catch {
+      fputs("\(program): error: \(error.message)\n", stderr)
+      exit(error.status)
+    }
+  }
+
+  static func count(_ option: String, _ text: String, _ low: Int, _ high: Int) throws(Failure) -> Int {
+    guard let value = Int(text), (low...high).contains(value) else {
+      throw Failure(2, "\(option) expects a whole number in \(low)...\(high), got '\(text)'")
+    }
+    return value
+  }
+
+  static func run(_ arguments: [String]) throws(Failure) {
+    let inputCount = ResnetcModel.inputs.count, outputCount = ResnetcModel.outputs.count
+    var inputPaths: [String] = [], outputPaths: [String] = []
+    var json = false, profile = false
+    var bench = 0, threads = 0, seed = 0
+    var weightsPath: String?
+    var index = 0
+    while index < arguments.count {
+      let argument = arguments[index]
+      index += 1
+      switch argument {
+      case "--help", "-h":
+        print(usage, terminator: "")
+        return
+      case "--json": json = true
+      case "--profile": profile = true
+      default:
+        guard index < arguments.count else {
+          throw Failure(2, "unknown option or missing value: '\(argument)' (see --help)")
+        }
+        let value = arguments[index]
+        index += 1
+        switch argument {
+        case "--input":
+          guard inputPaths.count < inputCount else { throw Failure(2, "the model takes \(inputCount) inputs") }
+          inputPaths.append(value)
+        case "--output":
+          guard outputPaths.count < outputCount else { throw Failure(2, "the model has \(outputCount) outputs") }
+          outputPaths.append(value)
+        case "--weights": weightsPath = value
+        case "--threads": threads = try count("--threads", value, 1, 1024)
+        case "--bench": bench = try count("--bench", value, 1, 1_000_000)
+        case "--input-seed": seed = try count("--input-seed", value, 0, 2_147_483_647)
+        default: throw Failure(2, "unknown option '\(argument)' (see --help)")
+        }
+      }
+    }
+    if !inputPaths.isEmpty && inputPaths.count != inputCount {
+      throw Failure(2, "the model takes \(inputCount) inputs but \(inputPaths.count) --input files were given")
+    }
+    if !outputPaths.isEmpty && outputPaths.count != outputCount {
+      throw Failure(2, "the model has \(outputCount) outputs but \(outputPaths.count) --output paths were given")
+    }
+    if json && bench == 0 { throw Failure(2, "--json goes with --bench") }
+    if profile && bench == 0 { bench = 10 }
+
+    let weights = weightsPath ?? (executablePath() ?? program) + ".weights"
+    let model: ResnetcModel
+    do {
+      model = try ResnetcModel(weightsPath: weights)
+    } catch {
+      throw Failure(1, "\(weights): \(error)")
+    }
+    if threads > 0 && !model.setThreads(threads) { throw Failure(1, "cannot start \(threads) threads") }
+
+    var state = UInt64(seed)
+    let inputs = ResnetcModel.inputs.map { UnsafeMutablePointer<Float>.allocate(capacity: max($0.shape.reduce(1, *), 1)) }
+    let outputs = ResnetcModel.outputs.map { UnsafeMutablePointer<Float>.allocate(capacity: max($0.shape.reduce(1, *), 1)) }
+    defer {
+      inputs.forEach { $0.deallocate() }
+      outputs.forEach { $0.deallocate() }
+    }
+    for (i, input) in ResnetcModel.inputs.enumerated() {
+      if inputPaths.isEmpty {
+        fillNormal(&state, inputs[i], input.shape.reduce(1, *))
+      } else {
+        try readNpy(inputPaths[i], name: input.name, shape: input.shape, into: inputs[i])
+      }
+    }
+    let readOnly = inputs.map { UnsafePointer($0) }
+    model.run(inputs: readOnly, outputs: outputs)
+    if bench > 0 {
+      // Warm up for at least 3 runs and 0.1 s: the first runs after start wake idle cores and threads.
+      let until = resnetcMilliseconds() + 100
+      var warmups = 0
+      while warmups < 3 || resnetcMilliseconds() < until {
+        model.run(inputs: readOnly, outputs: outputs)
+        warmups += 1
+      }
+      var times: [Double] = []
+      for _ in 0..<bench {
+        let start = resnetcMilliseconds()
+        model.run(inputs: readOnly, outputs: outputs)
+        times.append(resnetcMilliseconds() - start)
+      }
+      if profile {
+        model.setProfiling(true)
+        for _ in 0..<bench { model.run(inputs: readOnly, outputs: outputs) }
+        print(model.profileReport(), terminator: "")
+      }
+      times.sort()
+      let median = bench % 2 == 1 ? times[bench / 2] : (times[bench / 2 - 1] + times[bench / 2]) / 2
+      if json && !profile {
+        print(resnetcFormat("{\"median_ms\": %.6f, \"min_ms\": %.6f, \"runs\": %ld}", median, times[0], bench))
+      } else if !profile {
+        print(resnetcFormat("latency over %ld runs after a warm-up: min %.3f ms, median %.3f ms", bench, times[0], median))
+      }
+    }
+    for (i, output) in ResnetcModel.outputs.enumerated() {
+      if !outputPaths.isEmpty {
+        try writeNpy(outputPaths[i], shape: output.shape, from: outputs[i])
+      } else if bench == 0 {
+        summarize(output.name, output.shape, outputs[i])
+      }
+    }
+  }
+
+  static func executablePath() -> String? {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard count > 0 else { return nil }
+    return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  // ---- a seeded input, the same numbers as resnetc run --input-seed ----
+
+  static func next(_ state: inout UInt64) -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  static func fillNormal(_ state: inout UInt64, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+    let pi = 3.141592653589793
+    var i = 0
+    while i < count {
+      let u1 = max(Double(next(&state) >> 11) * 0x1p-53, 0x1p-53)
+      let u2 = Double(next(&state) >> 11) * 0x1p-53
+      let radius = sqrt(-2.0 * log(u1))
+      out[i] = Float(radius * cos(2.0 * pi * u2))
+      i += 1
+      if i < count {
+        out[i] = Float(radius * sin(2.0 * pi * u2))
+        i += 1
+      }
+    }
+  }
+
+  // ---- .npy ----
+
+  static func dimsText(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ",") + "]" }
+
+  /// The text after `key:` in a .npy header dict, or nil.
+  static func field(_ header: Substring, _ key: String) -> Substring? {
+    guard let range = header.firstRange(of: key) else { return nil }
+    var rest = header[range.upperBound...].drop { $0 == " " }
+    guard rest.first == ":" else { return nil }
+    rest = rest.dropFirst().drop { $0 == " " }
+    return rest
+  }
+
+  /// Reads a float32 C-order array of `shape` from `path` into `buffer`.
+  static func readNpy(_ path: String, name: String, shape: [Int], into buffer: UnsafeMutablePointer<Float>) throws(Failure) {
+    let count = shape.reduce(1, *)
+    guard let file = fopen(path, "rb") else { throw Failure(1, "\(path): cannot open: \(String(cString: strerror(errno)))") }
+    defer { fclose(file) }
+    guard fseek(file, 0, SEEK_END) == 0 else { throw Failure(1, "\(path): cannot read") }
+    let size = ftell(file)
+    rewind(file)
+    if size < 10 { throw Failure(1, "\(path): not a .npy file (\(size) bytes)") }
+    if size > count * 4 + 65536 + 16 { throw Failure(1, "\(path): \(size) bytes is more than input '\(name)' needs") }
+    var bytes = [UInt8](repeating: 0, count: size)
+    guard fread(&bytes, 1, size, file) == size else { throw Failure(1, "\(path): cannot read") }
+    guard bytes.prefix(6).elementsEqual([0x93] + Array("NUMPY".utf8)) else {
+      throw Failure(1, "\(path): not a .npy file (no \\x93NUMPY magic)")
+    }
+    let lengthSize = bytes[6] == 1 ? 2 : (bytes[6] == 2 || bytes[6] == 3) ? 4 : 0
+    if lengthSize == 0 { throw Failure(1, "\(path): .npy version \(bytes[6]) is not supported") }
+    if size < 8 + lengthSize { throw Failure(1, "\(path): file is truncated") }
+    let headerLength = bytes[8..<8 + lengthSize].reversed().reduce(0) { $0 << 8 | Int($1) }
+    let dataStart = 8 + lengthSize + headerLength
+    if headerLength > 65536 || dataStart > size { throw Failure(1, "\(path): file is truncated") }
+    let header = Substring(String(decoding: bytes[(8 + lengthSize)..<dataStart].prefix { $0 != 0 }, as: UTF8.self))
+    let descr = field(header, "'descr'")
+    guard let descr, descr.hasPrefix("'<f4'") else {
+      if descr?.hasPrefix("'>f4'") == true {
+        throw Failure(1, "\(path): big-endian float32 ('>f4') is not supported; save it as '<f4'")
+      }
+      throw Failure(1, "\(path): the array is not float32 ('<f4'); save it as float32")
+    }
+    guard let fortran = field(header, "'fortran_order'"), fortran.hasPrefix("False") else {
+      throw Failure(1, "\(path): the array is not in C order")
+    }
+    guard let shapeText = field(header, "'shape'"), shapeText.first == "(" else {
+      throw Failure(1, "\(path): invalid .npy header (no shape)")
+    }
+    var found: [Int] = []
+    var rest = shapeText.dropFirst()
+    while true {
+      rest = rest.drop { $0 == " " }
+      if rest.first == ")" { break }
+      let digits = rest.prefix { $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "+") }
+      guard let value = Int(digits), value > 0, found.count < 8 else {
+        throw Failure(1, "\(path): invalid shape in the .npy header")
+      }
+      found.append(value)
+      rest = rest.dropFirst(digits.count).drop { $0 == " " }
+      if rest.first == "," {
+        rest = rest.dropFirst()
+      } else if rest.first != ")" {
+        throw Failure(1, "\(path): invalid shape in the .npy header")
+      }
+    }
+    guard found == shape else {
+      throw Failure(1, "\(path): holds f32\(dimsText(found)) but input '\(name)' is f32\(dimsText(shape))")
+    }
+    guard size - dataStart == count * 4 else {
+      throw Failure(1, "\(path): has \(size - dataStart) bytes of data but f32 of this shape needs \(count * 4)")
+    }
+    bytes.withUnsafeBytes { raw in
+      UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + dataStart, byteCount: count * 4)
+    }
+  }
+
+  static func writeNpy(_ path: String, shape: [Int], from data: UnsafePointer<Float>) throws(Failure) {
+    let shapeText = "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
+    var header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }".utf8)
+    while (10 + header.count + 1) % 64 != 0 { header.append(UInt8(ascii: " ")) }
+    header.append(UInt8(ascii: "\n"))
+    let prefix: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)]
+    guard let file = fopen(path, "wb") else { throw Failure(1, "\(path): cannot write: \(String(cString: strerror(errno)))") }
+    let count = shape.reduce(1, *)
+    var ok = fwrite(prefix, 1, prefix.count, file) == prefix.count && fwrite(header, 1, header.count, file) == header.count
+    ok = ok && fwrite(data, 4, count, file) == count
+    ok = fclose(file) == 0 && ok
+    if !ok { throw Failure(1, "\(path): cannot write") }
+  }
+
+  // ---- summary ----
+
+  static func summarize(_ name: String, _ dims: [Int], _ data: UnsafePointer<Float>) {
+    print("output %\(name): f32\(dimsText(dims))")
+    let count = dims.reduce(1, *)
+    if dims.count == 2 {
+      for row in 0..<dims[0] {
+        let v = data + row * dims[1]
+        var chosen: [Int] = []
+        var line = "  row \(row) top-5: "
+        while chosen.count < 5 && chosen.count < dims[1] {
+          var best = -1
+          for j in 0..<dims[1] where !chosen.contains(j) && (best < 0 || v[j] > v[best]) { best = j }
+          line += resnetcFormat(chosen.isEmpty ? "%ld (%.4g)" : ", %ld (%.4g)", best, Double(v[best]))
+          chosen.append(best)
+        }
+        print(line)
+      }
+    } else {
+      var low = data[0], high = data[0]
+      var sum = 0.0
+      for j in 0..<count {
+        if data[j] < low { low = data[j] }
+        if data[j] > high { high = data[j] }
+        sum += Double(data[j])
+      }
+      print(resnetcFormat("  min %.4g, max %.4g, mean %.4g", Double(low), Double(high), Double(Float(sum / Double(count)))))
+    }
+  }
+}
+
