@@ -24,14 +24,9 @@ struct ImportContext {
     self.decoder = decoder
   }
 
-  /// A name not used yet, `base` itself if possible.
+  /// A name not used yet, `base` itself if possible, claimed.
   mutating func fresh(_ base: String) -> String {
-    var name = base
-    var n = 1
-    while taken.contains(name) || values[name] != nil || initializers[name] != nil || known[name] != nil {
-      n += 1
-      name = "\(base).\(n)"
-    }
+    let name = freshName(base)
     taken.insert(name)
     return name
   }
