@@ -228,10 +228,15 @@ enum ResnetcProgram {
     let header = Substring(String(decoding: bytes[(8 + lengthSize)..<dataStart].prefix { $0 != 0 }, as: UTF8.self))
     let descr = field(header, "'descr'")
     guard let descr, descr.hasPrefix("'<f4'") else {
+      // The same words as `resnetc run`'s for the same file.
       if descr?.hasPrefix("'>f4'") == true {
-        throw Failure(1, "\(path): big-endian float32 ('>f4') is not supported; save it as '<f4'")
+        throw Failure(1, "\(path): big-endian float32 ('>f4') is not supported; save the array as little-endian '<f4'")
       }
-      throw Failure(1, "\(path): the array is not float32 ('<f4'); save it as float32")
+      let dtype = descr.flatMap { $0.first == "'" ? $0.dropFirst().prefix { $0 != "'" } : nil }
+      guard let dtype, dtype.count <= 32, descr?.dropFirst(dtype.count + 1).first == "'" else {
+        throw Failure(1, "\(path): invalid .npy header (no dtype)")
+      }
+      throw Failure(1, "\(path): dtype '\(dtype)' is not supported; save the array as float32 ('<f4')")
     }
     guard let fortran = field(header, "'fortran_order'"), fortran.hasPrefix("False") else {
       throw Failure(1, "\(path): the array is not in C order")

@@ -113,10 +113,15 @@ static int read_npy(const char *path, int i, float *dst) {
   header[header_length] = 0;
   const char *descr = npy_field(header, "'descr'");
   if (!descr || strncmp(descr, "'<f4'", 5) != 0) {
+    /* The same words as `resnetc run`'s for the same file. */
+    const char *end = descr && *descr == '\'' ? strchr(descr + 1, '\'') : NULL;
     if (descr && strncmp(descr, "'>f4'", 5) == 0)
-      error_exit(1, "%s: big-endian float32 ('>f4') is not supported; save it as '<f4'", path);
+      error_exit(1, "%s: big-endian float32 ('>f4') is not supported; save the array as little-endian '<f4'", path);
+    else if (end && end - descr - 1 <= 32)
+      error_exit(1, "%s: dtype '%.*s' is not supported; save the array as float32 ('<f4')", path,
+                 (int)(end - descr - 1), descr + 1);
     else
-      error_exit(1, "%s: the array is not float32 ('<f4'); save it as float32", path);
+      error_exit(1, "%s: invalid .npy header (no dtype)", path);
     goto done;
   }
   const char *fortran = npy_field(header, "'fortran_order'");
