@@ -6,4 +6,3 @@
   import Darwin
 #endif
 import Synchronization
-

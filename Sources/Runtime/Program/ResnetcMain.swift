@@ -1,4 +1,3 @@
-
 /// The command-line program: `.npy` in and out, a seeded random input when none is given,
 /// `--bench N` timing, `--threads N`, `--profile`; the same options, numbers and messages
 /// as the C backend's program.
@@ -107,8 +106,12 @@ enum ResnetcProgram {
     if threads > 0 && !model.setThreads(threads) { throw Failure(1, "cannot start \(threads) threads") }
 
     var state = UInt64(seed)
-    let inputs = ResnetcModel.inputs.map { UnsafeMutablePointer<Float>.allocate(capacity: max($0.shape.reduce(1, *), 1)) }
-    let outputs = ResnetcModel.outputs.map { UnsafeMutablePointer<Float>.allocate(capacity: max($0.shape.reduce(1, *), 1)) }
+    let inputs = ResnetcModel.inputs.map {
+      UnsafeMutablePointer<Float>.allocate(capacity: max($0.shape.reduce(1, *), 1))
+    }
+    let outputs = ResnetcModel.outputs.map {
+      UnsafeMutablePointer<Float>.allocate(capacity: max($0.shape.reduce(1, *), 1))
+    }
     defer {
       inputs.forEach { $0.deallocate() }
       outputs.forEach { $0.deallocate() }
@@ -146,7 +149,8 @@ enum ResnetcProgram {
       if json && !profile {
         print(resnetcFormat("{\"median_ms\": %.6f, \"min_ms\": %.6f, \"runs\": %ld}", median, times[0], bench))
       } else if !profile {
-        print(resnetcFormat("latency over %ld runs after a warm-up: min %.3f ms, median %.3f ms", bench, times[0], median))
+        print(
+          resnetcFormat("latency over %ld runs after a warm-up: min %.3f ms, median %.3f ms", bench, times[0], median))
       }
     }
     for (i, output) in ResnetcModel.outputs.enumerated() {
@@ -205,9 +209,13 @@ enum ResnetcProgram {
   }
 
   /// Reads a float32 C-order array of `shape` from `path` into `buffer`.
-  static func readNpy(_ path: String, name: String, shape: [Int], into buffer: UnsafeMutablePointer<Float>) throws(Failure) {
+  static func readNpy(_ path: String, name: String, shape: [Int], into buffer: UnsafeMutablePointer<Float>)
+    throws(Failure)
+  {
     let count = shape.reduce(1, *)
-    guard let file = fopen(path, "rb") else { throw Failure(1, "\(path): cannot open: \(String(cString: strerror(errno)))") }
+    guard let file = fopen(path, "rb") else {
+      throw Failure(1, "\(path): cannot open: \(String(cString: strerror(errno)))")
+    }
     defer { fclose(file) }
     guard fseek(file, 0, SEEK_END) == 0 else { throw Failure(1, "\(path): cannot read") }
     let size = ftell(file)
@@ -278,9 +286,12 @@ enum ResnetcProgram {
     while (10 + header.count + 1) % 64 != 0 { header.append(UInt8(ascii: " ")) }
     header.append(UInt8(ascii: "\n"))
     let prefix: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)]
-    guard let file = fopen(path, "wb") else { throw Failure(1, "\(path): cannot write: \(String(cString: strerror(errno)))") }
+    guard let file = fopen(path, "wb") else {
+      throw Failure(1, "\(path): cannot write: \(String(cString: strerror(errno)))")
+    }
     let count = shape.reduce(1, *)
-    var ok = fwrite(prefix, 1, prefix.count, file) == prefix.count && fwrite(header, 1, header.count, file) == header.count
+    var ok =
+      fwrite(prefix, 1, prefix.count, file) == prefix.count && fwrite(header, 1, header.count, file) == header.count
     ok = ok && fwrite(data, 4, count, file) == count
     ok = fclose(file) == 0 && ok
     if !ok { throw Failure(1, "\(path): cannot write") }
@@ -312,8 +323,8 @@ enum ResnetcProgram {
         if data[j] > high { high = data[j] }
         sum += Double(data[j])
       }
-      print(resnetcFormat("  min %.4g, max %.4g, mean %.4g", Double(low), Double(high), Double(Float(sum / Double(count)))))
+      print(
+        resnetcFormat("  min %.4g, max %.4g, mean %.4g", Double(low), Double(high), Double(Float(sum / Double(count)))))
     }
   }
 }
-

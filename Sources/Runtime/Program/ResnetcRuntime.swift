@@ -1,4 +1,3 @@
-
 // ---- runtime: weights loading, instances, the worker pool, the C API ----
 
 /// A kernel's operands (unused ones point at its output) and output.
@@ -9,7 +8,9 @@ struct ResnetcKernelArgs {
 
 private typealias Kernel = (ResnetcKernelArgs, Int, Int) -> Void
 
-@inline(__always) private func arenaFloats(_ arena: UnsafeMutableRawPointer, _ offset: Int) -> UnsafeMutablePointer<Float> {
+@inline(__always) private func arenaFloats(_ arena: UnsafeMutableRawPointer, _ offset: Int) -> UnsafeMutablePointer<
+  Float
+> {
   (arena + offset).assumingMemoryBound(to: Float.self)
 }
 
@@ -262,7 +263,8 @@ public final class ResnetcModel: @unchecked Sendable {
     }
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for offset in stride(from: 0, to: modelWeightsBytes, by: 8) {
-      hash = (hash ^ UInt64(littleEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) &* 0x100_0000_01b3
+      hash =
+        (hash ^ UInt64(littleEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) &* 0x100_0000_01b3
     }
     guard word(16) == modelWeightsChecksum, hash == modelWeightsChecksum else {
       data.deallocate()
@@ -283,7 +285,8 @@ public final class ResnetcModel: @unchecked Sendable {
   /// Runs the model: `inputs[i]` and `outputs[i]` point to buffers of the shapes of
   /// `ResnetcModel.inputs` and `.outputs`.
   public func run(inputs: [UnsafePointer<Float>], outputs: [UnsafeMutablePointer<Float>]) {
-    precondition(inputs.count == modelInputs.count && outputs.count == modelOutputs.count, "one buffer per input and output")
+    precondition(
+      inputs.count == modelInputs.count && outputs.count == modelOutputs.count, "one buffer per input and output")
     pthread_mutex_lock(runLock)
     forward(self, UnsafePointer(weights.assumingMemoryBound(to: Float.self)), arena, inputs, outputs)
     if profiling { profiledRuns += 1 }
@@ -316,16 +319,20 @@ public final class ResnetcModel: @unchecked Sendable {
     defer { pthread_mutex_unlock(runLock) }
     let runs = Double(max(profiledRuns, 1))
     let peak = peakGflopsPerThread * Double(pool.threads)
-    var text = column("layer", 40) + " " + column("op", 16) + " " + String(repeating: " ", count: 7) + "ms" + String(repeating: " ", count: 3) + "GFLOP/s  % peak\n"
+    var text =
+      column("layer", 40) + " " + column("op", 16) + " " + String(repeating: " ", count: 7) + "ms"
+      + String(repeating: " ", count: 3) + "GFLOP/s  % peak\n"
     var total = 0.0, flops = 0.0
     for (i, (label, op)) in stepLabels.enumerated() {
       let ms = stepMilliseconds[i] / runs, rate = ms > 0 ? stepFlops[i] / ms / 1e6 : 0
       total += ms
       flops += stepFlops[i]
-      text += column(label, 40) + " " + column(op, 16) + resnetcFormat(" %9.3f %9.1f %7.1f\n", ms, rate, rate / peak * 100)
+      text +=
+        column(label, 40) + " " + column(op, 16) + resnetcFormat(" %9.3f %9.1f %7.1f\n", ms, rate, rate / peak * 100)
     }
     let rate = total > 0 ? flops / total / 1e6 : 0
-    return text + column("total", 40) + " " + column("", 16) + resnetcFormat(" %9.3f %9.1f %7.1f\n", total, rate, rate / peak * 100)
+    return text + column("total", 40) + " " + column("", 16)
+      + resnetcFormat(" %9.3f %9.1f %7.1f\n", total, rate, rate / peak * 100)
   }
 
   fileprivate func parallelFor(_ total: Int, _ kernel: @escaping Kernel, _ args: ResnetcKernelArgs) {
@@ -488,4 +495,3 @@ public func resnetcOutputDims(_ i: Int32) -> UnsafePointer<Int64>? {
 public func resnetcOutputElements(_ i: Int32) -> Int64 {
   modelOutputs.indices.contains(Int(i)) ? Int64(modelOutputs[Int(i)].shape.reduce(1, *)) : -1
 }
-
