@@ -19,6 +19,8 @@ func identifier(_ fileName: String) -> String {
     + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
 }
 
+/// `text` as a Swift string literal. (SwiftProgram.stringLiteral spells literals the same way,
+/// but this tool builds before Codegen, which embeds its output, so it cannot use it.)
 func literal(_ text: String) -> String {
   var out = "\""
   for scalar in text.unicodeScalars {

@@ -201,8 +201,8 @@ import Testing
     let sources = written.filter { $0.hasSuffix(".swift") && !$0.hasSuffix("_main.swift") } + [dir + "/user.swift"]
     try CompilerError.run(
       try swiftCompiler().path, ["-O", "-parse-as-library"] + sources + ["-o", dir + "/user"], language: "Swift")
-    try Data(WeightsBlob(constants: [(.constant("w"), Tensor(type: TensorType([3]), data: [1, 2, 3]))]).fileBytes(tensorCount: 1))
-      .write(to: URL(fileURLWithPath: dir + "/other.weights"))
+    let other = WeightsBlob(constants: [(.constant("w"), Tensor(type: TensorType([3]), data: [1, 2, 3]))])
+    try Data(other.fileBytes(tensorCount: 1)).write(to: URL(fileURLWithPath: dir + "/other.weights"))
     let (status, out, errors) = try runProgram(dir + "/user", [dir + "/m.weights", dir + "/other.weights"])
     #expect(status == 0, "\(errors)")
     let lines = out.split(separator: "\n")
