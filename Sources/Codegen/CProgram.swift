@@ -82,10 +82,17 @@ public struct CProgram: Sendable {
     w.line("static void parallel_for(resnetc_model *model, long total, kernel_fn fn, const kernel_args *a);")
     w.line("static void profile_step(resnetc_model *model, int step, double start);")
     w.line("static double now_ms(void);")
-    if target.block != nil { w.raw(BlockedKernels(target: target).prelude) }
+    if let b = target.block {
+      w.line("typedef float vf __attribute__((vector_size(\(b * 4))));")
+      w.line("typedef int vi __attribute__((vector_size(\(b * 4))));")
+      w.line("/* Lane by lane, a where a > b, else b (so a NaN in a never wins). */")
+      w.line(
+        "__attribute__((unused)) static inline vf max_v(vf a, vf b) { const vi more = a > b; return (vf)(((vi)a & more) | ((vi)b & ~more)); }"
+      )
+    }
     w.line()
     tables(&w)
-    let (kernels, kernelOfStep) = lowered.sharedKernels(in: BlockedKernels(target: target))
+    let (kernels, kernelOfStep) = lowered.sharedKernels(in: .c)
     for (k, kernel) in kernels.enumerated() { self.kernel(k, kernel, &w) }
     forward(kernelOfStep: kernelOfStep, kernels: kernels, &w)
     return w.text + CRuntimeText.api
@@ -128,20 +135,8 @@ public struct CProgram: Sendable {
 
   /// One kernel with its shapes and the steps it serves in a comment.
   private func kernel(_ index: Int, _ kernel: SharedKernel, _ w: inout CWriter) {
-    let step = steps[kernel.steps[0]]
     w.line("/* \(CName.comment(lowered.kernelComment(kernel))) */")
-    let name = CProgram.kernelName(index, step.label)
-    let header: String
-    if case .plain(let node) = step.kind {
-      let names = LoweredProgram.operandNames(node)
-      let parameters = names.map { "const float *restrict \($0)" } + ["float *restrict y"]
-      header = "static void \(name)(\(parameters.joined(separator: ", ")))"
-    } else {
-      header = "static void \(name)(const kernel_args *a, long begin, long end)"
-    }
-    w.line(header + " {")
-    w.raw(kernel.body)
-    w.line("}")
+    CKernelPrinter().function(CProgram.kernelName(index, steps[kernel.steps[0]].label), kernel.kernel, &w)
     w.line()
   }
 
@@ -173,16 +168,16 @@ public struct CProgram: Sendable {
         w.line("start = now_ms();")
         let k = kernelOfStep[index]
         let name = CProgram.kernelName(k, steps[kernels[k].steps[0]].label)
-        if case .plain = step.kind {
-          let arguments =
-            step.operands.map { pointer($0, mutable: false) } + [pointer(step.output, mutable: true)]
-          w.line("\(name)(\(arguments.joined(separator: ", ")));")
-        } else {
+        if let items = kernels[k].kernel.workItems {
           let inputs = step.operands.map { pointer($0, mutable: false) }.joined(separator: ", ")
           w.block("") { w in
             w.line("const kernel_args args = {{\(inputs)}, \(pointer(step.output, mutable: true))};")
-            w.line("parallel_for(model, \(lowered.workItems(step)), \(name), &args);")
+            w.line("parallel_for(model, \(items), \(name), &args);")
           }
+        } else {
+          let arguments =
+            step.operands.map { pointer($0, mutable: false) } + [pointer(step.output, mutable: true)]
+          w.line("\(name)(\(arguments.joined(separator: ", ")));")
         }
         w.line("profile_step(model, \(index), start);")
       }
@@ -213,17 +208,5 @@ extension CName {
       }
     }
     return out + "\""
-  }
-}
-
-/// `BlockedKernels` speaks for its language: `CKernelPrinter` prints the plain steps' kernel IR, `Winograd` the
-/// Winograd ones, and its own methods the other blocked kernels.
-extension BlockedKernels: KernelLanguage {
-  func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter) {
-    CKernelPrinter().print(PlainKernel(node: node, operandTypes: operandTypes).kernel, &w)
-  }
-
-  func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter) {
-    Winograd(target: target).conv(node, a, x: x, &w)
   }
 }

@@ -20,6 +20,13 @@ public struct CWriter {
     self.text += text
   }
 
+  /// Appends the lines `body` writes one level deeper.
+  public mutating func indented(_ body: (inout CWriter) -> Void) {
+    depth += 1
+    body(&self)
+    depth -= 1
+  }
+
   /// Appends `header {`, the body one level deeper, then `}` (with `trailer` after it, for
   /// `};` or `} while (0);`).
   public mutating func block(_ header: String, trailer: String = "", _ body: (inout CWriter) -> Void) {

@@ -13,16 +13,19 @@ enum Scalar: Hashable, Sendable {
   case double
   /// A condition.
   case bool
+  /// A vector of the kernel's `vectorWidth` floats: one pixel's channel block.
+  case vector
 }
 
-/// `+ - * /` (on indices `/` truncates toward zero, as C and Swift do).
+/// `+ - * / %` (on indices `/` and `%` truncate toward zero, as C and Swift do; `%` is for
+/// indices only). A vector may meet a float: the float applies to every lane.
 enum Arithmetic: String, Hashable, Sendable {
-  case add = "+", subtract = "-", multiply = "*", divide = "/"
+  case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%"
 }
 
-/// `< <= > >= ==`.
+/// `< <= > >= == !=`.
 enum Comparison: String, Hashable, Sendable {
-  case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">=", equal = "=="
+  case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">=", equal = "==", notEqual = "!="
 }
 
 /// A kernel expression; its type follows from its parts.
@@ -37,12 +40,24 @@ indirect enum Expr: Hashable, Sendable {
   case variable(String, Scalar)
   /// Element `index` of a float buffer.
   case load(String, Expr)
+  /// The vector at elements `index ..< index + vectorWidth` of a buffer (a multiple of the
+  /// width from a vector-aligned buffer).
+  case vectorLoad(String, Expr)
+  /// A float in every lane.
+  case splat(Expr)
+  /// Lane `index` of a vector.
+  case lane(Expr, Expr)
+  /// Lane by lane, `a` where `a > b`, else `b`: a NaN in `a` never wins, so
+  /// `vectorMax(v, splat(0))` is the ReLU that gives 0 for NaN.
+  case vectorMax(Expr, Expr)
   case arithmetic(Arithmetic, Expr, Expr)
   case minimum(Expr, Expr)
   case maximum(Expr, Expr)
   case compare(Comparison, Expr, Expr)
   /// True when any is.
   case any([Expr])
+  /// True when every one is.
+  case all([Expr])
   /// `condition ? a : b`.
   case select(Expr, Expr, Expr)
   /// Square root of a float.
@@ -56,22 +71,47 @@ indirect enum Expr: Hashable, Sendable {
   var type: Scalar {
     switch self {
     case .int: .index
-    case .float, .load, .squareRoot, .exponential: .float
+    case .float, .load, .squareRoot, .exponential, .lane: .float
     case .double: .double
+    case .vectorLoad, .splat, .vectorMax: .vector
     case .variable(_, let t), .convert(_, let t): t
-    case .arithmetic(_, let a, _), .minimum(let a, _), .maximum(let a, _): a.type
-    case .compare, .any: .bool
+    case .arithmetic(_, let a, let b): b.type == .vector ? .vector : a.type
+    case .minimum(let a, _), .maximum(let a, _): a.type
+    case .compare, .any, .all: .bool
     case .select(_, let a, _): a.type
     }
   }
 
-  static func + (a: Expr, b: Expr) -> Expr { .arithmetic(.add, a, b) }
-  static func - (a: Expr, b: Expr) -> Expr { .arithmetic(.subtract, a, b) }
-  static func * (a: Expr, b: Expr) -> Expr { .arithmetic(.multiply, a, b) }
+  // Index arithmetic with literals is folded where it is the identity or both sides are
+  // literals, so that kernels built from general formulas print without `+ 0` or `* 1`.
+  static func + (a: Expr, b: Expr) -> Expr {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): .int(x + y)
+    case (_, .int(0)) where a.type == .index: a
+    case (.int(0), _) where b.type == .index: b
+    default: .arithmetic(.add, a, b)
+    }
+  }
+  static func - (a: Expr, b: Expr) -> Expr {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): .int(x - y)
+    case (_, .int(0)) where a.type == .index: a
+    default: .arithmetic(.subtract, a, b)
+    }
+  }
+  static func * (a: Expr, b: Expr) -> Expr {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): .int(x * y)
+    case (_, .int(1)) where a.type == .index: a
+    case (.int(1), _) where b.type == .index: b
+    default: .arithmetic(.multiply, a, b)
+    }
+  }
   static func / (a: Expr, b: Expr) -> Expr { .arithmetic(.divide, a, b) }
   static func < (a: Expr, b: Expr) -> Expr { .compare(.less, a, b) }
   static func >= (a: Expr, b: Expr) -> Expr { .compare(.greaterOrEqual, a, b) }
   static func > (a: Expr, b: Expr) -> Expr { .compare(.greater, a, b) }
+  static func % (a: Expr, b: Expr) -> Expr { .arithmetic(.remainder, a, b) }
 }
 
 extension Expr: ExpressibleByIntegerLiteral {
@@ -106,6 +146,18 @@ indirect enum Stmt: Hashable, Sendable {
   case store(String, Expr, Expr)
   /// `buffer[index] += value`.
   case storeAccumulate(String, Expr, Expr)
+  /// The vector `value` into elements `index ..< index + vectorWidth`; `aligned` when the
+  /// place is a multiple of the width in a vector-aligned buffer (a caller's output buffer
+  /// need not be).
+  case vectorStore(String, Expr, Expr, aligned: Bool)
+  /// `name += a * b` for a vector `name`, as one fused multiply-add per lane (`a` a float or
+  /// a vector, `b` a vector).
+  case multiplyAdd(String, Expr, Expr)
+  /// `if condition { then } else { otherwise }`.
+  case branch(Expr, [Stmt], else: [Stmt])
+  /// The kernel's units of parallel work: `body` for `variable` in `0..<count`, the range split
+  /// between threads (each call runs one part, `begin ..< end`). Only at a kernel's top level.
+  case parallel(String, Int, [Stmt])
   /// `for variable in lower..<upper { body }`, nothing when `upper <= lower`.
   case loop(String, Expr, Expr, [Stmt])
   /// A loop over the positions of an `InsideRange`.
@@ -125,8 +177,21 @@ struct KernelParameter: Hashable, Sendable {
   let writable: Bool
 }
 
-/// A kernel body with the buffers it may touch.
+/// A kernel body with the buffers it may touch: its parameters, in the order a call passes
+/// them (the last is the output), and scratch buffers it allocates for each call (writable,
+/// vector-aligned, their contents undefined until written).
 struct Kernel: Hashable, Sendable {
   let parameters: [KernelParameter]
+  var scratch: [KernelParameter] = []
+  /// Floats per vector; 0 for a kernel without vectors.
+  var vectorWidth: Int = 0
   let body: [Stmt]
+
+  /// The units of parallel work of a kernel whose body holds a `parallel` loop: such a kernel
+  /// is called with its buffers and a range of work; one without takes its buffers and runs
+  /// whole.
+  var workItems: Int? {
+    for statement in body { if case .parallel(_, let count, _) = statement { return count } }
+    return nil
+  }
 }

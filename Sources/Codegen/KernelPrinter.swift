@@ -22,9 +22,38 @@ protocol KernelPrinter {
   func skip(_ condition: String) -> String
   func copy(target: String, at: String, source: String, from: String, count: Int) -> String
   func fill(target: String, at: String, value: String, count: Int) -> String
+  /// The spelling of `op` on values of `type`.
+  func arithmetic(_ op: Arithmetic, _ type: Scalar) -> String
+  func vectorLoad(_ buffer: String, _ index: String) -> String
+  /// A float in every lane (`zero` when it is the literal 0).
+  func splat(_ value: String, zero: Bool) -> String
+  func lane(_ vector: String, _ index: String) -> String
+  func vectorMax(_ a: String, _ b: String) -> String
+  func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String
+  func multiplyAdd(_ name: String, _ a: String, _ b: String) -> String
+  /// The header of `if condition`.
+  func branch(_ condition: String) -> String
+  /// The header of the loop over a call's part `begin ..< end` of the work items.
+  func parallel(_ variable: String) -> String
+  /// The function's first line and the lines that bind its buffers and allocate its scratch.
+  func prologue(_ name: String, _ kernel: Kernel) -> [String]
+  /// The lines that release the scratch, before the function's closing brace.
+  func epilogue(_ kernel: Kernel) -> [String]
 }
 
 extension KernelPrinter {
+  /// Writes `kernel` as the function `name` into `w`.
+  func function(_ name: String, _ kernel: Kernel, _ w: inout CWriter) {
+    let lines = prologue(name, kernel)
+    w.line(lines[0])
+    w.indented { w in
+      for line in lines.dropFirst() { w.line(line) }
+      print(kernel, &w)
+      for line in epilogue(kernel) { w.line(line) }
+    }
+    w.line("}")
+  }
+
   /// Writes `kernel`'s statements into `w` (checked by `KernelVerifier` in debug builds).
   func print(_ kernel: Kernel, _ w: inout CWriter) {
     #if DEBUG
@@ -65,6 +94,22 @@ extension KernelPrinter {
         w.line(define(r.position, .index, text(Expr.variable(v, .index) * .int(s) + r.offset), mutable: false))
         for statement in body { print(statement, &w) }
       }
+    case .vectorStore(let buffer, let index, let value, let aligned):
+      w.line(vectorStore(buffer, text(index), text(value), aligned: aligned))
+    case .multiplyAdd(let name, let a, let b): w.line(multiplyAdd(name, text(a, needs: 4), text(b, needs: 5)))
+    case .branch(let condition, let then, let otherwise):
+      w.block(branch(text(condition))) { w in
+        for statement in then { print(statement, &w) }
+      }
+      if !otherwise.isEmpty {
+        w.block("else") { w in
+          for statement in otherwise { print(statement, &w) }
+        }
+      }
+    case .parallel(let variable, _, let body):
+      w.block(parallel(variable)) { w in
+        for statement in body { print(statement, &w) }
+      }
     case .skip(let condition): w.line(skip(text(condition)))
     case .copy(let target, let at, let source, let from, let count):
       w.line(copy(target: target, at: text(at), source: source, from: text(from), count: count))
@@ -77,12 +122,15 @@ extension KernelPrinter {
   private func precedence(_ e: Expr) -> Int {
     switch e {
     case .any: 1
+    case .all: 1
     case .compare: 2
     case .arithmetic(.add, _, _), .arithmetic(.subtract, _, _): 3
-    case .arithmetic(.multiply, _, _), .arithmetic(.divide, _, _): 4
+    case .arithmetic(.multiply, _, _), .arithmetic(.divide, _, _), .arithmetic(.remainder, _, _): 4
     case .select: 0
     case .int(let v): v < 0 ? 3 : 5
-    case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .convert: 5
+    case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .convert, .vectorLoad, .splat,
+      .lane, .vectorMax:
+      5
     }
   }
 
@@ -97,9 +145,16 @@ extension KernelPrinter {
     case .load(let buffer, let i): body = "\(buffer)[\(text(i))]"
     case .arithmetic(let op, let a, let b):
       let p = precedence(e)
-      // The right operand of - and / binds tighter than the operation itself.
-      let right = op == .subtract || op == .divide ? p + 1 : p
-      body = "\(text(a, needs: p)) \(op.rawValue) \(text(b, needs: right))"
+      // The right operand of -, / and % binds tighter than the operation itself.
+      let right = op == .subtract || op == .divide || op == .remainder ? p + 1 : p
+      body = "\(text(a, needs: p)) \(arithmetic(op, e.type)) \(text(b, needs: right))"
+    case .vectorLoad(let buffer, let i): body = vectorLoad(buffer, text(i))
+    case .splat(let a):
+      let zero = if case .float(let v) = a { v == 0 && v.sign == .plus } else { false }
+      body = splat(text(a, needs: 5), zero: zero)
+    case .lane(let v, let i): body = lane(text(v, needs: 5), text(i))
+    case .vectorMax(let a, let b): body = vectorMax(text(a), text(b))
+    case .all(let parts): body = parts.map { text($0, needs: 2) }.joined(separator: " && ")
     case .minimum(let a, let b): body = minimum(text(a, needs: 5), text(b, needs: 5))
     case .maximum(let a, let b): body = maximum(text(a, needs: 5), text(b, needs: 5))
     case .compare(let op, let a, let b): body = "\(text(a, needs: 3)) \(op.rawValue) \(text(b, needs: 3))"
@@ -128,6 +183,7 @@ struct CKernelPrinter: KernelPrinter {
     case .float: "float"
     case .double: "double"
     case .bool: "int"
+    case .vector: "vf"
     }
   }
   func minimum(_ a: String, _ b: String) -> String { "(\(a) < \(b) ? \(a) : \(b))" }
@@ -143,6 +199,41 @@ struct CKernelPrinter: KernelPrinter {
     "for (long \(variable) = \(lower); \(variable) < \(upper); ++\(variable))"
   }
   func skip(_ condition: String) -> String { "if (\(condition)) continue;" }
+  func arithmetic(_ op: Arithmetic, _ type: Scalar) -> String { op.rawValue }
+  func vectorLoad(_ buffer: String, _ index: String) -> String { "*(const vf *)(\(buffer) + \(index))" }
+  func splat(_ value: String, zero: Bool) -> String { zero ? "(vf){0}" : "((vf){0} + \(value))" }
+  func lane(_ vector: String, _ index: String) -> String { "\(vector)[\(index)]" }
+  func vectorMax(_ a: String, _ b: String) -> String { "max_v(\(a), \(b))" }
+  func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
+    aligned
+      ? "*(vf *)(\(buffer) + \(index)) = \(value);"
+      : "{ const vf v_ = \(value); memcpy(\(buffer) + \(index), &v_, sizeof v_); }"
+  }
+  func multiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) += \(a) * \(b);" }
+  func branch(_ condition: String) -> String { "if (\(condition))" }
+  func parallel(_ variable: String) -> String { "for (long \(variable) = begin; \(variable) < end; ++\(variable))" }
+
+  /// A kernel that runs whole takes its buffers as parameters; one over a range of work items
+  /// takes `kernel_args` (inputs in order, then the output) and the range. Scratch comes from
+  /// `aligned_alloc` in whole cache lines.
+  func prologue(_ name: String, _ kernel: Kernel) -> [String] {
+    let pointer = { (p: KernelParameter) in "\(p.writable ? "" : "const ")float *restrict \(p.name)" }
+    var lines: [String]
+    if kernel.workItems == nil {
+      lines = ["static void \(name)(\(kernel.parameters.map(pointer).joined(separator: ", "))) {"]
+    } else {
+      lines = ["static void \(name)(const kernel_args *a, long begin, long end) {"]
+      for (i, p) in kernel.parameters.enumerated() {
+        lines.append("\(pointer(p)) = \(i == kernel.parameters.count - 1 ? "a->out" : "a->in[\(i)]");")
+      }
+    }
+    for s in kernel.scratch {
+      lines.append("float *\(s.name) = aligned_alloc(64, sizeof(float) * \((s.elements + 15) / 16 * 16)L);")
+      lines.append("if (!\(s.name)) abort();")
+    }
+    return lines
+  }
+  func epilogue(_ kernel: Kernel) -> [String] { kernel.scratch.map { "free(\($0.name));" } }
   func copy(target: String, at: String, source: String, from: String, count: Int) -> String {
     "memcpy(\(target) + \(at), \(source) + \(from), sizeof(float) * \(count)L);"
   }
@@ -170,6 +261,7 @@ struct SwiftKernelPrinter: KernelPrinter {
     case .float: "Float"
     case .double: "Double"
     case .bool: "Bool"
+    case .vector: "VF"
     }
   }
   func minimum(_ a: String, _ b: String) -> String { "min(\(a), \(b))" }
@@ -186,10 +278,48 @@ struct SwiftKernelPrinter: KernelPrinter {
       ? "for \(variable) in \(lower)..<\(upper)" : "for \(variable) in stride(from: \(lower), to: \(upper), by: 1)"
   }
   func skip(_ condition: String) -> String { "if \(condition) { continue }" }
+  /// Index arithmetic wraps (`&+`): the verifier has bounded every index, so the overflow
+  /// checks Swift would add can never fire and would only slow the loops.
+  func arithmetic(_ op: Arithmetic, _ type: Scalar) -> String {
+    type == .index && [.add, .subtract, .multiply].contains(op) ? "&" + op.rawValue : op.rawValue
+  }
+  func vectorLoad(_ buffer: String, _ index: String) -> String { "vload(\(buffer), \(index))" }
+  func splat(_ value: String, zero: Bool) -> String { zero ? "VF()" : "VF(repeating: \(value))" }
+  func lane(_ vector: String, _ index: String) -> String { "\(vector)[\(index)]" }
+  func vectorMax(_ a: String, _ b: String) -> String { "vmax(\(a), \(b))" }
+  func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
+    "vstore(\(value), \(buffer), \(index))"
+  }
+  func multiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name).addProduct(\(a), \(b))" }
+  func branch(_ condition: String) -> String { "if \(condition)" }
+  func parallel(_ variable: String) -> String { "for \(variable) in begin..<end" }
+
+  /// A kernel that runs whole takes its buffers as parameters; one over a range of work items
+  /// takes `ResnetcKernelArgs` (inputs in order, then the output) and the range.
+  func prologue(_ name: String, _ kernel: Kernel) -> [String] {
+    var lines: [String]
+    if kernel.workItems == nil {
+      let parameters = kernel.parameters.map {
+        "_ \($0.name): Unsafe\($0.writable ? "Mutable" : "")Pointer<Float>"
+      }
+      lines = ["func \(name)(\(parameters.joined(separator: ", "))) {"]
+    } else {
+      lines = ["func \(name)(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int) {"]
+      for (i, p) in kernel.parameters.enumerated() {
+        lines.append("let \(p.name) = \(i == kernel.parameters.count - 1 ? "a.out" : "a.in\(i)")")
+      }
+    }
+    for s in kernel.scratch {
+      lines.append("let \(s.name) = UnsafeMutablePointer<Float>.allocate(capacity: \(s.elements))")
+      lines.append("defer { \(s.name).deallocate() }")
+    }
+    return lines
+  }
+  func epilogue(_ kernel: Kernel) -> [String] { [] }
   func copy(target: String, at: String, source: String, from: String, count: Int) -> String {
-    "(\(target) + \(at)).update(from: \(source) + \(from), count: \(count))"
+    "\(target).advanced(by: \(at)).update(from: \(source).advanced(by: \(from)), count: \(count))"
   }
   func fill(target: String, at: String, value: String, count: Int) -> String {
-    "(\(target) + \(at)).update(repeating: \(value), count: \(count))"
+    "\(target).advanced(by: \(at)).update(repeating: \(value), count: \(count))"
   }
 }

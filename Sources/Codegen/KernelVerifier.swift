@@ -33,16 +33,30 @@ struct KernelVerifier {
 
   private var elements: [String: Int] = [:]
   private var writable: Set<String> = []
+  private var vectorWidth = 0
   /// Types and index ranges of the variables in scope.
   private var scope: [String: (type: Scalar, range: Range?)] = [:]
 
   static func verify(_ kernel: Kernel) throws(KernelError) {
     var verifier = KernelVerifier()
-    for p in kernel.parameters {
+    verifier.vectorWidth = kernel.vectorWidth
+    for p in kernel.parameters + kernel.scratch {
+      guard verifier.elements[p.name] == nil else { throw .type("two buffers named \(p.name)") }
       verifier.elements[p.name] = p.elements
       if p.writable { verifier.writable.insert(p.name) }
     }
-    try verifier.check(kernel.body)
+    for p in kernel.scratch where !p.writable { throw .type("scratch buffer \(p.name) is not writable") }
+    for statement in kernel.body {
+      if case .parallel(let variable, let count, let body) = statement {
+        guard count > 0 else { throw .type("a parallel loop over \(count) items") }
+        let saved = verifier.scope
+        verifier.scope[variable] = (.index, Range(lowest: 0, highest: count - 1))
+        try verifier.check(body)
+        verifier.scope = saved
+      } else {
+        try verifier.check(statement)
+      }
+    }
   }
 
   private mutating func check(_ body: [Stmt]) throws(KernelError) {
@@ -65,6 +79,26 @@ struct KernelVerifier {
       guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
       guard try typeOf(value) == .float else { throw .type("a store into \(buffer) of a non-float") }
       try access(buffer, index, count: 1)
+    case .vectorStore(let buffer, let index, let value, _):
+      guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
+      guard try typeOf(value) == .vector else { throw .type("a vector store into \(buffer) of a non-vector") }
+      try access(buffer, index, count: try width())
+    case .multiplyAdd(let name, let a, let b):
+      guard let variable = scope[name] else { throw .undefined(name) }
+      let (ta, tb) = (try typeOf(a), try typeOf(b))
+      guard variable.type == .vector, ta == .float || ta == .vector, tb == .vector else {
+        throw .type("\(name) += \(ta) * \(tb) on a \(variable.type)")
+      }
+    case .branch(let condition, let then, let otherwise):
+      guard try typeOf(condition) == .bool else { throw .type("a branch on a non-condition") }
+      // A side whose condition leaves a variable no value never runs.
+      let saved = scope
+      if refine(holds: condition) { try check(then) }
+      scope = saved
+      if refine(fails: condition) { try check(otherwise) }
+      scope = saved
+    case .parallel(let variable, _, _):
+      throw .type("the parallel loop over \(variable) is not at the kernel's top level")
     case .loop(let variable, let lower, let upper, let body):
       guard try typeOf(lower) == .index, try typeOf(upper) == .index else { throw .type("loop \(variable) bounds") }
       let (low, high) = (try range(lower), try range(upper))
@@ -85,7 +119,7 @@ struct KernelVerifier {
       scope = saved
     case .skip(let condition):
       guard try typeOf(condition) == .bool else { throw .type("skip on a non-condition") }
-      refine(ruledOut: condition)
+      _ = refine(fails: condition)
     case .copy(let target, let at, let source, let from, let count):
       guard writable.contains(target) else { throw .type("\(target) is not writable") }
       try access(target, at, count: count)
@@ -97,23 +131,55 @@ struct KernelVerifier {
     }
   }
 
-  /// Narrows the ranges of variables compared with literals, after a `skip` that ruled the
-  /// condition out: `skip(v < 0 || v >= n)` leaves `v` in `0..<n`.
-  private mutating func refine(ruledOut condition: Expr) {
-    let parts: [Expr] = if case .any(let list) = condition { list } else { [condition] }
+  /// The kernel's vector width, which a kernel using vectors must have.
+  private func width() throws(KernelError) -> Int {
+    guard vectorWidth > 0 else { throw .type("a vector in a kernel without a vector width") }
+    return vectorWidth
+  }
+
+  /// Narrows the ranges of variables compared with literals where `condition` holds:
+  /// `v >= 0 && v < n` (or one comparison) leaves `v` in `0..<n`.
+  /// Returns false when a variable is left no value (the code it guards never runs).
+  private mutating func refine(holds condition: Expr) -> Bool {
+    let parts: [Expr] = if case .all(let list) = condition { list } else { [condition] }
+    var possible = true
     for part in parts {
-      guard case .compare(let op, .variable(let name, .index), .int(let limit)) = part,
-        let variable = scope[name], var r = variable.range
-      else { continue }
-      switch op {
-      case .less: r.lowest = max(r.lowest, limit)
-      case .lessOrEqual: r.lowest = max(r.lowest, limit + 1)
-      case .greater: r.highest = min(r.highest, limit)
-      case .greaterOrEqual: r.highest = min(r.highest, limit - 1)
-      case .equal: continue
+      if case .compare(let op, .variable(let name, .index), .int(let limit)) = part {
+        possible = narrow(name, op, limit) && possible
       }
-      scope[name] = (.index, r)
     }
+    return possible
+  }
+
+  /// Narrows the ranges of variables compared with literals where `condition` fails (after a
+  /// `skip`, or in a branch's `else`): `skip(v < 0 || v >= n)` leaves `v` in `0..<n`.
+  private mutating func refine(fails condition: Expr) -> Bool {
+    let parts: [Expr] = if case .any(let list) = condition { list } else { [condition] }
+    var possible = true
+    let opposite: [Comparison: Comparison] = [
+      .less: .greaterOrEqual, .greaterOrEqual: .less, .lessOrEqual: .greater, .greater: .lessOrEqual,
+    ]
+    for part in parts {
+      if case .compare(let op, .variable(let name, .index), .int(let limit)) = part, let op = opposite[op] {
+        possible = narrow(name, op, limit) && possible
+      }
+    }
+    return possible
+  }
+
+  /// Narrows `name`'s range to the values for which `name op limit` holds; false when none
+  /// does.
+  private mutating func narrow(_ name: String, _ op: Comparison, _ limit: Int) -> Bool {
+    guard let variable = scope[name], var r = variable.range else { return true }
+    switch op {
+    case .less: r.highest = min(r.highest, limit - 1)
+    case .lessOrEqual: r.highest = min(r.highest, limit)
+    case .greater: r.lowest = max(r.lowest, limit + 1)
+    case .greaterOrEqual: r.lowest = max(r.lowest, limit)
+    case .equal, .notEqual: return true
+    }
+    scope[name] = (.index, r)
+    return r.lowest <= r.highest
   }
 
   private func access(_ buffer: String, _ index: Expr, count: Int) throws(KernelError) {
@@ -133,17 +199,39 @@ struct KernelVerifier {
       guard variable.type == type else { throw .type("\(name) is \(variable.type), used as \(type)") }
     case .load(let buffer, let index):
       try access(buffer, index, count: 1)
-    case .arithmetic(_, let a, let b), .minimum(let a, let b), .maximum(let a, let b), .compare(_, let a, let b):
+    case .vectorLoad(let buffer, let index):
+      try access(buffer, index, count: try width())
+    case .splat(let a):
+      _ = try width()
+      guard try typeOf(a) == .float else { throw .type("a splat of a \(try typeOf(a))") }
+    case .lane(let v, let i):
+      guard try typeOf(v) == .vector, try typeOf(i) == .index, let r = try range(i), r.lowest >= 0,
+        r.highest < (try width())
+      else { throw .type("a lane of a non-vector, or one that may not exist") }
+    case .vectorMax(let a, let b):
+      guard try typeOf(a) == .vector, try typeOf(b) == .vector else { throw .type("vectorMax of non-vectors") }
+    case .arithmetic(let op, let a, let b):
       let (ta, tb) = (try typeOf(a), try typeOf(b))
-      guard ta == tb, ta != .bool else { throw .type("\(ta) and \(tb) in one operation") }
-    case .any(let parts):
+      let mixed = op != .remainder && Set([ta, tb]) == [.vector, .float]
+      guard ta == tb || mixed, ta != .bool, op != .remainder || ta == .index else {
+        throw .type("\(ta) \(op.rawValue) \(tb)")
+      }
+    case .minimum(let a, let b), .maximum(let a, let b), .compare(_, let a, let b):
+      let (ta, tb) = (try typeOf(a), try typeOf(b))
+      guard ta == tb, ta != .bool, ta != .vector else { throw .type("\(ta) and \(tb) in one operation") }
+    case .any(let parts), .all(let parts):
       for part in parts where try typeOf(part) != .bool { throw .type("a condition of a non-condition") }
     case .select(let c, let a, let b):
-      guard try typeOf(c) == .bool, try typeOf(a) == typeOf(b) else { throw .type("select of unlike values") }
+      guard try typeOf(c) == .bool, try typeOf(a) == typeOf(b), try typeOf(a) != .vector else {
+        throw .type("select of unlike values or of vectors")
+      }
     case .squareRoot(let a), .exponential(let a):
       guard try typeOf(a) == .float else { throw .type("a float function of a \(try typeOf(a))") }
     case .convert(let a, let type):
-      guard try typeOf(a) != .bool, type != .bool else { throw .type("a conversion from or to a condition") }
+      let from = try typeOf(a)
+      guard from != .bool, type != .bool, from != .vector, type != .vector else {
+        throw .type("a conversion from or to a condition or a vector")
+      }
     }
     return e.type
   }
@@ -167,6 +255,9 @@ struct KernelVerifier {
         guard y.lowest > 0 else { return nil }
         let corners = [x.lowest / y.lowest, x.lowest / y.highest, x.highest / y.lowest, x.highest / y.highest]
         return Range(lowest: corners.min()!, highest: corners.max()!)
+      case .remainder:
+        guard x.lowest >= 0, y.lowest > 0 else { return nil }
+        return x.highest < y.lowest ? x : Range(lowest: 0, highest: min(x.highest, y.highest - 1))
       }
     case .minimum(let a, let b):
       guard let x = try range(a), let y = try range(b) else { return nil }
@@ -177,7 +268,8 @@ struct KernelVerifier {
     case .select(_, let a, let b):
       guard let x = try range(a), let y = try range(b) else { return nil }
       return Range(lowest: min(x.lowest, y.lowest), highest: max(x.highest, y.highest))
-    case .float, .double, .load, .compare, .any, .squareRoot, .exponential, .convert:
+    case .float, .double, .load, .compare, .any, .all, .squareRoot, .exponential, .convert, .vectorLoad, .splat,
+      .lane, .vectorMax:
       return nil
     }
   }

@@ -64,20 +64,6 @@ struct LoweredProgram: Sendable {
     node.operands.indices.map { $0 == 0 ? "x" : "in\($0)" }
   }
 
-  /// Units of parallel work of a blocked step (1 for a plain one, which runs whole).
-  func workItems(_ step: Lowering.Step) -> Int {
-    let b = target.block ?? 1
-    switch step.kind {
-    case .conv(let node, _, _, _): return BlockedKernels(target: target).convRows(node)
-    case .maxPool(let node, _): return node.type.shape[0] * node.type.shape[1] / b
-    case .globalAvgPool(let node): return node.type.shape[0] * node.type.shape[1] / b
-    case .dense(let node): return node.type.shape[0] * ((node.type.shape[1] + b - 1) / b)
-    case .winograd(let node, _): return Winograd(target: target).workItems(node)
-    case .toBlocked(let shape), .toPlain(let shape): return shape[0] * shape[1] / b
-    case .plain: return 1
-    }
-  }
-
   /// Floating-point operations of each step (two per multiply-add; reorders count none).
   var stepFlops: [Int] {
     return steps.map { step in step.node.map { 2 * graph.multiplyAdds(of: $0, values: values) } ?? 0 }
@@ -136,35 +122,66 @@ struct LoweredProgram: Sendable {
 
 /// One function of a generated program and the steps that call it.
 struct SharedKernel {
-  /// The body, indented one level, as the language writes it.
-  let body: String
+  let kernel: Kernel
   /// The steps that call it, in order; the first names it.
   var steps: [Int]
 }
 
+/// The language a program is written in, where it changes a plan: swiftc's compile time
+/// grows with a kernel's length much more than clang's, so Swift conv kernels copy padded
+/// input rows (`ConvPlan.Border.paddedRows`, one body per tile) where C ones test the edge
+/// tiles (`.tested`, a second body without tests for the interior, which clang compiles into
+/// the faster code).
+enum KernelLanguage {
+  case c, swift
+
+  var convBorder: ConvPlan.Border {
+    switch self {
+    case .c: .tested
+    case .swift: .paddedRows
+    }
+  }
+}
+
 extension LoweredProgram {
-  /// The steps' kernels with equal ones merged: steps share one function when `language`
-  /// writes the same body for both and they are called the same way (plain kernels take
-  /// their operands as parameters, blocked ones a work range and their buffers), so a
-  /// network of many identical blocks compiles each distinct kernel once. A body holds only
-  /// shapes and attributes, never a buffer's place. Returns the functions in order of first
-  /// use and, for each step, the index of its function.
-  func sharedKernels(in language: some KernelLanguage) -> (kernels: [SharedKernel], kernelOfStep: [Int]) {
+  /// The kernel `step` runs, built by its plan.
+  func kernel(of step: Lowering.Step, in language: KernelLanguage) -> Kernel {
+    let x = step.node.map { type(of: $0.operands[0]).shape } ?? []
+    let blocked = BlockedKernels(b: target.block ?? 1)
+    switch step.kind {
+    case .plain(let node): return PlainKernel(node: node, operandTypes: operandTypes(node)).kernel
+    case .conv(let node, let a, let filter, let plainInput):
+      return ConvPlan(
+        node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: language.convBorder
+      ).kernel
+    case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
+    case .maxPool(let node, let a): return blocked.maxPool(a, x: x, y: node.type.shape)
+    case .globalAvgPool: return blocked.globalAvgPool(x: x)
+    case .dense(let node):
+      return blocked.dense(x: x, outputs: node.type.shape[1], hasBias: node.operands.count == 3)
+    case .toBlocked(let shape): return blocked.reorder(shape: shape, toBlocked: true)
+    case .toPlain(let shape): return blocked.reorder(shape: shape, toBlocked: false)
+    }
+  }
+
+  /// The steps' kernels with equal ones merged: steps whose kernels are structurally equal
+  /// (the same shapes, attributes and buffers' sizes; a kernel never holds a buffer's place)
+  /// share one function, called with their own buffers, so a network of many identical
+  /// blocks compiles each distinct kernel once. Returns the kernels in order of first use
+  /// and, for each step, the index of its kernel.
+  func sharedKernels(in language: KernelLanguage) -> (kernels: [SharedKernel], kernelOfStep: [Int]) {
     var kernels: [SharedKernel] = []
-    var byKey: [String: Int] = [:]
+    var byKernel: [Kernel: Int] = [:]
     var kernelOfStep: [Int] = []
     for (index, step) in steps.enumerated() {
-      var w = CWriter(depth: 1)
-      body(of: step, in: language, &w)
-      let call = if case .plain(let node) = step.kind { "plain \(node.operands.count)" } else { "blocked" }
-      let key = call + "\n" + w.text
-      if let k = byKey[key] {
+      let kernel = self.kernel(of: step, in: language)
+      if let k = byKernel[kernel] {
         kernels[k].steps.append(index)
         kernelOfStep.append(k)
       } else {
-        byKey[key] = kernels.count
+        byKernel[kernel] = kernels.count
         kernelOfStep.append(kernels.count)
-        kernels.append(SharedKernel(body: w.text, steps: [index]))
+        kernels.append(SharedKernel(kernel: kernel, steps: [index]))
       }
     }
     return (kernels, kernelOfStep)
@@ -182,36 +199,5 @@ extension LoweredProgram {
       if others.count > 4 { text += ", ..." }
     }
     return text
-  }
-}
-
-/// A language's spelling of each kind of kernel body. `LoweredProgram.body(of:in:_:)` picks
-/// the one a step needs and hands it the step's shapes, so the C and Swift programs share the
-/// choice and differ only in the text.
-protocol KernelLanguage {
-  func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter)
-  func conv(_ node: Node, _ a: Conv2dAttributes, x: [Int], kernel: Size2d, plainInput: Bool, _ w: inout CWriter)
-  func maxPool(_ node: Node, _ a: Pool2dAttributes, x: [Int], _ w: inout CWriter)
-  func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter)
-  func dense(_ node: Node, inputs: Int, _ w: inout CWriter)
-  func globalAvgPool(_ node: Node, x: [Int], _ w: inout CWriter)
-  func reorder(shape: [Int], toBlocked: Bool, _ w: inout CWriter)
-}
-
-extension LoweredProgram {
-  /// The body of `step`'s kernel in `language`.
-  func body(of step: Lowering.Step, in language: some KernelLanguage, _ w: inout CWriter) {
-    let x = step.node.map { type(of: $0.operands[0]).shape } ?? []
-    switch step.kind {
-    case .plain(let node): language.plain(node, operandTypes: operandTypes(node), &w)
-    case .conv(let node, let a, let kernel, let plainInput):
-      language.conv(node, a, x: x, kernel: kernel, plainInput: plainInput, &w)
-    case .maxPool(let node, let a): language.maxPool(node, a, x: x, &w)
-    case .winograd(let node, let a): language.winograd(node, a, x: x, &w)
-    case .dense(let node): language.dense(node, inputs: x[1], &w)
-    case .globalAvgPool(let node): language.globalAvgPool(node, x: x, &w)
-    case .toBlocked(let shape): language.reorder(shape: shape, toBlocked: true, &w)
-    case .toPlain(let shape): language.reorder(shape: shape, toBlocked: false, &w)
-    }
   }
 }

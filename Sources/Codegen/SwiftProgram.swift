@@ -62,8 +62,8 @@ public struct SwiftProgram: Sendable {
     w.line("private let modelArenaBytes = \(plan.arenaBytes)")
     w.line()
     tables(&w)
-    let (shared, kernelOfStep) = lowered.sharedKernels(in: SwiftBlockedKernels(target: target))
-    forward(kernelOfStep: kernelOfStep, &w)
+    let (shared, kernelOfStep) = lowered.sharedKernels(in: .swift)
+    forward(kernelOfStep: kernelOfStep, kernels: shared, &w)
     let kernels = shared.enumerated().map { index, kernel in
       var k = CWriter()
       self.kernel(index, kernel, &k)
@@ -71,7 +71,7 @@ public struct SwiftProgram: Sendable {
     }
     let files = SwiftProgram.partition(
       kernels.map(\.count), files: max(1, min(16, kernels.reduce(0) { $0 + $1.count } / 16_000)))
-    let prelude = target.block.map { _ in SwiftBlockedKernels(target: target).prelude } ?? ""
+    let prelude = target.block.map(SwiftProgram.vectorPrelude) ?? ""
     let kernelFiles = files.enumerated().map { number, indices in
       SwiftSource(
         suffix: "_kernels\(number + 1)",
@@ -140,21 +140,29 @@ public struct SwiftProgram: Sendable {
 
   /// One kernel with its shapes and the steps it serves in a comment.
   private func kernel(_ index: Int, _ kernel: SharedKernel, _ w: inout CWriter) {
-    let step = steps[kernel.steps[0]]
     w.line("// \(CName.comment(lowered.kernelComment(kernel)))")
-    let name = SwiftProgram.kernelName(index)
-    let header: String
-    if case .plain(let node) = step.kind {
-      let names = LoweredProgram.operandNames(node)
-      let parameters = names.map { "_ \($0): UnsafePointer<Float>" } + ["_ y: UnsafeMutablePointer<Float>"]
-      header = "func \(name)(\(parameters.joined(separator: ", ")))"
-    } else {
-      header = "func \(name)(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int)"
-    }
-    w.line(header + " {")
-    w.raw(kernel.body)
-    w.line("}")
+    SwiftKernelPrinter().function(SwiftProgram.kernelName(index), kernel.kernel, &w)
     w.line()
+  }
+
+  /// The vector type of a target with blocks of `b` channels and the helpers the kernels'
+  /// vector operations are printed with: loads and stores that need no alignment, and
+  /// `vmax`, lane by lane `a` where `a > b`, else `b` (so a NaN in `a` never wins).
+  static func vectorPrelude(_ b: Int) -> String {
+    """
+    private typealias VF = SIMD\(b)<Float>
+
+    @inline(__always) private func vload(_ p: UnsafePointer<Float>, _ offset: Int) -> VF {
+      UnsafeRawPointer(p + offset).loadUnaligned(as: VF.self)
+    }
+
+    @inline(__always) private func vstore(_ v: VF, _ p: UnsafeMutablePointer<Float>, _ offset: Int) {
+      UnsafeMutableRawPointer(p + offset).storeBytes(of: v, as: VF.self)
+    }
+
+    @inline(__always) private func vmax(_ a: VF, _ b: VF) -> VF { b.replacing(with: a, where: a .> b) }
+
+    """
   }
 
   /// The pointer expression for a step's operand or output.
@@ -173,7 +181,7 @@ public struct SwiftProgram: Sendable {
 
   /// `forward`: every step in order (timed when profiling), then copies for outputs that
   /// are not computed in place.
-  private func forward(kernelOfStep: [Int], _ w: inout CWriter) {
+  private func forward(kernelOfStep: [Int], kernels: [SharedKernel], _ w: inout CWriter) {
     w.line("// The whole network: weights are the loaded data, arena holds modelArenaBytes.")
     let signature =
       "private func forward(_ model: ResnetcModel, _ weights: UnsafePointer<Float>, _ arena: UnsafeMutableRawPointer, _ inputs: [UnsafePointer<Float>], _ outputs: [UnsafeMutablePointer<Float>])"
@@ -183,15 +191,15 @@ public struct SwiftProgram: Sendable {
         w.line("start = resnetcMilliseconds()")
         let name = SwiftProgram.kernelName(kernelOfStep[index])
         let output = pointer(step.output, mutable: true)
-        if case .plain = step.kind {
-          let arguments = step.operands.map { pointer($0, mutable: false) } + [output]
-          w.line("\(name)(\(arguments.joined(separator: ", ")))")
-        } else {
+        if let items = kernels[kernelOfStep[index]].kernel.workItems {
           var inputs = step.operands.map { pointer($0, mutable: false) }
           inputs += Array(repeating: "UnsafePointer(\(output))", count: 4 - inputs.count)
           let args =
             "ResnetcKernelArgs(in0: \(inputs[0]), in1: \(inputs[1]), in2: \(inputs[2]), in3: \(inputs[3]), out: \(output))"
-          w.line("model.parallelFor(\(lowered.workItems(step)), \(name), \(args))")
+          w.line("model.parallelFor(\(items), \(name), \(args))")
+        } else {
+          let arguments = step.operands.map { pointer($0, mutable: false) } + [output]
+          w.line("\(name)(\(arguments.joined(separator: ", ")))")
         }
         w.line("model.profileStep(\(index), since: start)")
       }
@@ -212,16 +220,4 @@ public struct SwiftSource: Sendable {
   public let suffix: String
   /// The file's text.
   public let text: String
-}
-
-/// `SwiftBlockedKernels` speaks for its language: `SwiftKernelPrinter` prints the plain steps' kernel IR, `SwiftWinograd` the
-/// Winograd ones, and its own methods the other blocked kernels.
-extension SwiftBlockedKernels: KernelLanguage {
-  func plain(_ node: Node, operandTypes: [TensorType], _ w: inout CWriter) {
-    SwiftKernelPrinter().print(PlainKernel(node: node, operandTypes: operandTypes).kernel, &w)
-  }
-
-  func winograd(_ node: Node, _ a: Conv2dAttributes, x: [Int], _ w: inout CWriter) {
-    SwiftWinograd(target: target).conv(node, a, x: x, &w)
-  }
 }

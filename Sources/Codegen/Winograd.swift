@@ -9,10 +9,40 @@ import GraphIR
 /// `U = G g Gᵀ` is computed at compile time and stored as (16, K/B, C/B, B[c], B[k]). At run
 /// time a chunk of tiles is transformed into scratch `V` (16, C/B, tiles, B), then for each
 /// output-channel block the 16 products `M[ξ] = Σ_c V[ξ][c] · U[ξ][c]` are accumulated in
-/// registers over the chunk's tiles, and `Aᵀ M A` plus bias, shortcut and ReLU is stored.
-struct Winograd {
-  let target: Target
-  var b: Int { target.block! }
+/// registers over the chunk's tiles (into scratch `M`, (16, tiles, B)), and `Aᵀ M A` plus
+/// bias, shortcut and ReLU is stored.
+///
+/// The plan: tiles per chunk, groups of output-channel blocks, and the units of parallel
+/// work (image, chunk, group); `kernel` builds the kernel it describes.
+struct Winograd: Hashable, Sendable {
+  let attributes: Conv2dAttributes
+  /// Input (N,C,H,W) and output (N,K,P,Q) shapes.
+  let x: [Int]
+  let y: [Int]
+  let hasBias: Bool
+  /// Channels per block.
+  let b: Int
+  /// Tiles per chunk: at most the accumulators one (ξ, output block) keeps in registers, and
+  /// as even a split of the map's tiles as that allows.
+  let chunk: Int
+  /// Groups the output-channel blocks are split into, so that small maps (few chunks of
+  /// tiles) still give every thread work; each group transforms its chunk's input again.
+  let groups: Int
+
+  /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`.
+  init(_ node: Node, _ attributes: Conv2dAttributes, x: [Int], target: Target) {
+    self.attributes = attributes
+    self.x = x
+    y = node.type.shape
+    hasBias = node.operands.count == (attributes.epilogue.addsResidual ? 4 : 3)
+    b = target.block!
+    let tiles = ((y[2] + 1) / 2) * ((y[3] + 1) / 2)
+    let chunks = (tiles + target.maxTile - 1) / target.maxTile
+    chunk = (tiles + chunks - 1) / chunks
+    let kb = y[1] / b
+    let few = y[0] * ((tiles + chunk - 1) / chunk) < 16
+    groups = few ? ([8, 4, 2].first(where: { kb % $0 == 0 }) ?? 1) : 1
+  }
 
   /// Whether `node` (a conv2d reading `x`) runs as Winograd on `target`: 3×3, stride 1, at
   /// least 64 input channels (fewer leave the transforms too large a share), and maps of
@@ -46,122 +76,153 @@ struct Winograd {
     return Tensor(type: TensorType([data.count]), data: data)
   }
 
-  /// Tiles per chunk: at most the accumulators one (ξ, output block) keeps in registers,
-  /// and as even a split of the map's tiles as that allows.
-  func chunk(_ node: Node) -> Int {
-    let tiles = ((node.type.shape[2] + 1) / 2) * ((node.type.shape[3] + 1) / 2)
-    let chunks = (tiles + target.maxTile - 1) / target.maxTile
-    return (tiles + chunks - 1) / chunks
-  }
-
-  /// Groups the output-channel blocks are split into, so that small maps (few chunks of
-  /// tiles) still give every thread work; each group transforms its chunk's input again.
-  func channelGroups(_ node: Node) -> Int {
-    let y = node.type.shape
-    let chunk = self.chunk(node)
-    let chunks = y[0] * ((((y[2] + 1) / 2) * ((y[3] + 1) / 2) + chunk - 1) / chunk)
-    let kb = y[1] / b
-    guard chunks < 16 else { return 1 }
-    return [8, 4, 2].first { kb % $0 == 0 } ?? 1
-  }
+  private var tilesW: Int { (y[3] + 1) / 2 }
+  private var tiles: Int { ((y[2] + 1) / 2) * tilesW }
+  private var chunks: Int { (tiles + chunk - 1) / chunk }
 
   /// Units of parallel work: (image, chunk of tiles, group of output-channel blocks).
-  func workItems(_ node: Node) -> Int {
-    let y = node.type.shape
-    let tiles = ((y[2] + 1) / 2) * ((y[3] + 1) / 2)
-    let chunk = self.chunk(node)
-    return y[0] * ((tiles + chunk - 1) / chunk) * channelGroups(node)
+  var workItems: Int { y[0] * chunks * groups }
+
+  /// The kernel: operands `x`, transformed weights `u`, then `bias` and `res` when present;
+  /// scratch `v` and `m`.
+  var kernel: Kernel {
+    let (n, c, h, wd) = (x[0], x[1], x[2], x[3])
+    let (k, p, q) = (y[1], y[2], y[3])
+    let (cb, kb) = (c / b, k / b)
+    let outputs = y.reduce(1, *)
+    var parameters = [
+      KernelParameter(name: "x", elements: n * c * h * wd, writable: false),
+      KernelParameter(name: "u", elements: 16 * k * c, writable: false),
+    ]
+    if hasBias { parameters.append(KernelParameter(name: "bias", elements: k, writable: false)) }
+    if attributes.epilogue.addsResidual {
+      parameters.append(KernelParameter(name: "res", elements: outputs, writable: false))
+    }
+    parameters.append(KernelParameter(name: "y", elements: outputs, writable: true))
+    let vStride = cb * chunk * b
+    let scratch = [
+      KernelParameter(name: "v", elements: 16 * vStride, writable: true),
+      KernelParameter(name: "m", elements: 16 * chunk * b, writable: true),
+    ]
+    let item = index("item")
+    let work: [Stmt] = [
+      .define("group", item % .int(groups), mutable: false),
+      .define("n", item / .int(groups) / .int(chunks), mutable: false),
+      .define("t0", item / .int(groups) % .int(chunks) * .int(chunk), mutable: false),
+      .define("count", .minimum(.int(tiles) - index("t0"), .int(chunk)), mutable: false),
+      .loop("cb", 0, .int(cb), inputTransform),
+      .loop(
+        "kb", index("group") * .int(kb / groups), (index("group") + 1) * .int(kb / groups),
+        products + outputTransform),
+    ]
+    return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: [.parallel("item", workItems, work)])
   }
 
-  /// The kernel body over work items `[begin, end)`.
-  func conv(_ node: Node, _ a: Conv2dAttributes, x xShape: [Int], _ w: inout CWriter) {
-    let y = node.type.shape
-    let (c, h, wd, k, p, q) = (xShape[1], xShape[2], xShape[3], y[1], y[2], y[3])
-    let (cb, kb) = (c / b, k / b)
-    let (tilesH, tilesW) = ((p + 1) / 2, (q + 1) / 2)
-    let tiles = tilesH * tilesW
-    let chunk = self.chunk(node)
-    let chunks = (tiles + chunk - 1) / chunk
-    let hasBias = node.operands.count == (a.epilogue.addsResidual ? 4 : 3)
-    let groups = channelGroups(node)
-    w.line("const float *restrict x = a->in[0];")
-    w.line("const float *restrict u = a->in[1];")
-    if hasBias { w.line("const float *restrict bias = a->in[2];") }
-    if a.epilogue.addsResidual { w.line("const float *restrict res = a->in[\(hasBias ? 3 : 2)];") }
-    w.line("float *restrict y = a->out;")
-    w.line("float *v = aligned_alloc(64, sizeof(float) * \(16 * cb * chunk * b)L);")
-    w.line("if (!v) abort();")
-    w.block("for (long item = begin; item < end; ++item)") { w in
-      w.line(
-        "const long group = item % \(groups)L, n = item / \(groups)L / \(chunks)L, t0 = item / \(groups)L % \(chunks)L * \(chunk)L;"
-      )
-      w.line("const long count = \(tiles)L - t0 < \(chunk)L ? \(tiles)L - t0 : \(chunk)L;")
-      // Input transform: V[ξ][cb][t] = (Bᵀ d B)[ξ] for each tile's 4×4 input window.
-      w.block("for (long cb = 0; cb < \(cb)L; ++cb)") { w in
-        w.block("for (long t = 0; t < count; ++t)") { w in
-          w.line(
-            "const long ih0 = (t0 + t) / \(tilesW)L * 2 - \(a.padding.top)L, iw0 = (t0 + t) % \(tilesW)L * 2 - \(a.padding.left)L;"
-          )
-          w.line("const float *xc = x + (n * \(cb)L + cb) * \(h * wd * b)L;")
-          w.line("vf d[4][4];")
-          w.block("for (int i = 0; i < 4; ++i)") { w in
-            w.block("for (int j = 0; j < 4; ++j)") { w in
-              w.line("const long ih = ih0 + i, iw = iw0 + j;")
-              w.line(
-                "d[i][j] = ih >= 0 && ih < \(h)L && iw >= 0 && iw < \(wd)L ? *(const vf *)(xc + (ih * \(wd)L + iw) * \(b)L) : (vf){0};"
-              )
-            }
-          }
-          w.line("vf s[4][4];")
-          w.block("for (int j = 0; j < 4; ++j)") { w in
-            w.line("s[0][j] = d[0][j] - d[2][j]; s[1][j] = d[1][j] + d[2][j];")
-            w.line("s[2][j] = d[2][j] - d[1][j]; s[3][j] = d[1][j] - d[3][j];")
-          }
-          w.line("float *vt = v + (cb * \(chunk)L + t) * \(b)L;")
-          w.block("for (int i = 0; i < 4; ++i)") { w in
-            let stride = "\(cb * chunk * b)L"
-            w.line("*(vf *)(vt + (i * 4 + 0) * \(stride)) = s[i][0] - s[i][2];")
-            w.line("*(vf *)(vt + (i * 4 + 1) * \(stride)) = s[i][1] + s[i][2];")
-            w.line("*(vf *)(vt + (i * 4 + 2) * \(stride)) = s[i][2] - s[i][1];")
-            w.line("*(vf *)(vt + (i * 4 + 3) * \(stride)) = s[i][1] - s[i][3];")
-          }
-        }
-      }
-      w.block("for (long kb = group * \(kb / groups)L; kb < (group + 1) * \(kb / groups)L; ++kb)") { w in
-        w.line("vf m[16][\(chunk)];")
-        w.block("for (int xi = 0; xi < 16; ++xi)") { w in
-          for t in 0..<chunk { w.line("vf acc\(t) = (vf){0};") }
-          w.line("const float *uk = u + ((long)xi * \(kb)L + kb) * \(cb * b * b)L;")
-          w.line("const float *vx = v + (long)xi * \(cb * chunk * b)L;")
-          w.block("for (long cb = 0; cb < \(cb)L; ++cb)") { w in
-            w.block("for (long ch = 0; ch < \(b)L; ++ch)") { w in
-              w.line("const vf wv = *(const vf *)(uk + (cb * \(b)L + ch) * \(b)L);")
-              w.line("const float *vc = vx + cb * \(chunk * b)L + ch;")
-              for t in 0..<chunk { w.line("acc\(t) += vc[\(t * b)] * wv;") }
-            }
-          }
-          for t in 0..<chunk { w.line("m[xi][\(t)] = acc\(t);") }
-        }
-        // Output transform: Y = Aᵀ M A, then the epilogue, for each tile of the chunk.
-        w.block("for (long t = 0; t < count; ++t)") { w in
-          w.line("const long oh = (t0 + t) / \(tilesW)L * 2, ow = (t0 + t) % \(tilesW)L * 2;")
-          w.line("vf r[2][4];")
-          w.block("for (int j = 0; j < 4; ++j)") { w in
-            w.line("r[0][j] = m[0 + j][t] + m[4 + j][t] + m[8 + j][t];")
-            w.line("r[1][j] = m[4 + j][t] - m[8 + j][t] - m[12 + j][t];")
-          }
-          w.block("for (int i = 0; i < 2; ++i)") { w in
-            w.line("const vf out[2] = {r[i][0] + r[i][1] + r[i][2], r[i][1] - r[i][2] - r[i][3]};")
-            w.block("for (int j = 0; j < 2; ++j)") { w in
-              w.line("if (oh + i >= \(p)L || ow + j >= \(q)L) continue;")
-              w.line("const long at = (((n * \(kb)L + kb) * \(p)L + oh + i) * \(q)L + ow + j) * \(b)L;")
-              let value = "out[j]" + (hasBias ? " + *(const vf *)(bias + kb * \(b)L)" : "")
-              w.line(BlockedKernels.store(value, at: "at", epilogue: a.epilogue))
-            }
-          }
-        }
+  private func v(_ name: String) -> Expr { .variable(name, .vector) }
+
+  /// `V[ξ][cb][t] = (Bᵀ d B)[ξ]` for each tile's 4×4 input window `d` (zero outside the
+  /// image), for input-channel block `cb`.
+  private var inputTransform: [Stmt] {
+    let (h, wd) = (x[2], x[3])
+    let (cb, vStride) = (x[1] / b, x[1] / b * chunk * b)
+    var tile: [Stmt] = [
+      .define("ih0", (index("t0") + index("t")) / .int(tilesW) * 2 - .int(attributes.padding.top), mutable: false),
+      .define("iw0", (index("t0") + index("t")) % .int(tilesW) * 2 - .int(attributes.padding.left), mutable: false),
+    ]
+    for i in 0..<4 { tile.append(.define("row\(i)", index("ih0") + .int(i), mutable: false)) }
+    for j in 0..<4 { tile.append(.define("col\(j)", index("iw0") + .int(j), mutable: false)) }
+    for i in 0..<4 {
+      for j in 0..<4 {
+        let (ih, iw) = (index("row\(i)"), index("col\(j)"))
+        tile.append(.define("d\(i)\(j)", .splat(.float(0)), mutable: true))
+        tile.append(
+          .branch(
+            .all([ih >= 0, ih < .int(h), iw >= 0, iw < .int(wd)]),
+            [.assign("d\(i)\(j)", .vectorLoad("x", index("xc") + (ih * .int(wd) + iw) * .int(b)))], else: []))
       }
     }
-    w.line("free(v);")
+    for j in 0..<4 {
+      tile += [
+        .define("s0\(j)", v("d0\(j)") - v("d2\(j)"), mutable: false),
+        .define("s1\(j)", v("d1\(j)") + v("d2\(j)"), mutable: false),
+        .define("s2\(j)", v("d2\(j)") - v("d1\(j)"), mutable: false),
+        .define("s3\(j)", v("d1\(j)") - v("d3\(j)"), mutable: false),
+      ]
+    }
+    tile.append(.define("vt", (index("cb") * .int(chunk) + index("t")) * .int(b), mutable: false))
+    for i in 0..<4 {
+      let values = [
+        v("s\(i)0") - v("s\(i)2"), v("s\(i)1") + v("s\(i)2"), v("s\(i)2") - v("s\(i)1"), v("s\(i)1") - v("s\(i)3"),
+      ]
+      for (j, value) in values.enumerated() {
+        tile.append(.vectorStore("v", index("vt") + .int((i * 4 + j) * vStride), value, aligned: true))
+      }
+    }
+    return [
+      .define("xc", (index("n") * .int(cb) + index("cb")) * .int(h * wd * b), mutable: false),
+      .loop("t", 0, index("count"), tile),
+    ]
+  }
+
+  /// `M[ξ][t] = Σ_c V[ξ][c][t] · U[ξ][kb][c]` for output-channel block `kb`, the chunk's tiles
+  /// in registers.
+  private var products: [Stmt] {
+    let (cb, kb) = (x[1] / b, y[1] / b)
+    var sum: [Stmt] = []
+    for t in 0..<chunk { sum.append(.define("acc\(t)", .splat(.float(0)), mutable: true)) }
+    sum.append(.define("uk", (index("xi") * .int(kb) + index("kb")) * .int(cb * b * b), mutable: false))
+    sum.append(.define("vx", index("xi") * .int(cb * chunk * b), mutable: false))
+    var lane: [Stmt] = [
+      .define("wv", .vectorLoad("u", index("uk") + (index("cb") * .int(b) + index("ch")) * .int(b)), mutable: false),
+      .define("vc", index("vx") + index("cb") * .int(chunk * b) + index("ch"), mutable: false),
+    ]
+    for t in 0..<chunk {
+      lane.append(.multiplyAdd("acc\(t)", .load("v", index("vc") + .int(t * b)), v("wv")))
+    }
+    sum.append(.loop("cb", 0, .int(cb), [.loop("ch", 0, .int(b), lane)]))
+    sum.append(.define("mx", index("xi") * .int(chunk * b), mutable: false))
+    for t in 0..<chunk { sum.append(.vectorStore("m", index("mx") + .int(t * b), v("acc\(t)"), aligned: true)) }
+    return [.loop("xi", 0, 16, sum)]
+  }
+
+  /// `Y = Aᵀ M A` for each tile of the chunk, then bias and the epilogue, for the outputs
+  /// inside the map.
+  private var outputTransform: [Stmt] {
+    let (kb, p, q) = (y[1] / b, y[2], y[3])
+    var tile: [Stmt] = [
+      .define("oh", (index("t0") + index("t")) / .int(tilesW) * 2, mutable: false),
+      .define("ow", (index("t0") + index("t")) % .int(tilesW) * 2, mutable: false),
+      .define("mt", index("t") * .int(b), mutable: false),
+    ]
+    for xi in 0..<16 {
+      tile.append(.define("m\(xi)", .vectorLoad("m", index("mt") + .int(xi * chunk * b)), mutable: false))
+    }
+    for j in 0..<4 {
+      tile.append(.define("r0\(j)", v("m\(j)") + v("m\(4 + j)") + v("m\(8 + j)"), mutable: false))
+      tile.append(.define("r1\(j)", v("m\(4 + j)") - v("m\(8 + j)") - v("m\(12 + j)"), mutable: false))
+    }
+    for i in 0..<2 {
+      var first = v("r\(i)0") + v("r\(i)1") + v("r\(i)2")
+      var second = v("r\(i)1") - v("r\(i)2") - v("r\(i)3")
+      if hasBias { (first, second) = (first + v("bk"), second + v("bk")) }
+      tile.append(.define("out\(i)0", first, mutable: false))
+      tile.append(.define("out\(i)1", second, mutable: false))
+    }
+    for i in 0..<2 {
+      for j in 0..<2 {
+        let (oh, ow) = (index("oh\(i)\(j)"), index("ow\(i)\(j)"))
+        let at = (((index("n") * .int(kb) + index("kb")) * .int(p) + oh) * .int(q) + ow) * .int(b)
+        tile += [
+          .define("oh\(i)\(j)", index("oh") + .int(i), mutable: false),
+          .define("ow\(i)\(j)", index("ow") + .int(j), mutable: false),
+          .branch(
+            .all([oh < .int(p), ow < .int(q)]),
+            [.vectorStore("y", at, ConvPlan.epilogue(v("out\(i)\(j)"), at: at, attributes.epilogue), aligned: true)],
+            else: []),
+        ]
+      }
+    }
+    let bias: [Stmt] = hasBias ? [.define("bk", .vectorLoad("bias", index("kb") * .int(b)), mutable: false)] : []
+    return bias + [.loop("t", 0, index("count"), tile)]
   }
 }

@@ -1,4 +1,6 @@
 import GraphIR
+import Models
+import Passes
 import Testing
 
 @testable import Codegen
@@ -58,5 +60,58 @@ import Testing
     let node = graph.nodes[0]
     let types = node.operands.map { graph.type(of: $0, in: graph.valueTypes)! }
     try KernelVerifier.verify(PlainKernel(node: node, operandTypes: types).kernel)
+  }
+
+  /// Every kernel of the built-in models, for every target and both languages' plans (direct
+  /// convolutions with tested edges or padded rows, stems, Winograd, pools, dense, reorders),
+  /// verifies.
+  @Test(arguments: ["resnet18", "resnet50-v1.5", "resnet20", "plain20"], Target.allCases)
+  func everyKernelOfTheBuiltInModelsVerifies(_ name: String, _ target: Target) throws {
+    var graph = try ResNet.build(try ResNetSpec(name: name))
+    try PassManager(passes: Pipeline.default).run(&graph)
+    let lowered = LoweredProgram(graph: graph, target: target)
+    for language in [KernelLanguage.c, .swift] {
+      for step in lowered.steps {
+        let kernel = lowered.kernel(of: step, in: language)
+        #expect(throws: Never.self, "\(step.label) (\(language))") { try KernelVerifier.verify(kernel) }
+      }
+    }
+  }
+
+  /// A branch narrows its condition's variables: inside `then` where it holds, in `else` where
+  /// it fails.
+  @Test func aBranchNarrowsBothWays() throws {
+    func kernel(_ guardIt: Bool) -> Kernel {
+      let i = index("i")
+      let body: [Stmt] = [
+        .define("i", index("p") - 1, mutable: false),
+        guardIt
+          ? .branch(i < 0, [.store("y", i + 1, .float(0))], else: [.storeAccumulate("y", i, .load("x", i))])
+          : .storeAccumulate("y", i, .load("x", i)),
+        .branch(.all([i >= 0, i < 6]), [.store("y", i + 6, .float(1))], else: []),
+      ]
+      return Kernel(parameters: Self.buffers, body: [.loop("p", 0, 13, body)])
+    }
+    #expect(throws: Never.self) { try KernelVerifier.verify(kernel(true)) }
+    #expect(throws: KernelError.outOfBounds(buffer: "x", lowest: -1, highest: 11, elements: 12)) {
+      try KernelVerifier.verify(kernel(false))
+    }
+  }
+
+  /// A vector load reads a whole vector: one that starts inside but ends past the buffer is
+  /// refused, and the parallel loop bounds its variable by its count.
+  @Test func aVectorLoadMustFitWhole() {
+    func kernel(items: Int) -> Kernel {
+      Kernel(
+        parameters: Self.buffers, vectorWidth: 4,
+        body: [
+          .parallel(
+            "i", items, [.vectorStore("y", index("i") * 4, .vectorLoad("x", index("i") * 4 + 2), aligned: false)])
+        ])
+    }
+    #expect(throws: Never.self) { try KernelVerifier.verify(kernel(items: 2)) }
+    #expect(throws: KernelError.outOfBounds(buffer: "x", lowest: 2, highest: 13, elements: 12)) {
+      try KernelVerifier.verify(kernel(items: 3))
+    }
   }
 }

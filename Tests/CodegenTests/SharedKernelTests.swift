@@ -18,19 +18,17 @@ import Testing
   func deeperNetworksOfTheSameBlocksShareTheirKernels(target: Target) throws {
     let r56 = try Self.lowered("resnet56", target: target)
     let r110 = try Self.lowered("resnet110", target: target)
-    let (k56, of56) = r56.sharedKernels(in: BlockedKernels(target: target))
-    let (k110, of110) = r110.sharedKernels(in: BlockedKernels(target: target))
+    let (k56, of56) = r56.sharedKernels(in: .c)
+    let (k110, of110) = r110.sharedKernels(in: .c)
     #expect(of56.count == r56.steps.count && of110.count == r110.steps.count)
     #expect(r110.steps.count > r56.steps.count + 50)
     #expect(k110.count == k56.count)
     #expect(k56.count < 30)
-    // Every step is served by exactly the kernel that lists it, and that kernel's body is the
-    // step's own.
+    // Every step is served by exactly the kernel that lists it, and that kernel is the step's
+    // own.
     for (step, k) in of110.enumerated() {
       #expect(k110[k].steps.contains(step))
-      var w = CWriter(depth: 1)
-      r110.body(of: r110.steps[step], in: BlockedKernels(target: target), &w)
-      #expect(w.text == k110[k].body)
+      #expect(r110.kernel(of: r110.steps[step], in: .c) == k110[k].kernel)
     }
     #expect(k110.map(\.steps.count).reduce(0, +) == r110.steps.count)
   }
@@ -42,7 +40,7 @@ import Testing
     let program = CProgram(graph: graph, headerName: "m.h", target: .avx512)
     let source = program.source
     let definitions = source.split(separator: "\n").filter { $0.hasPrefix("static void kernel") }
-    let (kernels, _) = LoweredProgram(graph: graph, target: .avx512).sharedKernels(in: BlockedKernels(target: .avx512))
+    let (kernels, _) = LoweredProgram(graph: graph, target: .avx512).sharedKernels(in: .c)
     #expect(definitions.count == kernels.count)
     #expect(kernels.count < 40)
     #expect(source.contains("also serves"))

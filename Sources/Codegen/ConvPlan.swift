@@ -1,0 +1,276 @@
+import GraphIR
+
+/// The plan of a blocked (NCHW`B`c) direct convolution, and the kernel it builds.
+///
+/// The convolution is register-blocked: a tile of `tile` output pixels of `channelBlocks`
+/// output-channel blocks is held in `tile × channelBlocks` vector accumulators while every
+/// input channel and tap is added (`acc[j][i] += x[c at pixel i] · w[c, block j]`: one
+/// weights vector per block and one fused multiply-add per pixel and block for each input
+/// channel), then bias, shortcut and ReLU are applied in registers and the tile is stored
+/// once. Rows of (image, output row, group of output-channel blocks) are the units of
+/// parallel work, channel blocks varying fastest: one input row, in L1/L2, serves every
+/// output block in turn (ordered the other way, the whole input would stream from L3 once
+/// per block).
+struct ConvPlan: Hashable, Sendable {
+  /// How a tile reads the input columns that the filter finds past the image's left or right
+  /// edge.
+  enum Border: Hashable, Sendable {
+    /// Tiles wholly inside the image run a body without tests; the others test each pixel.
+    case tested
+    /// The input rows of one output row are first copied into a scratch buffer with zero
+    /// columns on either side, so that every tile runs one body without tests. The copy is
+    /// made once per output row and serves all its channel groups.
+    case paddedRows
+  }
+
+  let attributes: Conv2dAttributes
+  /// Input (N,C,H,W) and output (N,K,P,Q) shapes, and the filter's size.
+  let x: [Int]
+  let y: [Int]
+  let filter: Size2d
+  /// Whether the input is plain NCHW (a stem with fewer channels than a block).
+  let plainInput: Bool
+  let hasBias: Bool
+  /// Channels per block.
+  let b: Int
+  /// Output pixels per register tile.
+  let tile: Int
+  /// Output-channel blocks a tile computes together.
+  let channelBlocks: Int
+  let border: Border
+
+  /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`, whose `maxTile`
+  /// bounds the accumulators.
+  init(
+    _ node: Node, _ attributes: Conv2dAttributes, x: [Int], filter: Size2d, plainInput: Bool, target: Target,
+    border: Border
+  ) {
+    self.attributes = attributes
+    self.x = x
+    y = node.type.shape
+    self.filter = filter
+    self.plainInput = plainInput
+    hasBias = node.operands.count == (attributes.epilogue.addsResidual ? 4 : 3)
+    b = target.block!
+    tile = ConvPlan.tile(for: y[3], maxTile: target.maxTile)
+    channelBlocks = ConvPlan.channelBlocks(tile: tile, kb: y[1] / b, maxTile: target.maxTile)
+    self.border = border
+  }
+
+  /// The output-tile width for a row of `q` pixels: the largest divisor of `q` that fits in
+  /// the registers, or the register limit with a shorter tail when `q` has none above 3.
+  static func tile(for q: Int, maxTile: Int) -> Int {
+    let limit = min(maxTile, q)
+    if let divisor = (1...limit).reversed().first(where: { q % $0 == 0 }), divisor >= min(4, q) { return divisor }
+    return limit
+  }
+
+  /// How many output-channel blocks one tile computes together: enough that narrow rows (7 or
+  /// 14 pixels) still keep most of the registers busy, dividing the block count.
+  static func channelBlocks(tile t: Int, kb: Int, maxTile: Int) -> Int {
+    let most = max(1, maxTile / t)
+    return (1...min(most, kb)).reversed().first { kb % $0 == 0 } ?? 1
+  }
+
+  private var kb: Int { y[1] / b }
+  private var cb: Int { plainInput ? 1 : x[1] / b }
+  /// Input channels one filter tap reads per weights vector: a block, or all of a plain input.
+  private var channels: Int { plainInput ? x[1] : b }
+  /// Groups of output-channel blocks per output row.
+  private var groups: Int { kb / channelBlocks }
+  /// Columns of a padded row: every column a tile reads, from the left padding on.
+  private var paddedWidth: Int { (y[3] - 1) * attributes.stride.w + filter.w }
+  /// Whether any tap falls past the left or right edge.
+  private var readsPadding: Bool { attributes.padding.left > 0 || paddedWidth - attributes.padding.left > x[3] }
+  private var padsRows: Bool { border == .paddedRows && readsPadding }
+
+  /// Units of parallel work: rows of (image, output row, group of channel blocks).
+  var rows: Int { y[0] * y[2] * groups }
+
+  /// The kernel: operands `x`, packed weights `wp`, then `bias` and `res` when present.
+  var kernel: Kernel {
+    let (n, c, h, wd) = (x[0], x[1], x[2], x[3])
+    var parameters = [
+      KernelParameter(name: "x", elements: n * c * h * wd, writable: false),
+      KernelParameter(name: "wp", elements: y[1] * c * filter.h * filter.w, writable: false),
+    ]
+    if hasBias { parameters.append(KernelParameter(name: "bias", elements: y[1], writable: false)) }
+    let outputs = y.reduce(1, *)
+    if attributes.epilogue.addsResidual {
+      parameters.append(KernelParameter(name: "res", elements: outputs, writable: false))
+    }
+    parameters.append(KernelParameter(name: "y", elements: outputs, writable: true))
+    let row = index("row")
+    var work: [Stmt] = [
+      .define("n", row / .int(groups * y[2]), mutable: false),
+      .define("p", row / .int(groups) % .int(y[2]), mutable: false),
+      .define("kb", row % .int(groups) * .int(channelBlocks), mutable: false),
+    ]
+    var body: [Stmt] = []
+    var scratch: [KernelParameter] = []
+    if padsRows {
+      scratch.append(KernelParameter(name: "padded", elements: cb * filter.h * paddedWidth * channels, writable: true))
+      body.append(.define("filled", -1, mutable: true))
+      let outputRow = row / .int(groups)
+      work.append(
+        .branch(
+          .compare(.notEqual, .variable("filled", .index), outputRow),
+          [.assign("filled", outputRow)] + fillPaddedRows, else: []))
+    }
+    let q = y[3]
+    if q / tile > 0 { work.append(tiles(from: 0, count: q / tile, width: tile)) }
+    if q % tile > 0 { work.append(tiles(from: q / tile * tile, count: 1, width: q % tile)) }
+    body.append(.parallel("row", rows, work))
+    return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
+  }
+
+  /// Copies the input rows output row `p` reads into `padded`, zeros either side: for a
+  /// blocked input (cb, r, column, lane), for a plain one (r, channel, column).
+  private var fillPaddedRows: [Stmt] {
+    let (c, h, wd) = (x[1], x[2], x[3])
+    let (pl, width) = (attributes.padding.left, paddedWidth)
+    let left = min(pl, width)
+    let inside = max(0, min(wd, width - left))
+    let right = width - left - inside
+    let unit = plainInput ? 1 : b
+    let (outer, count) = plainInput ? ("ch", c) : ("cb", cb)
+    let source: Expr =
+      plainInput
+      ? ((index("n") * .int(c) + index("ch")) * .int(h) + index("ih")) * .int(wd)
+      : ((index("n") * .int(cb) + index("cb")) * .int(h) + index("ih")) * .int(wd * b)
+    let target: Expr =
+      plainInput
+      ? (index("r") * .int(c) + index("ch")) * .int(width)
+      : (index("cb") * .int(filter.h) + index("r")) * .int(width * b)
+    var copy: [Stmt] = [.define("to", target, mutable: false)]
+    if left > 0 { copy.append(.fill(target: "padded", at: index("to"), value: .float(0), count: left * unit)) }
+    if inside > 0 {
+      copy.append(
+        .copy(target: "padded", at: index("to") + .int(left * unit), source: "x", from: source, count: inside * unit))
+    }
+    if right > 0 {
+      copy.append(
+        .fill(target: "padded", at: index("to") + .int((left + inside) * unit), value: .float(0), count: right * unit))
+    }
+    return [
+      .loop(
+        "r", 0, .int(filter.h),
+        [
+          .define("ih", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top) + index("r"), mutable: false),
+          .skip(.any([index("ih") < 0, index("ih") >= .int(h)])),
+          .loop(outer, 0, .int(count), copy),
+        ])
+    ]
+  }
+
+  /// A loop over `count` tiles of `width` pixels starting at column `start`.
+  private func tiles(from start: Int, count: Int, width t: Int) -> Stmt {
+    guard !padsRows else { return .loop("qt", 0, .int(count), tileBody(start: start, width: t, interior: true)) }
+    // The tiles whose every tap lies inside the image, a contiguous range.
+    let (sw, pl, s, wd) = (attributes.stride.w, attributes.padding.left, filter.w, x[3])
+    let inside = (0..<count).filter { qt in
+      let q0 = qt * t + start
+      return q0 * sw - pl >= 0 && (q0 + t - 1) * sw - pl + s - 1 < wd
+    }
+    let interior = tileBody(start: start, width: t, interior: true)
+    let edge = tileBody(start: start, width: t, interior: false)
+    let body: [Stmt]
+    if let first = inside.first, let last = inside.last {
+      body =
+        inside.count == count
+        ? interior : [.branch(.all([index("qt") >= .int(first), index("qt") < .int(last + 1)]), interior, else: edge)]
+    } else {
+      body = edge
+    }
+    return .loop("qt", 0, .int(count), body)
+  }
+
+  /// One tile at column `q0 = qt * width + start`: accumulators, the sum over input channels
+  /// and taps, and the stores. `interior` tiles read the input (or the padded rows) without
+  /// tests; edge tiles test each pixel's column.
+  private func tileBody(start: Int, width t: Int, interior: Bool) -> [Stmt] {
+    let (c, h, wd) = (x[1], x[2], x[3])
+    let (r, s) = (filter.h, filter.w)
+    let (sh, sw, pt, pl) = (attributes.stride.h, attributes.stride.w, attributes.padding.top, attributes.padding.left)
+    let kt = channelBlocks
+    // Floats between consecutive output-channel blocks in the packed weights.
+    let blockStride = plainInput ? r * s * c * b : cb * r * s * b * b
+    var body: [Stmt] = [.define("q0", index("qt") * .int(t) + .int(start), mutable: false)]
+    for j in 0..<kt {
+      let initial: Expr = hasBias ? .vectorLoad("bias", (index("kb") + .int(j)) * .int(b)) : .splat(.float(0))
+      if hasBias { body.append(.define("b\(j)", initial, mutable: false)) }
+      for i in 0..<t {
+        body.append(.define("acc\(j)_\(i)", hasBias ? .variable("b\(j)", .vector) : initial, mutable: true))
+      }
+    }
+    let padded = padsRows
+    // The start of the input row a tap row reads, and the column of pixel 0 under tap s.
+    let (source, rowStart): (String, Expr) =
+      switch (plainInput, padded) {
+      case (true, true): ("padded", index("r") * .int(c * paddedWidth))
+      case (false, true): ("padded", (index("cb") * .int(r) + index("r")) * .int(paddedWidth * b))
+      case (true, false): ("x", (index("n") * .int(c * h) + index("ih")) * .int(wd))
+      case (false, false): ("x", ((index("n") * .int(cb) + index("cb")) * .int(h) + index("ih")) * .int(wd * b))
+      }
+    let column0: Expr = index("q0") * .int(sw) + index("s") - .int(padded ? 0 : pl)
+    let channelStride = plainInput ? (padded ? paddedWidth : h * wd) : 1
+    let pixelStride = plainInput ? 1 : b
+    var tap: [Stmt] = [
+      .define("ws", index("wr") + index("s") * .int(channels * b), mutable: false),
+      .define("iw0", column0, mutable: false),
+    ]
+    if !interior {
+      for i in 0..<t { tap.append(.define("col\(i)", index("iw0") + .int(i * sw), mutable: false)) }
+    }
+    var channel: [Stmt] = []
+    for j in 0..<kt {
+      channel.append(
+        .define("wv\(j)", .vectorLoad("wp", index("ws") + .int(j * blockStride) + index("ch") * .int(b)), mutable: false))
+    }
+    for i in 0..<t {
+      let column = interior ? index("iw0") + .int(i * sw) : index("col\(i)")
+      let at = index("xr") + column * .int(pixelStride) + index("ch") * .int(channelStride)
+      let pixel: [Stmt] =
+        [.define("xv\(i)", .load(source, at), mutable: false)]
+        + (0..<kt).map { j in .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector)) }
+      channel +=
+        interior ? pixel : [.branch(.all([index("col\(i)") >= 0, index("col\(i)") < .int(wd)]), pixel, else: [])]
+    }
+    tap.append(.loop("ch", 0, .int(channels), channel))
+    let weightsRow: Expr =
+      plainInput
+      ? (index("kb") * .int(r) + index("r")) * .int(s * channels * b)
+      : ((index("kb") * .int(cb) + index("cb")) * .int(r) + index("r")) * .int(s * b * b)
+    let rows: Stmt = .loop(
+      "r", 0, .int(r),
+      [
+        .define("ih", index("p") * .int(sh) - .int(pt) + index("r"), mutable: false),
+        .skip(.any([index("ih") < 0, index("ih") >= .int(h)])),
+        .define("xr", rowStart, mutable: false),
+        .define("wr", weightsRow, mutable: false),
+        .loop("s", 0, .int(s), tap),
+      ])
+    // A plain input has no channel blocks: the tap reads all its channels.
+    body.append(plainInput ? rows : .loop("cb", 0, .int(cb), [rows]))
+    let (kb, p, q) = (self.kb, y[2], y[3])
+    for j in 0..<kt {
+      for i in 0..<t {
+        let at = (((index("n") * .int(kb) + index("kb") + .int(j)) * .int(p) + index("p")) * .int(q) + index("q0")
+          + .int(i)) * .int(b)
+        body.append(
+          .vectorStore(
+            "y", at, ConvPlan.epilogue(.variable("acc\(j)_\(i)", .vector), at: at, attributes.epilogue), aligned: true))
+      }
+    }
+    return body
+  }
+
+  /// `value`, the output vector at float offset `at`, after `epilogue`: the shortcut `res` at
+  /// the same offset added, and ReLU applied, as it asks.
+  static func epilogue(_ value: Expr, at: Expr, _ epilogue: Epilogue) -> Expr {
+    var v = value
+    if epilogue.addsResidual { v = v + .vectorLoad("res", at) }
+    if epilogue == .relu || epilogue == .addReLU { v = .vectorMax(v, .splat(.float(0))) }
+    return v
+  }
+}
