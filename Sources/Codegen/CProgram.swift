@@ -31,14 +31,14 @@ public struct CProgram: Sendable {
   /// The arena the program compiled for `target` will have (RESNETC_ARENA_BYTES), without
   /// computing its packed weights.
   public static func arenaBytes(graph: Graph, target: Target) -> Int {
-    LoweredProgram.plan(Lowering(graph: graph, target: target, packWeights: false)).arenaBytes
+    LoweredProgram.plan(Lowering(graph: graph, target: target)).arenaBytes
   }
 
   /// The nodes the program compiled for `target` computes with Winograd F(2x2,3x3), whose
   /// error against the reference is larger than direct convolution's.
   public static func winogradNodes(graph: Graph, target: Target) -> Set<String> {
     Set(
-      Lowering(graph: graph, target: target, packWeights: false).steps.compactMap { step in
+      Lowering(graph: graph, target: target).steps.compactMap { step in
         if case .winograd(let node, _) = step.kind { node.name } else { nil }
       })
   }
@@ -52,7 +52,7 @@ public struct CProgram: Sendable {
   /// The header: the API, the model's limits and sizes.
   public var header: String {
     CRuntimeText.header(
-      model: CName.comment(graph.name), arenaBytes: plan.arenaBytes, weightsBytes: weights.data.count,
+      model: CName.comment(graph.name), arenaBytes: plan.arenaBytes, weightsBytes: weights.byteCount,
       inputs: graph.inputs.count, outputs: graph.outputs.count)
   }
 
@@ -72,7 +72,7 @@ public struct CProgram: Sendable {
       w.line("#include <\(library)>")
     }
     w.line()
-    w.line("#define MODEL_WEIGHTS_BYTES \(weights.data.count)ULL")
+    w.line("#define MODEL_WEIGHTS_BYTES \(weights.byteCount)ULL")
     w.line("#define MODEL_WEIGHTS_CHECKSUM 0x\(String(weights.checksum, radix: 16))ULL")
     w.line("#define MODEL_ARENA_BYTES \(plan.arenaBytes)ULL")
     w.line("#define MODEL_STEPS \(steps.count)")

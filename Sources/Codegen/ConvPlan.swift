@@ -222,14 +222,20 @@ struct ConvPlan: Hashable, Sendable {
     if !interior {
       for i in 0..<t { tap.append(.define("col\(i)", index("iw0") + .int(i * sw), mutable: false)) }
     }
-    var channel: [Stmt] = []
+    // Per input channel: `wc` and `xc` are where its weights and its pixel 0 (of an interior
+    // tile; of the row, for an edge one) start, so that each load adds only a literal.
+    var channel: [Stmt] = [
+      .define("wc", index("ws") + index("ch") * .int(b), mutable: false),
+      .define(
+        "xc",
+        index("xr") + index("ch") * .int(channelStride) + (interior ? index("iw0") * .int(pixelStride) : 0),
+        mutable: false),
+    ]
     for j in 0..<kt {
-      channel.append(
-        .define("wv\(j)", .vectorLoad("wp", index("ws") + .int(j * blockStride) + index("ch") * .int(b)), mutable: false))
+      channel.append(.define("wv\(j)", .vectorLoad("wp", index("wc") + .int(j * blockStride)), mutable: false))
     }
     for i in 0..<t {
-      let column = interior ? index("iw0") + .int(i * sw) : index("col\(i)")
-      let at = index("xr") + column * .int(pixelStride) + index("ch") * .int(channelStride)
+      let at = interior ? index("xc") + .int(i * sw * pixelStride) : index("xc") + index("col\(i)") * .int(pixelStride)
       let pixel: [Stmt] =
         [.define("xv\(i)", .load(source, at), mutable: false)]
         + (0..<kt).map { j in .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector)) }
@@ -252,11 +258,15 @@ struct ConvPlan: Hashable, Sendable {
       ])
     // A plain input has no channel blocks: the tap reads all its channels.
     body.append(plainInput ? rows : .loop("cb", 0, .int(cb), [rows]))
+    // The tile's first output vector; the others are a literal offset from it.
     let (kb, p, q) = (self.kb, y[2], y[3])
+    body.append(
+      .define(
+        "out", (((index("n") * .int(kb) + index("kb")) * .int(p) + index("p")) * .int(q) + index("q0")) * .int(b),
+        mutable: false))
     for j in 0..<kt {
       for i in 0..<t {
-        let at = (((index("n") * .int(kb) + index("kb") + .int(j)) * .int(p) + index("p")) * .int(q) + index("q0")
-          + .int(i)) * .int(b)
+        let at = index("out") + .int((j * p * q + i) * b)
         body.append(
           .vectorStore(
             "y", at, ConvPlan.epilogue(.variable("acc\(j)_\(i)", .vector), at: at, attributes.epilogue), aligned: true))

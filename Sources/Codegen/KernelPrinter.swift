@@ -22,8 +22,6 @@ protocol KernelPrinter {
   func skip(_ condition: String) -> String
   func copy(target: String, at: String, source: String, from: String, count: Int) -> String
   func fill(target: String, at: String, value: String, count: Int) -> String
-  /// The spelling of `op` on values of `type`.
-  func arithmetic(_ op: Arithmetic, _ type: Scalar) -> String
   func vectorLoad(_ buffer: String, _ index: String) -> String
   /// A float in every lane (`zero` when it is the literal 0).
   func splat(_ value: String, zero: Bool) -> String
@@ -147,7 +145,7 @@ extension KernelPrinter {
       let p = precedence(e)
       // The right operand of -, / and % binds tighter than the operation itself.
       let right = op == .subtract || op == .divide || op == .remainder ? p + 1 : p
-      body = "\(text(a, needs: p)) \(arithmetic(op, e.type)) \(text(b, needs: right))"
+      body = "\(text(a, needs: p)) \(op.rawValue) \(text(b, needs: right))"
     case .vectorLoad(let buffer, let i): body = vectorLoad(buffer, text(i))
     case .splat(let a):
       let zero = if case .float(let v) = a { v == 0 && v.sign == .plus } else { false }
@@ -199,7 +197,6 @@ struct CKernelPrinter: KernelPrinter {
     "for (long \(variable) = \(lower); \(variable) < \(upper); ++\(variable))"
   }
   func skip(_ condition: String) -> String { "if (\(condition)) continue;" }
-  func arithmetic(_ op: Arithmetic, _ type: Scalar) -> String { op.rawValue }
   func vectorLoad(_ buffer: String, _ index: String) -> String { "*(const vf *)(\(buffer) + \(index))" }
   func splat(_ value: String, zero: Bool) -> String { zero ? "(vf){0}" : "((vf){0} + \(value))" }
   func lane(_ vector: String, _ index: String) -> String { "\(vector)[\(index)]" }
@@ -246,7 +243,9 @@ struct CKernelPrinter: KernelPrinter {
 
 /// Swift: `Int` indices, typed declarations (which spare the type checker), unsafe pointers'
 /// `update` for copies and fills. Loops whose bounds are not literals use `stride`, which runs
-/// nothing when the upper bound is below the lower (a range `a..<b` would trap).
+/// nothing when the upper bound is below the lower (a range `a..<b` would trap). Index
+/// arithmetic is spelled with the checked `+`, `-`, `*`: swiftc type-checks them several times
+/// faster than the wrapping `&+` (the kernels of ResNet-50 compile in 13 s instead of 18).
 struct SwiftKernelPrinter: KernelPrinter {
   func index(_ v: Int) -> String { "\(v)" }
   func float(_ v: Float) -> String {
@@ -278,11 +277,6 @@ struct SwiftKernelPrinter: KernelPrinter {
       ? "for \(variable) in \(lower)..<\(upper)" : "for \(variable) in stride(from: \(lower), to: \(upper), by: 1)"
   }
   func skip(_ condition: String) -> String { "if \(condition) { continue }" }
-  /// Index arithmetic wraps (`&+`): the verifier has bounded every index, so the overflow
-  /// checks Swift would add can never fire and would only slow the loops.
-  func arithmetic(_ op: Arithmetic, _ type: Scalar) -> String {
-    type == .index && [.add, .subtract, .multiply].contains(op) ? "&" + op.rawValue : op.rawValue
-  }
   func vectorLoad(_ buffer: String, _ index: String) -> String { "vload(\(buffer), \(index))" }
   func splat(_ value: String, zero: Bool) -> String { zero ? "VF()" : "VF(repeating: \(value))" }
   func lane(_ vector: String, _ index: String) -> String { "\(vector)[\(index)]" }

@@ -27,7 +27,7 @@ struct LoweredProgram: Sendable {
     let lowering = Lowering(graph: graph, target: target)
     steps = lowering.steps
     plan = LoweredProgram.plan(lowering)
-    weights = WeightsBlob(constants: lowering.constants)
+    weights = WeightsBlob(entries: lowering.constants)
     constantCount = lowering.constants.count
   }
 

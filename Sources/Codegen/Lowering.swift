@@ -56,19 +56,15 @@ struct Lowering {
   let graph: Graph
   let target: Target
   private(set) var steps: [Step] = []
-  /// Constants as the kernels read them: prepacked conv weights, others as they are.
-  private(set) var constants: [(buffer: Buffer, tensor: Tensor)] = []
+  /// Constants as the kernels read them, in the weights file's order: graph constants as
+  /// they are, then repacked ones (packed only when the file is laid out).
+  private(set) var constants: [WeightsEntry] = []
   private var layouts: [String: Bool] = [:]  // value -> blocked?
   private var available: Set<Buffer> = []  // value buffers computed so far
 
-  /// Whether prepacked weights are computed; without, the steps and buffers are the same and
-  /// the packed constants are empty placeholders (enough to plan memory).
-  let packWeights: Bool
-
-  init(graph: Graph, target: Target, packWeights: Bool = true) {
+  init(graph: Graph, target: Target) {
     self.graph = graph
     self.target = target
-    self.packWeights = packWeights
     for input in graph.inputs {
       layouts[input.name] = false
       available.insert(.value(input.name))
@@ -78,12 +74,21 @@ struct Lowering {
     for output in graph.outputs { _ = buffer(output, blocked: false, shape: values[output]!.shape) }
     for (name, tensor) in graph.constants.entries where steps.contains(where: { $0.operands.contains(.constant(name)) })
     {
-      constants.append((.constant(name), tensor))
+      constants.append(WeightsEntry(buffer: .constant(name), source: tensor, packing: nil))
     }
     constants.append(contentsOf: packed)
   }
 
-  private var packed: [(buffer: Buffer, tensor: Tensor)] = []
+  private var packed: [WeightsEntry] = []
+
+  /// The buffer of constant `name` repacked as `packing`, recorded once.
+  private mutating func pack(_ name: String, _ packing: Packing) -> Buffer {
+    let buffer = Buffer.packed(name, packing)
+    if !packed.contains(where: { $0.buffer == buffer }), let tensor = graph.constants[name] {
+      packed.append(WeightsEntry(buffer: buffer, source: tensor, packing: packing))
+    }
+    return buffer
+  }
 
   /// Whether a value of `shape` can be blocked.
   private func blockable(_ shape: [Int]) -> Bool {
@@ -132,18 +137,14 @@ struct Lowering {
       {
         let plainInput = x.shape[1] % b != 0
         if Winograd.applies(a, weight: w.type.shape, x: x.shape, target: target) {
-          let name = Buffer.packed(node.operands[1].name, .winograd(block: b))
-          if !packed.contains(where: { $0.buffer == name }) {
-            packed.append(
-              (name, packWeights ? Winograd.transformWeights(w, block: b) : Tensor(type: TensorType([0]), data: [])))
-          }
+          let name = pack(node.operands[1].name, .winograd(block: b))
           var operands = [operand(node.operands[0], blocked: true, types: types), name]
           for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
           emit(.winograd(node, a), operands, node: node, blocked: true)
           return
         }
         var operands = [operand(node.operands[0], blocked: !plainInput, types: types)]
-        operands.append(pack(w, name: node.operands[1].name, plainInput: plainInput, block: b))
+        operands.append(pack(node.operands[1].name, plainInput ? .stem(block: b) : .conv(block: b)))
         for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
         let kernel = Size2d(w.type.shape[2], w.type.shape[3])
         emit(.conv(node, a, kernel: kernel, plainInput: plainInput), operands, node: node, blocked: true)
@@ -162,21 +163,8 @@ struct Lowering {
     case .dense:
       if let b = target.block, node.operands[1].isConstant, node.operands.dropFirst().allSatisfy(\.isConstant) {
         var operands = [operand(node.operands[0], blocked: false, types: types)]
-        operands.append(packDense(graph.constants[node.operands[1].name]!, name: node.operands[1].name, block: b))
-        if node.operands.count == 3 {
-          let bias = graph.constants[node.operands[2].name]!
-          let padded = (bias.data.count + b - 1) / b * b
-          let name = Buffer.packed(node.operands[2].name, .paddedBias(block: b))
-          if !packed.contains(where: { $0.buffer == name }) {
-            packed.append(
-              (
-                name,
-                Tensor(
-                  type: TensorType([padded]), data: bias.data + Array(repeating: 0, count: padded - bias.data.count))
-              ))
-          }
-          operands.append(name)
-        }
+        operands.append(pack(node.operands[1].name, .dense(block: b)))
+        if node.operands.count == 3 { operands.append(pack(node.operands[2].name, .paddedBias(block: b))) }
         emit(.dense(node), operands, node: node, blocked: false)
         return
       }
@@ -190,52 +178,5 @@ struct Lowering {
       break
     }
     emit(.plain(node), node.operands.map { operand($0, blocked: false, types: types) }, node: node, blocked: false)
-  }
-
-  /// Dense weights (O,I) repacked as (ceil(O/B), I, B), zero-padded past O.
-  private mutating func packDense(_ w: Tensor, name: String, block b: Int) -> Buffer {
-    let packedName = Buffer.packed(name, .dense(block: b))
-    if packed.contains(where: { $0.buffer == packedName }) { return packedName }
-    guard packWeights else {
-      packed.append((packedName, Tensor(type: TensorType([0]), data: [])))
-      return packedName
-    }
-    let (o, i) = (w.type.shape[0], w.type.shape[1])
-    let blocks = (o + b - 1) / b
-    var data = [Float](repeating: 0, count: blocks * i * b)
-    for out in 0..<o {
-      for inner in 0..<i { data[((out / b) * i + inner) * b + out % b] = w.data[out * i + inner] }
-    }
-    packed.append((packedName, Tensor(type: TensorType([data.count]), data: data)))
-    return packedName
-  }
-
-  /// Conv weights (K,C,R,S) repacked for the blocked kernel: (K/B, C/B, R, S, B[c], B[k]),
-  /// or for a plain-input stem (K/B, R, S, C, B[k]). Returns the packed constant's buffer.
-  private mutating func pack(_ w: Tensor, name: String, plainInput: Bool, block b: Int) -> Buffer {
-    let packedName = Buffer.packed(name, plainInput ? .stem(block: b) : .conv(block: b))
-    if packed.contains(where: { $0.buffer == packedName }) { return packedName }
-    guard packWeights else {
-      packed.append((packedName, Tensor(type: TensorType([0]), data: [])))
-      return packedName
-    }
-    let (k, c, r, s) = (w.type.shape[0], w.type.shape[1], w.type.shape[2], w.type.shape[3])
-    var data = [Float](repeating: 0, count: w.data.count)
-    for ko in 0..<k {
-      for ci in 0..<c {
-        for ri in 0..<r {
-          for si in 0..<s {
-            let (kb, kk) = (ko / b, ko % b)
-            let index =
-              plainInput
-              ? (((kb * r + ri) * s + si) * c + ci) * b + kk
-              : (((((kb * (c / b) + ci / b) * r + ri) * s + si) * b + ci % b) * b + kk)
-            data[index] = w.data[((ko * c + ci) * r + ri) * s + si]
-          }
-        }
-      }
-    }
-    packed.append((packedName, Tensor(type: TensorType([data.count]), data: data)))
-    return packedName
   }
 }

@@ -37,7 +37,7 @@ public struct SwiftProgram: Sendable {
   /// The C header of the library's entry points: the same API as the C backend's.
   public var header: String {
     CRuntimeText.header(
-      model: CName.comment(graph.name), arenaBytes: plan.arenaBytes, weightsBytes: weights.data.count,
+      model: CName.comment(graph.name), arenaBytes: plan.arenaBytes, weightsBytes: weights.byteCount,
       inputs: graph.inputs.count, outputs: graph.outputs.count)
   }
 
@@ -57,7 +57,7 @@ public struct SwiftProgram: Sendable {
     w.line("// The public API is the class ResnetcModel; the C API of the header is below it.")
     w.raw(SwiftRuntimeText.imports)
     w.line()
-    w.line("private let modelWeightsBytes = \(weights.data.count)")
+    w.line("private let modelWeightsBytes = \(weights.byteCount)")
     w.line("private let modelWeightsChecksum: UInt64 = 0x\(String(weights.checksum, radix: 16))")
     w.line("private let modelArenaBytes = \(plan.arenaBytes)")
     w.line()

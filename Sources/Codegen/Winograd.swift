@@ -54,11 +54,11 @@ struct Winograd: Hashable, Sendable {
       && x[1] % b == 0 && weight[0] % b == 0 && x[1] >= 64 && x[2] >= 12 && x[3] >= 12
   }
 
-  /// `U = G g Gᵀ` for every (k, c), packed (16, K/B, C/B, B[c], B[k]).
-  static func transformWeights(_ w: Tensor, block b: Int) -> Tensor {
+  /// `U = G g Gᵀ` for every (k, c), packed (16, K/B, C/B, B[c], B[k]) into `out` (16·K·C
+  /// floats).
+  static func transformWeights(_ w: Tensor, block b: Int, into out: UnsafeMutableBufferPointer<Float>) {
     let (k, c) = (w.type.shape[0], w.type.shape[1])
     let g: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-    var data = [Float](repeating: 0, count: 16 * k * c)
     for ko in 0..<k {
       for ci in 0..<c {
         let f = (0..<3).map { r in (0..<3).map { s in Double(w.data[((ko * c + ci) * 3 + r) * 3 + s]) } }
@@ -68,12 +68,11 @@ struct Winograd: Hashable, Sendable {
           for j in 0..<4 {
             let u = (0..<3).reduce(0.0) { $0 + gf[i][$1] * g[j][$1] }
             let xi = i * 4 + j
-            data[((((xi * (k / b) + ko / b) * (c / b) + ci / b) * b + ci % b) * b) + ko % b] = Float(u)
+            out[((((xi * (k / b) + ko / b) * (c / b) + ci / b) * b + ci % b) * b) + ko % b] = Float(u)
           }
         }
       }
     }
-    return Tensor(type: TensorType([data.count]), data: data)
   }
 
   private var tilesW: Int { (y[3] + 1) / 2 }

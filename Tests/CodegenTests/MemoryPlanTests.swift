@@ -52,9 +52,15 @@ import Testing
     var graph = try b.finish(outputs: [y])
     let blob = WeightsBlob(graph: graph)
     #expect(blob.offsets == [.constant("w"): 0, .constant("b"): 16])
-    #expect(blob.data.count == 128)
+    #expect(blob.byteCount == 128)
     let file = blob.fileBytes(tensorCount: 2)
     #expect(Array(file[0..<8]) == WeightsBlob.magic && file.count == 64 + 128)
+    // The floats little-endian at their offsets, zeros between.
+    let floats = stride(from: 64, to: file.count, by: 4).map { i in
+      Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(file[i + $1]) << (8 * $1) })
+    }
+    #expect(Array(floats[0..<6]) == [1, 2, 3, 4, 5, 6] && floats[6..<16].allSatisfy { $0 == 0 })
+    #expect(Array(floats[16..<18]) == [7, 8] && floats[18...].allSatisfy { $0 == 0 })
     #expect(file[8] == 128 && file[16] == UInt8(truncatingIfNeeded: blob.checksum))
     graph.constants.set("b", Tensor(type: TensorType([2]), data: [7, 9]))
     #expect(WeightsBlob(graph: graph).checksum != blob.checksum)

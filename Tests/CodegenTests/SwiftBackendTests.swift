@@ -201,7 +201,8 @@ import Testing
     let sources = written.filter { $0.hasSuffix(".swift") && !$0.hasSuffix("_main.swift") } + [dir + "/user.swift"]
     try CompilerError.run(
       try swiftCompiler().path, ["-O", "-parse-as-library"] + sources + ["-o", dir + "/user"], language: "Swift")
-    let other = WeightsBlob(constants: [(.constant("w"), Tensor(type: TensorType([3]), data: [1, 2, 3]))])
+    let other = WeightsBlob(
+      entries: [WeightsEntry(buffer: .constant("w"), source: Tensor(type: TensorType([3]), data: [1, 2, 3]), packing: nil)])
     try Data(other.fileBytes(tensorCount: 1)).write(to: URL(fileURLWithPath: dir + "/other.weights"))
     let (status, out, errors) = try runProgram(dir + "/user", [dir + "/m.weights", dir + "/other.weights"])
     #expect(status == 0, "\(errors)")

@@ -1,0 +1,59 @@
+import GraphIR
+
+/// A constant of the weights file: a graph tensor as it is (`packing` nil) or repacked for
+/// the kernel that reads it. It is packed only when the file is laid out, straight into the
+/// file's data, so the compiler never holds a packed copy beside the file.
+struct WeightsEntry: Sendable {
+  let buffer: Buffer
+  let source: Tensor
+  let packing: Packing?
+
+  /// The floats it takes in the file.
+  var count: Int {
+    let shape = source.type.shape
+    switch packing {
+    case nil, .conv, .stem: return source.data.count
+    case .winograd: return 16 * shape[0] * shape[1]
+    case .dense(let b): return (shape[0] + b - 1) / b * shape[1] * b
+    case .paddedBias(let b): return (source.data.count + b - 1) / b * b
+    }
+  }
+
+  /// Writes its `count` floats into `out`.
+  func write(into out: UnsafeMutableBufferPointer<Float>) {
+    let w = source.data
+    let shape = source.type.shape
+    switch packing {
+    case nil: _ = out.initialize(from: w)
+    case .paddedBias:
+      _ = out.initialize(from: w)
+      for i in w.count..<out.count { out[i] = 0 }
+    case .dense(let b):
+      // (O,I) as (ceil(O/B), I, B), zero past O.
+      let (o, i) = (shape[0], shape[1])
+      out.initialize(repeating: 0)
+      for output in 0..<o {
+        for inner in 0..<i { out[((output / b) * i + inner) * b + output % b] = w[output * i + inner] }
+      }
+    case .conv(let b), .stem(let b):
+      // (K,C,R,S) as (K/B, C/B, R, S, B[c], B[k]), or for a plain-input stem (K/B, R, S, C, B[k]).
+      let plainInput = if case .stem = packing { true } else { false }
+      let (k, c, r, s) = (shape[0], shape[1], shape[2], shape[3])
+      for ko in 0..<k {
+        let (kb, kk) = (ko / b, ko % b)
+        for ci in 0..<c {
+          for ri in 0..<r {
+            for si in 0..<s {
+              let index =
+                plainInput
+                ? (((kb * r + ri) * s + si) * c + ci) * b + kk
+                : (((((kb * (c / b) + ci / b) * r + ri) * s + si) * b + ci % b) * b + kk)
+              out[index] = w[((ko * c + ci) * r + ri) * s + si]
+            }
+          }
+        }
+      }
+    case .winograd(let b): Winograd.transformWeights(source, block: b, into: out)
+    }
+  }
+}
