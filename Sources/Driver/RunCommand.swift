@@ -82,7 +82,7 @@ private func runInputs(_ graph: Graph, _ arguments: ParsedArguments) throws -> [
     }
     guard tensor.type == input.type else {
       throw DriverError.tensorFile(
-        path: path, reason: "holds \(tensor.type) but input %\(IRName.spelling(of: input.name)) is \(input.type)")
+        path: path, reason: "holds \(tensor.type) but input '\(input.name)' is \(input.type)")
     }
     return tensor
   }

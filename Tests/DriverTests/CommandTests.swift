@@ -146,7 +146,7 @@ import Testing
       to: URL(fileURLWithPath: dir + "/small.npy"))
     expectFailure(
       resnetc("run", "resnet20", "--input", dir + "/small.npy"), status: 1,
-      mentioning: "holds f32[1,3,8,8] but input %input is f32[1,3,32,32]")
+      mentioning: "holds f32[1,3,8,8] but input 'input' is f32[1,3,32,32]")
     try Data([1, 2, 3]).write(to: URL(fileURLWithPath: dir + "/junk.npy"))
     expectFailure(
       resnetc("run", "resnet20", "--input", dir + "/junk.npy"), status: 1, mentioning: "junk.npy: file is truncated")

@@ -62,7 +62,7 @@ let malformedCases: [(file: String, error: String)] = [
   ("npy-fortran.npy", "the array is in Fortran order; save it in C order (numpy.ascontiguousa"),
   ("npy-trailing.npy", "4 bytes follow the array's data"),
   ("npy-truncated.npy", "file is truncated: needs 12416 bytes, has 12406"),
-  ("npy-wrong-shape.npy", "holds f32[1,3,8,8] but input %input is f32[1,3,32,32]"),
+  ("npy-wrong-shape.npy", "holds f32[1,3,8,8] but input 'input' is f32[1,3,32,32]"),
 ]
 
 @Suite struct MalformedCorpusTests {

@@ -247,7 +247,7 @@ enum ResnetcProgram {
       throw Failure(1, "\(path): dtype '\(dtype)' is not supported; save the array as float32 ('<f4')")
     }
     guard let fortran = field(header, "'fortran_order'"), fortran.hasPrefix("False") else {
-      throw Failure(1, "\(path): the array is not in C order")
+      throw Failure(1, "\(path): the array is in Fortran order; save it in C order (numpy.ascontiguousarray)")
     }
     guard let shapeText = field(header, "'shape'"), shapeText.first == "(" else {
       throw Failure(1, "\(path): invalid .npy header (no shape)")
@@ -272,8 +272,12 @@ enum ResnetcProgram {
     guard found == shape else {
       throw Failure(1, "\(path): holds f32\(dimsText(found)) but input '\(name)' is f32\(dimsText(shape))")
     }
+    // The words of resnetc's own reader (Npy): a short file, or bytes past the data.
+    guard size - dataStart >= count * 4 else {
+      throw Failure(1, "\(path): file is truncated: needs \(dataStart + count * 4) bytes, has \(size)")
+    }
     guard size - dataStart == count * 4 else {
-      throw Failure(1, "\(path): has \(size - dataStart) bytes of data but f32 of this shape needs \(count * 4)")
+      throw Failure(1, "\(path): \(size - dataStart - count * 4) bytes follow the array's data")
     }
     bytes.withUnsafeBytes { raw in
       UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + dataStart, byteCount: count * 4)

@@ -125,7 +125,7 @@ static int read_npy(const char *path, int i, float *dst) {
     goto done;
   }
   const char *fortran = npy_field(header, "'fortran_order'");
-  if (!fortran || strncmp(fortran, "False", 5) != 0) { error_exit(1, "%s: the array is not in C order", path); goto done; }
+  if (!fortran || strncmp(fortran, "False", 5) != 0) { error_exit(1, "%s: the array is in Fortran order; save it in C order (numpy.ascontiguousarray)", path); goto done; }
   const char *shape = npy_field(header, "'shape'");
   if (!shape || *shape != '(') { error_exit(1, "%s: invalid .npy header (no shape)", path); goto done; }
   int64_t found[8];
@@ -152,9 +152,15 @@ static int read_npy(const char *path, int i, float *dst) {
     error_exit(1, "%s: holds f32%s but input '%s' is f32%s", path, have, resnetc_input_name(i), want);
     goto done;
   }
-  if ((uint64_t)size - data_start != (uint64_t)count * 4) {
-    error_exit(1, "%s: has %llu bytes of data but f32 of this shape needs %llu", path,
-               (unsigned long long)((uint64_t)size - data_start), (unsigned long long)count * 4);
+  /* The words of resnetc's own reader (Npy): a short file, or bytes past the data. */
+  if ((uint64_t)size - data_start < (uint64_t)count * 4) {
+    error_exit(1, "%s: file is truncated: needs %llu bytes, has %llu", path,
+               (unsigned long long)(data_start + (uint64_t)count * 4), (unsigned long long)size);
+    goto done;
+  }
+  if ((uint64_t)size - data_start > (uint64_t)count * 4) {
+    error_exit(1, "%s: %llu bytes follow the array's data", path,
+               (unsigned long long)((uint64_t)size - data_start - (uint64_t)count * 4));
     goto done;
   }
   memcpy(dst, bytes + data_start, (size_t)count * 4);
