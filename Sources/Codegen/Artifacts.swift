@@ -33,7 +33,7 @@ public enum Artifacts {
   ) throws -> [String] {
     let base = URL(fileURLWithPath: output).lastPathComponent
     return try build(
-      CProgram(graph: graph, headerName: base + ".h", target: target), kind: kind, output: output, compiler: compiler,
+      try CProgram(graph: graph, headerName: base + ".h", target: target), kind: kind, output: output, compiler: compiler,
       extraFlags: extraFlags, progress: progress)
   }
 
@@ -82,7 +82,7 @@ public enum Artifacts {
     extraFlags: [String] = [], progress: (String) -> Void = { _ in }
   ) throws -> [String] {
     try buildSwift(
-      SwiftProgram(graph: graph, target: target), kind: kind, output: output, compiler: compiler,
+      try SwiftProgram(graph: graph, target: target), kind: kind, output: output, compiler: compiler,
       extraFlags: extraFlags, progress: progress)
   }
 

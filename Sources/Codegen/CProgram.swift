@@ -23,22 +23,22 @@ public struct CProgram: Sendable {
   private var steps: [Lowering.Step] { lowered.steps }
 
   /// Lowers `graph` for `target`; the sources will include the header as `headerName`.
-  public init(graph: Graph, headerName: String, target: Target = .generic) {
-    lowered = LoweredProgram(graph: graph, target: target)
+  public init(graph: Graph, headerName: String, target: Target = .generic) throws(LoweringError) {
+    lowered = try LoweredProgram(graph: graph, target: target)
     self.headerName = headerName
   }
 
   /// The arena the program compiled for `target` will have (RESNETC_ARENA_BYTES), without
   /// computing its packed weights.
-  public static func arenaBytes(graph: Graph, target: Target) -> Int {
-    LoweredProgram.plan(Lowering(graph: graph, target: target)).arenaBytes
+  public static func arenaBytes(graph: Graph, target: Target) throws(LoweringError) -> Int {
+    LoweredProgram.plan(try Lowering(graph: graph, target: target)).arenaBytes
   }
 
   /// The nodes the program compiled for `target` computes with Winograd F(2x2,3x3), whose
   /// error against the reference is larger than direct convolution's.
-  public static func winogradNodes(graph: Graph, target: Target) -> Set<String> {
+  public static func winogradNodes(graph: Graph, target: Target) throws(LoweringError) -> Set<String> {
     Set(
-      Lowering(graph: graph, target: target).steps.compactMap { step in
+      try Lowering(graph: graph, target: target).steps.compactMap { step in
         if case .winograd(let node, _) = step.kind { node.name } else { nil }
       })
   }

@@ -20,11 +20,12 @@ struct LoweredProgram: Sendable {
   let values: [String: TensorType]
   private let constantCount: Int
 
-  init(graph: Graph, target: Target) {
+  /// Lowers and plans `graph` (verified first) for `target`.
+  init(graph: Graph, target: Target) throws(LoweringError) {
     self.graph = graph
     self.target = target
     values = graph.valueTypes
-    let lowering = Lowering(graph: graph, target: target)
+    let lowering = try Lowering(graph: graph, target: target)
     steps = lowering.steps
     plan = LoweredProgram.plan(lowering)
     weights = WeightsBlob(entries: lowering.constants)

@@ -62,7 +62,13 @@ struct Lowering {
   private var layouts: [String: Bool] = [:]  // value -> blocked?
   private var available: Set<Buffer> = []  // value buffers computed so far
 
-  init(graph: Graph, target: Target) {
+  /// Lowers `graph`, which is verified first.
+  init(graph: Graph, target: Target) throws(LoweringError) {
+    do {
+      try Verifier.verify(graph)
+    } catch {
+      throw .invalidGraph(error)
+    }
     self.graph = graph
     self.target = target
     for input in graph.inputs {
@@ -70,8 +76,11 @@ struct Lowering {
       available.insert(.value(input.name))
     }
     let values = graph.valueTypes
-    for node in graph.nodes { lower(node, types: values) }
-    for output in graph.outputs { _ = buffer(output, blocked: false, shape: values[output]!.shape) }
+    for node in graph.nodes { try lower(node, types: values) }
+    for output in graph.outputs {
+      guard let type = values[output] else { throw .node(output, "the output is not defined") }
+      _ = buffer(output, blocked: false, shape: type.shape)
+    }
     for (name, tensor) in graph.constants.entries where steps.contains(where: { $0.operands.contains(.constant(name)) })
     {
       constants.append(WeightsEntry(buffer: .constant(name), source: tensor, packing: nil))
@@ -109,10 +118,14 @@ struct Lowering {
     return wanted
   }
 
-  private mutating func operand(_ operand: Operand, blocked: Bool, types: [String: TensorType]) -> Buffer {
+  private mutating func operand(_ operand: Operand, blocked: Bool, types: [String: TensorType]) throws(LoweringError)
+    -> Buffer
+  {
     switch operand {
-    case .constant(let name): .constant(name)
-    case .value(let name): buffer(name, blocked: blocked, shape: types[name]!.shape)
+    case .constant(let name): return .constant(name)
+    case .value(let name):
+      guard let type = types[name] else { throw .node(name, "the value is used but not defined") }
+      return buffer(name, blocked: blocked, shape: type.shape)
     }
   }
 
@@ -123,12 +136,22 @@ struct Lowering {
     layouts[node.name] = blocked
   }
 
-  private mutating func lower(_ node: Node, types: [String: TensorType]) {
+  private mutating func operands(_ list: [Operand], blocked: Bool, types: [String: TensorType]) throws(LoweringError)
+    -> [Buffer]
+  {
+    var buffers: [Buffer] = []
+    for o in list { buffers.append(try operand(o, blocked: blocked, types: types)) }
+    return buffers
+  }
+
+  private mutating func lower(_ node: Node, types: [String: TensorType]) throws(LoweringError) {
     let layouts = self.layouts
     let isBlocked = { (o: Operand) -> Bool in if case .value(let v) = o { layouts[v] ?? false } else { false } }
     switch node.op {
     case .conv2d(let a):
-      let x = types[node.operands[0].name] ?? graph.constants[node.operands[0].name]!.type
+      guard let x = types[node.operands[0].name] ?? graph.constants[node.operands[0].name]?.type else {
+        throw .node(node.name, "its input \(node.operands[0].name) is not defined")
+      }
       let w = graph.constants[node.operands[1].name]
       if let b = target.block, a.groups == 1, a.dilation == .square(1), node.type.shape[1] % b == 0, let w,
         node.operands[1].isConstant, node.operands[0].isConstant == false,
@@ -138,31 +161,31 @@ struct Lowering {
         let plainInput = x.shape[1] % b != 0
         if Winograd.applies(a, weight: w.type.shape, x: x.shape, target: target) {
           let name = pack(node.operands[1].name, .winograd(block: b))
-          var operands = [operand(node.operands[0], blocked: true, types: types), name]
-          for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
+          var operands = [try operand(node.operands[0], blocked: true, types: types), name]
+          for extra in node.operands.dropFirst(2) { operands.append(try operand(extra, blocked: true, types: types)) }
           emit(.winograd(node, a), operands, node: node, blocked: true)
           return
         }
-        var operands = [operand(node.operands[0], blocked: !plainInput, types: types)]
+        var operands = [try operand(node.operands[0], blocked: !plainInput, types: types)]
         operands.append(pack(node.operands[1].name, plainInput ? .stem(block: b) : .conv(block: b)))
-        for extra in node.operands.dropFirst(2) { operands.append(operand(extra, blocked: true, types: types)) }
+        for extra in node.operands.dropFirst(2) { operands.append(try operand(extra, blocked: true, types: types)) }
         let kernel = Size2d(w.type.shape[2], w.type.shape[3])
         emit(.conv(node, a, kernel: kernel, plainInput: plainInput), operands, node: node, blocked: true)
         return
       }
     case .maxPool2d(let a):
       if isBlocked(node.operands[0]) {
-        emit(.maxPool(node, a), [operand(node.operands[0], blocked: true, types: types)], node: node, blocked: true)
+        emit(.maxPool(node, a), [try operand(node.operands[0], blocked: true, types: types)], node: node, blocked: true)
         return
       }
     case .globalAvgPool:
       if isBlocked(node.operands[0]) {
-        emit(.globalAvgPool(node), [operand(node.operands[0], blocked: true, types: types)], node: node, blocked: false)
+        emit(.globalAvgPool(node), [try operand(node.operands[0], blocked: true, types: types)], node: node, blocked: false)
         return
       }
     case .dense:
       if let b = target.block, node.operands[1].isConstant, node.operands.dropFirst().allSatisfy(\.isConstant) {
-        var operands = [operand(node.operands[0], blocked: false, types: types)]
+        var operands = [try operand(node.operands[0], blocked: false, types: types)]
         operands.append(pack(node.operands[1].name, .dense(block: b)))
         if node.operands.count == 3 { operands.append(pack(node.operands[2].name, .paddedBias(block: b))) }
         emit(.dense(node), operands, node: node, blocked: false)
@@ -170,13 +193,13 @@ struct Lowering {
       }
     case .relu, .add, .mul, .clip:
       if node.operands.allSatisfy(isBlocked), blockable(node.type.shape) {
-        emit(.plain(node), node.operands.map { operand($0, blocked: true, types: types) }, node: node, blocked: true)
+        emit(.plain(node), try operands(node.operands, blocked: true, types: types), node: node, blocked: true)
         return
       }
     case .batchNorm, .scaleShift, .avgPool2d, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,
       .transpose:
       break
     }
-    emit(.plain(node), node.operands.map { operand($0, blocked: false, types: types) }, node: node, blocked: false)
+    emit(.plain(node), try operands(node.operands, blocked: false, types: types), node: node, blocked: false)
   }
 }

@@ -24,8 +24,8 @@ public struct SwiftProgram: Sendable {
   var stepCount: Int { steps.count }
 
   /// Lowers `graph` for `target`.
-  public init(graph: Graph, target: Target = .generic) {
-    lowered = LoweredProgram(graph: graph, target: target)
+  public init(graph: Graph, target: Target = .generic) throws(LoweringError) {
+    lowered = try LoweredProgram(graph: graph, target: target)
   }
 
   /// The weights file's bytes.

@@ -141,7 +141,7 @@ public enum DifferentialRunner {
   ) throws -> [DiffFailure] {
     let union = GraphUnion(cases.map(\.graph), name: "difftest")
     let graph = try optimized(union.graph, passes: passes)
-    let winograd = CProgram.winogradNodes(graph: graph, target: target)
+    let winograd = try CProgram.winogradNodes(graph: graph, target: target)
     // A fresh folder each time: dlopen hands back a library already loaded from the same path.
     let folder = directory + "/" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -17,7 +17,7 @@ let infoCommand = Command(
   options: [OptionSpec(names: ["--json"], value: nil, help: "print one JSON object instead of a table")] + modelOptions
 ) { arguments, console in
   let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
-  console.out(arguments.flags.contains("--json") ? infoJSON(graph).serialized + "\n" : infoTable(graph))
+  console.out(arguments.flags.contains("--json") ? try infoJSON(graph).serialized + "\n" : try infoTable(graph))
 }
 
 /// Op names with how many nodes use each, sorted by name.
@@ -28,7 +28,7 @@ func opCounts(_ graph: Graph) -> [(name: String, count: Int)] {
 }
 
 /// The `--json` object.
-func infoJSON(_ graph: Graph) -> JSON {
+func infoJSON(_ graph: Graph) throws(LoweringError) -> JSON {
   let values = graph.valueTypes
   let layers = graph.nodes.map { node -> JSON in
     .object([
@@ -45,7 +45,7 @@ func infoJSON(_ graph: Graph) -> JSON {
     ("model", .string(graph.name)),
     ("parameters", .int(graph.parameterCount)),
     ("multiplyAdds", .int(graph.multiplyAdds)),
-    ("arenaBytes", .int(CProgram.arenaBytes(graph: graph, target: Target.native()))),
+    ("arenaBytes", .int(try CProgram.arenaBytes(graph: graph, target: Target.native()))),
     ("ops", .object(opCounts(graph).map { ($0.name, .int($0.count)) })),
     ("inputs", .array(graph.inputs.map { tensor($0.name, $0.type) })),
     ("outputs", .array(graph.outputs.map { tensor($0, values[$0]!) })),
@@ -54,7 +54,7 @@ func infoJSON(_ graph: Graph) -> JSON {
 }
 
 /// The human-readable table.
-func infoTable(_ graph: Graph) -> String {
+func infoTable(_ graph: Graph) throws(LoweringError) -> String {
   let values = graph.valueTypes
   var rows = [["layer", "op", "output", "parameters", "multiply-adds"]]
   for node in graph.nodes {
@@ -72,7 +72,7 @@ func infoTable(_ graph: Graph) -> String {
   text += "parameters     \(grouped(graph.parameterCount))\n"
   text += "multiply-adds  \(grouped(graph.multiplyAdds)) (\(gigas(graph.multiplyAdds)) G)\n"
   text +=
-    "arena          \(grouped(CProgram.arenaBytes(graph: graph, target: Target.native()))) bytes (peak of intermediate values in code compiled for this machine)\n"
+    "arena          \(grouped(try CProgram.arenaBytes(graph: graph, target: Target.native()))) bytes (peak of intermediate values in code compiled for this machine)\n"
   text +=
     "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ")
     + "\n"

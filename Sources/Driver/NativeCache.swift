@@ -24,13 +24,13 @@ enum NativeCache {
     switch backend {
     case .c:
       let compiler = try CCompiler.locate()
-      let program = CProgram(graph: graph, headerName: "model.h")
+      let program = try CProgram(graph: graph, headerName: "model.h")
       identity = program.source + program.header + compiler.path + CCompiler.flags.joined(separator: " ")
       weights = program.weights
       build = { try Artifacts.build(program, kind: .lib, output: $0, compiler: compiler, progress: progress) }
     case .swift:
       let compiler = try SwiftCompiler.locate()
-      let program = SwiftProgram(graph: graph)
+      let program = try SwiftProgram(graph: graph)
       identity =
         "swift " + program.modelSources.map(\.text).joined() + compiler.path
         + SwiftCompiler.flags.joined(separator: " ")

@@ -17,10 +17,10 @@ import Testing
 
   @Test func programsCarryTheRuntimeFilesVerbatim() throws {
     let graph = try ResNet.build(try ResNetSpec(name: "resnet20"))
-    let c = CProgram(graph: graph, headerName: "m.h", target: .generic)
+    let c = try CProgram(graph: graph, headerName: "m.h", target: .generic)
     #expect(c.source.hasSuffix(try Self.file("resnetc_api.c")))
     #expect(c.mainSource.hasSuffix(try Self.file("resnetc_main.c")))
-    let swift = SwiftProgram(graph: graph, target: .generic)
+    let swift = try SwiftProgram(graph: graph, target: .generic)
     #expect(swift.modelSources[0].text.hasSuffix(try Self.file("ResnetcRuntime.swift")))
     #expect(swift.mainSource.text.hasSuffix(try Self.file("ResnetcMain.swift")))
     #expect(swift.mainSource.text.contains(try Self.file("ResnetcImports.swift")))

@@ -31,7 +31,7 @@ import Testing
   @Test(arguments: runnableTargets)
   func hostileNamesCompileAndRunCorrectly(target: Target) throws {
     let graph = try Self.hostileGraph()
-    let source = CProgram(graph: graph, headerName: "m.h", target: target).source
+    let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
     // In comments the name is defused; in the profile table it is an escaped string literal.
     #expect(source.contains("* / int x; / *") && source.contains("\"*/ int x; /*'\""))
     #expect(try nativeError(graph, target: target) <= 1e-5)
@@ -46,7 +46,7 @@ import Testing
     let w = try b.constant("/*", TensorType([16, 16, 3, 3]), values(2304, seed: 1))
     let y = try b.node("#\"\\u{0}\n/* ü", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [x, w])
     let graph = try b.finish(outputs: [y])
-    let sources = SwiftProgram(graph: graph, target: .avx512).modelSources.map(\.text).joined()
+    let sources = try SwiftProgram(graph: graph, target: .avx512).modelSources.map(\.text).joined()
     let inputName = graph.inputs[0].name
     #expect(sources.contains(SwiftProgram.stringLiteral(inputName)) && !sources.contains("\"\(inputName)\""))
     #expect(SwiftProgram.stringLiteral("a\"\\\n\u{0}ü") == #""a\"\\\u{a}\u{0}\u{fc}""#)

@@ -69,7 +69,7 @@ import Testing
   func everyKernelOfTheBuiltInModelsVerifies(_ name: String, _ target: Target) throws {
     var graph = try ResNet.build(try ResNetSpec(name: name))
     try PassManager(passes: Pipeline.default).run(&graph)
-    let lowered = LoweredProgram(graph: graph, target: target)
+    let lowered = try LoweredProgram(graph: graph, target: target)
     for language in [KernelLanguage.c, .swift] {
       for step in lowered.steps {
         let kernel = lowered.kernel(of: step, in: language)
@@ -113,5 +113,24 @@ import Testing
     #expect(throws: KernelError.outOfBounds(buffer: "x", lowest: 2, highest: 13, elements: 12)) {
       try KernelVerifier.verify(kernel(items: 3))
     }
+  }
+}
+
+/// Lowering takes only verified graphs: a graph that is not well formed is a typed error
+/// naming the node at fault, never a crash or an empty kernel.
+@Suite struct LoweringErrorTests {
+  @Test func anUnverifiedGraphIsATypedError() throws {
+    var b = GraphBuilder(name: "g")
+    let x = try b.input("x", TensorType([1, 16, 4, 4]))
+    let y = try b.node("r", .relu, [x])
+    var graph = try b.finish(outputs: [y])
+    graph.nodes[0].type = TensorType([1, 16, 4, 5])
+    let expected = LoweringError.invalidGraph(
+      .typeMismatch(node: "r", declared: TensorType([1, 16, 4, 5]), inferred: TensorType([1, 16, 4, 4])))
+    for target in Target.allCases {
+      #expect(throws: expected) { try CProgram(graph: graph, headerName: "m.h", target: target) }
+      #expect(throws: expected) { try SwiftProgram(graph: graph, target: target) }
+    }
+    #expect("\(expected)".contains("r"))
   }
 }

@@ -145,7 +145,7 @@ import Testing
       if epilogue.addsResidual { operands.append(try b.input("r", TensorType([shape[0], 64, shape[2], shape[3]]))) }
       let y = try b.node("y", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: epilogue)), operands)
       let graph = try b.finish(outputs: [y])
-      let program = CProgram(graph: graph, headerName: "m.h", target: target)
+      let program = try CProgram(graph: graph, headerName: "m.h", target: target)
       #expect(program.source.contains("Winograd F(2x2,3x3)"), "the case runs as Winograd")
       let error = try nativeError(graph, target: target)
       #expect(error <= 1e-4, "\(shape) \(epilogue): relative error \(error)")

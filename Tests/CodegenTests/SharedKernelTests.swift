@@ -11,7 +11,7 @@ import Testing
   static func lowered(_ name: String, target: Target) throws -> LoweredProgram {
     var graph = try ResNet.build(try ResNetSpec(name: name))
     try PassManager(passes: Pipeline.default).run(&graph)
-    return LoweredProgram(graph: graph, target: target)
+    return try LoweredProgram(graph: graph, target: target)
   }
 
   @Test(arguments: [Target.generic, .avx2, .avx512])
@@ -37,10 +37,10 @@ import Testing
   @Test func theProgramWritesEachKernelOnce() throws {
     var graph = try ResNet.build(try ResNetSpec(name: "resnet50"))
     try PassManager(passes: Pipeline.default).run(&graph)
-    let program = CProgram(graph: graph, headerName: "m.h", target: .avx512)
+    let program = try CProgram(graph: graph, headerName: "m.h", target: .avx512)
     let source = program.source
     let definitions = source.split(separator: "\n").filter { $0.hasPrefix("static void kernel") }
-    let (kernels, _) = LoweredProgram(graph: graph, target: .avx512).sharedKernels(in: .c)
+    let (kernels, _) = try LoweredProgram(graph: graph, target: .avx512).sharedKernels(in: .c)
     #expect(definitions.count == kernels.count)
     #expect(kernels.count < 40)
     #expect(source.contains("also serves"))

@@ -81,7 +81,7 @@ func checkEveryPath(_ cases: [Checked]) throws -> Int {
     }
     let model = try NativeModel(libraryPath: dir + "/libm.so", weightsPath: dir + "/m.weights")
     let outputs = GraphUnion.split(try model.run(cases.flatMap(\.inputs)), counts: union.outputCounts)
-    let winograd = CProgram.winogradNodes(graph: graph, target: target)
+    let winograd = try CProgram.winogradNodes(graph: graph, target: target)
     for (k, (c, got)) in zip(cases, outputs).enumerated() {
       let usesWinograd = winograd.contains { $0.hasPrefix(GraphUnion.prefix(k)) }
       expectClose(
