@@ -1,0 +1,148 @@
+import Foundation
+import GraphIR
+import Testing
+
+@testable import Codegen
+
+/// The C runtime (`Sources/Runtime/Program/resnetc_api.c`) compiled as it is, against a
+/// model written here by hand instead of by the code generator, and driven through its API:
+/// weights loading and every refusal, runs on one and two threads, argument checks, queries.
+@Suite struct RuntimeSourceTests {
+  static let runtimeDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources/Runtime/Program").path
+
+  /// A model of one input of 8 floats: `y[i] = x[i] * w[i % 4] + w[4]`, split into 8 work
+  /// items over the pool. Then the runtime file, verbatim.
+  static func modelSource(weights: WeightsBlob, runtime: String) -> String {
+    """
+    #define _POSIX_C_SOURCE 200809L
+    #include "m.h"
+    #include <math.h>
+    #include <pthread.h>
+    #include <stdatomic.h>
+    #include <stdint.h>
+    #include <stdio.h>
+    #include <stdlib.h>
+    #include <string.h>
+    #include <time.h>
+    #include <unistd.h>
+    #define MODEL_WEIGHTS_BYTES \(weights.byteCount)ULL
+    #define MODEL_WEIGHTS_CHECKSUM 0x\(String(weights.checksum, radix: 16))ULL
+    #define MODEL_ARENA_BYTES 64ULL
+    #define MODEL_STEPS 1
+    typedef struct { const float *in[4]; float *out; } kernel_args;
+    typedef void (*kernel_fn)(const kernel_args *a, long begin, long end);
+    static void parallel_for(resnetc_model *model, long total, kernel_fn fn, const kernel_args *a);
+    static void profile_step(resnetc_model *model, int step, double start);
+    static double now_ms(void);
+    static const int64_t input_dims_0[] = {2, 4};
+    static const char *const input_names[] = {"x"};
+    static const int input_ranks[] = {2};
+    static const int64_t *const input_dims[] = {input_dims_0};
+    static const int64_t input_counts[] = {8};
+    static const int64_t output_dims_0[] = {2, 4};
+    static const char *const output_names[] = {"y"};
+    static const int output_ranks[] = {2};
+    static const int64_t *const output_dims[] = {output_dims_0};
+    static const int64_t output_counts[] = {8};
+    static const char *const step_labels[][2] = {{"scale", "scale_shift"}};
+    static const double step_flops[] = {16.0};
+    static void scale(const kernel_args *a, long begin, long end) {
+      for (long i = begin; i < end; ++i) a->out[i] = a->in[0][i] * a->in[1][i % 4] + a->in[1][4];
+    }
+    static void forward(resnetc_model *model, const float *weights, unsigned char *arena, const float *const *inputs, float *const *outputs) {
+      (void)arena;
+      double start = now_ms();
+      const kernel_args args = {{inputs[0], weights}, outputs[0]};
+      parallel_for(model, 8, scale, &args);
+      profile_step(model, 0, start);
+    }
+
+    """ + runtime
+  }
+
+  static let harness = """
+    #include "m.h"
+    #include <stdio.h>
+    #include <string.h>
+    static void create(const char *path) {
+      int error = -1;
+      resnetc_model *m = resnetc_create(path, &error);
+      printf("%s: %s %d %s\\n", strrchr(path, '/') + 1, m ? "model" : "null", error, resnetc_error_string(error));
+      if (m) resnetc_destroy(m);
+    }
+    int main(int argc, char **argv) {
+      for (int i = 2; i < argc; ++i) create(argv[i]);
+      int error = -1;
+      resnetc_model *m = resnetc_create(argv[1], &error);
+      if (!m) { printf("good file refused: %d\\n", error); return 1; }
+      const float x[8] = {1, 2, 3, 4, -1, -2, -3, -4};
+      float y[8] = {0};
+      const float *in[1] = {x};
+      float *out[1] = {y};
+      for (int threads = 1; threads <= 2; ++threads) {
+        printf("threads %d: %d", threads, resnetc_set_threads(m, threads));
+        printf(" run %d:", resnetc_run(m, in, out));
+        for (int i = 0; i < 8; ++i) printf(" %g", y[i]);
+        printf("\\n");
+      }
+      printf("null run %d, null inputs %d\\n", resnetc_run(NULL, in, out), resnetc_run(m, NULL, out));
+      printf("inputs %d outputs %d; %s rank %d dims %lld %lld elements %lld; %s; out of range %p %d %lld\\n",
+             resnetc_input_count(), resnetc_output_count(), resnetc_input_name(0), resnetc_input_rank(0),
+             (long long)resnetc_input_dims(0)[0], (long long)resnetc_input_dims(0)[1],
+             (long long)resnetc_input_elements(0), resnetc_output_name(0), (const void *)resnetc_input_name(1),
+             resnetc_output_rank(-1), (long long)resnetc_output_elements(1));
+      resnetc_set_profiling(m, 1);
+      resnetc_run(m, in, out);
+      printf("profile has the step: %d\\n", strstr(resnetc_profile_report(m), "scale") != NULL);
+      resnetc_destroy(m);
+      return 0;
+    }
+
+    """
+
+  @Test func theCRuntimeRunsAHandWrittenModel() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let weights = WeightsBlob(
+      entries: [
+        WeightsEntry(buffer: .constant("w"), source: Tensor(type: TensorType([5]), data: [1, 10, 100, 1000, 0.5]), packing: nil)
+      ])
+    let runtime = try String(contentsOfFile: Self.runtimeDirectory + "/resnetc_api.c", encoding: .utf8)
+    try CRuntimeText.header(model: "hand", arenaBytes: 64, weightsBytes: weights.byteCount, inputs: 1, outputs: 1)
+      .write(toFile: dir + "/m.h", atomically: true, encoding: .utf8)
+    try Self.modelSource(weights: weights, runtime: runtime).write(toFile: dir + "/m.c", atomically: true, encoding: .utf8)
+    try Self.harness.write(toFile: dir + "/harness.c", atomically: true, encoding: .utf8)
+    let good = weights.fileBytes(tensorCount: 1)
+    var badMagic = good
+    badMagic[0] = UInt8(ascii: "X")
+    var badChecksum = good
+    badChecksum[64] ^= 1
+    let files: [(String, [UInt8])] = [
+      ("good.weights", good), ("magic.weights", badMagic), ("short.weights", Array(good.dropLast(4))),
+      ("long.weights", good + [0, 0, 0, 0]), ("checksum.weights", badChecksum), ("header.weights", Array(good.prefix(20))),
+    ]
+    for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+    try CompilerError.run(
+      try compiler().path, CCompiler.flags + [dir + "/m.c", dir + "/harness.c", "-o", dir + "/harness", "-pthread", "-lm"],
+      language: "C")
+    let names = ["magic", "short", "long", "checksum", "header", "missing"].map { dir + "/\($0).weights" }
+    let (status, out, _) = try runProgram(dir + "/harness", [dir + "/good.weights"] + names)
+    #expect(status == 0)
+    let lines = out.split(separator: "\n").map(String.init)
+    #expect(lines.first { $0.hasPrefix("magic.weights") }?.hasPrefix("magic.weights: null 2 ") == true)
+    #expect(lines.first { $0.hasPrefix("short.weights") }?.hasPrefix("short.weights: null 3 ") == true)
+    #expect(lines.first { $0.hasPrefix("long.weights") }?.hasPrefix("long.weights: null 3 ") == true)
+    #expect(lines.first { $0.hasPrefix("checksum.weights") }?.hasPrefix("checksum.weights: null 4 ") == true)
+    #expect(lines.first { $0.hasPrefix("header.weights") }?.contains(": null ") == true)
+    #expect(lines.first { $0.hasPrefix("missing.weights") }?.hasPrefix("missing.weights: null 1 ") == true)
+    let expected = " run 0: 1.5 20.5 300.5 4000.5 -0.5 -19.5 -299.5 -3999.5"
+    #expect(lines.contains("threads 1: 0" + expected), "\(out)")
+    #expect(lines.contains("threads 2: 0" + expected), "\(out)")
+    #expect(lines.contains("null run 6, null inputs 6"), "\(out)")
+    #expect(
+      lines.contains("inputs 1 outputs 1; x rank 2 dims 2 4 elements 8; y; out of range (nil) -1 -1")
+        || lines.contains("inputs 1 outputs 1; x rank 2 dims 2 4 elements 8; y; out of range 0 -1 -1"), "\(out)")
+    #expect(lines.contains("profile has the step: 1"), "\(out)")
+  }
+}
