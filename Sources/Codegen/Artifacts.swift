@@ -33,7 +33,8 @@ public enum Artifacts {
   ) throws -> [String] {
     let base = URL(fileURLWithPath: output).lastPathComponent
     return try build(
-      try CProgram(graph: graph, headerName: base + ".h", target: target), kind: kind, output: output, compiler: compiler,
+      try CProgram(graph: graph, headerName: base + ".h", target: target), kind: kind, output: output,
+      compiler: compiler,
       extraFlags: extraFlags, progress: progress)
   }
 

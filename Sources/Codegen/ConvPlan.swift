@@ -156,7 +156,8 @@ struct ConvPlan: Hashable, Sendable {
       .loop(
         "r", 0, .int(filter.h),
         [
-          .define("ih", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top) + index("r"), mutable: false),
+          .define(
+            "ih", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top) + index("r"), mutable: false),
           .skip(.any([index("ih") < 0, index("ih") >= .int(h)])),
           .loop(outer, 0, .int(count), copy),
         ])

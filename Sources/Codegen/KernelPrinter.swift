@@ -126,7 +126,8 @@ extension KernelPrinter {
     case .arithmetic(.multiply, _, _), .arithmetic(.divide, _, _), .arithmetic(.remainder, _, _): 4
     case .select: 0
     case .int(let v): v < 0 ? 3 : 5
-    case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .convert, .vectorLoad, .splat,
+    case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .convert, .vectorLoad,
+      .splat,
       .lane, .vectorMax:
       5
     }

@@ -180,7 +180,9 @@ struct Lowering {
       }
     case .globalAvgPool:
       if isBlocked(node.operands[0]) {
-        emit(.globalAvgPool(node), [try operand(node.operands[0], blocked: true, types: types)], node: node, blocked: false)
+        emit(
+          .globalAvgPool(node), [try operand(node.operands[0], blocked: true, types: types)], node: node, blocked: false
+        )
         return
       }
     case .dense:

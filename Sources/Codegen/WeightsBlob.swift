@@ -28,7 +28,9 @@ public struct WeightsBlob: Sendable {
   /// Lays out `graph`'s constants.
   public init(graph: Graph) {
     self.init(
-      entries: graph.constants.entries.map { WeightsEntry(buffer: .constant($0.name), source: $0.constant, packing: nil) }
+      entries: graph.constants.entries.map {
+        WeightsEntry(buffer: .constant($0.name), source: $0.constant, packing: nil)
+      }
     )
   }
 

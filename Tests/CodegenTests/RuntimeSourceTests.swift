@@ -106,12 +106,14 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let weights = WeightsBlob(
       entries: [
-        WeightsEntry(buffer: .constant("w"), source: Tensor(type: TensorType([5]), data: [1, 10, 100, 1000, 0.5]), packing: nil)
+        WeightsEntry(
+          buffer: .constant("w"), source: Tensor(type: TensorType([5]), data: [1, 10, 100, 1000, 0.5]), packing: nil)
       ])
     let runtime = try String(contentsOfFile: Self.runtimeDirectory + "/resnetc_api.c", encoding: .utf8)
     try CRuntimeText.header(model: "hand", arenaBytes: 64, weightsBytes: weights.byteCount, inputs: 1, outputs: 1)
       .write(toFile: dir + "/m.h", atomically: true, encoding: .utf8)
-    try Self.modelSource(weights: weights, runtime: runtime).write(toFile: dir + "/m.c", atomically: true, encoding: .utf8)
+    try Self.modelSource(weights: weights, runtime: runtime).write(
+      toFile: dir + "/m.c", atomically: true, encoding: .utf8)
     try Self.harness.write(toFile: dir + "/harness.c", atomically: true, encoding: .utf8)
     let good = weights.fileBytes(tensorCount: 1)
     var badMagic = good
@@ -120,11 +122,13 @@ import Testing
     badChecksum[64] ^= 1
     let files: [(String, [UInt8])] = [
       ("good.weights", good), ("magic.weights", badMagic), ("short.weights", Array(good.dropLast(4))),
-      ("long.weights", good + [0, 0, 0, 0]), ("checksum.weights", badChecksum), ("header.weights", Array(good.prefix(20))),
+      ("long.weights", good + [0, 0, 0, 0]), ("checksum.weights", badChecksum),
+      ("header.weights", Array(good.prefix(20))),
     ]
     for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
     try CompilerError.run(
-      try compiler().path, CCompiler.flags + [dir + "/m.c", dir + "/harness.c", "-o", dir + "/harness", "-pthread", "-lm"],
+      try compiler().path,
+      CCompiler.flags + [dir + "/m.c", dir + "/harness.c", "-o", dir + "/harness", "-pthread", "-lm"],
       language: "C")
     let names = ["magic", "short", "long", "checksum", "header", "missing"].map { dir + "/\($0).weights" }
     let (status, out, _) = try runProgram(dir + "/harness", [dir + "/good.weights"] + names)

@@ -203,7 +203,9 @@ import Testing
     try CompilerError.run(
       try swiftCompiler().path, ["-O", "-parse-as-library"] + sources + ["-o", dir + "/user"], language: "Swift")
     let other = WeightsBlob(
-      entries: [WeightsEntry(buffer: .constant("w"), source: Tensor(type: TensorType([3]), data: [1, 2, 3]), packing: nil)])
+      entries: [
+        WeightsEntry(buffer: .constant("w"), source: Tensor(type: TensorType([3]), data: [1, 2, 3]), packing: nil)
+      ])
     try Data(other.fileBytes(tensorCount: 1)).write(to: URL(fileURLWithPath: dir + "/other.weights"))
     let (status, out, errors) = try runProgram(dir + "/user", [dir + "/m.weights", dir + "/other.weights"])
     #expect(status == 0, "\(errors)")
