@@ -73,6 +73,7 @@ public struct CProgram: Sendable {
     }
     w.line()
     w.line("#define MODEL_WEIGHTS_BYTES \(weights.byteCount)ULL")
+    w.line("#define MODEL_WEIGHTS_MAGIC \"\(String(decoding: WeightsBlob.magic, as: UTF8.self))\"")
     w.line("#define MODEL_WEIGHTS_CHECKSUM 0x\(String(weights.checksum, radix: 16))ULL")
     w.line("#define MODEL_ARENA_BYTES \(plan.arenaBytes)ULL")
     w.line("#define MODEL_STEPS \(steps.count)")

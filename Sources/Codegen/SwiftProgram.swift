@@ -58,6 +58,7 @@ public struct SwiftProgram: Sendable {
     w.raw(SwiftRuntimeText.imports)
     w.line()
     w.line("private let modelWeightsBytes = \(weights.byteCount)")
+    w.line("private let modelWeightsMagic = \"\(String(decoding: WeightsBlob.magic, as: UTF8.self))\"")
     w.line("private let modelWeightsChecksum: UInt64 = 0x\(String(weights.checksum, radix: 16))")
     w.line("private let modelArenaBytes = \(plan.arenaBytes)")
     w.line()

@@ -20,6 +20,7 @@ import Testing
     let c = try CProgram(graph: graph, headerName: "m.h", target: .generic)
     #expect(c.source.hasSuffix(try Self.file("resnetc_api.c")))
     #expect(c.mainSource.hasSuffix(try Self.file("resnetc_main.c")))
+    #expect(c.header.contains(try Self.file("resnetc_api.h")) && c.header.hasPrefix("/* resnetc: the compiled model"))
     let swift = try SwiftProgram(graph: graph, target: .generic)
     #expect(swift.modelSources[0].text.hasSuffix(try Self.file("ResnetcRuntime.swift")))
     #expect(swift.mainSource.text.hasSuffix(try Self.file("ResnetcMain.swift")))

@@ -27,6 +27,7 @@ import Testing
     #include <time.h>
     #include <unistd.h>
     #define MODEL_WEIGHTS_BYTES \(weights.byteCount)ULL
+    #define MODEL_WEIGHTS_MAGIC "\(String(decoding: WeightsBlob.magic, as: UTF8.self))"
     #define MODEL_WEIGHTS_CHECKSUM 0x\(String(weights.checksum, radix: 16))ULL
     #define MODEL_ARENA_BYTES 64ULL
     #define MODEL_STEPS 1
@@ -148,5 +149,106 @@ import Testing
       lines.contains("inputs 1 outputs 1; x rank 2 dims 2 4 elements 8; y; out of range (nil) -1 -1")
         || lines.contains("inputs 1 outputs 1; x rank 2 dims 2 4 elements 8; y; out of range 0 -1 -1"), "\(out)")
     #expect(lines.contains("profile has the step: 1"), "\(out)")
+  }
+}
+
+/// The Swift runtime (`Sources/Runtime/Program/ResnetcRuntime.swift`) compiled as it is,
+/// after a model written here by hand, and driven through its public class and C API.
+@Suite struct SwiftRuntimeSourceTests {
+  /// The model of `RuntimeSourceTests` in Swift, then the runtime file, verbatim.
+  static func modelSource(weights: WeightsBlob, imports: String, runtime: String) -> String {
+    imports + """
+
+      private let modelWeightsBytes = \(weights.byteCount)
+      private let modelWeightsMagic = "\(String(decoding: WeightsBlob.magic, as: UTF8.self))"
+      private let modelWeightsChecksum: UInt64 = 0x\(String(weights.checksum, radix: 16))
+      private let modelArenaBytes = 64
+      private let modelInputs: [(name: String, shape: [Int])] = [("x", [2, 4])]
+      private let modelOutputs: [(name: String, shape: [Int])] = [("y", [2, 4])]
+      private let stepLabels: [(String, String)] = [("scale", "scale_shift")]
+      private let stepFlops: [Double] = [16]
+
+      func scale(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int) {
+        for i in begin..<end { a.out[i] = a.in0[i] * a.in1[i % 4] + a.in1[4] }
+      }
+
+      private func forward(
+        _ model: ResnetcModel, _ weights: UnsafePointer<Float>, _ arena: UnsafeMutableRawPointer,
+        _ inputs: [UnsafePointer<Float>], _ outputs: [UnsafeMutablePointer<Float>]
+      ) {
+        _ = arena
+        let start = resnetcMilliseconds()
+        model.parallelFor(8, scale, ResnetcKernelArgs(in0: inputs[0], in1: weights, in2: weights, in3: weights, out: outputs[0]))
+        model.profileStep(0, since: start)
+      }
+
+      """ + runtime
+  }
+
+  static let harness = """
+    for name in CommandLine.arguments.dropFirst(2) {
+      do {
+        _ = try ResnetcModel(weightsPath: name)
+        print("\\(name.split(separator: "/").last!): model")
+      } catch {
+        print("\\(name.split(separator: "/").last!): \\(error.code) \\(error)")
+      }
+    }
+    let model = try! ResnetcModel(weightsPath: CommandLine.arguments[1])
+    let x: [Float] = [1, 2, 3, 4, -1, -2, -3, -4]
+    var y = [Float](repeating: 0, count: 8)
+    for threads in 1...2 {
+      let set = model.setThreads(threads)
+      x.withUnsafeBufferPointer { xp in
+        y.withUnsafeMutableBufferPointer { yp in model.run(inputs: [xp.baseAddress!], outputs: [yp.baseAddress!]) }
+      }
+      print("threads \\(threads): \\(set) run:", y.map { "\\($0)" }.joined(separator: " "))
+    }
+    print("null run \\(resnetcRun(nil, nil, nil)); inputs \\(ResnetcModel.inputs.map(\\.name)) \\(ResnetcModel.inputs.map(\\.shape))")
+    print("out of range \\(resnetcInputName(1) == nil) \\(resnetcOutputRank(-1)) \\(resnetcOutputElements(1))")
+
+    """
+
+  @Test func theSwiftRuntimeRunsAHandWrittenModel() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let weights = WeightsBlob(
+      entries: [
+        WeightsEntry(
+          buffer: .constant("w"), source: Tensor(type: TensorType([5]), data: [1, 10, 100, 1000, 0.5]), packing: nil)
+      ])
+    let read = { (name: String) in
+      try String(contentsOfFile: RuntimeSourceTests.runtimeDirectory + "/" + name, encoding: .utf8)
+    }
+    let model = Self.modelSource(
+      weights: weights, imports: try read("ResnetcImports.swift"), runtime: try read("ResnetcRuntime.swift"))
+    try model.write(toFile: dir + "/model.swift", atomically: true, encoding: .utf8)
+    try Self.harness.write(toFile: dir + "/main.swift", atomically: true, encoding: .utf8)
+    let good = weights.fileBytes(tensorCount: 1)
+    var badMagic = good
+    badMagic[0] = UInt8(ascii: "X")
+    var badChecksum = good
+    badChecksum[64] ^= 1
+    let files: [(String, [UInt8])] = [
+      ("good.weights", good), ("magic.weights", badMagic), ("short.weights", Array(good.dropLast(4))),
+      ("checksum.weights", badChecksum),
+    ]
+    for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+    try CompilerError.run(
+      try swiftCompiler().path, ["-Onone", dir + "/model.swift", dir + "/main.swift", "-o", dir + "/harness"],
+      language: "Swift")
+    let names = ["magic", "short", "checksum", "missing"].map { dir + "/\($0).weights" }
+    let (status, out, _) = try runProgram(dir + "/harness", [dir + "/good.weights"] + names)
+    #expect(status == 0)
+    let lines = out.split(separator: "\n").map(String.init)
+    #expect(lines.contains { $0.hasPrefix("magic.weights: 2 ") }, "\(out)")
+    #expect(lines.contains { $0.hasPrefix("short.weights: 3 ") }, "\(out)")
+    #expect(lines.contains { $0.hasPrefix("checksum.weights: 4 ") }, "\(out)")
+    #expect(lines.contains { $0.hasPrefix("missing.weights: 1 ") }, "\(out)")
+    let expected = " run: 1.5 20.5 300.5 4000.5 -0.5 -19.5 -299.5 -3999.5"
+    #expect(lines.contains("threads 1: true" + expected), "\(out)")
+    #expect(lines.contains("threads 2: true" + expected), "\(out)")
+    #expect(lines.contains("null run 6; inputs [\"x\"] [[2, 4]]"), "\(out)")
+    #expect(lines.contains("out of range true -1 -1"), "\(out)")
   }
 }

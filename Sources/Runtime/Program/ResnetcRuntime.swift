@@ -250,7 +250,9 @@ public final class ResnetcModel: @unchecked Sendable {
     guard let file = fopen(path, "rb") else { throw .open }
     defer { fclose(file) }
     var header = [UInt8](repeating: 0, count: 64)
-    guard fread(&header, 1, 64, file) == 64, header.prefix(8).elementsEqual("RSNCWT01".utf8) else { throw .format }
+    guard fread(&header, 1, 64, file) == 64, header.prefix(8).elementsEqual(modelWeightsMagic.utf8) else {
+      throw .format
+    }
     let word = { (at: Int) -> UInt64 in header[at..<at + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
     guard word(8) == UInt64(modelWeightsBytes) else { throw .size }
     guard fseek(file, 0, SEEK_END) == 0 else { throw .open }

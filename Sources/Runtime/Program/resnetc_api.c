@@ -178,7 +178,9 @@ const char *resnetc_profile_report(resnetc_model *model) {
   return model->report;
 }
 
-static const unsigned char weights_magic[8] = {'R', 'S', 'N', 'C', 'W', 'T', '0', '1'};
+/* The weights file's magic comes with the model (MODEL_WEIGHTS_MAGIC), from the one
+   definition the compiler writes the file with. */
+static const char weights_magic[] = MODEL_WEIGHTS_MAGIC;
 
 static uint64_t read_u64(const unsigned char *p) {
   uint64_t v = 0;
@@ -211,7 +213,7 @@ resnetc_model *resnetc_create(const char *weights_path, int *error) {
   if (!file) return fail(NULL, NULL, RESNETC_ERROR_OPEN, error);
   unsigned char header[64];
   if (fread(header, 1, sizeof header, file) != sizeof header) return fail(NULL, file, RESNETC_ERROR_FORMAT, error);
-  if (memcmp(header, weights_magic, sizeof weights_magic) != 0) return fail(NULL, file, RESNETC_ERROR_FORMAT, error);
+  if (memcmp(header, weights_magic, sizeof weights_magic - 1) != 0) return fail(NULL, file, RESNETC_ERROR_FORMAT, error);
   if (read_u64(header + 8) != MODEL_WEIGHTS_BYTES) return fail(NULL, file, RESNETC_ERROR_SIZE, error);
   if (fseek(file, 0, SEEK_END) != 0) return fail(NULL, file, RESNETC_ERROR_OPEN, error);
   long size = ftell(file);
