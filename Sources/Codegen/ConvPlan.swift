@@ -237,9 +237,12 @@ struct ConvPlan: Hashable, Sendable {
     }
     for i in 0..<t {
       let at = interior ? index("xc") + .int(i * sw * pixelStride) : index("xc") + index("col\(i)") * .int(pixelStride)
+      // A pixel that one block uses is loaded where it is used; one that several use, once.
       let pixel: [Stmt] =
-        [.define("xv\(i)", .load(source, at), mutable: false)]
-        + (0..<kt).map { j in .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector)) }
+        kt == 1
+        ? [.multiplyAdd("acc0_\(i)", .load(source, at), .variable("wv0", .vector))]
+        : [.define("xv\(i)", .load(source, at), mutable: false)]
+          + (0..<kt).map { j in .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector)) }
       channel +=
         interior ? pixel : [.branch(.all([index("col\(i)") >= 0, index("col\(i)") < .int(wd)]), pixel, else: [])]
     }
