@@ -242,7 +242,8 @@ struct ConvPlan: Hashable, Sendable {
         kt == 1
         ? [.multiplyAdd("acc0_\(i)", .load(source, at), .variable("wv0", .vector))]
         : [.define("xv\(i)", .load(source, at), mutable: false)]
-          + (0..<kt).map { j in .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector)) }
+          + (0..<kt).map { j in .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector))
+          }
       channel +=
         interior ? pixel : [.branch(.all([index("col\(i)") >= 0, index("col\(i)") < .int(wd)]), pixel, else: [])]
     }
