@@ -50,7 +50,7 @@ struct ConvPlan: Hashable, Sendable {
     y = node.type.shape
     self.filter = filter
     self.plainInput = plainInput
-    hasBias = node.operands.count == (attributes.epilogue.addsResidual ? 4 : 3)
+    hasBias = attributes.hasBias(operandCount: node.operands.count)
     b = target.block!
     tile = ConvPlan.tile(for: y[3], maxTile: target.maxTile)
     channelBlocks = ConvPlan.channelBlocks(tile: tile, kb: y[1] / b, maxTile: target.maxTile)

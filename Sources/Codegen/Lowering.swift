@@ -155,7 +155,7 @@ struct Lowering {
       let w = graph.constants[node.operands[1].name]
       if let b = target.block, a.groups == 1, a.dilation == .square(1), node.type.shape[1] % b == 0, let w,
         node.operands[1].isConstant, node.operands[0].isConstant == false,
-        node.operands.count == (a.epilogue.addsResidual ? 4 : 3) ? node.operands[2].isConstant : true,
+        a.hasBias(operandCount: node.operands.count) ? node.operands[2].isConstant : true,
         x.shape[1] % b == 0 || x.shape[1] < b
       {
         let plainInput = x.shape[1] % b != 0

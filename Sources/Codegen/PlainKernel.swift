@@ -138,7 +138,7 @@ struct PlainKernel {
     let x = operandTypes[0].shape, wt = operandTypes[1].shape
     let (c, h, wd, k, r, s, p, q) = (x[1], x[2], x[3], wt[0], wt[2], wt[3], y[2], y[3])
     let cpg = c / a.groups, kpg = k / a.groups
-    let hasBias = node.operands.count == (a.epilogue.addsResidual ? 4 : 3)
+    let hasBias = a.hasBias(operandCount: node.operands.count)
     let residual = "in\(node.operands.count - 1)"
     let plane = (index("n") * .int(k) + index("k")) * .int(p * q)
     let out = plane + index("i")

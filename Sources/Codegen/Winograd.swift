@@ -34,7 +34,7 @@ struct Winograd: Hashable, Sendable {
     self.attributes = attributes
     self.x = x
     y = node.type.shape
-    hasBias = node.operands.count == (attributes.epilogue.addsResidual ? 4 : 3)
+    hasBias = attributes.hasBias(operandCount: node.operands.count)
     b = target.block!
     let tiles = ((y[2] + 1) / 2) * ((y[3] + 1) / 2)
     let chunks = (tiles + target.maxTile - 1) / target.maxTile

@@ -123,3 +123,11 @@ public struct Pool2dAttributes: Hashable, Sendable {
     self.ceilMode = ceilMode
   }
 }
+
+extension Conv2dAttributes {
+  /// Whether a conv2d with these attributes and `operandCount` operands has a bias: `(x, w, b)`,
+  /// or `(x, w, b, residual)` when the epilogue adds one.
+  public func hasBias(operandCount: Int) -> Bool {
+    operandCount == (epilogue.addsResidual ? 4 : 3)
+  }
+}

@@ -190,7 +190,7 @@ private struct ShapeCheck {
     guard x[1] % a.groups == 0 else { throw .groupsDoNotDivide(node: node, channels: x[1], groups: a.groups) }
     guard w[0] % a.groups == 0 else { throw .groupsDoNotDivide(node: node, channels: w[0], groups: a.groups) }
     try shape(1, equals: [w[0], x[1] / a.groups, w[2], w[3]])
-    let hasBias = operands.count == (a.epilogue.addsResidual ? 4 : 3)
+    let hasBias = a.hasBias(operandCount: operands.count)
     if hasBias { try shape(2, equals: [w[0]]) }
     let (p, q) = try windowExtents(
       x: x, kernel: Size2d(w[2], w[3]), stride: a.stride, dilation: a.dilation, padding: a.padding,

@@ -55,7 +55,7 @@ func foldScale(into convIndex: Int, scale: [Float], shift: [Float], attributes a
   let (k, cpg) = (weight.type.shape[0], weight.type.shape[1])
   let taps = weight.type.shape[2] * weight.type.shape[3]
   let kpg = k / a.groups
-  let hasBias = conv.operands.count == (a.epilogue.addsResidual ? 4 : 3)
+  let hasBias = a.hasBias(operandCount: conv.operands.count)
   var bias = hasBias ? graph.constants[conv.operands[2].name]!.data.map(Double.init) : Array(repeating: 0, count: k)
   for o in 0..<k {
     for i in 0..<cpg {

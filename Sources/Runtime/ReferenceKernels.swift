@@ -72,7 +72,7 @@ enum ReferenceKernels {
   /// x is (N,C,H,W), w is (K,C/groups,R,S), b is (K), residual and out are (N,K,P,Q).
   static func conv2d(_ a: Conv2dAttributes, _ operands: [Tensor], out: [Int]) -> [Float] {
     let x = operands[0], w = operands[1]
-    let hasBias = operands.count == (a.epilogue.addsResidual ? 4 : 3)
+    let hasBias = a.hasBias(operandCount: operands.count)
     let residual = a.epilogue.addsResidual ? operands.last : nil
     let (n, c, h, wd) = (x.type.shape[0], x.type.shape[1], x.type.shape[2], x.type.shape[3])
     let (k, r, s) = (w.type.shape[0], w.type.shape[2], w.type.shape[3])

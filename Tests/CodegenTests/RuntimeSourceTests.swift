@@ -11,6 +11,29 @@ import Testing
   static let runtimeDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources/Runtime/Program").path
 
+  /// The hand-written model's weights: `w[0..<4]` scales, `w[4]` shifts.
+  static let weights = WeightsBlob(
+    entries: [
+      WeightsEntry(
+        buffer: .constant("w"), source: Tensor(type: TensorType([5]), data: [1, 10, 100, 1000, 0.5]), packing: nil)
+    ])
+
+  /// Writes into `dir` the weights file (`good.weights`) and one for each refusal: `magic`,
+  /// `short`, `long`, `checksum` and `header` (only 20 bytes).
+  static func writeWeightsFiles(in dir: String) throws {
+    let good = weights.fileBytes(tensorCount: 1)
+    var badMagic = good
+    badMagic[0] = UInt8(ascii: "X")
+    var badChecksum = good
+    badChecksum[64] ^= 1
+    let files: [(String, [UInt8])] = [
+      ("good.weights", good), ("magic.weights", badMagic), ("short.weights", Array(good.dropLast(4))),
+      ("long.weights", good + [0, 0, 0, 0]), ("checksum.weights", badChecksum),
+      ("header.weights", Array(good.prefix(20))),
+    ]
+    for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+  }
+
   /// A model of one input of 8 floats: `y[i] = x[i] * w[i % 4] + w[4]`, split into 8 work
   /// items over the pool. Then the runtime file, verbatim.
   static func modelSource(weights: WeightsBlob, runtime: String) -> String {
@@ -105,28 +128,14 @@ import Testing
   @Test func theCRuntimeRunsAHandWrittenModel() throws {
     let dir = try scratchDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let weights = WeightsBlob(
-      entries: [
-        WeightsEntry(
-          buffer: .constant("w"), source: Tensor(type: TensorType([5]), data: [1, 10, 100, 1000, 0.5]), packing: nil)
-      ])
+    let weights = RuntimeSourceTests.weights
     let runtime = try String(contentsOfFile: Self.runtimeDirectory + "/resnetc_api.c", encoding: .utf8)
     try CRuntimeText.header(model: "hand", arenaBytes: 64, weightsBytes: weights.byteCount, inputs: 1, outputs: 1)
       .write(toFile: dir + "/m.h", atomically: true, encoding: .utf8)
     try Self.modelSource(weights: weights, runtime: runtime).write(
       toFile: dir + "/m.c", atomically: true, encoding: .utf8)
     try Self.harness.write(toFile: dir + "/harness.c", atomically: true, encoding: .utf8)
-    let good = weights.fileBytes(tensorCount: 1)
-    var badMagic = good
-    badMagic[0] = UInt8(ascii: "X")
-    var badChecksum = good
-    badChecksum[64] ^= 1
-    let files: [(String, [UInt8])] = [
-      ("good.weights", good), ("magic.weights", badMagic), ("short.weights", Array(good.dropLast(4))),
-      ("long.weights", good + [0, 0, 0, 0]), ("checksum.weights", badChecksum),
-      ("header.weights", Array(good.prefix(20))),
-    ]
-    for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+    try RuntimeSourceTests.writeWeightsFiles(in: dir)
     try CompilerError.run(
       try compiler().path,
       CCompiler.flags + [dir + "/m.c", dir + "/harness.c", "-o", dir + "/harness", "-pthread", "-lm"],
@@ -212,11 +221,7 @@ import Testing
   @Test func theSwiftRuntimeRunsAHandWrittenModel() throws {
     let dir = try scratchDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let weights = WeightsBlob(
-      entries: [
-        WeightsEntry(
-          buffer: .constant("w"), source: Tensor(type: TensorType([5]), data: [1, 10, 100, 1000, 0.5]), packing: nil)
-      ])
+    let weights = RuntimeSourceTests.weights
     let read = { (name: String) in
       try String(contentsOfFile: RuntimeSourceTests.runtimeDirectory + "/" + name, encoding: .utf8)
     }
@@ -224,26 +229,19 @@ import Testing
       weights: weights, imports: try read("ResnetcImports.swift"), runtime: try read("ResnetcRuntime.swift"))
     try model.write(toFile: dir + "/model.swift", atomically: true, encoding: .utf8)
     try Self.harness.write(toFile: dir + "/main.swift", atomically: true, encoding: .utf8)
-    let good = weights.fileBytes(tensorCount: 1)
-    var badMagic = good
-    badMagic[0] = UInt8(ascii: "X")
-    var badChecksum = good
-    badChecksum[64] ^= 1
-    let files: [(String, [UInt8])] = [
-      ("good.weights", good), ("magic.weights", badMagic), ("short.weights", Array(good.dropLast(4))),
-      ("checksum.weights", badChecksum),
-    ]
-    for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+    try RuntimeSourceTests.writeWeightsFiles(in: dir)
     try CompilerError.run(
       try swiftCompiler().path, ["-Onone", dir + "/model.swift", dir + "/main.swift", "-o", dir + "/harness"],
       language: "Swift")
-    let names = ["magic", "short", "checksum", "missing"].map { dir + "/\($0).weights" }
+    let names = ["magic", "short", "long", "checksum", "header", "missing"].map { dir + "/\($0).weights" }
     let (status, out, _) = try runProgram(dir + "/harness", [dir + "/good.weights"] + names)
     #expect(status == 0)
     let lines = out.split(separator: "\n").map(String.init)
     #expect(lines.contains { $0.hasPrefix("magic.weights: 2 ") }, "\(out)")
     #expect(lines.contains { $0.hasPrefix("short.weights: 3 ") }, "\(out)")
     #expect(lines.contains { $0.hasPrefix("checksum.weights: 4 ") }, "\(out)")
+    #expect(lines.contains { $0.hasPrefix("long.weights: 3 ") }, "\(out)")
+    #expect(lines.contains { $0.hasPrefix("header.weights: 2 ") }, "\(out)")
     #expect(lines.contains { $0.hasPrefix("missing.weights: 1 ") }, "\(out)")
     let expected = " run: 1.5 20.5 300.5 4000.5 -0.5 -19.5 -299.5 -3999.5"
     #expect(lines.contains("threads 1: true" + expected), "\(out)")

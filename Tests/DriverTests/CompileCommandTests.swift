@@ -4,18 +4,24 @@ import Testing
 
 @testable import Driver
 
-/// Runs a program; returns status and stdout.
-func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
+/// Runs a program; returns status, stdout and stderr.
+func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String, String) {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: path)
   process.arguments = arguments
-  let out = Pipe()
+  let out = Pipe(), err = Pipe()
   process.standardOutput = out
-  process.standardError = FileHandle.nullDevice
+  process.standardError = err
   try process.run()
+  // Stderr is read on its own thread so that neither pipe can fill and stall the program.
+  let errors = Capture(), reading = DispatchGroup()
+  DispatchQueue.global().async(group: reading) {
+    errors.append(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+  }
   let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   process.waitUntilExit()
-  return (process.terminationStatus, text)
+  reading.wait()
+  return (process.terminationStatus, text, errors.value)
 }
 
 @Suite struct CompileCommandTests {

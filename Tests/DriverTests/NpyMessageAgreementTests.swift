@@ -26,23 +26,9 @@ import Testing
     for file in files {
       let path = malformedDirectory + "/" + file
       let run = resnetc("run", "resnet20", "--input", path)
-      let compiled = try runTool(program, ["--input", path])
-      #expect(run.status == 1 && compiled.status == 1, "\(file)")
-      #expect(Self.message(compiled.err) == Self.message(run.err), "\(file)")
+      let (status, _, errors) = try execute(program, ["--input", path])
+      #expect(run.status == 1 && status == 1, "\(file)")
+      #expect(Self.message(errors) == Self.message(run.err), "\(file)")
     }
   }
-}
-
-/// Runs the program at `path` with `arguments`; its status and standard error.
-func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, err: String) {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: path)
-  process.arguments = arguments
-  let err = Pipe()
-  process.standardError = err
-  process.standardOutput = FileHandle.nullDevice
-  try process.run()
-  let data = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
