@@ -89,17 +89,9 @@ struct ConvPlan: Hashable, Sendable {
 
   /// The kernel: operands `x`, packed weights `wp`, then `bias` and `res` when present.
   var kernel: Kernel {
-    let (n, c, h, wd) = (x[0], x[1], x[2], x[3])
-    var parameters = [
-      KernelParameter(name: "x", elements: n * c * h * wd, writable: false),
-      KernelParameter(name: "wp", elements: y[1] * c * filter.h * filter.w, writable: false),
-    ]
-    if hasBias { parameters.append(KernelParameter(name: "bias", elements: y[1], writable: false)) }
-    let outputs = y.reduce(1, *)
-    if attributes.epilogue.addsResidual {
-      parameters.append(KernelParameter(name: "res", elements: outputs, writable: false))
-    }
-    parameters.append(KernelParameter(name: "y", elements: outputs, writable: true))
+    let c = x[1]
+    let parameters = ConvPlan.parameters(
+      x: x, y: y, weights: ("wp", y[1] * c * filter.h * filter.w), hasBias: hasBias, attributes.epilogue)
     let row = index("row")
     var work: [Stmt] = [
       .define("n", row / .int(groups * y[2]), mutable: false),
@@ -278,6 +270,23 @@ struct ConvPlan: Hashable, Sendable {
       }
     }
     return body
+  }
+
+  /// The buffers of a blocked conv kernel, in the order a call passes them: the input `x`,
+  /// the packed weights (named and sized as `weights` says), `bias` and `res` when present,
+  /// and the output `y`.
+  static func parameters(x: [Int], y: [Int], weights: (String, Int), hasBias: Bool, _ epilogue: Epilogue)
+    -> [KernelParameter]
+  {
+    let outputs = y.reduce(1, *)
+    var parameters = [
+      KernelParameter(name: "x", elements: x.reduce(1, *), writable: false),
+      KernelParameter(name: weights.0, elements: weights.1, writable: false),
+    ]
+    if hasBias { parameters.append(KernelParameter(name: "bias", elements: y[1], writable: false)) }
+    if epilogue.addsResidual { parameters.append(KernelParameter(name: "res", elements: outputs, writable: false)) }
+    parameters.append(KernelParameter(name: "y", elements: outputs, writable: true))
+    return parameters
   }
 
   /// `value`, the output vector at float offset `at`, after `epilogue`: the shortcut `res` at

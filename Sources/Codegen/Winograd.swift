@@ -85,19 +85,10 @@ struct Winograd: Hashable, Sendable {
   /// The kernel: operands `x`, transformed weights `u`, then `bias` and `res` when present;
   /// scratch `v` and `m`.
   var kernel: Kernel {
-    let (n, c, h, wd) = (x[0], x[1], x[2], x[3])
-    let (k, p, q) = (y[1], y[2], y[3])
+    let (c, k) = (x[1], y[1])
     let (cb, kb) = (c / b, k / b)
-    let outputs = y.reduce(1, *)
-    var parameters = [
-      KernelParameter(name: "x", elements: n * c * h * wd, writable: false),
-      KernelParameter(name: "u", elements: 16 * k * c, writable: false),
-    ]
-    if hasBias { parameters.append(KernelParameter(name: "bias", elements: k, writable: false)) }
-    if attributes.epilogue.addsResidual {
-      parameters.append(KernelParameter(name: "res", elements: outputs, writable: false))
-    }
-    parameters.append(KernelParameter(name: "y", elements: outputs, writable: true))
+    let parameters = ConvPlan.parameters(
+      x: x, y: y, weights: ("u", 16 * k * c), hasBias: hasBias, attributes.epilogue)
     let vStride = cb * chunk * b
     let scratch = [
       KernelParameter(name: "v", elements: 16 * vStride, writable: true),
