@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Modules depend one way: GraphIR <- Passes, GraphIR <- Codegen, GraphIR <- Runtime,
-// GraphIR <- Models, GraphIR <- ONNX; Driver (the command-line logic) sits on top, and the `resnetc`
+// GraphIR <- Models, GraphIR <- ONNX, Formats (no dependencies) <- Runtime and Models; Driver (the command-line logic) sits on top, and the `resnetc`
 // executable only calls Driver. DiffTest (generated graphs run through every path) sits beside
 // Driver, for the tests and the `resnetc-difftest` tool. No third-party packages.
 
@@ -20,15 +20,17 @@ let package = Package(
   ],
   targets: [
     .target(name: "GraphIR", swiftSettings: optimized),
+    // The .npy format and the seeded numbers, also copied verbatim into compiled Swift programs.
+    .target(name: "Formats", swiftSettings: optimized),
     // fold-constants computes with the reference interpreter's kernels.
     .target(name: "Passes", dependencies: ["GraphIR", "Runtime"]),
     // The runtime of compiled programs is real source in Runtime/Program, embedded into
     // Codegen at build time by the EmbedRuntime plugin.
     .target(name: "Codegen", dependencies: ["GraphIR"], swiftSettings: optimized, plugins: ["EmbedRuntime"]),
-    .target(name: "Runtime", dependencies: ["GraphIR"], exclude: ["Program"], swiftSettings: optimized),
+    .target(name: "Runtime", dependencies: ["GraphIR", "Formats"], exclude: ["Program"], swiftSettings: optimized),
     .executableTarget(name: "resnetc-embed"),
     .plugin(name: "EmbedRuntime", capability: .buildTool(), dependencies: ["resnetc-embed"]),
-    .target(name: "Models", dependencies: ["GraphIR"], swiftSettings: optimized),
+    .target(name: "Models", dependencies: ["GraphIR", "Formats"], swiftSettings: optimized),
     .target(name: "ONNX", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "Driver", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),
     .executableTarget(name: "resnetc", dependencies: ["Driver"]),
@@ -39,7 +41,7 @@ let package = Package(
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "Models"]),
     .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR", "Runtime", "Models", "ONNX"]),
     .testTarget(name: "CodegenTests", dependencies: ["Codegen", "GraphIR", "Runtime", "Models", "ONNX"]),
-    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Formats"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "GraphIR", "Runtime"]),
     .testTarget(
       name: "DiffTestTests", dependencies: ["DiffTest", "GraphIR", "Passes", "Codegen", "Runtime", "ONNX"],

@@ -22,12 +22,13 @@ library() {  # library NAME DEPENDENCIES...
 }
 echo "building the fuzz targets" >&2
 library GraphIR
+library Formats
 library ONNX -lGraphIR
-library Runtime -lGraphIR
+library Runtime -lGraphIR -lFormats
 swiftc "${flags[@]}" "$here/targets/FuzzONNX.swift" -lONNX -lGraphIR -o "$build/FuzzONNX"
 swiftc "${flags[@]}" "$here/targets/FuzzIR.swift" -lGraphIR -o "$build/FuzzIR"
 swiftc "${flags[@]}" "$here/targets/FuzzSafeTensors.swift" -lGraphIR -o "$build/FuzzSafeTensors"
-swiftc "${flags[@]}" "$here/targets/FuzzNpy.swift" -lRuntime -lGraphIR -o "$build/FuzzNpy"
+swiftc "${flags[@]}" "$here/targets/FuzzNpy.swift" -lRuntime -lFormats -lGraphIR -o "$build/FuzzNpy"
 for target in $targets; do
   corpus="$here/corpus/$target"
   mkdir -p "$corpus" "$here/crashes/$target"

@@ -93,9 +93,9 @@ public struct CProgram: Sendable {
     }
     w.line()
     tables(&w)
-    let (kernels, kernelOfStep) = lowered.sharedKernels(in: .c)
-    for (k, kernel) in kernels.enumerated() { self.kernel(k, kernel, &w) }
-    forward(kernelOfStep: kernelOfStep, kernels: kernels, &w)
+    let pass = lowered.forwardPass(in: .c)
+    for (k, kernel) in pass.kernels.enumerated() { self.kernel(k, kernel, &w) }
+    forward(pass, &w)
     return w.text + CRuntimeText.api
   }
 
@@ -105,28 +105,22 @@ public struct CProgram: Sendable {
       + "#define _POSIX_C_SOURCE 200809L\n#include \"\(headerName)\"\n" + CRuntimeText.main
   }
 
-  /// The C identifier of kernel `index`, named after the first step it serves.
-  static func kernelName(_ index: Int, _ name: String) -> String {
-    "kernel\(index)_" + String(CName.identifier(name).prefix(40))
-  }
-
   /// Names, ranks and dimensions of the inputs and outputs, and each step's profile label.
   private func tables(_ w: inout CWriter) {
-    let values = graph.valueTypes
-    for (kind, names) in [("input", graph.inputs.map(\.name)), ("output", graph.outputs)] {
-      for (i, name) in names.enumerated() {
-        w.line(
-          "static const int64_t \(kind)_dims_\(i)[] = {\(values[name]!.shape.map { "\($0)" }.joined(separator: ", "))};"
-        )
+    let (inputs, outputs) = lowered.interface
+    for (kind, tensors) in [("input", inputs), ("output", outputs)] {
+      for (i, tensor) in tensors.enumerated() {
+        w.line("static const int64_t \(kind)_dims_\(i)[] = {\(tensor.shape.map(String.init).joined(separator: ", "))};")
       }
-      w.line("static const char *const \(kind)_names[] = {\(names.map(CName.stringLiteral).joined(separator: ", "))};")
-      w.line("static const int \(kind)_ranks[] = {\(names.map { "\(values[$0]!.rank)" }.joined(separator: ", "))};")
       w.line(
-        "static const int64_t *const \(kind)_dims[] = {\(names.indices.map { "\(kind)_dims_\($0)" }.joined(separator: ", "))};"
+        "static const char *const \(kind)_names[] = {\(tensors.map { CName.stringLiteral($0.name) }.joined(separator: ", "))};"
+      )
+      w.line("static const int \(kind)_ranks[] = {\(tensors.map { "\($0.shape.count)" }.joined(separator: ", "))};")
+      w.line(
+        "static const int64_t *const \(kind)_dims[] = {\(tensors.indices.map { "\(kind)_dims_\($0)" }.joined(separator: ", "))};"
       )
       w.line(
-        "static const int64_t \(kind)_counts[] = {\(names.map { "\(values[$0]!.elementCount)" }.joined(separator: ", "))};"
-      )
+        "static const int64_t \(kind)_counts[] = {\(tensors.map { "\($0.elementCount)" }.joined(separator: ", "))};")
     }
     let labels = lowered.stepLabels.map { CName.stringLiteral($0.label) + ", " + CName.stringLiteral($0.op) }
     w.line("static const char *const step_labels[][2] = {\(labels.map { "{\($0)}" }.joined(separator: ", "))};")
@@ -137,54 +131,52 @@ public struct CProgram: Sendable {
   /// One kernel with its shapes and the steps it serves in a comment.
   private func kernel(_ index: Int, _ kernel: SharedKernel, _ w: inout CWriter) {
     w.line("/* \(CName.comment(lowered.kernelComment(kernel))) */")
-    CKernelPrinter().function(CProgram.kernelName(index, steps[kernel.steps[0]].label), kernel.kernel, &w)
+    CKernelPrinter().function(kernelName(index, kernel), kernel.kernel, &w)
     w.line()
   }
 
-  /// The pointer expression for a step's operand or output.
-  private func pointer(_ buffer: Buffer, mutable: Bool) -> String {
-    if buffer.isConstant {
-      guard let offset = weights.offsets[buffer] else { preconditionFailure("\(buffer) is not in the weights file") }
-      return "weights + \(offset)"
-    }
-    guard let location = plan.locations[buffer] else { preconditionFailure("\(buffer) has no place in the plan") }
-    switch location {
-    case .input(let i): return "inputs[\(i)]"
-    case .output(let i): return "outputs[\(i)]"
-    case .arena(let offset): return "(\(mutable ? "float" : "const float") *)(arena + \(offset))"
+  /// The C identifier of kernel `index`, named after the first step it serves.
+  private func kernelName(_ index: Int, _ kernel: SharedKernel) -> String {
+    "kernel\(index)_" + String(CName.identifier(steps[kernel.steps[0]].label).prefix(40))
+  }
+
+  /// A place as a C pointer expression.
+  private static func pointer(_ place: Place, mutable: Bool) -> String {
+    switch place {
+    case .weights(let offset): "weights + \(offset)"
+    case .input(let i): "inputs[\(i)]"
+    case .output(let i): "outputs[\(i)]"
+    case .arena(let offset): "(\(mutable ? "float" : "const float") *)(arena + \(offset))"
     }
   }
 
-  /// `forward`: every step in order (timed when profiling), then copies for outputs that
-  /// are not computed in place.
-  private func forward(kernelOfStep: [Int], kernels: [SharedKernel], _ w: inout CWriter) {
+  /// `forward`: every call in order (timed when profiling), then the output copies.
+  private func forward(_ pass: ForwardPass, _ w: inout CWriter) {
     w.line("/* The whole network: weights are the loaded data, arena holds MODEL_ARENA_BYTES. */")
     let signature =
       "static void forward(resnetc_model *model, const float *weights, unsigned char *arena, const float *const *inputs, float *const *outputs)"
     w.block(signature) { w in
       for name in ["model", "weights", "arena", "inputs", "parallel_for"] { w.line("(void)\(name);") }
       w.line("double start = 0;")
-      if steps.isEmpty { w.line("(void)start; (void)profile_step;") }
-      for (index, step) in steps.enumerated() {
+      if pass.calls.isEmpty { w.line("(void)start; (void)profile_step;") }
+      for call in pass.calls {
         w.line("start = now_ms();")
-        let k = kernelOfStep[index]
-        let name = CProgram.kernelName(k, steps[kernels[k].steps[0]].label)
-        if let items = kernels[k].kernel.workItems {
-          let inputs = step.operands.map { pointer($0, mutable: false) }.joined(separator: ", ")
+        let name = kernelName(call.kernel, pass.kernels[call.kernel])
+        let inputs = call.operands.map { CProgram.pointer($0, mutable: false) }
+        let output = CProgram.pointer(call.output, mutable: true)
+        if let items = call.workItems {
           w.block("") { w in
-            w.line("const kernel_args args = {{\(inputs)}, \(pointer(step.output, mutable: true))};")
+            w.line("const kernel_args args = {{\(inputs.joined(separator: ", "))}, \(output)};")
             w.line("parallel_for(model, \(items), \(name), &args);")
           }
         } else {
-          let arguments =
-            step.operands.map { pointer($0, mutable: false) } + [pointer(step.output, mutable: true)]
-          w.line("\(name)(\(arguments.joined(separator: ", ")));")
+          w.line("\(name)(\((inputs + [output]).joined(separator: ", ")));")
         }
-        w.line("profile_step(model, \(index), start);")
+        w.line("profile_step(model, \(call.step), start);")
       }
-      for (i, output) in graph.outputs.enumerated() where plan.locations[.value(output)] != .output(i) {
+      for copy in pass.copies {
         w.line(
-          "memcpy(outputs[\(i)], \(pointer(.value(output), mutable: false)), sizeof(float) * \(graph.valueTypes[output]!.elementCount)ULL);"
+          "memcpy(outputs[\(copy.output)], \(CProgram.pointer(copy.from, mutable: false)), sizeof(float) * \(copy.count)ULL);"
         )
       }
     }

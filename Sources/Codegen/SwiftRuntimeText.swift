@@ -8,4 +8,7 @@ enum SwiftRuntimeText {
   static var api: String { EmbeddedRuntime.resnetcRuntimeSwift }
   /// The command-line program (`@main`), built on `ResnetcModel`.
   static var main: String { EmbeddedRuntime.resnetcMainSwift }
+  /// The `.npy` format and the seeded numbers (`Sources/Formats`), which resnetc itself is
+  /// built with: the program's `--input` and `--input-seed` are resnetc run's by construction.
+  static var formats: String { EmbeddedRuntime.resnetcNpySwift + EmbeddedRuntime.resnetcSeededInputSwift }
 }

@@ -73,7 +73,7 @@ private func runInputs(_ graph: Graph, _ arguments: ParsedArguments) throws -> [
     throw UsageError("the model has \(graph.inputs.count) inputs but \(paths.count) --input files were given")
   }
   return try zip(paths, graph.inputs).map { path, input in
-    let bytes = try ModelFile.readFile(path, limit: input.type.elementCount * 4 + Npy.maxHeaderLength + 16)
+    let bytes = try ModelFile.readFile(path, limit: Npy.byteLimit(elements: input.type.elementCount))
     let tensor: Tensor
     do {
       tensor = try Npy.read(bytes)

@@ -23,7 +23,12 @@ import Testing
     #expect(c.header.contains(try Self.file("resnetc_api.h")) && c.header.hasPrefix("/* resnetc: the compiled model"))
     let swift = try SwiftProgram(graph: graph, target: .generic)
     #expect(swift.modelSources[0].text.hasSuffix(try Self.file("ResnetcRuntime.swift")))
-    #expect(swift.mainSource.text.hasSuffix(try Self.file("ResnetcMain.swift")))
+    let formats = URL(fileURLWithPath: Self.folder).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Formats").path
+    let shared = try ["ResnetcNpy.swift", "ResnetcSeededInput.swift"].map {
+      try String(contentsOfFile: formats + "/" + $0, encoding: .utf8)
+    }
+    #expect(swift.mainSource.text.hasSuffix(try Self.file("ResnetcMain.swift") + shared.joined()))
     #expect(swift.mainSource.text.contains(try Self.file("ResnetcImports.swift")))
   }
 }

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import GraphIR
 import Testing
@@ -69,6 +70,19 @@ func fixture(_ name: String) throws -> [UInt8] {
         #expect(throws: NpyError.self) { try Npy.read(bytes) }
       }
     }
+  }
+
+  /// The format's own limits (it builds without GraphIR) are the compiler's.
+  @Test func theFormatsLimitsAreGraphIRs() {
+    #expect(ResnetcNpy.maxRank == maxRank)
+    #expect(ResnetcNpy.maxElementCount == maxElementCount)
+    #expect(ResnetcNpy.shapeText([1, 3, 32, 32]) == "\(TensorType([1, 3, 32, 32]))".dropFirst(3))
+  }
+
+  @Test func refusesHeadersThatAreNotASCII() throws {
+    let h = Array("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': '\u{e9}'}".utf8)
+    let bytes = Npy.magic + [1, 0, UInt8(h.count), 0] + h + [UInt8](repeating: 0, count: 8)
+    #expect(throws: NpyError.invalidHeader("the header is not ASCII text")) { try Npy.read(bytes) }
   }
 
   @Test func flippedBytesNeverCrash() throws {

@@ -105,7 +105,7 @@ enum ResnetcProgram {
     }
     if threads > 0 && !model.setThreads(threads) { throw Failure(1, "cannot start \(threads) threads") }
 
-    var state = UInt64(seed)
+    var random = ResnetcSplitMix(seed: UInt64(seed))
     let inputs = ResnetcModel.inputs.map {
       UnsafeMutablePointer<Float>.allocate(capacity: max($0.shape.reduce(1, *), 1))
     }
@@ -118,7 +118,7 @@ enum ResnetcProgram {
     }
     for (i, input) in ResnetcModel.inputs.enumerated() {
       if inputPaths.isEmpty {
-        fillNormal(&state, inputs[i], input.shape.reduce(1, *))
+        random.fillNormal(inputs[i], count: input.shape.reduce(1, *))
       } else {
         try readNpy(inputPaths[i], name: input.name, shape: input.shape, into: inputs[i])
       }
@@ -169,133 +169,50 @@ enum ResnetcProgram {
     return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  // ---- a seeded input, the same numbers as resnetc run --input-seed ----
+  // ---- .npy, read with the shared definition (ResnetcNpy) ----
 
-  static func next(_ state: inout UInt64) -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  static func dimsText(_ dims: [Int]) -> String { ResnetcNpy.shapeText(dims) }
 
-  static func fillNormal(_ state: inout UInt64, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
-    let pi = 3.141592653589793
-    var i = 0
-    while i < count {
-      let u1 = max(Double(next(&state) >> 11) * 0x1p-53, 0x1p-53)
-      let u2 = Double(next(&state) >> 11) * 0x1p-53
-      let radius = sqrt(-2.0 * log(u1))
-      out[i] = Float(radius * cos(2.0 * pi * u2))
-      i += 1
-      if i < count {
-        out[i] = Float(radius * sin(2.0 * pi * u2))
-        i += 1
-      }
-    }
-  }
-
-  // ---- .npy ----
-
-  static func dimsText(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ",") + "]" }
-
-  /// The text after `key:` in a .npy header dict, or nil.
-  static func field(_ header: Substring, _ key: String) -> Substring? {
-    guard let range = header.firstRange(of: key) else { return nil }
-    var rest = header[range.upperBound...].drop { $0 == " " }
-    guard rest.first == ":" else { return nil }
-    rest = rest.dropFirst().drop { $0 == " " }
-    return rest
-  }
-
-  /// Reads a float32 C-order array of `shape` from `path` into `buffer`.
+  /// Reads a float32 C-order array of `shape` from `path` into `buffer`, with `resnetc run`'s
+  /// words for every bad file.
   static func readNpy(_ path: String, name: String, shape: [Int], into buffer: UnsafeMutablePointer<Float>)
     throws(Failure)
   {
     let count = shape.reduce(1, *)
     guard let file = fopen(path, "rb") else {
-      throw Failure(1, "\(path): cannot open: \(String(cString: strerror(errno)))")
+      throw Failure(1, "\(path): \(errno == ENOENT ? "no such file" : "cannot be opened")")
     }
     defer { fclose(file) }
-    guard fseek(file, 0, SEEK_END) == 0 else { throw Failure(1, "\(path): cannot read") }
-    let size = ftell(file)
-    rewind(file)
-    if size < 10 { throw Failure(1, "\(path): not a .npy file (\(size) bytes)") }
-    if size > count * 4 + 65536 + 16 { throw Failure(1, "\(path): \(size) bytes is more than input '\(name)' needs") }
+    var status = stat()
+    guard fstat(fileno(file), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+      throw Failure(1, "\(path): not a regular file")
+    }
+    let size = Int(status.st_size)
+    let limit = ResnetcNpy.byteLimit(elements: count)
+    if size > limit { throw Failure(1, "\(path): is \(size) bytes, more than the limit of \(limit)") }
     var bytes = [UInt8](repeating: 0, count: size)
-    guard fread(&bytes, 1, size, file) == size else { throw Failure(1, "\(path): cannot read") }
-    guard bytes.prefix(6).elementsEqual([0x93] + Array("NUMPY".utf8)) else {
-      throw Failure(1, "\(path): not a .npy file (no \\x93NUMPY magic)")
+    guard fread(&bytes, 1, size, file) == size else { throw Failure(1, "\(path): cannot be read") }
+    let layout: ResnetcNpy.Layout
+    do {
+      layout = try ResnetcNpy.layout(bytes)
+    } catch {
+      throw Failure(1, "\(path): \(error)")
     }
-    let lengthSize = bytes[6] == 1 ? 2 : (bytes[6] == 2 || bytes[6] == 3) ? 4 : 0
-    if lengthSize == 0 { throw Failure(1, "\(path): .npy version \(bytes[6]) is not supported") }
-    if size < 8 + lengthSize { throw Failure(1, "\(path): file is truncated") }
-    let headerLength = bytes[8..<8 + lengthSize].reversed().reduce(0) { $0 << 8 | Int($1) }
-    let dataStart = 8 + lengthSize + headerLength
-    if headerLength > 65536 || dataStart > size { throw Failure(1, "\(path): file is truncated") }
-    let header = Substring(String(decoding: bytes[(8 + lengthSize)..<dataStart].prefix { $0 != 0 }, as: UTF8.self))
-    let descr = field(header, "'descr'")
-    guard let descr, descr.hasPrefix("'<f4'") else {
-      // The same words as `resnetc run`'s for the same file.
-      if descr?.hasPrefix("'>f4'") == true {
-        throw Failure(1, "\(path): big-endian float32 ('>f4') is not supported; save the array as little-endian '<f4'")
-      }
-      let dtype = descr.flatMap { $0.first == "'" ? $0.dropFirst().prefix { $0 != "'" } : nil }
-      guard let dtype, dtype.count <= 32, descr?.dropFirst(dtype.count + 1).first == "'" else {
-        throw Failure(1, "\(path): invalid .npy header (no dtype)")
-      }
-      throw Failure(1, "\(path): dtype '\(dtype)' is not supported; save the array as float32 ('<f4')")
-    }
-    guard let fortran = field(header, "'fortran_order'"), fortran.hasPrefix("False") else {
-      throw Failure(1, "\(path): the array is in Fortran order; save it in C order (numpy.ascontiguousarray)")
-    }
-    guard let shapeText = field(header, "'shape'"), shapeText.first == "(" else {
-      throw Failure(1, "\(path): invalid .npy header (no shape)")
-    }
-    var found: [Int] = []
-    var rest = shapeText.dropFirst()
-    while true {
-      rest = rest.drop { $0 == " " }
-      if rest.first == ")" { break }
-      let digits = rest.prefix { $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "+") }
-      guard let value = Int(digits), value > 0, found.count < 8 else {
-        throw Failure(1, "\(path): invalid shape in the .npy header")
-      }
-      found.append(value)
-      rest = rest.dropFirst(digits.count).drop { $0 == " " }
-      if rest.first == "," {
-        rest = rest.dropFirst()
-      } else if rest.first != ")" {
-        throw Failure(1, "\(path): invalid shape in the .npy header")
-      }
-    }
-    guard found == shape else {
-      throw Failure(1, "\(path): holds f32\(dimsText(found)) but input '\(name)' is f32\(dimsText(shape))")
-    }
-    // The words of resnetc's own reader (Npy): a short file, or bytes past the data.
-    guard size - dataStart >= count * 4 else {
-      throw Failure(1, "\(path): file is truncated: needs \(dataStart + count * 4) bytes, has \(size)")
-    }
-    guard size - dataStart == count * 4 else {
-      throw Failure(1, "\(path): \(size - dataStart - count * 4) bytes follow the array's data")
+    guard layout.shape == shape else {
+      throw Failure(1, "\(path): holds f32\(dimsText(layout.shape)) but input '\(name)' is f32\(dimsText(shape))")
     }
     bytes.withUnsafeBytes { raw in
-      UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + dataStart, byteCount: count * 4)
+      UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + layout.dataStart, byteCount: count * 4)
     }
   }
 
   static func writeNpy(_ path: String, shape: [Int], from data: UnsafePointer<Float>) throws(Failure) {
-    let shapeText = "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
-    var header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }".utf8)
-    while (10 + header.count + 1) % 64 != 0 { header.append(UInt8(ascii: " ")) }
-    header.append(UInt8(ascii: "\n"))
-    let prefix: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)]
+    let header = ResnetcNpy.header(shape: shape)
     guard let file = fopen(path, "wb") else {
       throw Failure(1, "\(path): cannot write: \(String(cString: strerror(errno)))")
     }
     let count = shape.reduce(1, *)
-    var ok =
-      fwrite(prefix, 1, prefix.count, file) == prefix.count && fwrite(header, 1, header.count, file) == header.count
+    var ok = fwrite(header, 1, header.count, file) == header.count
     ok = ok && fwrite(data, 4, count, file) == count
     ok = fclose(file) == 0 && ok
     if !ok { throw Failure(1, "\(path): cannot write") }
