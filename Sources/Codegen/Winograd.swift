@@ -28,6 +28,16 @@ struct Winograd: Hashable, Sendable {
   /// Groups the output-channel blocks are split into, so that small maps (few chunks of
   /// tiles) still give every thread work; each group transforms its chunk's input again.
   let groups: Int
+  /// Output-channel blocks whose products one pass accumulates together, each input value
+  /// loaded once for both: 2 where a group has an even count of blocks, else 1. The chunk's
+  /// tiles then go through the registers in pieces of `registers / 2` (AVX2: 2 blocks of 6
+  /// tiles, 12 of its 16 registers; AVX-512: 2 of 14, 28 of 32), so each broadcast input
+  /// feeds two multiply-adds instead of one. Measured on Zen 4 (2 threads): ResNet-50's
+  /// Winograd layers 9.4 to 6.7 ms with `--target avx2`; ResNet-50 and ResNet-18 7% faster
+  /// with AVX-512.
+  let passBlocks: Int
+  /// Accumulator vectors the registers hold (`Target.maxTile`).
+  let registers: Int
 
   /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`.
   init(_ node: Node, _ attributes: Conv2dAttributes, x: [Int], target: Target) {
@@ -42,6 +52,8 @@ struct Winograd: Hashable, Sendable {
     let kb = y[1] / b
     let few = y[0] * ((tiles + chunk - 1) / chunk) < 16
     groups = few ? ([8, 4, 2].first(where: { kb % $0 == 0 }) ?? 1) : 1
+    registers = target.maxTile
+    passBlocks = (kb / groups) % 2 == 0 ? 2 : 1
   }
 
   /// Whether `node` (a conv2d reading `x`) runs as Winograd on `target`: 3×3, stride 1, at
@@ -92,7 +104,7 @@ struct Winograd: Hashable, Sendable {
     let vStride = cb * chunk * b
     let scratch = [
       KernelParameter(name: "v", elements: 16 * vStride, writable: true),
-      KernelParameter(name: "m", elements: 16 * chunk * b, writable: true),
+      KernelParameter(name: "m", elements: passBlocks * 16 * chunk * b, writable: true),
     ]
     let item = index("item")
     let work: [Stmt] = [
@@ -101,9 +113,17 @@ struct Winograd: Hashable, Sendable {
       .define("t0", item / .int(groups) % .int(chunks) * .int(chunk), mutable: false),
       .define("count", .minimum(.int(tiles) - index("t0"), .int(chunk)), mutable: false),
       .loop("cb", 0, .int(cb), inputTransform),
-      .loop(
-        "kb", index("group") * .int(kb / groups), (index("group") + 1) * .int(kb / groups),
-        products + outputTransform),
+      passBlocks == 1
+        ? .loop(
+          "kb", index("group") * .int(kb / groups), (index("group") + 1) * .int(kb / groups),
+          products + outputTransform)
+        : .loop(
+          "kbp", index("group") * .int(kb / groups / passBlocks), (index("group") + 1) * .int(kb / groups / passBlocks),
+          products + [
+            .loop(
+              "j", 0, .int(passBlocks),
+              [.define("kb", index("kbp") * .int(passBlocks) + index("j"), mutable: false)] + outputTransform)
+          ]),
     ]
     return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: [.parallel("item", workItems, work)])
   }
@@ -154,26 +174,57 @@ struct Winograd: Hashable, Sendable {
     ]
   }
 
-  /// `M[ξ][t] = Σ_c V[ξ][c][t] · U[ξ][kb][c]` for output-channel block `kb`, the chunk's tiles
-  /// in registers.
+  /// The first output-channel block of a pass.
+  private var firstBlock: Expr { passBlocks == 1 ? index("kb") : index("kbp") * .int(passBlocks) }
+
+  /// The chunk's tiles in pieces whose accumulators, for the pass's blocks, fit the
+  /// registers: near-equal ranges.
+  private var pieces: [Range<Int>] {
+    let size = max(1, registers / passBlocks)
+    let count = (chunk + size - 1) / size
+    return (0..<count).map { i in (chunk * i / count)..<(chunk * (i + 1) / count) }
+  }
+
+  /// `M[j][ξ][t] = Σ_c V[ξ][c][t] · U[ξ][kb + j][c]` for the pass's output-channel blocks
+  /// `kb + j`, a piece of the chunk's tiles at a time in registers.
   private var products: [Stmt] {
     let (cb, kb) = (x[1] / b, y[1] / b)
+    let one = passBlocks == 1
     var sum: [Stmt] = []
-    for t in 0..<chunk { sum.append(.define("acc\(t)", .splat(.float(0)), mutable: true)) }
-    sum.append(.define("uk", (index("xi") * .int(kb) + index("kb")) * .int(cb * b * b), mutable: false))
-    sum.append(.define("vx", index("xi") * .int(cb * chunk * b), mutable: false))
-    var lane: [Stmt] = [
-      .define("wv", .vectorLoad("u", index("uk") + (index("cb") * .int(b) + index("ch")) * .int(b)), mutable: false),
-      .define("vc", index("vx") + index("cb") * .int(chunk * b) + index("ch"), mutable: false),
-    ]
-    for t in 0..<chunk {
-      lane.append(.multiplyAdd("acc\(t)", .load("v", index("vc") + .int(t * b)), v("wv")))
+    for (number, piece) in pieces.enumerated() {
+      for t in piece {
+        for j in 0..<passBlocks { sum.append(.define(acc(j, t), .splat(.float(0)), mutable: true)) }
+      }
+      if number == 0 {
+        for j in 0..<passBlocks {
+          let offset = (index("xi") * .int(kb) + firstBlock + .int(j)) * .int(cb * b * b)
+          sum.append(.define(one ? "uk" : "uk\(j)", offset, mutable: false))
+        }
+        sum.append(.define("vx", index("xi") * .int(cb * chunk * b), mutable: false))
+      }
+      var lane: [Stmt] = (0..<passBlocks).map { j in
+        let at = index(one ? "uk" : "uk\(j)") + (index("cb") * .int(b) + index("ch")) * .int(b)
+        return .define(one ? "wv" : "wv\(j)", .vectorLoad("u", at), mutable: false)
+      }
+      lane.append(.define("vc", index("vx") + index("cb") * .int(chunk * b) + index("ch"), mutable: false))
+      for t in piece {
+        for j in 0..<passBlocks {
+          lane.append(.multiplyAdd(acc(j, t), .load("v", index("vc") + .int(t * b)), v(one ? "wv" : "wv\(j)")))
+        }
+      }
+      sum.append(.loop("cb", 0, .int(cb), [.loop("ch", 0, .int(b), lane)]))
+      if number == 0 { sum.append(.define("mx", index("xi") * .int(chunk * b), mutable: false)) }
+      for t in piece {
+        for j in 0..<passBlocks {
+          sum.append(.vectorStore("m", index("mx") + .int((j * 16 * chunk + t) * b), v(acc(j, t)), aligned: true))
+        }
+      }
     }
-    sum.append(.loop("cb", 0, .int(cb), [.loop("ch", 0, .int(b), lane)]))
-    sum.append(.define("mx", index("xi") * .int(chunk * b), mutable: false))
-    for t in 0..<chunk { sum.append(.vectorStore("m", index("mx") + .int(t * b), v("acc\(t)"), aligned: true)) }
     return [.loop("xi", 0, 16, sum)]
   }
+
+  /// The accumulator of block `j` of a pass and tile `t` of the chunk.
+  private func acc(_ j: Int, _ t: Int) -> String { passBlocks == 1 ? "acc\(t)" : "acc\(j)_\(t)" }
 
   /// `Y = Aᵀ M A` for each tile of the chunk, then bias and the epilogue, for the outputs
   /// inside the map.
@@ -182,7 +233,9 @@ struct Winograd: Hashable, Sendable {
     var tile: [Stmt] = [
       .define("oh", (index("t0") + index("t")) / .int(tilesW) * 2, mutable: false),
       .define("ow", (index("t0") + index("t")) % .int(tilesW) * 2, mutable: false),
-      .define("mt", index("t") * .int(b), mutable: false),
+      .define(
+        "mt", passBlocks == 1 ? index("t") * .int(b) : (index("j") * .int(16 * chunk) + index("t")) * .int(b),
+        mutable: false),
     ]
     for xi in 0..<16 {
       tile.append(.define("m\(xi)", .vectorLoad("m", index("mt") + .int(xi * chunk * b)), mutable: false))

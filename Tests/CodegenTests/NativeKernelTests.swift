@@ -130,12 +130,14 @@ import Testing
   ]
 
   /// Winograd F(2×2, 3×3): maps with odd sizes (partial tiles), padding, every epilogue,
-  /// more tiles than one chunk; error against the interpreter within 1e-4.
+  /// more tiles than one chunk, small maps (output blocks split into groups, one block a
+  /// pass) and large ones (two blocks a pass, the chunk in pieces); error against the
+  /// interpreter within 1e-4.
   @Test(arguments: runnableTargets.filter { $0 != .generic })
   func winogradMatchesInterpreter(target: Target) throws {
     for (shape, epilogue) in [
       ([1, 64, 13, 15], Epilogue.none), ([2, 64, 14, 14], .relu), ([1, 64, 29, 12], .addReLU),
-      ([1, 128, 12, 13], .add),
+      ([1, 128, 12, 13], .add), ([2, 64, 30, 30], .addReLU), ([1, 64, 46, 47], .relu),
     ] {
       var b = GraphBuilder(name: "winograd")
       let x = try b.input("x", TensorType(shape))
@@ -147,6 +149,8 @@ import Testing
       let graph = try b.finish(outputs: [y])
       let program = try CProgram(graph: graph, headerName: "m.h", target: target)
       #expect(program.source.contains("Winograd F(2x2,3x3)"), "the case runs as Winograd")
+      // The large maps give a group every block, and each pass two of them.
+      #expect(program.source.contains("kbp") == (shape[2] >= 30), "\(shape): two blocks a pass")
       let error = try nativeError(graph, target: target)
       #expect(error <= 1e-4, "\(shape) \(epilogue): relative error \(error)")
     }

@@ -60,7 +60,7 @@ import Testing
     }
     for (k, (shape, epilogue)) in [
       ([1, 64, 13, 15], Epilogue.none), ([2, 64, 14, 14], .relu), ([1, 64, 29, 12], .addReLU),
-      ([1, 128, 12, 13], .add),
+      ([1, 128, 12, 13], .add), ([2, 64, 30, 30], .addReLU), ([1, 64, 46, 47], .relu),
     ].enumerated() {
       let x = try b.input("w\(k).x", TensorType(shape))
       var operands = [
