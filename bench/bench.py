@@ -4,7 +4,7 @@ models named by --swift (resnet18-b1 and resnet50-b1 by default) the program bui
 Swift backend runs in the same rounds, beside the C backend's.
 
 Usage (through bench/run.sh): python bench.py --resnetc PATH --models DIR [--threads 2]
-       [--rounds 5] [--runs 10] [--only NAME ...] [--swift NAME ...]
+       [--rounds 5] [--runs 10] [--only NAME ...] [--swift NAME ...] [--target avx2]
 """
 import argparse
 import json
@@ -21,6 +21,22 @@ import openvino as ov
 
 def log(*args):
     print(*args, file=sys.stderr, flush=True)
+
+
+def cpu():
+    """The CPU's name, family and model, and its widest vector ISA, from /proc/cpuinfo."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return "unknown CPU"
+    flags = fields.get("flags", "").split()
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return (f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, "
+            f"model {fields.get('model', '?')}), {isa}, {os.cpu_count()} CPUs")
 
 
 def time_runs(fn, runs):
@@ -44,7 +60,9 @@ def main():
     p.add_argument("--swift", nargs="*", default=["resnet18-b1", "resnet50-b1"],
                    help="models also built by the Swift backend (--swift with no name: none)")
     p.add_argument("--json", default=None, help="also write the results here")
+    p.add_argument("--target", default="native", help="resnetc's --target (native, avx2, avx512, generic)")
     a = p.parse_args()
+    target = ["--target", a.target]
     build = a.build or os.path.join(a.models, "build")
     os.makedirs(build, exist_ok=True)
     names = sorted(f[:-5] for f in os.listdir(a.models) if f.endswith(".onnx"))
@@ -57,13 +75,14 @@ def main():
         program = os.path.join(build, name.replace(".", "_"))
         log(f"== {name}: compiling with resnetc")
         start = time.time()
-        subprocess.run([a.resnetc, "compile", model_path, "-o", program], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([a.resnetc, "compile", model_path, "-o", program] + target, check=True,
+                       stdout=subprocess.DEVNULL)
         compile_s = time.time() - start
         programs = {"resnetc": program}
         if name in a.swift:
             log(f"== {name}: compiling with resnetc --backend swift")
             start = time.time()
-            subprocess.run([a.resnetc, "compile", model_path, "-o", program + "_swift", "--backend", "swift"],
+            subprocess.run([a.resnetc, "compile", model_path, "-o", program + "_swift", "--backend", "swift"] + target,
                            check=True, stdout=subprocess.DEVNULL)
             compile_swift_s = time.time() - start
             programs["resnetc-swift"] = program + "_swift"
@@ -118,6 +137,9 @@ def main():
                          swift_over_c=med["resnetc-swift"] / med["resnetc"] if "resnetc-swift" in med else None))
         log("   medians: " + ", ".join(f"{k} {v:.1f} ms" for k, v in med.items()))
 
+    print(f"CPU: {cpu()}")
+    print(f"resnetc --target {a.target}; ONNX Runtime {ort.__version__} (CPU provider, its own ISA choice); "
+          f"OpenVINO {ov.__version__} (CPU plugin, f32)")
     print(f"threads {a.threads}, {a.rounds} rounds of {a.runs} runs each, alternating; medians in ms")
     print()
     print("| model | resnetc | ONNX Runtime | OpenVINO | resnetc / best peer | outputs agree | resnetc, Swift backend | Swift / C |")

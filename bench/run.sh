@@ -4,6 +4,7 @@
 # bench/models (once), builds resnetc in release mode, then runs bench.py.
 # Usage: bench/run.sh [--threads 2] [--rounds 5] [--runs 10] [--only resnet50-b1 ...]
 #        [--swift resnet18-b1 resnet50-b1]  (models also built by the Swift backend)
+#        [--target avx2]  (resnetc's instruction set; the peers choose their own)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")

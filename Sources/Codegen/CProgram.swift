@@ -77,11 +77,14 @@ public struct CProgram: Sendable {
     w.line("#define MODEL_WEIGHTS_CHECKSUM 0x\(String(weights.checksum, radix: 16))ULL")
     w.line("#define MODEL_ARENA_BYTES \(plan.arenaBytes)ULL")
     w.line("#define MODEL_STEPS \(steps.count)")
+    w.line("#define MODEL_TARGET \"\(target.rawValue)\"")
+    w.line("#define MODEL_PEAK_FLOPS_PER_ITEM \(PeakKernel.flopsPerItem(width: target.block ?? 0)).0")
     w.line()
     w.line("typedef struct { const float *in[4]; float *out; } kernel_args;")
     w.line("typedef void (*kernel_fn)(const kernel_args *a, long begin, long end);")
     w.line("static void parallel_for(resnetc_model *model, long total, kernel_fn fn, const kernel_args *a);")
     w.line("static void profile_step(resnetc_model *model, int step, double start);")
+    w.line("static void peak_kernel(const kernel_args *a, long begin, long end);")
     w.line("static double now_ms(void);")
     if let b = target.block {
       w.line("typedef float vf __attribute__((vector_size(\(b * 4))));")
@@ -95,6 +98,9 @@ public struct CProgram: Sendable {
     tables(&w)
     let pass = lowered.forwardPass(in: .c)
     for (k, kernel) in pass.kernels.enumerated() { self.kernel(k, kernel, &w) }
+    w.line("/* The multiply-add loop --profile measures this machine's peak with (PeakKernel). */")
+    CKernelPrinter().function("peak_kernel", PeakKernel.kernel(width: target.block ?? 0), &w)
+    w.line()
     forward(pass, &w)
     return w.text + CRuntimeText.api
   }
@@ -125,6 +131,9 @@ public struct CProgram: Sendable {
     let labels = lowered.stepLabels.map { CName.stringLiteral($0.label) + ", " + CName.stringLiteral($0.op) }
     w.line("static const char *const step_labels[][2] = {\(labels.map { "{\($0)}" }.joined(separator: ", "))};")
     w.line("static const double step_flops[] = {\(lowered.stepFlops.map { "\($0).0" }.joined(separator: ", "))};")
+    w.line(
+      "static const char *const step_kernels[] = {\(lowered.stepKernels.map(CName.stringLiteral).joined(separator: ", "))};"
+    )
     w.line()
   }
 

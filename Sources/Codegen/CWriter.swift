@@ -27,6 +27,29 @@ public struct CWriter {
     depth -= 1
   }
 
+  /// Appends `header(body) {`, the body one level deeper, then `}`: the header is made
+  /// from the body's text (to name what the body uses).
+  public mutating func block(header: (String) -> String, _ body: (inout CWriter) -> Void) {
+    var inner = CWriter(depth: depth + 1)
+    body(&inner)
+    line(header(inner.text) + " {")
+    raw(inner.text)
+    line("}")
+  }
+
+  /// Whether `word` occurs in `text` as a whole identifier.
+  public static func containsWord(_ text: String, _ word: String) -> Bool {
+    let identifier: (Character) -> Bool = { $0.isLetter || $0.isNumber || $0 == "_" }
+    var rest = text[...]
+    while let range = rest.range(of: word) {
+      let before = range.lowerBound == text.startIndex ? nil : text[text.index(before: range.lowerBound)]
+      let after = range.upperBound == text.endIndex ? nil : text[range.upperBound]
+      if !(before.map(identifier) ?? false) && !(after.map(identifier) ?? false) { return true }
+      rest = text[range.upperBound...]
+    }
+    return false
+  }
+
   /// Appends `header {`, the body one level deeper, then `}` (with `trailer` after it, for
   /// `};` or `} while (0);`).
   public mutating func block(_ header: String, trailer: String = "", _ body: (inout CWriter) -> Void) {

@@ -59,7 +59,7 @@ struct ConvPlan: Hashable, Sendable {
   /// The register tile for rows of `q` pixels and `kb` output-channel blocks: pixels and
   /// channel blocks per tile. With AVX2's 16 registers, a tile of 6 pixels by 2 channel
   /// blocks wherever the blocks pair up and rows are that wide (each broadcast input pixel feeds two multiply-adds,
-  /// and a row's input is read by half as many tiles): measured on Zen 4 with one thread, the
+  /// and a row's input is read by half as many tiles): measured on Zen 5 with one thread, the
   /// 1x1 convolutions of ResNet-50 run in 0.45–0.85 of the time of 8–12 pixels by one block,
   /// the 3x3 ones in 0.68–0.94, the network in 0.70. Elsewhere (AVX-512, where pairing was
   /// no faster), the widest tile that divides the row, with channel blocks filling the

@@ -19,6 +19,8 @@ protocol KernelPrinter {
   func statement(_ text: String) -> String
   /// The header of `for v in lower..<upper` (which runs nothing when upper <= lower).
   func loop(_ variable: String, _ lower: String, _ upper: String, literalBounds: Bool) -> String
+  /// The name a loop variable its body never reads takes, or nil to keep its own.
+  var unusedLoopVariable: String? { get }
   func skip(_ condition: String) -> String
   func copy(target: String, at: String, source: String, from: String, count: Int) -> String
   func fill(target: String, at: String, value: String, count: Int) -> String
@@ -76,7 +78,12 @@ extension KernelPrinter {
     case .loop(let variable, let lower, let upper, let body):
       let literal: Bool
       if case .int(let a) = lower, case .int(let b) = upper { literal = a <= b } else { literal = false }
-      w.block(loop(variable, text(lower), text(upper), literalBounds: literal)) { w in
+      w.block(
+        header: { bodyText in
+          let name = unusedLoopVariable.map { CWriter.containsWord(bodyText, variable) ? variable : $0 } ?? variable
+          return loop(name, text(lower), text(upper), literalBounds: literal)
+        }
+      ) { w in
         for statement in body { print(statement, &w) }
       }
     case .inside(let r, let body):
@@ -194,6 +201,7 @@ struct CKernelPrinter: KernelPrinter {
     "\(mutable ? "" : "const ")\(typeName(type)) \(name) = \(value);"
   }
   func statement(_ text: String) -> String { text + ";" }
+  var unusedLoopVariable: String? { nil }
   func loop(_ variable: String, _ lower: String, _ upper: String, literalBounds: Bool) -> String {
     "for (long \(variable) = \(lower); \(variable) < \(upper); ++\(variable))"
   }
@@ -273,6 +281,8 @@ struct SwiftKernelPrinter: KernelPrinter {
     "\(mutable ? "var" : "let") \(name): \(typeName(type)) = \(value)"
   }
   func statement(_ text: String) -> String { text }
+  /// Swift warns of a loop variable that is never read.
+  var unusedLoopVariable: String? { "_" }
   func loop(_ variable: String, _ lower: String, _ upper: String, literalBounds: Bool) -> String {
     literalBounds
       ? "for \(variable) in \(lower)..<\(upper)" : "for \(variable) in stride(from: \(lower), to: \(upper), by: 1)"

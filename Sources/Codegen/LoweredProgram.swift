@@ -75,6 +75,25 @@ struct LoweredProgram: Sendable {
     steps.map { ($0.label, $0.node?.op.name ?? "reorder") }
   }
 
+  /// Each step's kernel for the profile: `direct 6px x2` (a register tile of 6 output pixels
+  /// by 2 channel blocks), `winograd F(2,3)`, `blocked` (pools and dense on blocked
+  /// tensors), `plain` (loops over plain tensors) or `reorder`.
+  var stepKernels: [String] {
+    steps.map { step in
+      switch step.kind {
+      case .plain: return "plain"
+      case .conv(let node, let a, let filter, let plainInput):
+        let x = type(of: node.operands[0]).shape
+        let plan = ConvPlan(
+          node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: KernelLanguage.c.convBorder)
+        return "direct \(plan.tile)px x\(plan.channelBlocks)"
+      case .winograd: return "winograd F(2,3)"
+      case .maxPool, .globalAvgPool, .dense: return "blocked"
+      case .toBlocked, .toPlain: return "reorder"
+      }
+    }
+  }
+
   /// A step's shapes for its comment: `(1,64,56,56)`.
   static func dims(_ shape: [Int]) -> String {
     "(" + shape.map(String.init).joined(separator: ",") + ")"

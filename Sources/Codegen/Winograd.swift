@@ -32,7 +32,7 @@ struct Winograd: Hashable, Sendable {
   /// loaded once for both: 2 where a group has an even count of blocks, else 1. The chunk's
   /// tiles then go through the registers in pieces of `registers / 2` (AVX2: 2 blocks of 6
   /// tiles, 12 of its 16 registers; AVX-512: 2 of 14, 28 of 32), so each broadcast input
-  /// feeds two multiply-adds instead of one. Measured on Zen 4 (2 threads): ResNet-50's
+  /// feeds two multiply-adds instead of one. Measured on Zen 5 (2 threads): ResNet-50's
   /// Winograd layers 9.4 to 6.7 ms with `--target avx2`; ResNet-50 and ResNet-18 7% faster
   /// with AVX-512.
   let passBlocks: Int

@@ -54,10 +54,13 @@ import Testing
     #define MODEL_WEIGHTS_CHECKSUM 0x\(String(weights.checksum, radix: 16))ULL
     #define MODEL_ARENA_BYTES 64ULL
     #define MODEL_STEPS 1
+    #define MODEL_TARGET "test"
+    #define MODEL_PEAK_FLOPS_PER_ITEM 2e6
     typedef struct { const float *in[4]; float *out; } kernel_args;
     typedef void (*kernel_fn)(const kernel_args *a, long begin, long end);
     static void parallel_for(resnetc_model *model, long total, kernel_fn fn, const kernel_args *a);
     static void profile_step(resnetc_model *model, int step, double start);
+    static void peak_kernel(const kernel_args *a, long begin, long end);
     static double now_ms(void);
     static const int64_t input_dims_0[] = {2, 4};
     static const char *const input_names[] = {"x"};
@@ -71,6 +74,14 @@ import Testing
     static const int64_t output_counts[] = {8};
     static const char *const step_labels[][2] = {{"scale", "scale_shift"}};
     static const double step_flops[] = {16.0};
+    static const char *const step_kernels[] = {"by hand"};
+    static void peak_kernel(const kernel_args *a, long begin, long end) {
+      for (long item = begin; item < end; ++item) {
+        float s = a->in[0][0];
+        for (long i = 0; i < 1000000; ++i) s = s * 0.5f + a->in[0][0];
+        a->out[item] = s;
+      }
+    }
     static void scale(const kernel_args *a, long begin, long end) {
       for (long i = begin; i < end; ++i) a->out[i] = a->in[0][i] * a->in[1][i % 4] + a->in[1][4];
     }
@@ -118,7 +129,7 @@ import Testing
              resnetc_output_rank(-1), (long long)resnetc_output_elements(1));
       resnetc_set_profiling(m, 1);
       resnetc_run(m, in, out);
-      printf("profile has the step: %d\\n", strstr(resnetc_profile_report(m), "scale") != NULL);
+      printf("profile:\\n%s", resnetc_profile_report(m));
       resnetc_destroy(m);
       return 0;
     }
@@ -157,7 +168,18 @@ import Testing
     #expect(
       lines.contains("inputs 1 outputs 1; x rank 2 dims 2 4 elements 8; y; out of range (nil) -1 -1")
         || lines.contains("inputs 1 outputs 1; x rank 2 dims 2 4 elements 8; y; out of range 0 -1 -1"), "\(out)")
-    #expect(lines.contains("profile has the step: 1"), "\(out)")
+    Self.expectProfile(lines, out)
+  }
+
+  /// The profile's peak line (the model's loop on 2 threads, a measured rate) and its step row
+  /// with the kernel's name.
+  static func expectProfile(_ lines: [String], _ out: String) {
+    let peak = lines.first { $0.hasPrefix("peak ") } ?? ""
+    #expect(peak.hasSuffix(" GFLOP/s: the test multiply-add loop on 2 threads, measured now"), "\(out)")
+    let rate = Double(peak.dropFirst(5).prefix { $0 != " " }) ?? 0
+    #expect(rate > 0, "\(out)")
+    let row = lines.first { $0.hasPrefix("scale ") }?.split(separator: " ", omittingEmptySubsequences: true) ?? []
+    #expect(row.count == 7 && row[1] == "scale_shift" && row[2] == "by" && row[3] == "hand", "\(out)")
   }
 }
 
@@ -176,6 +198,17 @@ import Testing
       private let modelOutputs: [(name: String, shape: [Int])] = [("y", [2, 4])]
       private let stepLabels: [(String, String)] = [("scale", "scale_shift")]
       private let stepFlops: [Double] = [16]
+      private let stepKernels: [String] = ["by hand"]
+      private let modelTarget = "test"
+      private let modelPeakFlopsPerItem = 2e6
+
+      func resnetcPeakKernel(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int) {
+        for item in begin..<end {
+          var s = a.in0[0]
+          for _ in 0..<1_000_000 { s = s * 0.5 + a.in0[0] }
+          a.out[item] = s
+        }
+      }
 
       func scale(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int) {
         for i in begin..<end { a.out[i] = a.in0[i] * a.in1[i % 4] + a.in1[4] }
@@ -215,6 +248,11 @@ import Testing
     }
     print("null run \\(resnetcRun(nil, nil, nil)); inputs \\(ResnetcModel.inputs.map(\\.name)) \\(ResnetcModel.inputs.map(\\.shape))")
     print("out of range \\(resnetcInputName(1) == nil) \\(resnetcOutputRank(-1)) \\(resnetcOutputElements(1))")
+    model.setProfiling(true)
+    x.withUnsafeBufferPointer { xp in
+      y.withUnsafeMutableBufferPointer { yp in model.run(inputs: [xp.baseAddress!], outputs: [yp.baseAddress!]) }
+    }
+    print("profile:\\n" + model.profileReport(), terminator: "")
 
     """
 
@@ -248,5 +286,6 @@ import Testing
     #expect(lines.contains("threads 2: true" + expected), "\(out)")
     #expect(lines.contains("null run 6; inputs [\"x\"] [[2, 4]]"), "\(out)")
     #expect(lines.contains("out of range true -1 -1"), "\(out)")
+    RuntimeSourceTests.expectProfile(lines, out)
   }
 }

@@ -166,10 +166,18 @@ import Testing
     let bench = try runProgram(dir + "/s20", ["--bench", "3", "--json"])
     let json = try JSON.parse(Array(bench.1.utf8))
     #expect(bench.0 == 0 && json["runs"] == .int(3))
-    let profile = try runProgram(dir + "/s20", ["--profile", "--bench", "2", "--threads", "2"])
-    #expect(profile.0 == 0 && profile.1.hasPrefix("layer ") && profile.1.contains("\ntotal "))
+    // Both programs' profiles: the peak measured on 2 threads, then a row per step with its
+    // kernel (resnet20 for `generic` runs every layer as plain loops).
     let steps = try SwiftProgram(graph: graph, target: .generic).stepCount
-    #expect(profile.1.split(separator: "\n").count == 2 + steps)
+    for program in ["c20", "s20"] {
+      let profile = try runProgram(dir + "/" + program, ["--profile", "--bench", "2", "--threads", "2"])
+      let lines = profile.1.split(separator: "\n")
+      #expect(profile.0 == 0 && lines.count == 3 + steps, "\(program): \(profile.1)")
+      #expect(lines.first?.hasSuffix(" GFLOP/s: the generic multiply-add loop on 2 threads, measured now") == true)
+      #expect((Double(lines.first?.dropFirst(5).prefix { $0 != " " } ?? "") ?? 0) > 0, "\(program): \(profile.1)")
+      #expect(lines.dropFirst().first?.hasPrefix("layer ") == true && lines.last?.hasPrefix("total ") == true)
+      #expect(lines.dropFirst(2).dropLast().allSatisfy { $0.contains(" plain ") }, "\(program): \(profile.1)")
+    }
   }
 
   /// The sources of `--emit swift` built into another program that uses the Swift API

@@ -27,7 +27,8 @@ enum ResnetcProgram {
       --bench N      run N times after a warm-up and print the min and median latency
       --json         with --bench, print {"median_ms", "min_ms", "runs"} instead
       --threads N    threads to use (default: the processors online)
-      --profile      time every layer over the --bench runs (10 without --bench) and print a table
+      --profile      time every layer over the --bench runs (10 without --bench) and print a table:
+                     each layer's kernel, ms, GFLOP/s and % of this machine's peak, measured first
       --weights PATH the weights file (default: this program's path + .weights)
 
     """

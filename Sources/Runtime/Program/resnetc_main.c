@@ -31,7 +31,8 @@ static void usage(FILE *out) {
           "  --bench N      run N times after a warm-up and print the min and median latency\n"
           "  --json         with --bench, print {\"median_ms\", \"min_ms\", \"runs\"} instead\n"
           "  --threads N    threads to use (default: the processors online)\n"
-          "  --profile      time every layer over the --bench runs (10 without --bench) and print a table\n"
+          "  --profile      time every layer over the --bench runs (10 without --bench) and print a table:\n"
+          "                 each layer's kernel, ms, GFLOP/s and %% of this machine's peak, measured first\n"
           "  --weights PATH the weights file (default: this program's path + .weights)\n",
           program);
 }
