@@ -1,7 +1,11 @@
 """Write the benchmark's ONNX models: the paper's ResNet-18 and ResNet-50 (stride on the
 bottleneck's first 1x1, "v1") and ResNet-50 v1.5 (stride on the 3x3, as torchvision), with
-BatchNorm nodes as exporters leave them for inference, at batch 1 and 8. Weights are seeded:
-He-uniform convolutions, BatchNorm statistics far from the identity.
+BatchNorm nodes as exporters leave them for inference, at batch 1 and 8; and at batch 1 the
+rest of the family as torchvision and timm define it: ResNet-101 (v1.5), Wide ResNet-50-2
+(bottlenecks twice as wide), ResNeXt-50 32x4d (grouped 3x3 convolutions), ResNet-26-D (deep
+stem of three 3x3 convolutions, average-pool shortcuts) and ResNet-50 v2 (pre-activation:
+BatchNorm and ReLU before each convolution). Weights are seeded: He-uniform convolutions,
+BatchNorm statistics far from the identity.
 
 Usage: python make_models.py OUTDIR
 """
@@ -27,13 +31,13 @@ class Builder:
         self.inits.append(numpy_helper.from_array(np.asarray(array, dtype=np.float32), n))
         return n
 
-    def conv(self, x, cin, cout, k, stride, pad):
-        bound = np.sqrt(6.0 / (cin * k * k))
-        w = self.const("w", self.rng.uniform(-bound, bound, (cout, cin, k, k)))
+    def conv(self, x, cin, cout, k, stride, pad, groups=1, bn=True):
+        bound = np.sqrt(6.0 / (cin // groups * k * k))
+        w = self.const("w", self.rng.uniform(-bound, bound, (cout, cin // groups, k, k)))
         y = self.name("conv")
         self.nodes.append(helper.make_node("Conv", [x, w], [y], kernel_shape=[k, k], strides=[stride, stride],
-                                           pads=[pad] * 4))
-        return self.bn(y, cout)
+                                           pads=[pad] * 4, group=groups))
+        return self.bn(y, cout) if bn else y
 
     def bn(self, x, c, scale=1.0):
         r = self.rng
@@ -49,29 +53,60 @@ class Builder:
         return y
 
 
-def resnet(depth, v15, batch, seed=0):
-    layers = {18: [2, 2, 2, 2], 50: [3, 4, 6, 3]}[depth]
+def resnet(depth, v15, batch, seed=0, width_factor=1, groups=1, group_width=None, deep=False, v2=False):
+    """The ResNet of `depth` (18, 26, 50, 101): v15 puts the stride on the 3x3; width_factor
+    widens the bottleneck (Wide ResNet); groups and group_width make its 3x3 grouped
+    (ResNeXt: 32 groups of 4 channels at the first stage); deep gives ResNet-D's stem and
+    average-pool shortcuts; v2 the pre-activation blocks."""
+    layers = {18: [2, 2, 2, 2], 26: [2, 2, 2, 2], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3]}[depth]
     b = Builder(seed)
-    x = b.op("Relu", [b.conv("input", 3, 64, 7, 2, 3)])
+    if deep:
+        x = b.op("Relu", [b.conv("input", 3, 32, 3, 2, 1)])
+        x = b.op("Relu", [b.conv(x, 32, 32, 3, 1, 1)])
+        x = b.op("Relu", [b.conv(x, 32, 64, 3, 1, 1)])
+    elif v2:
+        x = b.conv("input", 3, 64, 7, 2, 3, bn=False)
+    else:
+        x = b.op("Relu", [b.conv("input", 3, 64, 7, 2, 3)])
     x = b.op("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
     cin = 64
     for stage, blocks in enumerate(layers):
-        width = 64 << stage
+        planes = 64 << stage
+        width = group_width * groups << stage if group_width else planes * width_factor
         for i in range(blocks):
             stride = 2 if stage > 0 and i == 0 else 1
             if depth == 18:
-                y = b.op("Relu", [b.conv(x, cin, width, 3, stride, 1)])
-                y = b.conv(y, width, width, 3, 1, 1)
-                cout = width
+                y = b.op("Relu", [b.conv(x, cin, planes, 3, stride, 1)])
+                y = b.conv(y, planes, planes, 3, 1, 1)
+                cout = planes
+            elif v2:
+                cout = 4 * planes
+                pre = b.op("Relu", [b.bn(x, cin)])
+                y = b.op("Relu", [b.bn(b.conv(pre, cin, width, 1, 1, 0, bn=False), width)])
+                y = b.op("Relu", [b.bn(b.conv(y, width, width, 3, stride, 1, bn=False), width)])
+                y = b.conv(y, width, cout, 1, 1, 0, bn=False)
+                shortcut = b.conv(pre, cin, cout, 1, stride, 0, bn=False) if stride != 1 or cin != cout else x
+                x = b.op("Add", [y, shortcut])
+                cin = cout
+                continue
             else:
                 s1, s3 = (1, stride) if v15 else (stride, 1)
+                cout = 4 * planes
                 y = b.op("Relu", [b.conv(x, cin, width, 1, s1, 0)])
-                y = b.op("Relu", [b.conv(y, width, width, 3, s3, 1)])
-                y = b.conv(y, width, 4 * width, 1, 1, 0)
-                cout = 4 * width
-            shortcut = b.conv(x, cin, cout, 1, stride, 0) if stride != 1 or cin != cout else x
+                y = b.op("Relu", [b.conv(y, width, width, 3, s3, 1, groups=groups)])
+                y = b.conv(y, width, cout, 1, 1, 0)
+            if stride != 1 or cin != cout:
+                if deep and stride != 1:
+                    pooled = b.op("AveragePool", [x], kernel_shape=[2, 2], strides=[2, 2])
+                    shortcut = b.conv(pooled, cin, cout, 1, 1, 0)
+                else:
+                    shortcut = b.conv(x, cin, cout, 1, stride, 0)
+            else:
+                shortcut = x
             x = b.op("Relu", [b.op("Add", [y, shortcut])])
             cin = cout
+    if v2:
+        x = b.op("Relu", [b.bn(x, cin)])
     x = b.op("Flatten", [b.op("GlobalAveragePool", [x])], axis=1)
     bound = 1 / np.sqrt(cin)
     w = b.const("fc_w", b.rng.uniform(-bound, bound, (1000, cin)))
@@ -96,3 +131,15 @@ if __name__ == "__main__":
             if not os.path.exists(path):
                 onnx.save_model(resnet(depth, v15, batch), path)
                 print("wrote", path, flush=True)
+    family = [
+        ("resnet101-b1", dict(depth=101, v15=True)),
+        ("wide-resnet50-2-b1", dict(depth=50, v15=True, width_factor=2)),
+        ("resnext50-32x4d-b1", dict(depth=50, v15=True, groups=32, group_width=4)),
+        ("resnet26d-b1", dict(depth=26, v15=True, deep=True)),
+        ("resnet50-v2-b1", dict(depth=50, v15=True, v2=True)),
+    ]
+    for tag, spec in family:
+        path = os.path.join(out, tag + ".onnx")
+        if not os.path.exists(path):
+            onnx.save_model(resnet(batch=1, **spec), path)
+            print("wrote", path, flush=True)

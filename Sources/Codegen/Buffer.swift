@@ -47,6 +47,10 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
   case conv(block: Int)
   /// Weights of a conv reading plain input (a stem) as (K/B, R, S, C, B[k]).
   case stem(block: Int)
+  /// Weights of a grouped conv with as many input as output channels, (K, C/G, R, S), as
+  /// (K/B, N, R, S, B[c], B[k]) over the N input blocks each output block's groups read
+  /// (`ConvPlan.groupBlocks`), zero between channels of different groups.
+  case groupedConv(block: Int, groups: Int)
   /// 3x3 weights transformed for Winograd F(2x2,3x3).
   case winograd(block: Int)
   /// Dense weights (O,I) as (ceil(O/B), I, B), zero-padded past O.
@@ -59,6 +63,7 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .conv(let b): "packed for conv, block \(b)"
     case .stem(let b): "packed for a plain-input conv, block \(b)"
+    case .groupedConv(let b, let g): "packed for a conv of \(g) groups, block \(b)"
     case .winograd(let b): "Winograd-transformed, block \(b)"
     case .dense(let b): "packed for dense, block \(b)"
     case .paddedBias(let b): "padded to a multiple of \(b)"

@@ -35,6 +35,9 @@ struct ConvPlan: Hashable, Sendable {
   let b: Int
   /// Output pixels per register tile.
   let tile: Int
+  /// For a grouped conv, the input blocks each output block reads (`groupBlocks(...)`); nil
+  /// for an ungrouped one, which reads every input block.
+  let groupBlocks: Int?
   /// Output-channel blocks a tile computes together.
   let channelBlocks: Int
   let border: Border
@@ -52,8 +55,34 @@ struct ConvPlan: Hashable, Sendable {
     self.plainInput = plainInput
     hasBias = attributes.hasBias(operandCount: node.operands.count)
     b = target.block!
-    (tile, channelBlocks) = ConvPlan.registerTile(q: y[3], kb: y[1] / b, target: target)
+    if attributes.groups > 1 {
+      // Each output block reads only its groups' input blocks, so blocks do not pair.
+      groupBlocks = ConvPlan.groupBlocks(channels: y[1], groups: attributes.groups, block: b)
+      tile = ConvPlan.tile(for: y[3], maxTile: target.maxTile)
+      channelBlocks = 1
+    } else {
+      groupBlocks = nil
+      (tile, channelBlocks) = ConvPlan.registerTile(q: y[3], kb: y[1] / b, target: target)
+    }
     self.border = border
+  }
+
+  /// Whether a conv of `groups` groups from `c` to `k` channels runs blocked by `b`: as many
+  /// input as output channels, and groups that are whole blocks or fit whole in one.
+  static func blocksGroups(_ groups: Int, c: Int, k: Int, block b: Int) -> Bool {
+    guard groups > 1, c == k, k % groups == 0, k % b == 0 else { return groups == 1 }
+    let width = k / groups
+    return width % b == 0 || b % width == 0
+  }
+
+  /// Input blocks each output block of a grouped conv of `channels` in and out reads: its
+  /// groups' channels, in whole blocks (the block itself where groups are narrower).
+  static func groupBlocks(channels: Int, groups: Int, block b: Int) -> Int { max(1, channels / groups / b) }
+
+  /// The first input block output block `kb` of a grouped conv reads.
+  static func firstGroupBlock(_ kb: Int, channels: Int, groups: Int, block b: Int) -> Int {
+    let n = groupBlocks(channels: channels, groups: groups, block: b)
+    return kb / n * n
   }
 
   /// The register tile for rows of `q` pixels and `kb` output-channel blocks: pixels and
@@ -104,8 +133,9 @@ struct ConvPlan: Hashable, Sendable {
   /// The kernel: operands `x`, packed weights `wp`, then `bias` and `res` when present.
   var kernel: Kernel {
     let c = x[1]
+    let read = groupBlocks.map { $0 * b } ?? c
     let parameters = ConvPlan.parameters(
-      x: x, y: y, weights: ("wp", y[1] * c * filter.h * filter.w), hasBias: hasBias, attributes.epilogue)
+      x: x, y: y, weights: ("wp", y[1] * read * filter.h * filter.w), hasBias: hasBias, attributes.epilogue)
     let row = index("row")
     var work: [Stmt] = [
       .define("n", row / .int(groups * y[2]), mutable: false),
@@ -201,7 +231,7 @@ struct ConvPlan: Hashable, Sendable {
     let (sh, sw, pt, pl) = (attributes.stride.h, attributes.stride.w, attributes.padding.top, attributes.padding.left)
     let kt = channelBlocks
     // Floats between consecutive output-channel blocks in the packed weights.
-    let blockStride = plainInput ? r * s * c * b : cb * r * s * b * b
+    let blockStride = plainInput ? r * s * c * b : (groupBlocks ?? cb) * r * s * b * b
     var body: [Stmt] = [.define("q0", index("qt") * .int(t) + .int(start), mutable: false)]
     for j in 0..<kt {
       let initial: Expr = hasBias ? .vectorLoad("bias", (index("kb") + .int(j)) * .int(b)) : .splat(.float(0))
@@ -255,9 +285,13 @@ struct ConvPlan: Hashable, Sendable {
     }
     tap.append(.loop("ch", 0, .int(channels), channel))
     let weightsRow: Expr =
-      plainInput
-      ? (index("kb") * .int(r) + index("r")) * .int(s * channels * b)
-      : ((index("kb") * .int(cb) + index("cb")) * .int(r) + index("r")) * .int(s * b * b)
+      if plainInput {
+        (index("kb") * .int(r) + index("r")) * .int(s * channels * b)
+      } else if let n = groupBlocks {
+        ((index("kb") * .int(n) + (n == 1 ? 0 : index("cbi"))) * .int(r) + index("r")) * .int(s * b * b)
+      } else {
+        ((index("kb") * .int(cb) + index("cb")) * .int(r) + index("r")) * .int(s * b * b)
+      }
     let rows: Stmt = .loop(
       "r", 0, .int(r),
       [
@@ -267,8 +301,19 @@ struct ConvPlan: Hashable, Sendable {
         .define("wr", weightsRow, mutable: false),
         .loop("s", 0, .int(s), tap),
       ])
-    // A plain input has no channel blocks: the tap reads all its channels.
-    body.append(plainInput ? rows : .loop("cb", 0, .int(cb), [rows]))
+    // A plain input has no channel blocks: the tap reads all its channels. A grouped conv
+    // reads its groups' input blocks, from the first of output block kb's.
+    if plainInput {
+      body.append(rows)
+    } else if let n = groupBlocks {
+      let first = n == 1 ? index("kb") : index("kb") / .int(n) * .int(n)
+      body.append(
+        n == 1
+          ? .loop("cbi", 0, 1, [.define("cb", first, mutable: false), rows])
+          : .loop("cbi", 0, .int(n), [.define("cb", first + index("cbi"), mutable: false), rows]))
+    } else {
+      body.append(.loop("cb", 0, .int(cb), [rows]))
+    }
     // The tile's first output vector; the others are a literal offset from it.
     let (kb, p, q) = (self.kb, y[2], y[3])
     body.append(

@@ -153,7 +153,8 @@ struct Lowering {
         throw .node(node.name, "its input \(node.operands[0].name) is not defined")
       }
       let w = graph.constants[node.operands[1].name]
-      if let b = target.block, a.groups == 1, a.dilation == .square(1), node.type.shape[1] % b == 0, let w,
+      if let b = target.block, ConvPlan.blocksGroups(a.groups, c: x.shape[1], k: node.type.shape[1], block: b),
+        a.dilation == .square(1), node.type.shape[1] % b == 0, let w,
         node.operands[1].isConstant, node.operands[0].isConstant == false,
         a.hasBias(operandCount: node.operands.count) ? node.operands[2].isConstant : true,
         x.shape[1] % b == 0 || x.shape[1] < b
@@ -167,7 +168,9 @@ struct Lowering {
           return
         }
         var operands = [try operand(node.operands[0], blocked: !plainInput, types: types)]
-        operands.append(pack(node.operands[1].name, plainInput ? .stem(block: b) : .conv(block: b)))
+        let packing: Packing =
+          plainInput ? .stem(block: b) : a.groups > 1 ? .groupedConv(block: b, groups: a.groups) : .conv(block: b)
+        operands.append(pack(node.operands[1].name, packing))
         for extra in node.operands.dropFirst(2) { operands.append(try operand(extra, blocked: true, types: types)) }
         let kernel = Size2d(w.type.shape[2], w.type.shape[3])
         emit(.conv(node, a, kernel: kernel, plainInput: plainInput), operands, node: node, blocked: true)

@@ -14,6 +14,8 @@ struct WeightsEntry: Sendable {
     switch packing {
     case nil, .conv, .stem: return source.data.count
     case .winograd: return 16 * shape[0] * shape[1]
+    case .groupedConv(let b, let g):
+      return shape[0] * ConvPlan.groupBlocks(channels: shape[0], groups: g, block: b) * b * shape[2] * shape[3]
     case .dense(let b): return (shape[0] + b - 1) / b * shape[1] * b
     case .paddedBias(let b): return (source.data.count + b - 1) / b * b
     }
@@ -54,6 +56,24 @@ struct WeightsEntry: Sendable {
         }
       }
     case .winograd(let b): Winograd.transformWeights(source, block: b, into: out)
+    case .groupedConv(let b, let g):
+      let (k, cg, r, s) = (shape[0], shape[1], shape[2], shape[3])
+      let n = ConvPlan.groupBlocks(channels: k, groups: g, block: b)
+      out.initialize(repeating: 0)
+      for ko in 0..<k {
+        let (kb, kk) = (ko / b, ko % b)
+        for local in 0..<cg {
+          // The input channel of the same group, and its place among the blocks kb reads.
+          let ci = ko / (k / g) * cg + local
+          let cbi = ci / b - ConvPlan.firstGroupBlock(kb, channels: k, groups: g, block: b)
+          for ri in 0..<r {
+            for si in 0..<s {
+              out[(((((kb * n + cbi) * r + ri) * s + si) * b + ci % b) * b + kk)] =
+                w[((ko * cg + local) * r + ri) * s + si]
+            }
+          }
+        }
+      }
     }
   }
 }

@@ -121,6 +121,17 @@ import Testing
       ]
     ),
     (
+      // ResNeXt's grouped 3x3s: groups of 4, 8, 16 and 32 channels (narrower than a block, one
+      // block or two of AVX2's, one or two of AVX-512's), stride 2, padding, epilogues.
+      "grouped convs", [1, 64, 9, 11],
+      [
+        (.conv2d(Conv2dAttributes(padding: .uniform(1), groups: 16, epilogue: .relu)), [[64, 4, 3, 3], [64]]),
+        (.conv2d(Conv2dAttributes(padding: .uniform(1), groups: 8)), [[64, 8, 3, 3], [64]]),
+        (.conv2d(Conv2dAttributes(stride: .square(2), padding: .uniform(1), groups: 4)), [[64, 16, 3, 3]]),
+        (.conv2d(Conv2dAttributes(padding: .uniform(1), groups: 2, epilogue: .relu)), [[64, 32, 3, 3], [64]]),
+      ]
+    ),
+    (
       "head", [1, 32, 5, 5],
       [
         (.conv2d(Conv2dAttributes(padding: Padding2d(top: 0, left: 1, bottom: 2, right: 1))), [[48, 32, 3, 3], [48]]),
@@ -167,7 +178,12 @@ import Testing
         }
         v = try b.node("n\(i)", op, [v] + constants)
       }
-      #expect(try nativeError(try b.finish(outputs: [v]), target: target) <= 1e-5, "\(name)")
+      let graph = try b.finish(outputs: [v])
+      #expect(try nativeError(graph, target: target) <= 1e-5, "\(name)")
+      if name == "grouped convs" {
+        let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
+        #expect(source.components(separatedBy: "conv2d, blocked by").count == 5, "every grouped conv runs blocked")
+      }
     }
     // The epilogues with a residual, in blocked layout: conv + shortcut (+ ReLU).
     for epilogue in [Epilogue.add, .addReLU] {
