@@ -69,6 +69,32 @@ struct BlockedKernels {
       ])
   }
 
+  /// `y = x · scale[c] + shift[c]` of a blocked (N,C,H,W) input over planes (n, channel
+  /// block), each plane's factors one vector.
+  func scaleShift(x: [Int]) -> Kernel {
+    let (c, size) = (x[1], x[2] * x[3])
+    let pixel = (index("plane") * .int(size) + index("i")) * .int(b)
+    return Kernel(
+      parameters: parameters(input: x.reduce(1, *), [("scale", c), ("shift", c)], output: x.reduce(1, *)),
+      vectorWidth: b,
+      body: [
+        .parallel(
+          "plane", x[0] * c / b,
+          [
+            .define("cb", index("plane") % .int(c / b), mutable: false),
+            .define("s", .vectorLoad("scale", index("cb") * .int(b)), mutable: false),
+            .define("t", .vectorLoad("shift", index("cb") * .int(b)), mutable: false),
+            .loop(
+              "i", 0, .int(size),
+              [
+                .vectorStore(
+                  "y", pixel, .vectorLoad("x", pixel) * .variable("s", .vector) + .variable("t", .vector),
+                  aligned: true)
+              ]),
+          ])
+      ])
+  }
+
   /// `y = x·wᵀ + b` over output blocks (n, ob); weights packed (O/B, I, B), the bias
   /// zero-padded to whole blocks; the last block stores only real outputs. Two accumulators
   /// take alternate inputs.

@@ -88,7 +88,7 @@ struct LoweredProgram: Sendable {
           node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: KernelLanguage.c.convBorder)
         return plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
       case .winograd: return "winograd F(2,3)"
-      case .maxPool, .globalAvgPool, .dense: return "blocked"
+      case .maxPool, .globalAvgPool, .dense, .scaleShift: return "blocked"
       case .toBlocked, .toPlain: return "reorder"
       }
     }
@@ -134,6 +134,8 @@ struct LoweredProgram: Sendable {
     case .globalAvgPool(let node):
       return
         "\(node.name): global_avg_pool, blocked input; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
+    case .scaleShift(let node):
+      return "\(node.name): scale_shift, blocked by \(target.block!); x and y are \(d(node.type.shape))"
     case .toBlocked(let shape): return "reorder to blocked: \(d(shape))"
     case .toPlain(let shape): return "reorder from blocked: \(d(shape))"
     }
@@ -177,6 +179,7 @@ extension LoweredProgram {
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
     case .maxPool(let node, let a): return blocked.maxPool(a, x: x, y: node.type.shape)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)
+    case .scaleShift: return blocked.scaleShift(x: x)
     case .dense(let node):
       return blocked.dense(x: x, outputs: node.type.shape[1], hasBias: node.operands.count == 3)
     case .toBlocked(let shape): return blocked.reorder(shape: shape, toBlocked: true)

@@ -22,6 +22,9 @@ struct Lowering {
     case maxPool(Node, Pool2dAttributes)
     /// Global average pooling of a blocked input into plain (N,C,1,1).
     case globalAvgPool(Node)
+    /// A per-channel scale and shift of a blocked tensor (a BatchNorm left unfolded, such as
+    /// the pre-activation ones of ResNet v2), so that it needs no reorder.
+    case scaleShift(Node)
     /// A dense layer with weights packed in blocks of outputs.
     case dense(Node)
     /// A 3×3 stride-1 convolution as Winograd F(2×2, 3×3) on blocked tensors.
@@ -43,6 +46,7 @@ struct Lowering {
     var node: Node? {
       switch kind {
       case .plain(let node), .conv(let node, _, _, _), .maxPool(let node, _), .globalAvgPool(let node),
+        .scaleShift(let node),
         .dense(let node), .winograd(let node, _):
         node
       case .toBlocked, .toPlain: nil
@@ -196,12 +200,20 @@ struct Lowering {
         emit(.dense(node), operands, node: node, blocked: false)
         return
       }
+    case .scaleShift:
+      if isBlocked(node.operands[0]), blockable(node.type.shape), node.operands.dropFirst().allSatisfy(\.isConstant) {
+        let b = target.block ?? 1
+        var operands = [try operand(node.operands[0], blocked: true, types: types)]
+        for factor in node.operands.dropFirst() { operands.append(pack(factor.name, .paddedBias(block: b))) }
+        emit(.scaleShift(node), operands, node: node, blocked: true)
+        return
+      }
     case .relu, .add, .mul, .clip:
       if node.operands.allSatisfy(isBlocked), blockable(node.type.shape) {
         emit(.plain(node), try operands(node.operands, blocked: true, types: types), node: node, blocked: true)
         return
       }
-    case .batchNorm, .scaleShift, .avgPool2d, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,
+    case .batchNorm, .avgPool2d, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,
       .transpose:
       break
     }

@@ -132,6 +132,15 @@ import Testing
       ]
     ),
     (
+      // ResNet v2's pre-activation: a BatchNorm left as scale_shift, then ReLU, on blocked
+      // tensors between convs.
+      "scale_shift between blocked convs", [2, 32, 6, 7],
+      [
+        (.conv2d(Conv2dAttributes(padding: .uniform(1))), [[32, 32, 3, 3], [32]]), (.scaleShift, [[32], [32]]),
+        (.relu, []), (.conv2d(Conv2dAttributes()), [[32, 32, 1, 1]]),
+      ]
+    ),
+    (
       "head", [1, 32, 5, 5],
       [
         (.conv2d(Conv2dAttributes(padding: Padding2d(top: 0, left: 1, bottom: 2, right: 1))), [[48, 32, 3, 3], [48]]),
@@ -180,6 +189,11 @@ import Testing
       }
       let graph = try b.finish(outputs: [v])
       #expect(try nativeError(graph, target: target) <= 1e-5, "\(name)")
+      if name == "scale_shift between blocked convs" {
+        let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
+        let reorders = try LoweredProgram(graph: graph, target: target).stepLabels.filter { $0.op == "reorder" }
+        #expect(source.contains("scale_shift, blocked by") && reorders.count == 2, "only the graph's edges reorder")
+      }
       if name == "grouped convs" {
         let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
         #expect(source.components(separatedBy: "conv2d, blocked by").count == 5, "every grouped conv runs blocked")
