@@ -141,6 +141,17 @@ import Testing
       ]
     ),
     (
+      // The late stages' shapes: weights larger than the map (channel-block groups outer on
+      // AVX2) and rows of 7 to 9 pixels (a short tail merged with the tile before it).
+      "late-stage maps", [2, 32, 7, 9],
+      [
+        (.conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [[32, 32, 3, 3], [32]]),
+        (.conv2d(Conv2dAttributes(padding: Padding2d(top: 1, left: 0, bottom: 1, right: 0))), [[32, 32, 3, 3]]),
+        (.conv2d(Conv2dAttributes(epilogue: .relu)), [[64, 32, 1, 1], [64]]),
+        (.conv2d(Conv2dAttributes(padding: .uniform(1))), [[64, 64, 3, 3], [64]]),
+      ]
+    ),
+    (
       "head", [1, 32, 5, 5],
       [
         (.conv2d(Conv2dAttributes(padding: Padding2d(top: 0, left: 1, bottom: 2, right: 1))), [[48, 32, 3, 3], [48]]),
@@ -148,6 +159,29 @@ import Testing
       ]
     ),
   ]
+
+  /// Rows cut into tiles cover every pixel once, in order; two-block tiles of rows of 7 or
+  /// more pixels are 3 pixels wide or wider, at most one of them narrower than 4.
+  @Test func tileSegmentsCoverTheRow() {
+    for tile in [4, 6, 7, 14, 28] {
+      for channelBlocks in [1, 2] {
+        for q in 1...64 {
+          let segments = ConvPlan.tileSegments(q: q, tile: tile, channelBlocks: channelBlocks)
+          var next = 0
+          for segment in segments {
+            #expect(segment.start == next && segment.count > 0 && (1...tile).contains(segment.width))
+            next = segment.start + segment.count * segment.width
+          }
+          #expect(next == q, "tile \(tile), q \(q): \(segments)")
+          if channelBlocks == 2 && q >= 7 && tile >= 6 {
+            let narrow = segments.filter { $0.width < 4 }
+            #expect(narrow.allSatisfy { $0.width == 3 && $0.count == 1 } && narrow.count <= 1, "q \(q): \(segments)")
+          }
+        }
+      }
+    }
+    #expect(ConvPlan.tileSegments(q: 7, tile: 6, channelBlocks: 2).map(\.width) == [4, 3])
+  }
 
   /// Winograd F(2×2, 3×3): maps with odd sizes (partial tiles), padding, every epilogue,
   /// more tiles than one chunk, small maps (output blocks split into groups, one block a
@@ -193,6 +227,16 @@ import Testing
         let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
         let reorders = try LoweredProgram(graph: graph, target: target).stepLabels.filter { $0.op == "reorder" }
         #expect(source.contains("scale_shift, blocked by") && reorders.count == 2, "only the graph's edges reorder")
+      }
+      if name == "late-stage maps" {
+        let lowered = try LoweredProgram(graph: graph, target: target)
+        let orders = lowered.steps.compactMap { step -> ConvPlan.Order? in
+          guard case .conv(let node, let a, let filter, let plainInput) = step.kind else { return nil }
+          let x = lowered.type(of: node.operands[0]).shape
+          return ConvPlan(node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: .tested).order
+        }
+        let expected: ConvPlan.Order = target == .avx2 ? .blocksOuter : .rowsOuter
+        #expect(orders == [ConvPlan.Order](repeating: expected, count: 4), "\(orders)")
       }
       if name == "grouped convs" {
         let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
