@@ -166,7 +166,11 @@ struct ConvPlan: Hashable, Sendable {
   private var paddedWidth: Int { (y[3] - 1) * attributes.stride.w + filter.w }
   /// Whether any tap falls past the left or right edge.
   private var readsPadding: Bool { attributes.padding.left > 0 || paddedWidth - attributes.padding.left > x[3] }
-  private var padsRows: Bool { border == .paddedRows && readsPadding }
+  /// Whether a blocks-outer conv copies the whole image, zero columns either side, into a
+  /// scratch buffer once per image and thread: every tile then runs the body without tests,
+  /// and the copy (one input's worth) is small beside the work of the groups that read it.
+  private var padsImage: Bool { order == .blocksOuter && !plainInput && readsPadding }
+  private var padsRows: Bool { border == .paddedRows && readsPadding && !padsImage }
 
   /// Units of parallel work: rows of (image, output row, group of channel blocks).
   var rows: Int { y[0] * y[2] * groups }
@@ -194,6 +198,18 @@ struct ConvPlan: Hashable, Sendable {
     }
     var body: [Stmt] = []
     var scratch: [KernelParameter] = []
+    if padsImage {
+      scratch.append(KernelParameter(name: "padded", elements: cb * x[2] * paddedWidth * b, writable: true))
+      body.append(.define("filled", -1, mutable: true))
+      work.append(
+        .branch(
+          .compare(.notEqual, .variable("filled", .index), index("n")),
+          [
+            .assign("filled", index("n")),
+            .loop("cb", 0, .int(cb), [.loop("ih", 0, .int(x[2]), paddedRowCopy(image: true))]),
+          ],
+          else: []))
+    }
     if padsRows {
       scratch.append(KernelParameter(name: "padded", elements: cb * filter.h * paddedWidth * channels, writable: true))
       body.append(.define("filled", -1, mutable: true))
@@ -213,21 +229,41 @@ struct ConvPlan: Hashable, Sendable {
   /// Copies the input rows output row `p` reads into `padded`, zeros either side: for a
   /// blocked input (cb, r, column, lane), for a plain one (r, channel, column).
   private var fillPaddedRows: [Stmt] {
+    let (outer, count) = plainInput ? ("ch", x[1]) : ("cb", cb)
+    return [
+      .loop(
+        "r", 0, .int(filter.h),
+        [
+          .define(
+            "ih", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top) + index("r"), mutable: false),
+          .skip(.any([index("ih") < 0, index("ih") >= .int(x[2])])),
+          .loop(outer, 0, .int(count), paddedRowCopy(image: false)),
+        ])
+    ]
+  }
+
+  /// Copies input row `ih` of block `cb` (or channel `ch` of a plain input) into `padded`,
+  /// zeros either side: at tap row `r` of the padded rows, or at row `ih` of the padded image
+  /// (cb, ih, column, lane).
+  private func paddedRowCopy(image: Bool) -> [Stmt] {
     let (c, h, wd) = (x[1], x[2], x[3])
     let (pl, width) = (attributes.padding.left, paddedWidth)
     let left = min(pl, width)
     let inside = max(0, min(wd, width - left))
     let right = width - left - inside
     let unit = plainInput ? 1 : b
-    let (outer, count) = plainInput ? ("ch", c) : ("cb", cb)
     let source: Expr =
       plainInput
       ? ((index("n") * .int(c) + index("ch")) * .int(h) + index("ih")) * .int(wd)
       : ((index("n") * .int(cb) + index("cb")) * .int(h) + index("ih")) * .int(wd * b)
     let target: Expr =
-      plainInput
-      ? (index("r") * .int(c) + index("ch")) * .int(width)
-      : (index("cb") * .int(filter.h) + index("r")) * .int(width * b)
+      if image {
+        (index("cb") * .int(h) + index("ih")) * .int(width * b)
+      } else if plainInput {
+        (index("r") * .int(c) + index("ch")) * .int(width)
+      } else {
+        (index("cb") * .int(filter.h) + index("r")) * .int(width * b)
+      }
     var copy: [Stmt] = [.define("to", target, mutable: false)]
     if left > 0 { copy.append(.fill(target: "padded", at: index("to"), value: .float(0), count: left * unit)) }
     if inside > 0 {
@@ -238,21 +274,14 @@ struct ConvPlan: Hashable, Sendable {
       copy.append(
         .fill(target: "padded", at: index("to") + .int((left + inside) * unit), value: .float(0), count: right * unit))
     }
-    return [
-      .loop(
-        "r", 0, .int(filter.h),
-        [
-          .define(
-            "ih", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top) + index("r"), mutable: false),
-          .skip(.any([index("ih") < 0, index("ih") >= .int(h)])),
-          .loop(outer, 0, .int(count), copy),
-        ])
-    ]
+    return copy
   }
 
   /// A loop over `count` tiles of `width` pixels starting at column `start`.
   private func tiles(from start: Int, count: Int, width t: Int) -> Stmt {
-    guard !padsRows else { return .loop("qt", 0, .int(count), tileBody(start: start, width: t, interior: true)) }
+    guard !padsRows && !padsImage else {
+      return .loop("qt", 0, .int(count), tileBody(start: start, width: t, interior: true))
+    }
     // The tiles whose every tap lies inside the image, a contiguous range.
     let (sw, pl, s, wd) = (attributes.stride.w, attributes.padding.left, filter.w, x[3])
     let inside = (0..<count).filter { qt in
@@ -290,11 +319,12 @@ struct ConvPlan: Hashable, Sendable {
         body.append(.define("acc\(j)_\(i)", hasBias ? .variable("b\(j)", .vector) : initial, mutable: true))
       }
     }
-    let padded = padsRows
+    let padded = padsRows || padsImage
     // The start of the input row a tap row reads, and the column of pixel 0 under tap s.
     let (source, rowStart): (String, Expr) =
       switch (plainInput, padded) {
       case (true, true): ("padded", index("r") * .int(c * paddedWidth))
+      case (false, true) where padsImage: ("padded", (index("cb") * .int(h) + index("ih")) * .int(paddedWidth * b))
       case (false, true): ("padded", (index("cb") * .int(r) + index("r")) * .int(paddedWidth * b))
       case (true, false): ("x", (index("n") * .int(c * h) + index("ih")) * .int(wd))
       case (false, false): ("x", ((index("n") * .int(cb) + index("cb")) * .int(h) + index("ih")) * .int(wd * b))
