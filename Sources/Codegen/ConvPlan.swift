@@ -43,6 +43,9 @@ struct ConvPlan: Hashable, Sendable {
   let border: Border
   /// The order of the units of parallel work within an image.
   let order: Order
+  /// Input-channel blocks one pass over a blocks-outer conv's output reads: all of them, or
+  /// where a group's weights overflow L1, a chunk whose weights fit (`chunkBlocks(...)`).
+  let chunkBlocks: Int
 
   /// The order of an image's units of parallel work, (output row, group of channel blocks).
   enum Order: Hashable, Sendable {
@@ -50,9 +53,12 @@ struct ConvPlan: Hashable, Sendable {
     /// group in turn, and all the weights pass once per output row. For maps larger than
     /// their weights (the early stages).
     case rowsOuter
-    /// Channel-block groups outer, output rows inner: a group's weights, in L2, serve every
-    /// output row, and the whole input (in L2) passes once per group. For weights larger than
-    /// the map (the late stages, where the other order streams the weights from L3 once per row).
+    /// Channel-block groups outer: a group's weights serve the whole map, and the whole input
+    /// (in L2) passes once per group (or per chunk of input blocks). For weights larger than
+    /// the map (the late stages, where the other order streams the weights from L3 once per
+    /// row). A blocked input is first copied once per image and thread into a scratch image
+    /// with its zero padding on every side, and the map is cut into tiles of consecutive
+    /// pixels that run on across rows (`flatTiles`), so that 7-pixel rows fill 6-pixel tiles.
     case blocksOuter
   }
 
@@ -68,21 +74,45 @@ struct ConvPlan: Hashable, Sendable {
     self.filter = filter
     self.plainInput = plainInput
     hasBias = attributes.hasBias(operandCount: node.operands.count)
-    b = target.block!
-    if attributes.groups > 1 {
-      // Each output block reads only its groups' input blocks, so blocks do not pair.
-      groupBlocks = ConvPlan.groupBlocks(channels: y[1], groups: attributes.groups, block: b)
-      tile = ConvPlan.tile(for: y[3], maxTile: target.maxTile)
-      channelBlocks = 1
-    } else {
-      groupBlocks = nil
-      (tile, channelBlocks) = ConvPlan.registerTile(q: y[3], kb: y[1] / b, target: target)
-    }
+    let b = target.block!
+    self.b = b
+    let groupBlocks =
+      attributes.groups > 1 ? ConvPlan.groupBlocks(channels: y[1], groups: attributes.groups, block: b) : nil
+    self.groupBlocks = groupBlocks
     self.border = border
-    let read = groupBlocks.map { $0 * target.block! } ?? x[1]
+    let read = groupBlocks.map { $0 * b } ?? x[1]
     let weights = y[1] * read * filter.h * filter.w
     // Measured on Zen 3 only; AVX-512 keeps the order it was measured with.
-    order = target == .avx2 && weights > x[1] * x[2] * x[3] ? .blocksOuter : .rowsOuter
+    let order: Order = target == .avx2 && weights > x[1] * x[2] * x[3] ? .blocksOuter : .rowsOuter
+    self.order = order
+    // Flat tiles run over the whole map; row tiles over one row.
+    let flat = order == .blocksOuter && !plainInput
+    let pixels = flat ? y[2] * y[3] : y[3]
+    if groupBlocks != nil {
+      // Each output block reads only its groups' input blocks, so blocks do not pair.
+      tile = ConvPlan.tile(for: pixels, maxTile: target.maxTile)
+      channelBlocks = 1
+    } else {
+      (tile, channelBlocks) = ConvPlan.registerTile(q: pixels, kb: y[1] / b, target: target)
+    }
+    let inputBlocks = plainInput ? 1 : x[1] / b
+    chunkBlocks =
+      flat && groupBlocks == nil
+      ? ConvPlan.chunkBlocks(inputBlocks, floatsPerBlock: channelBlocks * filter.h * filter.w * b * b) : inputBlocks
+  }
+
+  /// Floats of weights one pass of a chunked conv keeps in L1: 16 KB of the 32 KB of Zen 3's
+  /// and Zen 4's, the rest for the input and the partial sums the pass updates.
+  static let chunkFloats = 4096
+
+  /// The input blocks of one pass over a group's output: the most (dividing `blocks`) whose
+  /// weights, `floatsPerBlock` each, fit in `chunkFloats`. Each pass reads its weights from L1
+  /// for every output pixel and adds its sum to the partial sums the pass before it stored;
+  /// the last applies the epilogue. Measured on Zen 3 (AMD EPYC family 25), where the late
+  /// stages' 3x3 convs otherwise read a group's 300 KB of weights from L2 for each tile.
+  static func chunkBlocks(_ blocks: Int, floatsPerBlock: Int) -> Int {
+    let most = max(1, chunkFloats / floatsPerBlock)
+    return (1...min(most, blocks)).reversed().first { blocks % $0 == 0 } ?? 1
   }
 
   /// Whether a conv of `groups` groups from `c` to `k` channels runs blocked by `b`: as many
@@ -166,14 +196,23 @@ struct ConvPlan: Hashable, Sendable {
   private var paddedWidth: Int { (y[3] - 1) * attributes.stride.w + filter.w }
   /// Whether any tap falls past the left or right edge.
   private var readsPadding: Bool { attributes.padding.left > 0 || paddedWidth - attributes.padding.left > x[3] }
-  /// Whether a blocks-outer conv copies the whole image, zero columns either side, into a
-  /// scratch buffer once per image and thread: every tile then runs the body without tests,
-  /// and the copy (one input's worth) is small beside the work of the groups that read it.
-  private var padsImage: Bool { order == .blocksOuter && !plainInput && readsPadding }
-  private var padsRows: Bool { border == .paddedRows && readsPadding && !padsImage }
+  private var padsRows: Bool { border == .paddedRows && readsPadding && !flatTiles }
+  /// Whether tiles are runs of consecutive pixels of the whole map, across rows (blocks-outer
+  /// convs of a blocked input); otherwise each tile lies within one output row.
+  var flatTiles: Bool { order == .blocksOuter && !plainInput }
+  /// Rows of the padded image: every row a flat tile reads, from the top padding on.
+  private var paddedHeight: Int { (y[2] - 1) * attributes.stride.h + filter.h }
+  /// Whether a flat-tiled conv reads any padding, and so first copies the image into a padded
+  /// one (once per image and thread; one input's worth, small beside the work that reads it).
+  private var padsImage: Bool {
+    flatTiles && (attributes.padding.top > 0 || paddedHeight - attributes.padding.top > x[2] || readsPadding)
+  }
+  /// Passes over a group's output, one per chunk of input blocks.
+  private var chunks: Int { cb / chunkBlocks }
 
-  /// Units of parallel work: rows of (image, output row, group of channel blocks).
-  var rows: Int { y[0] * y[2] * groups }
+  /// Units of parallel work: rows of (image, output row, group of channel blocks), or of
+  /// (image, group) for flat tiles.
+  var rows: Int { flatTiles ? y[0] * groups : y[0] * y[2] * groups }
 
   /// The kernel: operands `x`, packed weights `wp`, then `bias` and `res` when present.
   var kernel: Kernel {
@@ -181,6 +220,7 @@ struct ConvPlan: Hashable, Sendable {
     let read = groupBlocks.map { $0 * b } ?? c
     let parameters = ConvPlan.parameters(
       x: x, y: y, weights: ("wp", y[1] * read * filter.h * filter.w), hasBias: hasBias, attributes.epilogue)
+    guard !flatTiles else { return flatKernel(parameters) }
     let row = index("row")
     let (p, perImage) = (y[2], groups * y[2])
     var work: [Stmt] = [.define("n", row / .int(perImage), mutable: false)]
@@ -198,18 +238,6 @@ struct ConvPlan: Hashable, Sendable {
     }
     var body: [Stmt] = []
     var scratch: [KernelParameter] = []
-    if padsImage {
-      scratch.append(KernelParameter(name: "padded", elements: cb * x[2] * paddedWidth * b, writable: true))
-      body.append(.define("filled", -1, mutable: true))
-      work.append(
-        .branch(
-          .compare(.notEqual, .variable("filled", .index), index("n")),
-          [
-            .assign("filled", index("n")),
-            .loop("cb", 0, .int(cb), [.loop("ih", 0, .int(x[2]), paddedRowCopy(image: true))]),
-          ],
-          else: []))
-    }
     if padsRows {
       scratch.append(KernelParameter(name: "padded", elements: cb * filter.h * paddedWidth * channels, writable: true))
       body.append(.define("filled", -1, mutable: true))
@@ -237,15 +265,19 @@ struct ConvPlan: Hashable, Sendable {
           .define(
             "ih", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top) + index("r"), mutable: false),
           .skip(.any([index("ih") < 0, index("ih") >= .int(x[2])])),
-          .loop(outer, 0, .int(count), paddedRowCopy(image: false)),
+          .loop(
+            outer, 0, .int(count),
+            paddedRowCopy(
+              to: plainInput
+                ? (index("r") * .int(x[1]) + index("ch")) * .int(paddedWidth)
+                : (index("cb") * .int(filter.h) + index("r")) * .int(paddedWidth * b))),
         ])
     ]
   }
 
-  /// Copies input row `ih` of block `cb` (or channel `ch` of a plain input) into `padded`,
-  /// zeros either side: at tap row `r` of the padded rows, or at row `ih` of the padded image
-  /// (cb, ih, column, lane).
-  private func paddedRowCopy(image: Bool) -> [Stmt] {
+  /// Copies input row `ih` of block `cb` (or channel `ch` of a plain input) into `padded` at
+  /// `target`, zeros either side.
+  private func paddedRowCopy(to target: Expr) -> [Stmt] {
     let (c, h, wd) = (x[1], x[2], x[3])
     let (pl, width) = (attributes.padding.left, paddedWidth)
     let left = min(pl, width)
@@ -256,14 +288,6 @@ struct ConvPlan: Hashable, Sendable {
       plainInput
       ? ((index("n") * .int(c) + index("ch")) * .int(h) + index("ih")) * .int(wd)
       : ((index("n") * .int(cb) + index("cb")) * .int(h) + index("ih")) * .int(wd * b)
-    let target: Expr =
-      if image {
-        (index("cb") * .int(h) + index("ih")) * .int(width * b)
-      } else if plainInput {
-        (index("r") * .int(c) + index("ch")) * .int(width)
-      } else {
-        (index("cb") * .int(filter.h) + index("r")) * .int(width * b)
-      }
     var copy: [Stmt] = [.define("to", target, mutable: false)]
     if left > 0 { copy.append(.fill(target: "padded", at: index("to"), value: .float(0), count: left * unit)) }
     if inside > 0 {
@@ -279,7 +303,7 @@ struct ConvPlan: Hashable, Sendable {
 
   /// A loop over `count` tiles of `width` pixels starting at column `start`.
   private func tiles(from start: Int, count: Int, width t: Int) -> Stmt {
-    guard !padsRows && !padsImage else {
+    guard !padsRows else {
       return .loop("qt", 0, .int(count), tileBody(start: start, width: t, interior: true))
     }
     // The tiles whose every tap lies inside the image, a contiguous range.
@@ -319,12 +343,11 @@ struct ConvPlan: Hashable, Sendable {
         body.append(.define("acc\(j)_\(i)", hasBias ? .variable("b\(j)", .vector) : initial, mutable: true))
       }
     }
-    let padded = padsRows || padsImage
+    let padded = padsRows
     // The start of the input row a tap row reads, and the column of pixel 0 under tap s.
     let (source, rowStart): (String, Expr) =
       switch (plainInput, padded) {
       case (true, true): ("padded", index("r") * .int(c * paddedWidth))
-      case (false, true) where padsImage: ("padded", (index("cb") * .int(h) + index("ih")) * .int(paddedWidth * b))
       case (false, true): ("padded", (index("cb") * .int(r) + index("r")) * .int(paddedWidth * b))
       case (true, false): ("x", (index("n") * .int(c * h) + index("ih")) * .int(wd))
       case (false, false): ("x", ((index("n") * .int(cb) + index("cb")) * .int(h) + index("ih")) * .int(wd * b))
@@ -407,6 +430,144 @@ struct ConvPlan: Hashable, Sendable {
           .vectorStore(
             "y", at, ConvPlan.epilogue(.variable("acc\(j)_\(i)", .vector), at: at, attributes.epilogue), aligned: true))
       }
+    }
+    return body
+  }
+
+  /// The kernel of a flat-tiled conv: per unit of work, (image, group of channel blocks), the
+  /// input copied into the padded image when the image changes, then for each chunk of input
+  /// blocks every flat tile of the map.
+  private func flatKernel(_ parameters: [KernelParameter]) -> Kernel {
+    let row = index("row")
+    var work: [Stmt] = [
+      .define("n", row / .int(groups), mutable: false),
+      .define("kb", row % .int(groups) * .int(channelBlocks), mutable: false),
+    ]
+    var body: [Stmt] = []
+    var scratch: [KernelParameter] = []
+    if padsImage {
+      let (top, height, width) = (attributes.padding.top, paddedHeight, paddedWidth)
+      scratch.append(KernelParameter(name: "padded", elements: cb * height * width * b, writable: true))
+      body.append(.define("filled", -1, mutable: true))
+      // Padded row `pr` holds input row `pr - top`, or zeros above and below the image.
+      let rowStart = (index("cb") * .int(height) + index("pr")) * .int(width * b)
+      let copyRow: Stmt = .loop(
+        "pr", 0, .int(height),
+        [
+          .define("ih", index("pr") - .int(top), mutable: false),
+          .branch(
+            .all([index("ih") >= 0, index("ih") < .int(x[2])]), paddedRowCopy(to: rowStart),
+            else: [.fill(target: "padded", at: rowStart, value: .float(0), count: width * b)]),
+        ])
+      work.append(
+        .branch(
+          .compare(.notEqual, .variable("filled", .index), index("n")),
+          [.assign("filled", index("n")), .loop("cb", 0, .int(cb), [copyRow])], else: []))
+    }
+    let tiles: [Stmt] = ConvPlan.tileSegments(q: y[2] * y[3], tile: tile, channelBlocks: channelBlocks).map {
+      .loop("ft", 0, .int($0.count), flatTileBody(start: $0.start, width: $0.width))
+    }
+    work += chunks > 1 ? [.loop("chunk", 0, .int(chunks), tiles)] : tiles
+    body.append(.parallel("row", rows, work))
+    return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
+  }
+
+  /// One flat tile: `width` consecutive pixels of the map from `f0 = ft * width + start`, which
+  /// may run on from one output row into the next, each pixel's input offset worked out once
+  /// per tile. The sum over the chunk's input blocks and the taps, then the stores: the
+  /// epilogue after the last chunk, the partial sums after the others.
+  private func flatTileBody(start: Int, width t: Int) -> [Stmt] {
+    let (r, s) = (filter.h, filter.w)
+    let (sh, sw) = (attributes.stride.h, attributes.stride.w)
+    let (kb, p, q, kt) = (self.kb, y[2], y[3], channelBlocks)
+    // The image the taps read: the padded copy, or the input itself where no tap reads padding.
+    let (source, height, width) = padsImage ? ("padded", paddedHeight, paddedWidth) : ("x", x[2], x[3])
+    // Floats between consecutive output-channel blocks in the packed weights.
+    let blockStride = (groupBlocks ?? cb) * r * s * b * b
+    var body: [Stmt] = [
+      .define("f0", index("ft") * .int(t) + .int(start), mutable: false),
+      .define("out", ((index("n") * .int(kb) + index("kb")) * .int(p * q) + index("f0")) * .int(b), mutable: false),
+    ]
+    for i in 0..<t {
+      let f = index("f0") + .int(i)
+      body.append(
+        .define("o\(i)", (f / .int(q) * .int(sh * width) + f % .int(q) * .int(sw)) * .int(b), mutable: false))
+    }
+    let output = { (j: Int, i: Int) in index("out") + .int((j * p * q + i) * b) }
+    for j in 0..<kt {
+      let initial: Expr = hasBias ? .vectorLoad("bias", (index("kb") + .int(j)) * .int(b)) : .splat(.float(0))
+      if hasBias { body.append(.define("b\(j)", initial, mutable: false)) }
+      for i in 0..<t {
+        body.append(.define("acc\(j)_\(i)", hasBias ? .variable("b\(j)", .vector) : initial, mutable: true))
+      }
+    }
+    if chunks > 1 {
+      // The passes after the first go on from the partial sums the one before stored.
+      let resume = (0..<kt).flatMap { j in
+        (0..<t).map { i in Stmt.assign("acc\(j)_\(i)", .vectorLoad("y", output(j, i))) }
+      }
+      body.append(.branch(index("chunk") > 0, resume, else: []))
+    }
+    var channel: [Stmt] = [
+      .define("wc", index("ws") + index("ch") * .int(b), mutable: false),
+      .define("xc", index("xt") + index("ch"), mutable: false),
+    ]
+    for j in 0..<kt {
+      channel.append(.define("wv\(j)", .vectorLoad("wp", index("wc") + .int(j * blockStride)), mutable: false))
+    }
+    for i in 0..<t {
+      let at = index("xc") + index("o\(i)")
+      channel +=
+        kt == 1
+        ? [.multiplyAdd("acc0_\(i)", .load(source, at), .variable("wv0", .vector))]
+        : [.define("xv\(i)", .load(source, at), mutable: false)]
+          + (0..<kt).map { j in .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector))
+          }
+    }
+    let plane: Expr =
+      padsImage
+      ? index("cb") * .int(height * width * b) : (index("n") * .int(cb) + index("cb")) * .int(height * width * b)
+    let weightsRow: Expr =
+      if let n = groupBlocks {
+        ((index("kb") * .int(n) + (n == 1 ? 0 : index("cbi"))) * .int(r) + index("r")) * .int(s * b * b)
+      } else {
+        ((index("kb") * .int(cb) + index("cb")) * .int(r) + index("r")) * .int(s * b * b)
+      }
+    let rows: Stmt = .loop(
+      "r", 0, .int(r),
+      [
+        .define("xr", plane + index("r") * .int(width * b), mutable: false),
+        .define("wr", weightsRow, mutable: false),
+        .loop(
+          "s", 0, .int(s),
+          [
+            .define("ws", index("wr") + index("s") * .int(b * b), mutable: false),
+            .define("xt", index("xr") + index("s") * .int(b), mutable: false),
+            .loop("ch", 0, .int(b), channel),
+          ]),
+      ])
+    if let n = groupBlocks {
+      let first = n == 1 ? index("kb") : index("kb") / .int(n) * .int(n)
+      body.append(
+        .loop("cbi", 0, .int(n), [.define("cb", n == 1 ? first : first + index("cbi"), mutable: false), rows]))
+    } else if chunks > 1 {
+      let first = index("chunk") * .int(chunkBlocks)
+      body.append(.loop("cb", first, first + .int(chunkBlocks), [rows]))
+    } else {
+      body.append(.loop("cb", 0, .int(cb), [rows]))
+    }
+    let stores = { (last: Bool) in
+      (0..<kt).flatMap { j in
+        (0..<t).map { i -> Stmt in
+          let (at, sum) = (output(j, i), Expr.variable("acc\(j)_\(i)", .vector))
+          return .vectorStore("y", at, last ? ConvPlan.epilogue(sum, at: at, attributes.epilogue) : sum, aligned: true)
+        }
+      }
+    }
+    if chunks > 1 {
+      body.append(.branch(index("chunk") < .int(chunks - 1), stores(false), else: stores(true)))
+    } else {
+      body += stores(true)
     }
     return body
   }

@@ -76,7 +76,7 @@ struct LoweredProgram: Sendable {
   }
 
   /// Each step's kernel for the profile: `direct 6px x2` (a register tile of 6 output pixels
-  /// by 2 channel blocks), `grouped 16px` (a grouped conv's tile), `winograd F(2,3)`, `blocked` (pools and dense on blocked
+  /// by 2 channel blocks; `flat` when tiles run on across rows), `grouped 16px` (a grouped conv's tile), `winograd F(2,3)`, `blocked` (pools and dense on blocked
   /// tensors), `plain` (loops over plain tensors) or `reorder`.
   var stepKernels: [String] {
     steps.map { step in
@@ -86,7 +86,8 @@ struct LoweredProgram: Sendable {
         let x = type(of: node.operands[0]).shape
         let plan = ConvPlan(
           node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: KernelLanguage.c.convBorder)
-        return plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
+        let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
+        return plan.flatTiles ? kind + " flat" : kind
       case .winograd: return "winograd F(2,3)"
       case .maxPool, .globalAvgPool, .dense, .scaleShift: return "blocked"
       case .toBlocked, .toPlain: return "reorder"

@@ -57,13 +57,15 @@ struct Winograd: Hashable, Sendable {
   }
 
   /// Whether `node` (a conv2d reading `x`) runs as Winograd on `target`: 3×3, stride 1, at
-  /// least 64 input channels (fewer leave the transforms too large a share), and maps of
+  /// least 64 input channels (fewer leave the transforms too large a share; 32 on AVX2, where
+  /// ResNet-D's deep-stem convs of 32 channels at 112×112 take 0.65–0.8 of the direct
+  /// kernel's time, measured on Zen 3, AMD EPYC family 25), and maps of
   /// at least 12×12 (on smaller ones the 2×2 tiles waste too much of the registers and of the
   /// map's border; the direct kernel is faster there, as measured on 7×7).
   static func applies(_ a: Conv2dAttributes, weight: [Int], x: [Int], target: Target) -> Bool {
     guard let b = target.block else { return false }
     return weight[2] == 3 && weight[3] == 3 && a.stride == .square(1) && a.dilation == .square(1) && a.groups == 1
-      && x[1] % b == 0 && weight[0] % b == 0 && x[1] >= 64 && x[2] >= 12 && x[3] >= 12
+      && x[1] % b == 0 && weight[0] % b == 0 && x[1] >= (target == .avx2 ? 32 : 64) && x[2] >= 12 && x[3] >= 12
   }
 
   /// `U = G g Gᵀ` for every (k, c), packed (16, K/B, C/B, B[c], B[k]) into `out` (16·K·C

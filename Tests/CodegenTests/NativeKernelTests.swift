@@ -152,6 +152,22 @@ import Testing
       ]
     ),
     (
+      // Maps far smaller than their weights: flat tiles across rows on AVX2, the 3x3 convs and
+      // the 1x1 from 512 channels in chunks of input blocks, a grouped conv, a stride 2 with
+      // padding on two sides only, and a 1x1 that reads its input without a padded copy.
+      "flat tiles", [2, 64, 5, 7],
+      [
+        (.conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [[64, 64, 3, 3], [64]]),
+        (
+          .conv2d(Conv2dAttributes(stride: .square(2), padding: Padding2d(top: 1, left: 0, bottom: 0, right: 1))),
+          [[64, 64, 3, 3]]
+        ),
+        (.conv2d(Conv2dAttributes(epilogue: .relu)), [[512, 64, 1, 1], [512]]),
+        (.conv2d(Conv2dAttributes()), [[32, 512, 1, 1], [32]]),
+        (.conv2d(Conv2dAttributes(padding: .uniform(1), groups: 4, epilogue: .relu)), [[32, 8, 3, 3]]),
+      ]
+    ),
+    (
       "head", [1, 32, 5, 5],
       [
         (.conv2d(Conv2dAttributes(padding: Padding2d(top: 0, left: 1, bottom: 2, right: 1))), [[48, 32, 3, 3], [48]]),
@@ -191,7 +207,7 @@ import Testing
   func winogradMatchesInterpreter(target: Target) throws {
     for (shape, epilogue) in [
       ([1, 64, 13, 15], Epilogue.none), ([2, 64, 14, 14], .relu), ([1, 64, 29, 12], .addReLU),
-      ([1, 128, 12, 13], .add), ([2, 64, 30, 30], .addReLU), ([1, 64, 46, 47], .relu),
+      ([1, 128, 12, 13], .add), ([2, 64, 30, 30], .addReLU), ([1, 64, 46, 47], .relu), ([1, 32, 14, 16], .relu),
     ] {
       var b = GraphBuilder(name: "winograd")
       let x = try b.input("x", TensorType(shape))
@@ -202,7 +218,9 @@ import Testing
       let y = try b.node("y", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: epilogue)), operands)
       let graph = try b.finish(outputs: [y])
       let program = try CProgram(graph: graph, headerName: "m.h", target: target)
-      #expect(program.source.contains("Winograd F(2x2,3x3)"), "the case runs as Winograd")
+      // From 32 input channels on AVX2 (ResNet-D's deep stem), from 64 elsewhere.
+      let winograd = shape[1] >= 64 || target == .avx2
+      #expect(program.source.contains("Winograd F(2x2,3x3)") == winograd, "\(shape): Winograd \(winograd)")
       // The large maps give a group every block, and each pass two of them.
       #expect(program.source.contains("kbp") == (shape[2] >= 30), "\(shape): two blocks a pass")
       let error = try nativeError(graph, target: target)
@@ -238,24 +256,38 @@ import Testing
         let expected: ConvPlan.Order = target == .avx2 ? .blocksOuter : .rowsOuter
         #expect(orders == [ConvPlan.Order](repeating: expected, count: 4), "\(orders)")
       }
+      if name == "flat tiles" {
+        let lowered = try LoweredProgram(graph: graph, target: target)
+        let plans = lowered.steps.compactMap { step -> ConvPlan? in
+          guard case .conv(let node, let a, let filter, let plainInput) = step.kind else { return nil }
+          let x = lowered.type(of: node.operands[0]).shape
+          return ConvPlan(node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: .tested)
+        }
+        #expect(plans.map(\.flatTiles) == [Bool](repeating: target == .avx2, count: 5))
+        let chunked = plans.map { $0.chunkBlocks < $0.x[1] / $0.b }
+        #expect(chunked == (target == .avx2 ? [true, true, false, true, false] : [false, false, false, false, false]))
+      }
       if name == "grouped convs" {
         let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
         #expect(source.components(separatedBy: "conv2d, blocked by").count == 5, "every grouped conv runs blocked")
       }
     }
-    // The epilogues with a residual, in blocked layout: conv + shortcut (+ ReLU).
-    for epilogue in [Epilogue.add, .addReLU] {
-      var b = GraphBuilder(name: "residual")
-      let x = try b.input("x", TensorType([1, 16, 7, 9]))
-      let w1 = try b.constant("w1", TensorType([16, 16, 3, 3]), values(2304, seed: 1))
-      let shortcut = try b.node("s", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [x, w1])
-      let w2 = try b.constant("w2", TensorType([16, 16, 3, 3]), values(2304, seed: 2))
-      let bias = try b.constant("b2", TensorType([16]), values(16, seed: 3))
-      let y = try b.node(
-        "y", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: epilogue)), [shortcut, w2, bias, shortcut])
-      let sum = try b.node("z", .add, [y, shortcut])
-      let r = try b.node("r", .relu, [sum])
-      #expect(try nativeError(try b.finish(outputs: [r]), target: target) <= 1e-5, "\(epilogue)")
+    // The epilogues with a residual, in blocked layout: conv + shortcut (+ ReLU); at 64
+    // channels on a 5x7 map, flat tiles and chunks of input blocks on AVX2.
+    for (c, shape) in [(16, [1, 16, 7, 9]), (64, [2, 64, 5, 7])] {
+      for epilogue in [Epilogue.add, .addReLU] {
+        var b = GraphBuilder(name: "residual")
+        let x = try b.input("x", TensorType(shape))
+        let w1 = try b.constant("w1", TensorType([c, c, 3, 3]), values(c * c * 9, seed: 1))
+        let shortcut = try b.node("s", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [x, w1])
+        let w2 = try b.constant("w2", TensorType([c, c, 3, 3]), values(c * c * 9, seed: 2))
+        let bias = try b.constant("b2", TensorType([c]), values(c, seed: 3))
+        let y = try b.node(
+          "y", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: epilogue)), [shortcut, w2, bias, shortcut])
+        let sum = try b.node("z", .add, [y, shortcut])
+        let r = try b.node("r", .relu, [sum])
+        #expect(try nativeError(try b.finish(outputs: [r]), target: target) <= 1e-5, "\(shape) \(epilogue)")
+      }
     }
   }
 }
