@@ -4,7 +4,7 @@ BatchNorm nodes as exporters leave them for inference, at batch 1 and 8; and at 
 rest of the family as torchvision and timm define it: ResNet-101 (v1.5), Wide ResNet-50-2
 (bottlenecks twice as wide), ResNeXt-50 32x4d (grouped 3x3 convolutions), ResNet-26-D (deep
 stem of three 3x3 convolutions, average-pool shortcuts) and ResNet-50 v2 (pre-activation:
-BatchNorm and ReLU before each convolution). Weights are seeded: He-uniform convolutions,
+BatchNorm and ReLU before each convolution); and ResNet-50 at 160x160 and at batch 4. Weights are seeded: He-uniform convolutions,
 BatchNorm statistics far from the identity.
 
 Usage: python make_models.py OUTDIR
@@ -53,7 +53,7 @@ class Builder:
         return y
 
 
-def resnet(depth, v15, batch, seed=0, width_factor=1, groups=1, group_width=None, deep=False, v2=False):
+def resnet(depth, v15, batch, seed=0, width_factor=1, groups=1, group_width=None, deep=False, v2=False, size=224):
     """The ResNet of `depth` (18, 26, 50, 101): v15 puts the stride on the 3x3; width_factor
     widens the bottleneck (Wide ResNet); groups and group_width make its 3x3 grouped
     (ResNeXt: 32 groups of 4 channels at the first stage); deep gives ResNet-D's stem and
@@ -114,7 +114,7 @@ def resnet(depth, v15, batch, seed=0, width_factor=1, groups=1, group_width=None
     b.nodes.append(helper.make_node("Gemm", [x, w, bias], ["logits"], transB=1))
     b.nodes[0].input[0] = "input"
     graph = helper.make_graph(
-        b.nodes, f"resnet{depth}", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, 224, 224])],
+        b.nodes, f"resnet{depth}", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, size, size])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, 1000])], b.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="resnetc-bench")
     model.ir_version = 8
@@ -137,9 +137,14 @@ if __name__ == "__main__":
         ("resnext50-32x4d-b1", dict(depth=50, v15=True, groups=32, group_width=4)),
         ("resnet26d-b1", dict(depth=26, v15=True, deep=True)),
         ("resnet50-v2-b1", dict(depth=50, v15=True, v2=True)),
+        ("resnet50-160px-b1", dict(depth=50, v15=False, size=160)),
     ]
     for tag, spec in family:
         path = os.path.join(out, tag + ".onnx")
         if not os.path.exists(path):
             onnx.save_model(resnet(batch=1, **spec), path)
             print("wrote", path, flush=True)
+    path = os.path.join(out, "resnet50-b4.onnx")
+    if not os.path.exists(path):
+        onnx.save_model(resnet(50, False, 4), path)
+        print("wrote", path, flush=True)

@@ -1,7 +1,7 @@
 import GraphIR
 
-/// The blocked (NCHW`B`c) kernels other than convolution, as kernel IR: max pooling, global
-/// average pooling, the dense layer and the reorders between layouts. Each is one loop over
+/// The blocked (NCHW`B`c) kernels other than convolution, as kernel IR: max and average
+/// pooling, global average pooling, the dense layer and the reorders between layouts. Each is one loop over
 /// its units of parallel work with every shape a literal; a vector is one pixel's `B`
 /// channels.
 struct BlockedKernels {
@@ -14,36 +14,43 @@ struct BlockedKernels {
       + [KernelParameter(name: "y", elements: output, writable: true)]
   }
 
-  /// Max pooling of a blocked input over planes (n, channel block); padding never wins.
-  func maxPool(_ a: Pool2dAttributes, x: [Int], y: [Int]) -> Kernel {
+  /// Pooling of a blocked input over planes (n, channel block): max pooling where `average`
+  /// is nil (padding never wins), else average pooling, divided by the taps inside the image
+  /// or, where `average` is true, by those inside the padded image (as the plain kernel).
+  func pool(_ a: Pool2dAttributes, average: Bool?, x: [Int], y: [Int]) -> Kernel {
     let (h, wd, p, q) = (x[2], x[3], y[2], y[3])
+    let (ih, iw) = (index("ih"), index("iw"))
+    let m = Expr.variable("m", .vector)
+    var tap: [Stmt] = [
+      .define(
+        "iw", index("q") * .int(a.stride.w) - .int(a.padding.left) + index("s") * .int(a.dilation.w), mutable: false)
+    ]
+    if average == true {
+      let padded: Expr = .any([
+        ih < .int(-a.padding.top), ih >= .int(h + a.padding.bottom), iw < .int(-a.padding.left),
+        iw >= .int(wd + a.padding.right),
+      ])
+      tap.append(.accumulate("count", .select(padded, 0, 1)))
+    }
+    tap.append(.skip(.any([ih < 0, ih >= .int(h), iw < 0, iw >= .int(wd)])))
+    let v = Expr.vectorLoad("x", ((index("plane") * .int(h) + ih) * .int(wd) + iw) * .int(b))
+    tap.append(average == nil ? .assign("m", .vectorMax(v, m)) : .assign("m", m + v))
+    if average == false { tap.append(.accumulate("count", 1)) }
     let window: Stmt = .loop(
       "r", 0, .int(a.kernel.h),
       [
         .define(
           "ih", index("p") * .int(a.stride.h) - .int(a.padding.top) + index("r") * .int(a.dilation.h), mutable: false),
-        .skip(.any([index("ih") < 0, index("ih") >= .int(h)])),
-        .loop(
-          "s", 0, .int(a.kernel.w),
-          [
-            .define(
-              "iw", index("q") * .int(a.stride.w) - .int(a.padding.left) + index("s") * .int(a.dilation.w),
-              mutable: false),
-            .skip(.any([index("iw") < 0, index("iw") >= .int(wd)])),
-            .assign(
-              "m",
-              .vectorMax(
-                .vectorLoad("x", ((index("plane") * .int(h) + index("ih")) * .int(wd) + index("iw")) * .int(b)),
-                .variable("m", .vector))),
-          ]),
+        .loop("s", 0, .int(a.kernel.w), tap),
       ])
-    let pixel: [Stmt] = [
-      .define("m", .splat(.float(-.infinity)), mutable: true),
-      window,
+    var pixel: [Stmt] = [.define("m", .splat(.float(average == nil ? -.infinity : 0)), mutable: true)]
+    if average != nil { pixel.append(.define("count", 0, mutable: true)) }
+    pixel.append(window)
+    // A window with no tap inside has a zero sum; dividing it by one keeps it zero.
+    let result = average == nil ? m : m * .splat(.float(1) / .convert(.maximum(index("count"), 1), .float))
+    pixel.append(
       .vectorStore(
-        "y", ((index("plane") * .int(p) + index("p")) * .int(q) + index("q")) * .int(b), .variable("m", .vector),
-        aligned: true),
-    ]
+        "y", ((index("plane") * .int(p) + index("p")) * .int(q) + index("q")) * .int(b), result, aligned: true))
     return Kernel(
       parameters: parameters(input: x.reduce(1, *), output: y.reduce(1, *)), vectorWidth: b,
       body: [.parallel("plane", y[0] * y[1] / b, [.loop("p", 0, .int(p), [.loop("q", 0, .int(q), pixel)])])])

@@ -76,7 +76,7 @@ struct LoweredProgram: Sendable {
   }
 
   /// Each step's kernel for the profile: `direct 6px x2` (a register tile of 6 output pixels
-  /// by 2 channel blocks; `flat` when tiles run on across rows), `grouped 16px` (a grouped conv's tile), `winograd F(2,3)`, `blocked` (pools and dense on blocked
+  /// by 2 channel blocks; `flat` where tiles run on across rows), `grouped 16px` (a grouped conv's tile), `winograd F(2,3)`, `blocked` (pools and dense on blocked
   /// tensors), `plain` (loops over plain tensors) or `reorder`.
   var stepKernels: [String] {
     steps.map { step in
@@ -89,7 +89,7 @@ struct LoweredProgram: Sendable {
         let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
         return plan.flatTiles ? kind + " flat" : kind
       case .winograd: return "winograd F(2,3)"
-      case .maxPool, .globalAvgPool, .dense, .scaleShift: return "blocked"
+      case .pool, .globalAvgPool, .dense, .scaleShift: return "blocked"
       case .toBlocked, .toPlain: return "reorder"
       }
     }
@@ -123,9 +123,9 @@ struct LoweredProgram: Sendable {
       let weight = type(of: node.operands[1]).shape
       return
         "\(node.name): conv2d, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
-    case .maxPool(let node, _):
+    case .pool(let node, _, let average):
       return
-        "\(node.name): max_pool2d, blocked; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
+        "\(node.name): \(average == nil ? "max_pool2d" : "avg_pool2d"), blocked; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
     case .winograd(let node, _):
       return
         "\(node.name): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
@@ -178,7 +178,7 @@ extension LoweredProgram {
         node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: language.convBorder
       ).kernel
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
-    case .maxPool(let node, let a): return blocked.maxPool(a, x: x, y: node.type.shape)
+    case .pool(let node, let a, let average): return blocked.pool(a, average: average, x: x, y: node.type.shape)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)
     case .scaleShift: return blocked.scaleShift(x: x)
     case .dense(let node):

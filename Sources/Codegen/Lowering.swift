@@ -18,8 +18,9 @@ struct Lowering {
     /// A blocked convolution with its attributes and kernel size; `plainInput` for a stem
     /// reading plain NCHW.
     case conv(Node, Conv2dAttributes, kernel: Size2d, plainInput: Bool)
-    /// Max pooling over a blocked input.
-    case maxPool(Node, Pool2dAttributes)
+    /// Max pooling (`average` nil) or average pooling (`average` whether the divisor counts
+    /// the padding) over a blocked input.
+    case pool(Node, Pool2dAttributes, average: Bool?)
     /// Global average pooling of a blocked input into plain (N,C,1,1).
     case globalAvgPool(Node)
     /// A per-channel scale and shift of a blocked tensor (a BatchNorm left unfolded, such as
@@ -45,7 +46,7 @@ struct Lowering {
     /// The graph node this step computes, if it is not a reorder.
     var node: Node? {
       switch kind {
-      case .plain(let node), .conv(let node, _, _, _), .maxPool(let node, _), .globalAvgPool(let node),
+      case .plain(let node), .conv(let node, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
         .scaleShift(let node),
         .dense(let node), .winograd(let node, _):
         node
@@ -182,7 +183,17 @@ struct Lowering {
       }
     case .maxPool2d(let a):
       if isBlocked(node.operands[0]) {
-        emit(.maxPool(node, a), [try operand(node.operands[0], blocked: true, types: types)], node: node, blocked: true)
+        emit(
+          .pool(node, a, average: nil), [try operand(node.operands[0], blocked: true, types: types)], node: node,
+          blocked: true)
+        return
+      }
+    case .avgPool2d(let a, let countIncludePad):
+      // ResNet-D's shortcut: the conv before it and the 1x1 after it stay blocked.
+      if isBlocked(node.operands[0]) {
+        emit(
+          .pool(node, a, average: countIncludePad), [try operand(node.operands[0], blocked: true, types: types)],
+          node: node, blocked: true)
         return
       }
     case .globalAvgPool:
@@ -213,7 +224,7 @@ struct Lowering {
         emit(.plain(node), try operands(node.operands, blocked: true, types: types), node: node, blocked: true)
         return
       }
-    case .batchNorm, .avgPool2d, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,
+    case .batchNorm, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,
       .transpose:
       break
     }

@@ -113,6 +113,27 @@ import Testing
       ]
     ),
     (
+      // ResNet-D's average-pool shortcut (2x2, stride 2, odd sizes dropping the last row and
+      // column), then windows past the edge with ceil mode, counting the padding or not.
+      "average pools between blocked convs", [2, 16, 11, 9],
+      [
+        (.conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [[16, 16, 3, 3], [16]]),
+        (.avgPool2d(Pool2dAttributes(kernel: .square(2), stride: .square(2)), countIncludePad: false), []),
+        (.conv2d(Conv2dAttributes()), [[32, 16, 1, 1]]),
+        (
+          .avgPool2d(
+            Pool2dAttributes(kernel: .square(3), stride: .square(2), padding: .uniform(1), ceilMode: true),
+            countIncludePad: true), []
+        ),
+        (
+          .avgPool2d(
+            Pool2dAttributes(kernel: .square(3), stride: .square(2), padding: .uniform(1), ceilMode: true),
+            countIncludePad: false), []
+        ),
+        (.conv2d(Conv2dAttributes(padding: .uniform(1))), [[16, 32, 3, 3]]),
+      ]
+    ),
+    (
       "clip and transpose between blocked convs", [1, 16, 5, 9],
       [
         (.conv2d(Conv2dAttributes(padding: .uniform(1))), [[16, 16, 3, 3], [16]]), (.clip(min: 0, max: 0.5), []),
@@ -255,6 +276,11 @@ import Testing
         }
         let expected: ConvPlan.Order = target == .avx2 ? .blocksOuter : .rowsOuter
         #expect(orders == [ConvPlan.Order](repeating: expected, count: 4), "\(orders)")
+      }
+      if name == "average pools between blocked convs" {
+        let lowered = try LoweredProgram(graph: graph, target: target)
+        #expect(lowered.stepLabels.filter { $0.op == "reorder" }.count == 2, "only the graph's edges reorder")
+        #expect(lowered.stepKernels.filter { $0 == "blocked" }.count == 3, "the pools run blocked")
       }
       if name == "flat tiles" {
         let lowered = try LoweredProgram(graph: graph, target: target)
