@@ -134,6 +134,16 @@ import Testing
       ]
     ),
     (
+      // Projection shortcuts: 1x1 convs of stride 2 (and 2 by 1) staging the pixels they read,
+      // on a large map (row tiles) and on small ones (flat tiles) on AVX2.
+      "decimating 1x1s", [2, 64, 13, 11],
+      [
+        (.conv2d(Conv2dAttributes(stride: .square(2))), [[32, 64, 1, 1], [32]]),
+        (.conv2d(Conv2dAttributes(stride: Size2d(2, 1))), [[128, 32, 1, 1]]),
+        (.conv2d(Conv2dAttributes(stride: .square(2), epilogue: .relu)), [[256, 128, 1, 1], [256]]),
+      ]
+    ),
+    (
       "clip and transpose between blocked convs", [1, 16, 5, 9],
       [
         (.conv2d(Conv2dAttributes(padding: .uniform(1))), [[16, 16, 3, 3], [16]]), (.clip(min: 0, max: 0.5), []),
@@ -281,6 +291,16 @@ import Testing
         let lowered = try LoweredProgram(graph: graph, target: target)
         #expect(lowered.stepLabels.filter { $0.op == "reorder" }.count == 2, "only the graph's edges reorder")
         #expect(lowered.stepKernels.filter { $0 == "blocked" }.count == 3, "the pools run blocked")
+      }
+      if name == "decimating 1x1s" {
+        let lowered = try LoweredProgram(graph: graph, target: target)
+        let plans = lowered.steps.compactMap { step -> ConvPlan? in
+          guard case .conv(let node, let a, let filter, let plainInput) = step.kind else { return nil }
+          let x = lowered.type(of: node.operands[0]).shape
+          return ConvPlan(node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: .tested)
+        }
+        #expect(plans.map(\.decimates) == [Bool](repeating: target == .avx2, count: 3))
+        #expect(plans.map(\.flatTiles) == [false, target == .avx2, target == .avx2])
       }
       if name == "flat tiles" {
         let lowered = try LoweredProgram(graph: graph, target: target)
