@@ -77,10 +77,11 @@ struct BlockedKernels {
   }
 
   /// `y = x · scale[c] + shift[c]` of a blocked (N,C,H,W) input over planes (n, channel
-  /// block), each plane's factors one vector.
-  func scaleShift(x: [Int]) -> Kernel {
+  /// block), each plane's factors one vector; with `relu`, `max(0, y)`.
+  func scaleShift(x: [Int], relu: Bool) -> Kernel {
     let (c, size) = (x[1], x[2] * x[3])
     let pixel = (index("plane") * .int(size) + index("i")) * .int(b)
+    let value = Expr.vectorLoad("x", pixel) * .variable("s", .vector) + .variable("t", .vector)
     return Kernel(
       parameters: parameters(input: x.reduce(1, *), [("scale", c), ("shift", c)], output: x.reduce(1, *)),
       vectorWidth: b,
@@ -95,8 +96,7 @@ struct BlockedKernels {
               "i", 0, .int(size),
               [
                 .vectorStore(
-                  "y", pixel, .vectorLoad("x", pixel) * .variable("s", .vector) + .variable("t", .vector),
-                  aligned: true)
+                  "y", pixel, relu ? .vectorMax(value, .splat(.float(0))) : value, aligned: true)
               ]),
           ])
       ])

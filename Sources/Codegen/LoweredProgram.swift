@@ -89,7 +89,8 @@ struct LoweredProgram: Sendable {
         let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
         return plan.flatTiles ? kind + " flat" : kind
       case .winograd: return "winograd F(2,3)"
-      case .pool, .globalAvgPool, .dense, .scaleShift: return "blocked"
+      case .scaleShift(_, let relu): return relu ? "blocked, relu" : "blocked"
+      case .pool, .globalAvgPool, .dense: return "blocked"
       case .toBlocked, .toPlain: return "reorder"
       }
     }
@@ -135,8 +136,9 @@ struct LoweredProgram: Sendable {
     case .globalAvgPool(let node):
       return
         "\(node.name): global_avg_pool, blocked input; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
-    case .scaleShift(let node):
-      return "\(node.name): scale_shift, blocked by \(target.block!); x and y are \(d(node.type.shape))"
+    case .scaleShift(let node, let relu):
+      return
+        "\(node.name): scale_shift\(relu ? " and relu" : ""), blocked by \(target.block!); x and y are \(d(node.type.shape))"
     case .toBlocked(let shape): return "reorder to blocked: \(d(shape))"
     case .toPlain(let shape): return "reorder from blocked: \(d(shape))"
     }
@@ -180,7 +182,7 @@ extension LoweredProgram {
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
     case .pool(let node, let a, let average): return blocked.pool(a, average: average, x: x, y: node.type.shape)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)
-    case .scaleShift: return blocked.scaleShift(x: x)
+    case .scaleShift(_, let relu): return blocked.scaleShift(x: x, relu: relu)
     case .dense(let node):
       return blocked.dense(x: x, outputs: node.type.shape[1], hasBias: node.operands.count == 3)
     case .toBlocked(let shape): return blocked.reorder(shape: shape, toBlocked: true)

@@ -24,8 +24,9 @@ struct Lowering {
     /// Global average pooling of a blocked input into plain (N,C,1,1).
     case globalAvgPool(Node)
     /// A per-channel scale and shift of a blocked tensor (a BatchNorm left unfolded, such as
-    /// the pre-activation ones of ResNet v2), so that it needs no reorder.
-    case scaleShift(Node)
+    /// the pre-activation ones of ResNet v2), so that it needs no reorder; with `relu`, the
+    /// ReLU that is its only reader applied in the same pass (its output is the ReLU's).
+    case scaleShift(Node, relu: Bool)
     /// A dense layer with weights packed in blocks of outputs.
     case dense(Node)
     /// A 3×3 stride-1 convolution as Winograd F(2×2, 3×3) on blocked tensors.
@@ -47,7 +48,7 @@ struct Lowering {
     var node: Node? {
       switch kind {
       case .plain(let node), .conv(let node, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
-        .scaleShift(let node),
+        .scaleShift(let node, _),
         .dense(let node), .winograd(let node, _):
         node
       case .toBlocked, .toPlain: nil
@@ -66,6 +67,8 @@ struct Lowering {
   private(set) var constants: [WeightsEntry] = []
   private var layouts: [String: Bool] = [:]  // value -> blocked?
   private var available: Set<Buffer> = []  // value buffers computed so far
+  /// How many times nodes read each value.
+  private let readers: [String: Int]
 
   /// Lowers `graph`, which is verified first.
   init(graph: Graph, target: Target) throws(LoweringError) {
@@ -76,6 +79,11 @@ struct Lowering {
     }
     self.graph = graph
     self.target = target
+    var readers: [String: Int] = [:]
+    for node in graph.nodes {
+      for case .value(let v) in node.operands { readers[v, default: 0] += 1 }
+    }
+    self.readers = readers
     for input in graph.inputs {
       layouts[input.name] = false
       available.insert(.value(input.name))
@@ -216,10 +224,22 @@ struct Lowering {
         let b = target.block ?? 1
         var operands = [try operand(node.operands[0], blocked: true, types: types)]
         for factor in node.operands.dropFirst() { operands.append(pack(factor.name, .paddedBias(block: b))) }
-        emit(.scaleShift(node), operands, node: node, blocked: true)
+        emit(.scaleShift(node, relu: false), operands, node: node, blocked: true)
         return
       }
     case .relu, .add, .mul, .clip:
+      // A ReLU that is a blocked scale_shift's only reader joins its pass.
+      if case .relu = node.op, case .value(let v) = node.operands[0], readers[v] == 1, !graph.outputs.contains(v),
+        let last = steps.last, case .scaleShift(let shift, relu: false) = last.kind, shift.name == v
+      {
+        steps[steps.count - 1] = Step(
+          kind: .scaleShift(shift, relu: true), operands: last.operands, output: .blocked(node.name),
+          elements: last.elements)
+        available.remove(.blocked(v))
+        available.insert(.blocked(node.name))
+        self.layouts[node.name] = true
+        return
+      }
       if node.operands.allSatisfy(isBlocked), blockable(node.type.shape) {
         emit(.plain(node), try operands(node.operands, blocked: true, types: types), node: node, blocked: true)
         return

@@ -275,7 +275,10 @@ import Testing
       if name == "scale_shift between blocked convs" {
         let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
         let reorders = try LoweredProgram(graph: graph, target: target).stepLabels.filter { $0.op == "reorder" }
-        #expect(source.contains("scale_shift, blocked by") && reorders.count == 2, "only the graph's edges reorder")
+        #expect(
+          source.contains("scale_shift and relu, blocked by") && reorders.count == 2, "only the graph's edges reorder")
+        let ops = try LoweredProgram(graph: graph, target: target).stepLabels.map(\.op)
+        #expect(!ops.contains("relu"), "the ReLU joins the scale_shift's pass: \(ops)")
       }
       if name == "late-stage maps" {
         let lowered = try LoweredProgram(graph: graph, target: target)
@@ -317,6 +320,24 @@ import Testing
         let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
         #expect(source.components(separatedBy: "conv2d, blocked by").count == 5, "every grouped conv runs blocked")
       }
+    }
+    // A scale_shift that another node reads too keeps its own output; the ReLU runs apart.
+    do {
+      var b = GraphBuilder(name: "shared scale_shift")
+      let x = try b.input("x", TensorType([1, 16, 5, 6]))
+      let w = try b.constant("w", TensorType([16, 16, 3, 3]), values(2304, seed: 1))
+      let c = try b.node("c", .conv2d(Conv2dAttributes(padding: .uniform(1))), [x, w])
+      let scale = try b.constant("scale", TensorType([16]), values(16, seed: 2))
+      let shift = try b.constant("shift", TensorType([16]), values(16, seed: 3))
+      let ss = try b.node("ss", .scaleShift, [c, scale, shift])
+      let r = try b.node("r", .relu, [ss])
+      let w2 = try b.constant("w2", TensorType([16, 16, 1, 1]), values(256, seed: 4))
+      let c2 = try b.node("c2", .conv2d(Conv2dAttributes()), [r, w2])
+      let sum = try b.node("sum", .add, [c2, ss])
+      let graph = try b.finish(outputs: [sum])
+      #expect(try nativeError(graph, target: target) <= 1e-5, "shared scale_shift")
+      let ops = try LoweredProgram(graph: graph, target: target).stepLabels.map(\.op)
+      #expect(ops.contains("relu"), "\(ops)")
     }
     // The epilogues with a residual, in blocked layout: conv + shortcut (+ ReLU); at 64
     // channels on a 5x7 map, flat tiles and chunks of input blocks on AVX2.
