@@ -21,18 +21,7 @@ struct BlockedKernels {
     let (h, wd, p, q) = (x[2], x[3], y[2], y[3])
     let (ih, iw) = (index("ih"), index("iw"))
     let m = Expr.variable("m", .vector)
-    var tap: [Stmt] = [
-      .define(
-        "iw", index("q") * .int(a.stride.w) - .int(a.padding.left) + index("s") * .int(a.dilation.w), mutable: false)
-    ]
-    if average == true {
-      let padded: Expr = .any([
-        ih < .int(-a.padding.top), ih >= .int(h + a.padding.bottom), iw < .int(-a.padding.left),
-        iw >= .int(wd + a.padding.right),
-      ])
-      tap.append(.accumulate("count", .select(padded, 0, 1)))
-    }
-    tap.append(.skip(.any([ih < 0, ih >= .int(h), iw < 0, iw >= .int(wd)])))
+    var tap = a.tapStart(h: h, wd: wd, paddedCounter: average == true ? "count" : nil)
     let v = Expr.vectorLoad("x", ((index("plane") * .int(h) + ih) * .int(wd) + iw) * .int(b))
     tap.append(average == nil ? .assign("m", .vectorMax(v, m)) : .assign("m", m + v))
     if average == false { tap.append(.accumulate("count", 1)) }

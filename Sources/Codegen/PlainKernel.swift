@@ -211,18 +211,7 @@ struct PlainKernel {
     let (h, wd) = (x[2], x[3])
     let (ih, iw) = (index("ih"), index("iw"))
     let acc = Expr.variable("acc", .float), v = Expr.variable("v", .float)
-    var window: [Stmt] = [
-      .define(
-        "iw", index("q") * .int(a.stride.w) - .int(a.padding.left) + index("s") * .int(a.dilation.w), mutable: false)
-    ]
-    if average == true {
-      let padded: Expr = .any([
-        ih < .int(-a.padding.top), ih >= .int(h + a.padding.bottom), iw < .int(-a.padding.left),
-        iw >= .int(wd + a.padding.right),
-      ])
-      window.append(.accumulate("inside", .select(padded, 0, 1)))
-    }
-    window.append(.skip(.any([ih < 0, ih >= .int(h), iw < 0, iw >= .int(wd)])))
+    var window = a.tapStart(h: h, wd: wd, paddedCounter: average == true ? "inside" : nil)
     window.append(.define("v", .load("x", (index("pl") * .int(h) + ih) * .int(wd) + iw), mutable: false))
     window.append(average == nil ? .assign("acc", .select(v > acc, v, acc)) : .accumulate("acc", v))
     if average == false { window.append(.accumulate("valid", 1)) }

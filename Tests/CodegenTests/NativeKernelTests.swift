@@ -207,6 +207,16 @@ import Testing
     ),
   ]
 
+  /// The plan of each blocked conv of `graph` as lowered for `target`.
+  static func convPlans(_ graph: Graph, target: Target) throws -> [ConvPlan] {
+    let lowered = try LoweredProgram(graph: graph, target: target)
+    return lowered.steps.compactMap { step -> ConvPlan? in
+      guard case .conv(let node, let a, let filter, let plainInput) = step.kind else { return nil }
+      let x = lowered.type(of: node.operands[0]).shape
+      return ConvPlan(node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: .tested)
+    }
+  }
+
   /// Rows cut into tiles cover every pixel once, in order; two-block tiles of rows of 7 or
   /// more pixels are 3 pixels wide or wider, at most one of them narrower than 4.
   @Test func tileSegmentsCoverTheRow() {
@@ -281,12 +291,7 @@ import Testing
         #expect(!ops.contains("relu"), "the ReLU joins the scale_shift's pass: \(ops)")
       }
       if name == "late-stage maps" {
-        let lowered = try LoweredProgram(graph: graph, target: target)
-        let orders = lowered.steps.compactMap { step -> ConvPlan.Order? in
-          guard case .conv(let node, let a, let filter, let plainInput) = step.kind else { return nil }
-          let x = lowered.type(of: node.operands[0]).shape
-          return ConvPlan(node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: .tested).order
-        }
+        let orders = try Self.convPlans(graph, target: target).map(\.order)
         let expected: ConvPlan.Order = target == .avx2 ? .blocksOuter : .rowsOuter
         #expect(orders == [ConvPlan.Order](repeating: expected, count: 4), "\(orders)")
       }
@@ -296,22 +301,12 @@ import Testing
         #expect(lowered.stepKernels.filter { $0 == "blocked" }.count == 3, "the pools run blocked")
       }
       if name == "decimating 1x1s" {
-        let lowered = try LoweredProgram(graph: graph, target: target)
-        let plans = lowered.steps.compactMap { step -> ConvPlan? in
-          guard case .conv(let node, let a, let filter, let plainInput) = step.kind else { return nil }
-          let x = lowered.type(of: node.operands[0]).shape
-          return ConvPlan(node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: .tested)
-        }
+        let plans = try Self.convPlans(graph, target: target)
         #expect(plans.map(\.decimates) == [Bool](repeating: target == .avx2, count: 3))
         #expect(plans.map(\.flatTiles) == [false, target == .avx2, target == .avx2])
       }
       if name == "flat tiles" {
-        let lowered = try LoweredProgram(graph: graph, target: target)
-        let plans = lowered.steps.compactMap { step -> ConvPlan? in
-          guard case .conv(let node, let a, let filter, let plainInput) = step.kind else { return nil }
-          let x = lowered.type(of: node.operands[0]).shape
-          return ConvPlan(node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: .tested)
-        }
+        let plans = try Self.convPlans(graph, target: target)
         #expect(plans.map(\.flatTiles) == [Bool](repeating: target == .avx2, count: 5))
         let chunked = plans.map { $0.chunkBlocks < $0.x[1] / $0.b }
         #expect(chunked == (target == .avx2 ? [true, true, false, true, false] : [false, false, false, false, false]))
