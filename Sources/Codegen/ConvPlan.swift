@@ -51,7 +51,7 @@ struct ConvPlan: Hashable, Sendable {
   /// for row tiles the output row's input row, once per output row and thread (serving every
   /// channel-block group), for flat tiles the whole map, once per image and thread. Its
   /// tiles then read consecutive pixels, every one of each cache line they load. On AVX2
-  /// (measured on Zen 3: ResNet-50's projections 0.75-0.85 of their time); AVX-512 keeps the
+  /// (measured on Zen 3: ResNet-50's six projections 0.86 of their time); AVX-512 keeps the
   /// strided loads it was measured with.
   let decimates: Bool
 
@@ -64,8 +64,8 @@ struct ConvPlan: Hashable, Sendable {
     /// Channel-block groups outer: a group's weights serve the whole map, and the whole input
     /// (in L2) passes once per group (or per chunk of input blocks). For weights larger than
     /// the map (the late stages, where the other order streams the weights from L3 once per
-    /// row). A blocked input is first copied once per image and thread into a scratch image
-    /// with its zero padding on every side, and the map is cut into tiles of consecutive
+    /// row). A blocked input whose padding the taps read is first copied once per image and
+    /// thread into a scratch image with its zero padding on every side, and the map is cut into tiles of consecutive
     /// pixels that run on across rows (`flatTiles`), so that 7-pixel rows fill 6-pixel tiles.
     case blocksOuter
   }
@@ -252,20 +252,12 @@ struct ConvPlan: Hashable, Sendable {
     if decimates {
       scratch.append(KernelParameter(name: "staged", elements: cb * y[3] * b, writable: true))
       body.append(.define("filled", -1, mutable: true))
-      let outputRow = index("n") * .int(p) + index("p")
-      work.append(
-        .branch(
-          .compare(.notEqual, .variable("filled", .index), outputRow),
-          [.assign("filled", outputRow), stagePixels(rows: false)], else: []))
+      work.append(ConvPlan.once(per: index("n") * .int(p) + index("p"), [stagePixels(rows: false)]))
     }
     if padsRows {
       scratch.append(KernelParameter(name: "padded", elements: cb * filter.h * paddedWidth * channels, writable: true))
       body.append(.define("filled", -1, mutable: true))
-      let outputRow = index("n") * .int(p) + index("p")
-      work.append(
-        .branch(
-          .compare(.notEqual, .variable("filled", .index), outputRow),
-          [.assign("filled", outputRow)] + fillPaddedRows, else: []))
+      work.append(ConvPlan.once(per: index("n") * .int(p) + index("p"), fillPaddedRows))
     }
     for segment in ConvPlan.tileSegments(q: y[3], tile: tile, channelBlocks: channelBlocks) {
       work.append(tiles(from: segment.start, count: segment.count, width: segment.width))
@@ -376,13 +368,7 @@ struct ConvPlan: Hashable, Sendable {
     // Floats between consecutive output-channel blocks in the packed weights.
     let blockStride = plainInput ? r * s * c * b : (groupBlocks ?? cb) * r * s * b * b
     var body: [Stmt] = [.define("q0", index("qt") * .int(t) + .int(start), mutable: false)]
-    for j in 0..<kt {
-      let initial: Expr = hasBias ? .vectorLoad("bias", (index("kb") + .int(j)) * .int(b)) : .splat(.float(0))
-      if hasBias { body.append(.define("b\(j)", initial, mutable: false)) }
-      for i in 0..<t {
-        body.append(.define("acc\(j)_\(i)", hasBias ? .variable("b\(j)", .vector) : initial, mutable: true))
-      }
-    }
+    body += accumulators(width: t)
     let padded = padsRows
     // The start of the input row a tap row reads, and the column of pixel 0 under tap s.
     let (source, rowStart): (String, Expr) =
@@ -417,25 +403,12 @@ struct ConvPlan: Hashable, Sendable {
     }
     for i in 0..<t {
       let at = interior ? index("xc") + .int(i * sw * pixelStride) : index("xc") + index("col\(i)") * .int(pixelStride)
-      // A pixel that one block uses is loaded where it is used; one that several use, once.
-      let pixel: [Stmt] =
-        kt == 1
-        ? [.multiplyAdd("acc0_\(i)", .load(source, at), .variable("wv0", .vector))]
-        : [.define("xv\(i)", .load(source, at), mutable: false)]
-          + (0..<kt).map { j in .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector))
-          }
+      let pixel = multiplyAdds(pixel: i, .load(source, at))
       channel +=
         interior ? pixel : [.branch(.all([index("col\(i)") >= 0, index("col\(i)") < .int(wd)]), pixel, else: [])]
     }
     tap.append(.loop("ch", 0, .int(channels), channel))
-    let weightsRow: Expr =
-      if plainInput {
-        (index("kb") * .int(r) + index("r")) * .int(s * channels * b)
-      } else if let n = groupBlocks {
-        ((index("kb") * .int(n) + (n == 1 ? 0 : index("cbi"))) * .int(r) + index("r")) * .int(s * b * b)
-      } else {
-        ((index("kb") * .int(cb) + index("cb")) * .int(r) + index("r")) * .int(s * b * b)
-      }
+    let weightsRow = plainInput ? (index("kb") * .int(r) + index("r")) * .int(s * channels * b) : blockedWeightsRow
     let rows: Stmt = .loop(
       "r", 0, .int(r),
       [
@@ -447,17 +420,7 @@ struct ConvPlan: Hashable, Sendable {
       ])
     // A plain input has no channel blocks: the tap reads all its channels. A grouped conv
     // reads its groups' input blocks, from the first of output block kb's.
-    if plainInput {
-      body.append(rows)
-    } else if let n = groupBlocks {
-      let first = n == 1 ? index("kb") : index("kb") / .int(n) * .int(n)
-      body.append(
-        n == 1
-          ? .loop("cbi", 0, 1, [.define("cb", first, mutable: false), rows])
-          : .loop("cbi", 0, .int(n), [.define("cb", first + index("cbi"), mutable: false), rows]))
-    } else {
-      body.append(.loop("cb", 0, .int(cb), [rows]))
-    }
+    body.append(plainInput ? rows : inputBlocks(rows))
     // The tile's first output vector; the others are a literal offset from it.
     let (kb, p, q) = (self.kb, y[2], y[3])
     body.append(
@@ -475,6 +438,61 @@ struct ConvPlan: Hashable, Sendable {
     return body
   }
 
+  /// `fill` when `key` differs from the last one this call filled a scratch buffer for (the
+  /// kernel's `filled`, -1 at first): a copy made once per output row or image and thread.
+  private static func once(per key: Expr, _ fill: [Stmt]) -> Stmt {
+    .branch(.compare(.notEqual, .variable("filled", .index), key), [.assign("filled", key)] + fill, else: [])
+  }
+
+  /// A tile's accumulators `acc<j>_<i>` for `width` pixels and each channel block `j`, each
+  /// starting at the block's bias (or zero).
+  private func accumulators(width t: Int) -> [Stmt] {
+    var body: [Stmt] = []
+    for j in 0..<channelBlocks {
+      let initial: Expr = hasBias ? .vectorLoad("bias", (index("kb") + .int(j)) * .int(b)) : .splat(.float(0))
+      if hasBias { body.append(.define("b\(j)", initial, mutable: false)) }
+      for i in 0..<t {
+        body.append(.define("acc\(j)_\(i)", hasBias ? .variable("b\(j)", .vector) : initial, mutable: true))
+      }
+    }
+    return body
+  }
+
+  /// The multiply-adds of input value `x` of tile pixel `i` into each block's accumulator,
+  /// with weights vectors `wv<j>`. A pixel that one block uses is loaded where it is used;
+  /// one that several use, once.
+  private func multiplyAdds(pixel i: Int, _ x: Expr) -> [Stmt] {
+    guard channelBlocks > 1 else { return [.multiplyAdd("acc0_\(i)", x, .variable("wv0", .vector))] }
+    return [.define("xv\(i)", x, mutable: false)]
+      + (0..<channelBlocks).map { j in
+        .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector))
+      }
+  }
+
+  /// Where the packed weights of tap row `r` of input block `cb` (of a grouped conv, of its
+  /// `cbi`-th block) for output block `kb` start.
+  private var blockedWeightsRow: Expr {
+    let (r, s) = (filter.h, filter.w)
+    if let n = groupBlocks {
+      return ((index("kb") * .int(n) + (n == 1 ? 0 : index("cbi"))) * .int(r) + index("r")) * .int(s * b * b)
+    }
+    return ((index("kb") * .int(cb) + index("cb")) * .int(r) + index("r")) * .int(s * b * b)
+  }
+
+  /// `rows` for each input block `cb` a tile reads: its groups' blocks for a grouped conv
+  /// (from the first of output block kb's), the current chunk's for a chunked one, else all.
+  private func inputBlocks(_ rows: Stmt) -> Stmt {
+    if let n = groupBlocks {
+      let first = n == 1 ? index("kb") : index("kb") / .int(n) * .int(n)
+      return .loop("cbi", 0, .int(n), [.define("cb", n == 1 ? first : first + index("cbi"), mutable: false), rows])
+    }
+    if chunks > 1 {
+      let first = index("chunk") * .int(chunkBlocks)
+      return .loop("cb", first, first + .int(chunkBlocks), [rows])
+    }
+    return .loop("cb", 0, .int(cb), [rows])
+  }
+
   /// The kernel of a flat-tiled conv: per unit of work, (image, group of channel blocks), the
   /// input copied into the padded image when the image changes, then for each chunk of input
   /// blocks every flat tile of the map.
@@ -489,10 +507,7 @@ struct ConvPlan: Hashable, Sendable {
     if decimates {
       scratch.append(KernelParameter(name: "staged", elements: cb * y[2] * y[3] * b, writable: true))
       body.append(.define("filled", -1, mutable: true))
-      work.append(
-        .branch(
-          .compare(.notEqual, .variable("filled", .index), index("n")),
-          [.assign("filled", index("n")), stagePixels(rows: true)], else: []))
+      work.append(ConvPlan.once(per: index("n"), [stagePixels(rows: true)]))
     }
     if padsImage {
       let (top, height, width) = (attributes.padding.top, paddedHeight, paddedWidth)
@@ -508,10 +523,7 @@ struct ConvPlan: Hashable, Sendable {
             .all([index("ih") >= 0, index("ih") < .int(x[2])]), paddedRowCopy(to: rowStart),
             else: [.fill(target: "padded", at: rowStart, value: .float(0), count: width * b)]),
         ])
-      work.append(
-        .branch(
-          .compare(.notEqual, .variable("filled", .index), index("n")),
-          [.assign("filled", index("n")), .loop("cb", 0, .int(cb), [copyRow])], else: []))
+      work.append(ConvPlan.once(per: index("n"), [.loop("cb", 0, .int(cb), [copyRow])]))
     }
     let tiles: [Stmt] = ConvPlan.tileSegments(q: y[2] * y[3], tile: tile, channelBlocks: channelBlocks).map {
       .loop("ft", 0, .int($0.count), flatTileBody(start: $0.start, width: $0.width))
@@ -546,13 +558,7 @@ struct ConvPlan: Hashable, Sendable {
       body.append(.define("o\(i)", offset * .int(b), mutable: false))
     }
     let output = { (j: Int, i: Int) in index("out") + .int((j * p * q + i) * b) }
-    for j in 0..<kt {
-      let initial: Expr = hasBias ? .vectorLoad("bias", (index("kb") + .int(j)) * .int(b)) : .splat(.float(0))
-      if hasBias { body.append(.define("b\(j)", initial, mutable: false)) }
-      for i in 0..<t {
-        body.append(.define("acc\(j)_\(i)", hasBias ? .variable("b\(j)", .vector) : initial, mutable: true))
-      }
-    }
+    body += accumulators(width: t)
     if chunks > 1 {
       // The passes after the first go on from the partial sums the one before stored.
       let resume = (0..<kt).flatMap { j in
@@ -568,28 +574,16 @@ struct ConvPlan: Hashable, Sendable {
       channel.append(.define("wv\(j)", .vectorLoad("wp", index("wc") + .int(j * blockStride)), mutable: false))
     }
     for i in 0..<t {
-      let at = index("xc") + index("o\(i)")
-      channel +=
-        kt == 1
-        ? [.multiplyAdd("acc0_\(i)", .load(source, at), .variable("wv0", .vector))]
-        : [.define("xv\(i)", .load(source, at), mutable: false)]
-          + (0..<kt).map { j in .multiplyAdd("acc\(j)_\(i)", .variable("xv\(i)", .float), .variable("wv\(j)", .vector))
-          }
+      channel += multiplyAdds(pixel: i, .load(source, index("xc") + index("o\(i)")))
     }
     let plane: Expr =
       padsImage || decimates
       ? index("cb") * .int(height * width * b) : (index("n") * .int(cb) + index("cb")) * .int(height * width * b)
-    let weightsRow: Expr =
-      if let n = groupBlocks {
-        ((index("kb") * .int(n) + (n == 1 ? 0 : index("cbi"))) * .int(r) + index("r")) * .int(s * b * b)
-      } else {
-        ((index("kb") * .int(cb) + index("cb")) * .int(r) + index("r")) * .int(s * b * b)
-      }
     let rows: Stmt = .loop(
       "r", 0, .int(r),
       [
         .define("xr", plane + index("r") * .int(width * b), mutable: false),
-        .define("wr", weightsRow, mutable: false),
+        .define("wr", blockedWeightsRow, mutable: false),
         .loop(
           "s", 0, .int(s),
           [
@@ -598,16 +592,7 @@ struct ConvPlan: Hashable, Sendable {
             .loop("ch", 0, .int(b), channel),
           ]),
       ])
-    if let n = groupBlocks {
-      let first = n == 1 ? index("kb") : index("kb") / .int(n) * .int(n)
-      body.append(
-        .loop("cbi", 0, .int(n), [.define("cb", n == 1 ? first : first + index("cbi"), mutable: false), rows]))
-    } else if chunks > 1 {
-      let first = index("chunk") * .int(chunkBlocks)
-      body.append(.loop("cb", first, first + .int(chunkBlocks), [rows]))
-    } else {
-      body.append(.loop("cb", 0, .int(cb), [rows]))
-    }
+    body.append(inputBlocks(rows))
     let stores = { (last: Bool) in
       (0..<kt).flatMap { j in
         (0..<t).map { i -> Stmt in
