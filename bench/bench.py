@@ -9,6 +9,7 @@ Usage (through bench/run.sh): python bench.py --resnetc PATH --models DIR [--thr
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,18 @@ def cpu():
     isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     return (f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, "
             f"model {fields.get('model', '?')}), {isa}, {os.cpu_count()} CPUs")
+
+
+def openvino_kernels(compiled):
+    """The kernels OpenVINO's CPU plugin chose for the convolutions of a compiled model, with
+    their counts, from its runtime model (each names its ISA, as in brgconv_avx2_f32)."""
+    counts = {}
+    for op in compiled.get_runtime_model().get_ops():
+        info = op.get_rt_info()
+        if info["layerType"].astype(str) == "Convolution":
+            kind = info["primitiveType"].astype(str)
+            counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{k} x{n}" for k, n in sorted(counts.items(), key=lambda e: -e[1]))
 
 
 def time_runs(fn, runs):
@@ -75,8 +88,10 @@ def main():
         program = os.path.join(build, name.replace(".", "_"))
         log(f"== {name}: compiling with resnetc")
         start = time.time()
-        subprocess.run([a.resnetc, "compile", model_path, "-o", program] + target, check=True,
-                       stdout=subprocess.DEVNULL)
+        said = subprocess.run([a.resnetc, "compile", model_path, "-o", program] + target, check=True,
+                              capture_output=True, text=True)
+        found = re.search(r"nodes for (\w+)", said.stdout + said.stderr)
+        resnetc_isa = found.group(1) if found else "?"
         compile_s = time.time() - start
         programs = {"resnetc": program}
         if name in a.swift:
@@ -97,6 +112,8 @@ def main():
         compiled = core.compile_model(model_path, "CPU", {"INFERENCE_NUM_THREADS": a.threads,
                                                            "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"})
         request = compiled.create_infer_request()
+        ov_kernels = openvino_kernels(compiled)
+        log(f"   kernels: resnetc {resnetc_isa}; OpenVINO convolutions {ov_kernels}")
 
         # The engines agree on one input.
         np.save(program + ".x.npy", x)
@@ -133,13 +150,17 @@ def main():
         rows.append(dict(model=name, resnetc_ms=med["resnetc"], onnxruntime_ms=med["onnxruntime"],
                          openvino_ms=med["openvino"], ratio=med["resnetc"] / best, agree=bool(agree),
                          error=max(errors.values()), compile_s=compile_s,
+                         resnetc_isa=resnetc_isa, openvino_kernels=ov_kernels,
                          swift_ms=med.get("resnetc-swift"),
                          swift_over_c=med["resnetc-swift"] / med["resnetc"] if "resnetc-swift" in med else None))
         log("   medians: " + ", ".join(f"{k} {v:.1f} ms" for k, v in med.items()))
 
     print(f"CPU: {cpu()}")
-    print(f"resnetc --target {a.target}; ONNX Runtime {ort.__version__} (CPU provider, its own ISA choice); "
-          f"OpenVINO {ov.__version__} (CPU plugin, f32)")
+    isas = sorted({r["resnetc_isa"] for r in rows})
+    print(f"resnetc --target {a.target} ({', '.join(isas)}); ONNX Runtime {ort.__version__} (CPU provider; "
+          f"its MLAS picks kernels from cpuid and does not report which); OpenVINO {ov.__version__} (CPU plugin, f32)")
+    for r in rows:
+        print(f"OpenVINO convolutions, {r['model']}: {r['openvino_kernels']}")
     print(f"threads {a.threads}, {a.rounds} rounds of {a.runs} runs each, alternating; medians in ms")
     print()
     print("| model | resnetc | ONNX Runtime | OpenVINO | resnetc / best peer | outputs agree | resnetc, Swift backend | Swift / C |")
