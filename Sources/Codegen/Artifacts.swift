@@ -29,11 +29,12 @@ public enum Artifacts {
   @discardableResult
   public static func build(
     _ graph: Graph, kind: ArtifactKind, output: String, compiler: CCompiler?, target: Target = .generic,
-    extraFlags: [String] = [], progress: (String) -> Void = { _ in }
+    caches: CacheSizes? = nil, extraFlags: [String] = [], progress: (String) -> Void = { _ in }
   ) throws -> [String] {
     let base = URL(fileURLWithPath: output).lastPathComponent
     return try build(
-      try CProgram(graph: graph, headerName: base + ".h", target: target), kind: kind, output: output,
+      try CProgram(graph: graph, headerName: base + ".h", target: target, caches: caches), kind: kind,
+      output: output,
       compiler: compiler,
       extraFlags: extraFlags, progress: progress)
   }
@@ -80,10 +81,10 @@ public enum Artifacts {
   @discardableResult
   public static func buildSwift(
     _ graph: Graph, kind: ArtifactKind, output: String, compiler: SwiftCompiler?, target: Target = .generic,
-    extraFlags: [String] = [], progress: (String) -> Void = { _ in }
+    caches: CacheSizes? = nil, extraFlags: [String] = [], progress: (String) -> Void = { _ in }
   ) throws -> [String] {
     try buildSwift(
-      try SwiftProgram(graph: graph, target: target), kind: kind, output: output, compiler: compiler,
+      try SwiftProgram(graph: graph, target: target, caches: caches), kind: kind, output: output, compiler: compiler,
       extraFlags: extraFlags, progress: progress)
   }
 

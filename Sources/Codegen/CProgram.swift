@@ -22,9 +22,15 @@ public struct CProgram: Sendable {
   public var weights: WeightsBlob { lowered.weights }
   private var steps: [Lowering.Step] { lowered.steps }
 
-  /// Lowers `graph` for `target`; the sources will include the header as `headerName`.
-  public init(graph: Graph, headerName: String, target: Target = .generic) throws(LoweringError) {
-    lowered = try LoweredProgram(graph: graph, target: target)
+  /// The caches the plans are sized for.
+  public var caches: CacheSizes { lowered.caches }
+
+  /// Lowers `graph` for `target` and `caches` (the table's for `target` unless given); the
+  /// sources will include the header as `headerName`.
+  public init(graph: Graph, headerName: String, target: Target = .generic, caches: CacheSizes? = nil)
+    throws(LoweringError)
+  {
+    lowered = try LoweredProgram(graph: graph, target: target, caches: caches)
     self.headerName = headerName
   }
 

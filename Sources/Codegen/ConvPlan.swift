@@ -71,10 +71,10 @@ struct ConvPlan: Hashable, Sendable {
   }
 
   /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`, whose `maxTile`
-  /// bounds the accumulators.
+  /// bounds the accumulators, and for `caches` (the table's for `target` unless given).
   init(
     _ node: Node, _ attributes: Conv2dAttributes, x: [Int], filter: Size2d, plainInput: Bool, target: Target,
-    border: Border
+    caches: CacheSizes? = nil, border: Border
   ) {
     self.attributes = attributes
     self.x = x
@@ -109,19 +109,22 @@ struct ConvPlan: Hashable, Sendable {
     let inputBlocks = plainInput ? 1 : x[1] / b
     chunkBlocks =
       flat && groupBlocks == nil
-      ? ConvPlan.chunkBlocks(inputBlocks, floatsPerBlock: channelBlocks * filter.h * filter.w * b * b) : inputBlocks
+      ? ConvPlan.chunkBlocks(
+        inputBlocks, floatsPerBlock: channelBlocks * filter.h * filter.w * b * b,
+        chunkFloats: ConvPlan.chunkFloats(l1d: (caches ?? .table(for: target)).l1d)) : inputBlocks
   }
 
-  /// Floats of weights one pass of a chunked conv keeps in L1: 16 KB of the 32 KB of Zen 3's
-  /// and Zen 4's, the rest for the input and the partial sums the pass updates.
-  static let chunkFloats = 4096
+  /// Floats of weights one pass of a chunked conv keeps in an L1 data cache of `l1d` bytes:
+  /// half of it (16 KB of Zen 3's 32 KB), the rest for the input and the partial sums the pass
+  /// updates.
+  static func chunkFloats(l1d: Int) -> Int { max(256, l1d / 2 / 4) }
 
   /// The input blocks of one pass over a group's output: the most (dividing `blocks`) whose
   /// weights, `floatsPerBlock` each, fit in `chunkFloats`. Each pass reads its weights from L1
   /// for every output pixel and adds its sum to the partial sums the pass before it stored;
   /// the last applies the epilogue. Measured on Zen 3 (AMD EPYC family 25), where the late
   /// stages' 3x3 convs otherwise read a group's 300 KB of weights from L2 for each tile.
-  static func chunkBlocks(_ blocks: Int, floatsPerBlock: Int) -> Int {
+  static func chunkBlocks(_ blocks: Int, floatsPerBlock: Int, chunkFloats: Int) -> Int {
     let most = max(1, chunkFloats / floatsPerBlock)
     return (1...min(most, blocks)).reversed().first { blocks % $0 == 0 } ?? 1
   }

@@ -10,6 +10,8 @@ struct LoweredProgram: Sendable {
   let graph: Graph
   /// The instruction set the kernels are written for.
   let target: Target
+  /// The caches the plans are sized for.
+  let caches: CacheSizes
   /// The kernel calls, in order.
   let steps: [Lowering.Step]
   /// Where each buffer lives.
@@ -20,10 +22,12 @@ struct LoweredProgram: Sendable {
   let values: [String: TensorType]
   private let constantCount: Int
 
-  /// Lowers and plans `graph` (verified first) for `target`.
-  init(graph: Graph, target: Target) throws(LoweringError) {
+  /// Lowers and plans `graph` (verified first) for `target` and `caches` (the table's for
+  /// `target` unless given).
+  init(graph: Graph, target: Target, caches: CacheSizes? = nil) throws(LoweringError) {
     self.graph = graph
     self.target = target
+    self.caches = caches ?? .table(for: target)
     values = graph.valueTypes
     let lowering = try Lowering(graph: graph, target: target)
     steps = lowering.steps
@@ -85,7 +89,8 @@ struct LoweredProgram: Sendable {
       case .conv(let node, let a, let filter, let plainInput):
         let x = type(of: node.operands[0]).shape
         let plan = ConvPlan(
-          node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: KernelLanguage.c.convBorder)
+          node, a, x: x, filter: filter, plainInput: plainInput, target: target, caches: caches,
+          border: KernelLanguage.c.convBorder)
         let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
         return plan.flatTiles ? kind + " flat" : kind
       case .winograd: return "winograd F(2,3)"
@@ -177,7 +182,8 @@ extension LoweredProgram {
     case .plain(let node): return PlainKernel(node: node, operandTypes: operandTypes(node)).kernel
     case .conv(let node, let a, let filter, let plainInput):
       return ConvPlan(
-        node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: language.convBorder
+        node, a, x: x, filter: filter, plainInput: plainInput, target: target, caches: caches,
+        border: language.convBorder
       ).kernel
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
     case .pool(let node, let a, let average): return blocked.pool(a, average: average, x: x, y: node.type.shape)

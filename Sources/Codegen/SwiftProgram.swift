@@ -23,9 +23,12 @@ public struct SwiftProgram: Sendable {
   /// How many kernel calls the forward pass makes (rows of the profile).
   var stepCount: Int { steps.count }
 
-  /// Lowers `graph` for `target`.
-  public init(graph: Graph, target: Target = .generic) throws(LoweringError) {
-    lowered = try LoweredProgram(graph: graph, target: target)
+  /// The caches the plans are sized for.
+  public var caches: CacheSizes { lowered.caches }
+
+  /// Lowers `graph` for `target` and `caches` (the table's for `target` unless given).
+  public init(graph: Graph, target: Target = .generic, caches: CacheSizes? = nil) throws(LoweringError) {
+    lowered = try LoweredProgram(graph: graph, target: target, caches: caches)
   }
 
   /// The weights file's bytes.

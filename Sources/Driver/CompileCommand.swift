@@ -29,7 +29,9 @@ let compileCommand = Command(
       help: "the language the program is written in (default c; --emit swift implies swift)"),
     OptionSpec(
       names: ["--target"], value: "native|avx512|avx2|generic",
-      help: "kernels for this instruction set (default native: the best this machine runs; generic: no vectors)"),
+      help:
+        "kernels for this instruction set (default native: the best this machine runs, planned for the caches it reads from the CPU; a named one is planned for a table's; generic: no vectors)"
+    ),
   ] + modelOptions
 ) { arguments, console in
   guard let output = arguments.value("--output") else { throw UsageError("missing -o OUT") }
@@ -51,19 +53,21 @@ let compileCommand = Command(
     )
   }
   let target = try parseTarget(arguments.value("--target"))
+  let caches = plannedCaches(target: target, native: (arguments.value("--target") ?? "native") == "native")
   let model = try modelArgument(arguments)
   let graph = try loadModel(model, arguments, console: console)
   let progress = { (line: String) in console.err(line + "\n") }
+  if target != .generic { progress("planning for \(target.rawValue), caches \(caches.description)") }
   let paths: [String]
   switch backend {
   case .c:
     let compiler = kind == .c ? nil : try CCompiler.locate()
     paths = try Artifacts.build(
-      graph, kind: kind, output: output, compiler: compiler, target: target, progress: progress)
+      graph, kind: kind, output: output, compiler: compiler, target: target, caches: caches, progress: progress)
   case .swift:
     let compiler = kind == .swift ? nil : try SwiftCompiler.locate()
     paths = try Artifacts.buildSwift(
-      graph, kind: kind, output: output, compiler: compiler, target: target, progress: progress)
+      graph, kind: kind, output: output, compiler: compiler, target: target, caches: caches, progress: progress)
   }
   console.out(paths.map { "wrote \($0)\n" }.joined())
   if kind == .c {
@@ -76,6 +80,14 @@ let compileCommand = Command(
     let sources = paths.filter { $0.hasSuffix(".swift") }.joined(separator: " ")
     console.out("build with: swiftc \(flags) \(sources) -o \(output)\n")
   }
+}
+
+/// The caches the plans are sized for: this machine's, read from the CPU, for `--target
+/// native` (the table's where they cannot be read), the table's for a named target.
+func plannedCaches(target: Target, native: Bool) -> CacheSizes {
+  let table = CacheSizes.table(for: target)
+  guard native else { return table }
+  return CacheSizes.native() ?? table
 }
 
 /// `--target`'s value: native (the default) or a named instruction set.

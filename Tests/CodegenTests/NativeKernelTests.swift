@@ -207,13 +207,14 @@ import Testing
     ),
   ]
 
-  /// The plan of each blocked conv of `graph` as lowered for `target`.
-  static func convPlans(_ graph: Graph, target: Target) throws -> [ConvPlan] {
-    let lowered = try LoweredProgram(graph: graph, target: target)
+  /// The plan of each blocked conv of `graph` as lowered for `target` and `caches`.
+  static func convPlans(_ graph: Graph, target: Target, caches: CacheSizes? = nil) throws -> [ConvPlan] {
+    let lowered = try LoweredProgram(graph: graph, target: target, caches: caches)
     return lowered.steps.compactMap { step -> ConvPlan? in
       guard case .conv(let node, let a, let filter, let plainInput) = step.kind else { return nil }
       let x = lowered.type(of: node.operands[0]).shape
-      return ConvPlan(node, a, x: x, filter: filter, plainInput: plainInput, target: target, border: .tested)
+      return ConvPlan(
+        node, a, x: x, filter: filter, plainInput: plainInput, target: target, caches: lowered.caches, border: .tested)
     }
   }
 
@@ -310,6 +311,19 @@ import Testing
         #expect(plans.map(\.flatTiles) == [Bool](repeating: target == .avx2, count: 5))
         let chunked = plans.map { $0.chunkBlocks < $0.x[1] / $0.b }
         #expect(chunked == (target == .avx2 ? [true, true, false, true, false] : [false, false, false, false, false]))
+        // The chunks follow the L1 data cache: a 4 KB one cuts every chunked conv finer, a
+        // 1 MB one holds each group's weights whole; the results stay the interpreter's.
+        if target == .avx2 {
+          let small = CacheSizes(l1d: 4 << 10, l2: 256 << 10, l3: 8 << 20, source: "test")
+          let large = CacheSizes(l1d: 1 << 20, l2: 2 << 20, l3: 8 << 20, source: "test")
+          let fine = try Self.convPlans(graph, target: target, caches: small).map(\.chunkBlocks)
+          let whole = try Self.convPlans(graph, target: target, caches: large).map(\.chunkBlocks)
+          #expect(zip(fine, plans.map(\.chunkBlocks)).allSatisfy { $0 <= $1 } && fine != plans.map(\.chunkBlocks))
+          #expect(whole == plans.map { $0.x[1] / $0.b }, "\(whole)")
+          for caches in [small, large] {
+            #expect(try nativeError(graph, target: target, caches: caches) <= 1e-5, "flat tiles, L1d \(caches.l1d)")
+          }
+        }
       }
       if name == "grouped convs" {
         let source = try CProgram(graph: graph, headerName: "m.h", target: target).source

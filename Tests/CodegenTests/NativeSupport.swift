@@ -39,18 +39,22 @@ func swiftCompiler() throws -> SwiftCompiler {
   }
 }
 
-/// `graph` compiled for `target` by `backend` to a shared library and loaded.
-func compiled(_ graph: Graph, target: Target = .generic, backend: Backend = .c, extraFlags: [String] = []) throws
-  -> NativeModel
-{
+/// `graph` compiled for `target` (and `caches`, the table's unless given) by `backend` to a
+/// shared library and loaded.
+func compiled(
+  _ graph: Graph, target: Target = .generic, caches: CacheSizes? = nil, backend: Backend = .c,
+  extraFlags: [String] = []
+) throws -> NativeModel {
   let dir = try scratchDirectory()
   switch backend {
   case .c:
     try Artifacts.build(
-      graph, kind: .lib, output: dir + "/model", compiler: try compiler(), target: target, extraFlags: extraFlags)
+      graph, kind: .lib, output: dir + "/model", compiler: try compiler(), target: target, caches: caches,
+      extraFlags: extraFlags)
   case .swift:
     try Artifacts.buildSwift(
-      graph, kind: .lib, output: dir + "/model", compiler: try swiftCompiler(), target: target, extraFlags: extraFlags)
+      graph, kind: .lib, output: dir + "/model", compiler: try swiftCompiler(), target: target, caches: caches,
+      extraFlags: extraFlags)
   }
   return try NativeModel(libraryPath: dir + "/libmodel.so", weightsPath: dir + "/model.weights")
 }
@@ -80,10 +84,12 @@ func relativeErrors(_ got: [Tensor], _ want: [Tensor]) -> [Float] {
 }
 
 /// max|native − interpreter| / max|interpreter| over every output, on seeded inputs.
-func nativeError(_ graph: Graph, target: Target = .generic, backend: Backend = .c, seed: UInt64 = 5) throws -> Float {
+func nativeError(
+  _ graph: Graph, target: Target = .generic, caches: CacheSizes? = nil, backend: Backend = .c, seed: UInt64 = 5
+) throws -> Float {
   let inputs = seededInputs(graph, seed: seed)
   let want = try Interpreter(graph: graph).run(inputs)
-  let got = try compiled(graph, target: target, backend: backend).run(inputs)
+  let got = try compiled(graph, target: target, caches: caches, backend: backend).run(inputs)
   return relativeErrors(got, want).max() ?? 0
 }
 

@@ -37,6 +37,15 @@ func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String, St
     let lib = resnetc("compile", "resnet20", "-o", dir + "/r20", "--emit", "lib")
     #expect(lib.out == "wrote \(dir)/libr20.so\nwrote \(dir)/r20.h\nwrote \(dir)/r20.weights\n")
 
+    // A named target plans for the table's caches and says so; native for the ones it
+    // reads from the CPU, or the table's where it cannot.
+    let named = resnetc("compile", "resnet20", "-o", dir + "/avx2", "--emit", "c", "--target", "avx2")
+    #expect(
+      named.err.contains("planning for avx2, caches L1d 32 KB, L2 256 KB, L3 8 MB (table for avx2)"), "\(named.err)")
+    let native = resnetc("compile", "resnet20", "-o", dir + "/native", "--emit", "c")
+    #expect(
+      native.err.contains("(read from /sys/devices/system/cpu/cpu0/cache)") || native.err.contains("(table for ")
+        || !native.err.contains("planning for"), "\(native.err)")
     let c = resnetc("compile", "resnet20", "-o", dir + "/src", "--emit", "c")
     #expect(
       c.out.hasPrefix(
