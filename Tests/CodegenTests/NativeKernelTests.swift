@@ -154,7 +154,7 @@ import Testing
     (
       // ResNeXt's grouped 3x3s: groups of 4, 8, 16 and 32 channels (narrower than a block, one
       // block or two of AVX2's, one or two of AVX-512's), stride 2, padding, epilogues.
-      "grouped convs", [1, 64, 9, 11],
+      "grouped convs", [1, 64, 9, 29],
       [
         (.conv2d(Conv2dAttributes(padding: .uniform(1), groups: 16, epilogue: .relu)), [[64, 4, 3, 3], [64]]),
         (.conv2d(Conv2dAttributes(padding: .uniform(1), groups: 8)), [[64, 8, 3, 3], [64]]),
@@ -328,6 +328,9 @@ import Testing
       if name == "grouped convs" {
         let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
         #expect(source.components(separatedBy: "conv2d, blocked by").count == 5, "every grouped conv runs blocked")
+        // Rows of 29 in 12-pixel tiles and a tail of 5 on AVX2, the 15 after the stride 2 in 5s.
+        let tiles = try Self.convPlans(graph, target: target).map(\.tile)
+        #expect(tiles == (target == .avx2 ? [12, 12, 5, 5] : [28, 28, 15, 15]), "\(tiles)")
       }
     }
     // A scale_shift that another node reads too keeps its own output; the ReLU runs apart.
