@@ -115,8 +115,8 @@ struct ConvPlan: Hashable, Sendable {
   }
 
   /// Floats of weights one pass of a chunked conv keeps in an L1 data cache of `l1d` bytes:
-  /// half of it (16 KB of Zen 3's 32 KB), the rest for the input and the partial sums the pass
-  /// updates.
+  /// half of it (16 KB of Zen 3's 32 KB; 1 KB at the least), the rest for the input and the
+  /// partial sums the pass updates.
   static func chunkFloats(l1d: Int) -> Int { max(256, l1d / 2 / 4) }
 
   /// The input blocks of one pass over a group's output: the most (dividing `blocks`) whose
