@@ -65,16 +65,17 @@ struct ConvPlan: Hashable, Sendable {
     /// (in L2) passes once per group (or per chunk of input blocks). For weights larger than
     /// the map (the late stages, where the other order streams the weights from L3 once per
     /// row). A blocked input whose padding the taps read is first copied once per image and
-    /// thread into a scratch image with its zero padding on every side, and the map is cut into tiles of consecutive
-    /// pixels that run on across rows (`flatTiles`), so that 7-pixel rows fill 6-pixel tiles.
+    /// thread into a scratch image with its zero padding on every side, and the map is cut
+    /// into tiles of consecutive pixels that run on across rows (`flatTiles`), so that 7-pixel
+    /// rows fill 6-pixel tiles.
     case blocksOuter
   }
 
   /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`, whose `maxTile`
-  /// bounds the accumulators, and for `caches` (the table's for `target` unless given).
+  /// bounds the accumulators, and for `caches`.
   init(
     _ node: Node, _ attributes: Conv2dAttributes, x: [Int], filter: Size2d, plainInput: Bool, target: Target,
-    caches: CacheSizes? = nil, border: Border
+    caches: CacheSizes, border: Border
   ) {
     self.attributes = attributes
     self.x = x
@@ -111,7 +112,7 @@ struct ConvPlan: Hashable, Sendable {
       flat && groupBlocks == nil
       ? ConvPlan.chunkBlocks(
         inputBlocks, floatsPerBlock: channelBlocks * filter.h * filter.w * b * b,
-        chunkFloats: ConvPlan.chunkFloats(l1d: (caches ?? .table(for: target)).l1d)) : inputBlocks
+        chunkFloats: ConvPlan.chunkFloats(l1d: caches.l1d)) : inputBlocks
   }
 
   /// Floats of weights one pass of a chunked conv keeps in an L1 data cache of `l1d` bytes:
@@ -195,8 +196,9 @@ struct ConvPlan: Hashable, Sendable {
 
   /// The tile of a grouped conv's rows of `q` pixels, whose output blocks do not pair: on
   /// AVX2 all 12 accumulators where the tail left is 4 pixels or more (or none), which keeps
-  /// both FMA pipes' four-cycle latency covered (measured on Zen 3: ResNeXt-50's grouped 3x3s
-  /// on 56- and 28-pixel rows 0.84–0.90 of their time with 8 and 7); elsewhere `tile(for:)`.
+  /// both FMA pipes' four-cycle latency covered (measured on Zen 3, 1 thread, three
+  /// alternating profiles: ResNeXt-50's grouped 3x3s on 56-pixel rows 0.84–0.93 of their time
+  /// with 8, on 28-pixel rows 0.86–1.05 with 7); elsewhere `tile(for:)`.
   static func groupedTile(for q: Int, target: Target) -> Int {
     let most = target.maxTile
     if target == .avx2 && q >= most && (q % most == 0 || q % most >= 4) { return most }

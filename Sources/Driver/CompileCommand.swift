@@ -52,8 +52,7 @@ let compileCommand = Command(
       "--emit \(kind.rawValue) writes \(kind == .c ? "C" : "Swift") sources; it cannot go with --backend \(backend.rawValue)"
     )
   }
-  let target = try parseTarget(arguments.value("--target"))
-  let caches = plannedCaches(target: target, native: (arguments.value("--target") ?? "native") == "native")
+  let (target, caches) = try parseTarget(arguments.value("--target"))
   let model = try modelArgument(arguments)
   let graph = try loadModel(model, arguments, console: console)
   let progress = { (line: String) in console.err(line + "\n") }
@@ -82,19 +81,16 @@ let compileCommand = Command(
   }
 }
 
-/// The caches the plans are sized for: this machine's, read from the CPU, for `--target
-/// native` (the table's where they cannot be read), the table's for a named target.
-func plannedCaches(target: Target, native: Bool) -> CacheSizes {
-  let table = CacheSizes.table(for: target)
-  guard native else { return table }
-  return CacheSizes.native() ?? table
-}
-
-/// `--target`'s value: native (the default) or a named instruction set.
-func parseTarget(_ text: String?) throws(UsageError) -> Target {
-  guard let text, text != "native" else { return Target.native() }
+/// `--target`'s value, native (the default) or a named instruction set, and the caches its
+/// plans are sized for: for native this machine's, read from the CPU (the table's where they
+/// cannot be read), for a named target the table's.
+func parseTarget(_ text: String?) throws(UsageError) -> (target: Target, caches: CacheSizes) {
+  guard let text, text != "native" else {
+    let target = Target.native()
+    return (target, CacheSizes.native() ?? CacheSizes.table(for: target))
+  }
   guard let target = Target(rawValue: text) else {
     throw UsageError("--target expects native, avx512, avx2 or generic, got '\(text)'")
   }
-  return target
+  return (target, CacheSizes.table(for: target))
 }
