@@ -54,6 +54,16 @@ struct ConvPlan: Hashable, Sendable {
   /// (measured on Zen 3: ResNet-50's six projections 0.86 of their time); AVX-512 keeps the
   /// strided loads it was measured with.
   let decimates: Bool
+  /// A per-channel scale and shift (and ReLU) of the output that a second buffer `pre` gets
+  /// beside `y`, both stored from the same registers: the pre-activation BatchNorm + ReLU of
+  /// ResNet v2, which reads the output of the add before it while the next add reads it raw.
+  let preact: PreActivation?
+
+  /// A conv's second output: `pre = relu?(epilogue(sum) * pscale + pshift)`, the channels'
+  /// factors packed in blocks (`pscale`, `pshift`).
+  struct PreActivation: Hashable, Sendable {
+    let relu: Bool
+  }
 
   /// The order of an image's units of parallel work, (output row, group of channel blocks).
   enum Order: Hashable, Sendable {
@@ -71,12 +81,13 @@ struct ConvPlan: Hashable, Sendable {
     case blocksOuter
   }
 
-  /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`, whose `maxTile`
-  /// bounds the accumulators, and for `caches`.
+  /// Plans `node` (a conv2d with `attributes` reading `x`, writing a second output as
+  /// `preact` says) for `target`, whose `maxTile` bounds the accumulators, and for `caches`.
   init(
-    _ node: Node, _ attributes: Conv2dAttributes, x: [Int], filter: Size2d, plainInput: Bool, target: Target,
-    caches: CacheSizes, border: Border
+    _ node: Node, _ attributes: Conv2dAttributes, x: [Int], filter: Size2d, plainInput: Bool,
+    preact: PreActivation? = nil, target: Target, caches: CacheSizes, border: Border
   ) {
+    self.preact = preact
     self.attributes = attributes
     self.x = x
     y = node.type.shape
@@ -245,7 +256,8 @@ struct ConvPlan: Hashable, Sendable {
     let c = x[1]
     let read = groupBlocks.map { $0 * b } ?? c
     let parameters = ConvPlan.parameters(
-      x: x, y: y, weights: ("wp", y[1] * read * filter.h * filter.w), hasBias: hasBias, attributes.epilogue)
+      x: x, y: y, weights: ("wp", y[1] * read * filter.h * filter.w), hasBias: hasBias, attributes.epilogue,
+      preact: preact != nil)
     guard !flatTiles else { return flatKernel(parameters) }
     let row = index("row")
     let (p, perImage) = (y[2], groups * y[2])
@@ -442,15 +454,38 @@ struct ConvPlan: Hashable, Sendable {
       .define(
         "out", (((index("n") * .int(kb) + index("kb")) * .int(p) + index("p")) * .int(q) + index("q0")) * .int(b),
         mutable: false))
-    for j in 0..<kt {
-      for i in 0..<t {
-        let at = index("out") + .int((j * p * q + i) * b)
-        body.append(
+    body += finalStores(width: t) { j, i in index("out") + .int((j * p * q + i) * b) }
+    return body
+  }
+
+  /// The stores of a tile's sums, `width` pixels of each channel block `j`, at `output(j, i)`,
+  /// after the epilogue; with a pre-activation, its scale, shift and ReLU applied to the same
+  /// registers and stored in `pre` at the same offsets.
+  private func finalStores(width t: Int, output: (Int, Int) -> Expr) -> [Stmt] {
+    let sum = { (j: Int, i: Int) in Expr.variable("acc\(j)_\(i)", .vector) }
+    guard let preact else {
+      return (0..<channelBlocks).flatMap { j in
+        (0..<t).map { i in
           .vectorStore(
-            "y", at, ConvPlan.epilogue(.variable("acc\(j)_\(i)", .vector), at: at, attributes.epilogue), aligned: true))
+            "y", output(j, i), ConvPlan.epilogue(sum(j, i), at: output(j, i), attributes.epilogue), aligned: true)
+        }
       }
     }
-    return body
+    var stores: [Stmt] = []
+    for j in 0..<channelBlocks {
+      let factor = (index("kb") + .int(j)) * .int(b)
+      stores.append(.define("ps\(j)", .vectorLoad("pscale", factor), mutable: false))
+      stores.append(.define("pt\(j)", .vectorLoad("pshift", factor), mutable: false))
+      for i in 0..<t {
+        let (at, value) = (output(j, i), Expr.variable("e\(j)_\(i)", .vector))
+        stores.append(.define("e\(j)_\(i)", ConvPlan.epilogue(sum(j, i), at: at, attributes.epilogue), mutable: false))
+        stores.append(.vectorStore("y", at, value, aligned: true))
+        let shifted = value * .variable("ps\(j)", .vector) + .variable("pt\(j)", .vector)
+        stores.append(
+          .vectorStore("pre", at, preact.relu ? .vectorMax(shifted, .splat(.float(0))) : shifted, aligned: true))
+      }
+    }
+    return stores
   }
 
   /// `fill` when `key` differs from the last one this call filled a scratch buffer for (the
@@ -608,12 +643,10 @@ struct ConvPlan: Hashable, Sendable {
           ]),
       ])
     body.append(inputBlocks(rows))
-    let stores = { (last: Bool) in
-      (0..<kt).flatMap { j in
-        (0..<t).map { i -> Stmt in
-          let (at, sum) = (output(j, i), Expr.variable("acc\(j)_\(i)", .vector))
-          return .vectorStore("y", at, last ? ConvPlan.epilogue(sum, at: at, attributes.epilogue) : sum, aligned: true)
-        }
+    let stores = { (last: Bool) -> [Stmt] in
+      if last { return self.finalStores(width: t, output: output) }
+      return (0..<kt).flatMap { j in
+        (0..<t).map { i -> Stmt in .vectorStore("y", output(j, i), .variable("acc\(j)_\(i)", .vector), aligned: true) }
       }
     }
     if chunks > 1 {
@@ -626,10 +659,11 @@ struct ConvPlan: Hashable, Sendable {
 
   /// The buffers of a blocked conv kernel, in the order a call passes them: the input `x`,
   /// the packed weights (named and sized as `weights` says), `bias` and `res` when present,
-  /// and the output `y`.
-  static func parameters(x: [Int], y: [Int], weights: (String, Int), hasBias: Bool, _ epilogue: Epilogue)
-    -> [KernelParameter]
-  {
+  /// a pre-activation's `pscale`, `pshift` and second output `pre` when `preact`, and the
+  /// output `y`.
+  static func parameters(
+    x: [Int], y: [Int], weights: (String, Int), hasBias: Bool, _ epilogue: Epilogue, preact: Bool = false
+  ) -> [KernelParameter] {
     let outputs = y.reduce(1, *)
     var parameters = [
       KernelParameter(name: "x", elements: x.reduce(1, *), writable: false),
@@ -637,6 +671,11 @@ struct ConvPlan: Hashable, Sendable {
     ]
     if hasBias { parameters.append(KernelParameter(name: "bias", elements: y[1], writable: false)) }
     if epilogue.addsResidual { parameters.append(KernelParameter(name: "res", elements: outputs, writable: false)) }
+    if preact {
+      parameters.append(KernelParameter(name: "pscale", elements: y[1], writable: false))
+      parameters.append(KernelParameter(name: "pshift", elements: y[1], writable: false))
+      parameters.append(KernelParameter(name: "pre", elements: outputs, writable: true))
+    }
     parameters.append(KernelParameter(name: "y", elements: outputs, writable: true))
     return parameters
   }

@@ -25,6 +25,8 @@ struct ForwardPass {
     let kernel: Int
     /// Its operands' places, in order.
     let operands: [Place]
+    /// Where a second output goes (a conv's pre-activation), passed after the operands.
+    let extraOutput: Place?
     /// Its output's place.
     let output: Place
     /// Units of parallel work, or nil for a kernel called once on the calling thread.
@@ -59,7 +61,7 @@ extension LoweredProgram {
     let calls = steps.enumerated().map { index, step in
       ForwardPass.Call(
         step: index, kernel: kernelOfStep[index], operands: step.operands.map(place(of:)),
-        output: place(of: step.output),
+        extraOutput: step.extraOutput.map(place(of:)), output: place(of: step.output),
         workItems: kernels[kernelOfStep[index]].kernel.workItems)
     }
     let copies = graph.outputs.enumerated().compactMap { i, name -> ForwardPass.OutputCopy? in

@@ -220,8 +220,9 @@ struct CKernelPrinter: KernelPrinter {
   func parallel(_ variable: String) -> String { "for (long \(variable) = begin; \(variable) < end; ++\(variable))" }
 
   /// A kernel that runs whole takes its buffers as parameters; one over a range of work items
-  /// takes `kernel_args` (inputs in order, then the output) and the range. Scratch comes from
-  /// `aligned_alloc` in whole cache lines.
+  /// takes `kernel_args` (inputs in order, a second output among them where the kernel
+  /// writes one, then the output) and the range. Scratch comes from `aligned_alloc` in whole
+  /// cache lines.
   func prologue(_ name: String, _ kernel: Kernel) -> [String] {
     let pointer = { (p: KernelParameter) in "\(p.writable ? "" : "const ")float *restrict \(p.name)" }
     var lines: [String]
@@ -230,7 +231,8 @@ struct CKernelPrinter: KernelPrinter {
     } else {
       lines = ["static void \(name)(const kernel_args *a, long begin, long end) {"]
       for (i, p) in kernel.parameters.enumerated() {
-        lines.append("\(pointer(p)) = \(i == kernel.parameters.count - 1 ? "a->out" : "a->in[\(i)]");")
+        let source = i == kernel.parameters.count - 1 ? "a->out" : p.writable ? "(float *)a->in[\(i)]" : "a->in[\(i)]"
+        lines.append("\(pointer(p)) = \(source);")
       }
     }
     for s in kernel.scratch {
@@ -300,7 +302,8 @@ struct SwiftKernelPrinter: KernelPrinter {
   func parallel(_ variable: String) -> String { "for \(variable) in begin..<end" }
 
   /// A kernel that runs whole takes its buffers as parameters; one over a range of work items
-  /// takes `ResnetcKernelArgs` (inputs in order, then the output) and the range.
+  /// takes `ResnetcKernelArgs` (inputs in order, a second output among them where the kernel
+  /// writes one, then the output) and the range.
   func prologue(_ name: String, _ kernel: Kernel) -> [String] {
     var lines: [String]
     if kernel.workItems == nil {
@@ -311,7 +314,11 @@ struct SwiftKernelPrinter: KernelPrinter {
     } else {
       lines = ["func \(name)(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int) {"]
       for (i, p) in kernel.parameters.enumerated() {
-        lines.append("let \(p.name) = \(i == kernel.parameters.count - 1 ? "a.out" : "a.in\(i)")")
+        let operand = "a.in\(i)" + (i >= 4 ? "!" : "")
+        let source =
+          i == kernel.parameters.count - 1
+          ? "a.out" : p.writable ? "UnsafeMutablePointer(mutating: \(operand))" : operand
+        lines.append("let \(p.name) = \(source)")
       }
     }
     for s in kernel.scratch {

@@ -40,7 +40,14 @@ struct LoweredProgram: Sendable {
   static func plan(_ lowering: Lowering) -> MemoryPlan {
     MemoryPlan(
       inputs: lowering.graph.inputs.map { .value($0.name) }, outputs: lowering.graph.outputs.map { .value($0) },
-      steps: lowering.steps.map { ($0.output, $0.elements * 4, $0.operands.filter { !$0.isConstant }) })
+      steps: lowering.steps.flatMap { step in
+        // A second output is placed just before the step, apart from its operands and output,
+        // and counts as read by the step: unread (a dead scale_shift), it still must not share
+        // the output's space.
+        let extra = step.extraOutput.map { [($0, step.elements * 4, [Buffer]())] } ?? []
+        let reads = step.operands.filter { !$0.isConstant } + (step.extraOutput.map { [$0] } ?? [])
+        return extra + [(step.output, step.elements * 4, reads)]
+      })
   }
 
   /// The weights file's bytes.
@@ -80,19 +87,21 @@ struct LoweredProgram: Sendable {
   }
 
   /// Each step's kernel for the profile: `direct 6px x2` (a register tile of 6 output pixels
-  /// by 2 channel blocks; `flat` where tiles run on across rows), `grouped 16px` (a grouped conv's tile), `winograd F(2,3)`, `blocked` (pools and dense on blocked
-  /// tensors), `plain` (loops over plain tensors) or `reorder`.
+  /// by 2 channel blocks; `flat` where tiles run on across rows; `+preact` where it also
+  /// stores a scale_shift and ReLU of its output), `grouped 16px` (a grouped conv's tile),
+  /// `winograd F(2,3)`, `blocked` (pools and dense on blocked tensors), `plain` (loops over
+  /// plain tensors) or `reorder`.
   var stepKernels: [String] {
     steps.map { step in
       switch step.kind {
       case .plain: return "plain"
-      case .conv(let node, let a, let filter, let plainInput):
+      case .conv(let node, let a, let filter, let plainInput, let preact):
         let x = type(of: node.operands[0]).shape
         let plan = ConvPlan(
-          node, a, x: x, filter: filter, plainInput: plainInput, target: target, caches: caches,
+          node, a, x: x, filter: filter, plainInput: plainInput, preact: preact, target: target, caches: caches,
           border: KernelLanguage.c.convBorder)
         let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
-        return plan.flatTiles ? kind + " flat" : kind
+        return kind + (plan.flatTiles ? " flat" : "") + (preact == nil ? "" : " +preact")
       case .winograd: return "winograd F(2,3)"
       case .scaleShift(_, let relu): return relu ? "blocked, relu" : "blocked"
       case .pool, .globalAvgPool, .dense: return "blocked"
@@ -124,11 +133,15 @@ struct LoweredProgram: Sendable {
       text += ", y is \(d(node.type.shape))"
       let attributes = LoweredProgram.attributes(node)
       return text + (attributes.isEmpty ? "" : "; \(attributes)")
-    case .conv(let node, _, _, let plainInput):
+    case .conv(let node, _, _, let plainInput, let preact):
       let x = type(of: node.operands[0]).shape
       let weight = type(of: node.operands[1]).shape
+      let also =
+        preact.map {
+          "; also pre = \($0.relu ? "relu(" : "")y * pscale + pshift\($0.relu ? ")" : "") for \(step.extraOutput?.label ?? "?")"
+        } ?? ""
       return
-        "\(node.name): conv2d, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
+        "\(node.name): conv2d, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
     case .pool(let node, _, let average):
       return
         "\(node.name): \(average == nil ? "max_pool2d" : "avg_pool2d"), blocked; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
@@ -180,9 +193,9 @@ extension LoweredProgram {
     let blocked = BlockedKernels(b: target.block ?? 1)
     switch step.kind {
     case .plain(let node): return PlainKernel(node: node, operandTypes: operandTypes(node)).kernel
-    case .conv(let node, let a, let filter, let plainInput):
+    case .conv(let node, let a, let filter, let plainInput, let preact):
       return ConvPlan(
-        node, a, x: x, filter: filter, plainInput: plainInput, target: target, caches: caches,
+        node, a, x: x, filter: filter, plainInput: plainInput, preact: preact, target: target, caches: caches,
         border: language.convBorder
       ).kernel
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel

@@ -16,8 +16,9 @@ struct Lowering {
     /// A node's plain kernel (`PlainKernel`), also used for elementwise ops on blocked buffers.
     case plain(Node)
     /// A blocked convolution with its attributes and kernel size; `plainInput` for a stem
-    /// reading plain NCHW.
-    case conv(Node, Conv2dAttributes, kernel: Size2d, plainInput: Bool)
+    /// reading plain NCHW; `preact` where a blocked scale_shift (and its ReLU) of its output
+    /// joined it, written to the step's `extraOutput`.
+    case conv(Node, Conv2dAttributes, kernel: Size2d, plainInput: Bool, preact: ConvPlan.PreActivation?)
     /// Max pooling (`average` nil) or average pooling (`average` whether the divisor counts
     /// the padding) over a blocked input.
     case pool(Node, Pool2dAttributes, average: Bool?)
@@ -37,17 +38,20 @@ struct Lowering {
     case toPlain(shape: [Int])
   }
 
-  /// One kernel call: its kind, the buffers or constants it reads, the buffer it writes.
+  /// One kernel call: its kind, the buffers or constants it reads, the buffer it writes
+  /// (and a second one, of as many elements, that a conv's pre-activation writes; passed
+  /// after the operands).
   struct Step {
     var kind: Kind
     var operands: [Buffer]
     var output: Buffer
     var elements: Int
+    var extraOutput: Buffer? = nil
 
     /// The graph node this step computes, if it is not a reorder.
     var node: Node? {
       switch kind {
-      case .plain(let node), .conv(let node, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
+      case .plain(let node), .conv(let node, _, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
         .scaleShift(let node, _),
         .dense(let node), .winograd(let node, _):
         node
@@ -186,7 +190,7 @@ struct Lowering {
         operands.append(pack(node.operands[1].name, packing))
         for extra in node.operands.dropFirst(2) { operands.append(try operand(extra, blocked: true, types: types)) }
         let kernel = Size2d(w.type.shape[2], w.type.shape[3])
-        emit(.conv(node, a, kernel: kernel, plainInput: plainInput), operands, node: node, blocked: true)
+        emit(.conv(node, a, kernel: kernel, plainInput: plainInput, preact: nil), operands, node: node, blocked: true)
         return
       }
     case .maxPool2d(let a):
@@ -223,22 +227,45 @@ struct Lowering {
       if isBlocked(node.operands[0]), blockable(node.type.shape), node.operands.dropFirst().allSatisfy(\.isConstant) {
         let b = target.block ?? 1
         var operands = [try operand(node.operands[0], blocked: true, types: types)]
-        for factor in node.operands.dropFirst() { operands.append(pack(factor.name, .paddedBias(block: b))) }
-        emit(.scaleShift(node, relu: false), operands, node: node, blocked: true)
+        let factors = node.operands.dropFirst().map { pack($0.name, .paddedBias(block: b)) }
+        // Right after the conv that computed its input, it joins that conv's stores.
+        if let last = steps.last, last.output == operands[0], last.extraOutput == nil,
+          case .conv(let conv, let a, let kernel, let plainInput, .none) = last.kind
+        {
+          steps[steps.count - 1].kind = .conv(
+            conv, a, kernel: kernel, plainInput: plainInput, preact: ConvPlan.PreActivation(relu: false))
+          steps[steps.count - 1].operands += factors
+          steps[steps.count - 1].extraOutput = .blocked(node.name)
+          available.insert(.blocked(node.name))
+          self.layouts[node.name] = true
+          return
+        }
+        emit(.scaleShift(node, relu: false), operands + factors, node: node, blocked: true)
         return
       }
     case .relu, .add, .mul, .clip:
       // A ReLU that is a blocked scale_shift's only reader joins its pass.
       if case .relu = node.op, case .value(let v) = node.operands[0], readers[v] == 1, !graph.outputs.contains(v),
-        let last = steps.last, case .scaleShift(let shift, relu: false) = last.kind, shift.name == v
+        let last = steps.last
       {
-        steps[steps.count - 1] = Step(
-          kind: .scaleShift(shift, relu: true), operands: last.operands, output: .blocked(node.name),
-          elements: last.elements)
-        available.remove(.blocked(v))
-        available.insert(.blocked(node.name))
-        self.layouts[node.name] = true
-        return
+        switch last.kind {
+        case .scaleShift(let shift, relu: false) where shift.name == v:
+          steps[steps.count - 1] = Step(
+            kind: .scaleShift(shift, relu: true), operands: last.operands, output: .blocked(node.name),
+            elements: last.elements)
+        case .conv(let conv, let a, let kernel, let plainInput, let preact?)
+        where !preact.relu && last.extraOutput == .blocked(v):
+          steps[steps.count - 1].kind = .conv(
+            conv, a, kernel: kernel, plainInput: plainInput, preact: ConvPlan.PreActivation(relu: true))
+          steps[steps.count - 1].extraOutput = .blocked(node.name)
+        default: break
+        }
+        if steps.last?.output == .blocked(node.name) || steps.last?.extraOutput == .blocked(node.name) {
+          available.remove(.blocked(v))
+          available.insert(.blocked(node.name))
+          self.layouts[node.name] = true
+          return
+        }
       }
       if node.operands.allSatisfy(isBlocked), blockable(node.type.shape) {
         emit(.plain(node), try operands(node.operands, blocked: true, types: types), node: node, blocked: true)

@@ -200,11 +200,14 @@ public struct SwiftProgram: Sendable {
         w.line("start = resnetcMilliseconds()")
         let name = SwiftProgram.kernelName(call.kernel)
         let output = SwiftProgram.pointer(call.output, mutable: true)
-        var inputs = call.operands.map { SwiftProgram.pointer($0, mutable: false) }
+        var inputs =
+          call.operands.map { SwiftProgram.pointer($0, mutable: false) }
+          + (call.extraOutput.map { ["UnsafePointer(\(SwiftProgram.pointer($0, mutable: true)))"] } ?? [])
         if let items = call.workItems {
-          inputs += Array(repeating: "UnsafePointer(\(output))", count: 4 - inputs.count)
+          inputs += Array(repeating: "UnsafePointer(\(output))", count: max(0, 4 - inputs.count))
           let args =
-            "ResnetcKernelArgs(in0: \(inputs[0]), in1: \(inputs[1]), in2: \(inputs[2]), in3: \(inputs[3]), out: \(output))"
+            "ResnetcKernelArgs("
+            + inputs.enumerated().map { "in\($0): \($1), " }.joined() + "out: \(output))"
           w.line("model.parallelFor(\(items), \(name), \(args))")
         } else {
           w.line("\(name)(\((inputs + [output]).joined(separator: ", ")))")

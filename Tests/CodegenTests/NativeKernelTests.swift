@@ -211,10 +211,11 @@ import Testing
   static func convPlans(_ graph: Graph, target: Target, caches: CacheSizes? = nil) throws -> [ConvPlan] {
     let lowered = try LoweredProgram(graph: graph, target: target, caches: caches)
     return lowered.steps.compactMap { step -> ConvPlan? in
-      guard case .conv(let node, let a, let filter, let plainInput) = step.kind else { return nil }
+      guard case .conv(let node, let a, let filter, let plainInput, let preact) = step.kind else { return nil }
       let x = lowered.type(of: node.operands[0]).shape
       return ConvPlan(
-        node, a, x: x, filter: filter, plainInput: plainInput, target: target, caches: lowered.caches, border: .tested)
+        node, a, x: x, filter: filter, plainInput: plainInput, preact: preact, target: target, caches: lowered.caches,
+        border: .tested)
     }
   }
 
@@ -287,9 +288,10 @@ import Testing
         let source = try CProgram(graph: graph, headerName: "m.h", target: target).source
         let reorders = try LoweredProgram(graph: graph, target: target).stepLabels.filter { $0.op == "reorder" }
         #expect(
-          source.contains("scale_shift and relu, blocked by") && reorders.count == 2, "only the graph's edges reorder")
+          source.contains("also pre = relu(y * pscale + pshift)") && reorders.count == 2,
+          "the conv stores the pre-activation; only the graph's edges reorder")
         let ops = try LoweredProgram(graph: graph, target: target).stepLabels.map(\.op)
-        #expect(!ops.contains("relu"), "the ReLU joins the scale_shift's pass: \(ops)")
+        #expect(ops == ["reorder", "conv2d", "conv2d", "reorder"], "scale_shift and ReLU join the conv: \(ops)")
       }
       if name == "late-stage maps" {
         let orders = try Self.convPlans(graph, target: target).map(\.order)
@@ -368,5 +370,76 @@ import Testing
         #expect(try nativeError(try b.finish(outputs: [r]), target: target) <= 1e-5, "\(shape) \(epilogue)")
       }
     }
+  }
+
+  /// ResNet v2's pre-activation, a scale_shift and ReLU of an add's output that the next add
+  /// also reads raw, stored by the conv that computes the add, on row tiles (16 channels,
+  /// 7x9) and on AVX2's flat, chunked tiles (64 channels, 5x7); without the ReLU; and after a
+  /// pool, where it keeps a pass of its own. C on every vector target, and Swift.
+  @Test(arguments: runnableTargets.filter { $0 != .generic })
+  func preActivationJoinsTheConv(target: Target) throws {
+    for (c, shape, relu) in [(16, [1, 16, 7, 9], true), (64, [2, 64, 5, 7], true), (16, [2, 16, 6, 7], false)] {
+      var b = GraphBuilder(name: "preact")
+      let x = try b.input("x", TensorType(shape))
+      let w1 = try b.constant("w1", TensorType([c, c, 3, 3]), values(c * c * 9, seed: 1))
+      let stem = try b.node("stem", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .relu)), [x, w1])
+      let w2 = try b.constant("w2", TensorType([c, c, 3, 3]), values(c * c * 9, seed: 2))
+      let bias = try b.constant("b2", TensorType([c]), values(c, seed: 3))
+      let sum = try b.node(
+        "sum", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .add)), [stem, w2, bias, stem])
+      let scale = try b.constant("scale", TensorType([c]), values(c, seed: 4))
+      let shift = try b.constant("shift", TensorType([c]), values(c, seed: 5))
+      var pre = try b.node("pre", .scaleShift, [sum, scale, shift])
+      if relu { pre = try b.node("pre.relu", .relu, [pre]) }
+      let w3 = try b.constant("w3", TensorType([c, c, 3, 3]), values(c * c * 9, seed: 6))
+      let next = try b.node("next", .conv2d(Conv2dAttributes(padding: .uniform(1), epilogue: .add)), [pre, w3, sum])
+      let graph = try b.finish(outputs: [next])
+      let lowered = try LoweredProgram(graph: graph, target: target)
+      #expect(lowered.stepLabels.map(\.op) == ["reorder", "conv2d", "conv2d", "conv2d", "reorder"], "\(shape)")
+      #expect(lowered.stepKernels[2].hasSuffix(" +preact"), "\(lowered.stepKernels)")
+      let plans = try Self.convPlans(graph, target: target)
+      #expect(plans.map(\.preact) == [nil, ConvPlan.PreActivation(relu: relu), nil])
+      if c == 64 && target == .avx2 {
+        #expect(plans[1].flatTiles && plans[1].chunkBlocks < 8, "the chunked flat tiles store it after the last pass")
+      }
+      #expect(try nativeError(graph, target: target) <= 1e-5, "\(shape) relu \(relu)")
+      if c == 16 && relu {
+        #expect(try nativeError(graph, target: target, backend: .swift) <= 1e-5, "Swift, \(shape)")
+      }
+    }
+    // A scale_shift nobody reads still joins the conv; its buffer must not share the conv
+    // output's space (generated graph 102 of seed 71 read the pre-activation as the output).
+    var d = GraphBuilder(name: "dead preact")
+    let dx = try d.input("x", TensorType([2, 32, 3, 10]))
+    let dw = try d.constant("w", TensorType([32, 32, 3, 3]), values(9216, seed: 7))
+    let dc = try d.node("c", .conv2d(Conv2dAttributes(padding: .uniform(1))), [dx, dw])
+    let ds = try d.constant("s", TensorType([32]), values(32, seed: 8))
+    let dt = try d.constant("t", TensorType([32]), values(32, seed: 9))
+    _ = try d.node("dead", .scaleShift, [dc, ds, dt])
+    let dw2 = try d.constant("w2", TensorType([32, 32, 1, 1]), values(1024, seed: 10))
+    let dy = try d.node("y", .conv2d(Conv2dAttributes()), [dc, dw2])
+    let dead = try d.finish(outputs: [dy])
+    let deadLowered = try LoweredProgram(graph: dead, target: target)
+    let deadPlan = deadLowered.plan.locations
+    #expect(deadLowered.stepKernels.contains { $0.hasSuffix(" +preact") }, "\(deadLowered.stepKernels)")
+    #expect(deadPlan[.blocked("dead")] != nil && deadPlan[.blocked("dead")] != deadPlan[.blocked("c")])
+    #expect(try nativeError(dead, target: target) <= 1e-5, "a dead pre-activation")
+    // After a pool the scale_shift and ReLU keep their own pass.
+    var b = GraphBuilder(name: "preact after a pool")
+    let x = try b.input("x", TensorType([1, 16, 9, 9]))
+    let w = try b.constant("w", TensorType([16, 16, 3, 3]), values(2304, seed: 1))
+    let c = try b.node("c", .conv2d(Conv2dAttributes(padding: .uniform(1))), [x, w])
+    let pool = try b.node(
+      "pool", .maxPool2d(Pool2dAttributes(kernel: .square(3), stride: .square(2), padding: .uniform(1))), [c])
+    let scale = try b.constant("scale", TensorType([16]), values(16, seed: 2))
+    let shift = try b.constant("shift", TensorType([16]), values(16, seed: 3))
+    let ss = try b.node("ss", .scaleShift, [pool, scale, shift])
+    let r = try b.node("r", .relu, [ss])
+    let w2 = try b.constant("w2", TensorType([16, 16, 1, 1]), values(256, seed: 4))
+    let y = try b.node("y", .conv2d(Conv2dAttributes(epilogue: .add)), [r, w2, pool])
+    let graph = try b.finish(outputs: [y])
+    let lowered = try LoweredProgram(graph: graph, target: target)
+    #expect(lowered.stepKernels.contains("blocked, relu"), "\(lowered.stepKernels)")
+    #expect(try nativeError(graph, target: target) <= 1e-5, "after a pool")
   }
 }

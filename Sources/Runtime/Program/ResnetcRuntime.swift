@@ -3,6 +3,11 @@
 /// A kernel's operands (unused ones point at its output) and output.
 struct ResnetcKernelArgs {
   var in0, in1, in2, in3: UnsafePointer<Float>
+  /// Operands past the fourth (a conv's bias, shortcut and pre-activation), where there are.
+  var in4: UnsafePointer<Float>? = nil
+  var in5: UnsafePointer<Float>? = nil
+  var in6: UnsafePointer<Float>? = nil
+  var in7: UnsafePointer<Float>? = nil
   var out: UnsafeMutablePointer<Float>
 }
 
@@ -349,7 +354,7 @@ public final class ResnetcModel: @unchecked Sendable {
       resnetcFormat("peak %.1f GFLOP/s: the ", peak) + modelTarget
       + " multiply-add loop on \(threads) thread\(threads == 1 ? "" : "s"), measured now\n"
     text +=
-      column("layer", 40) + " " + column("op", 16) + " " + column("kernel", 18) + " "
+      column("layer", 40) + " " + column("op", 16) + " " + column("kernel", 26) + " "
       + String(repeating: " ", count: 7) + "ms" + String(repeating: " ", count: 3) + "GFLOP/s  % peak\n"
     var total = 0.0, flops = 0.0
     for (i, (label, op)) in stepLabels.enumerated() {
@@ -357,11 +362,11 @@ public final class ResnetcModel: @unchecked Sendable {
       total += ms
       flops += stepFlops[i]
       text +=
-        column(label, 40) + " " + column(op, 16) + " " + column(stepKernels[i], 18)
+        column(label, 40) + " " + column(op, 16) + " " + column(stepKernels[i], 26)
         + resnetcFormat(" %9.3f %9.1f %7.1f\n", ms, rate, rate / peak * 100)
     }
     let rate = total > 0 ? flops / total / 1e6 : 0
-    return text + column("total", 40) + " " + column("", 16) + " " + column("", 18)
+    return text + column("total", 40) + " " + column("", 16) + " " + column("", 26)
       + resnetcFormat(" %9.3f %9.1f %7.1f\n", total, rate, rate / peak * 100)
   }
 

@@ -187,17 +187,17 @@ const char *resnetc_profile_report(resnetc_model *model) {
   used += (size_t)snprintf(model->report + used, size - used,
                            "peak %.1f GFLOP/s: the " MODEL_TARGET " multiply-add loop on %d thread%s, measured now\n",
                            peak, model->threads, model->threads == 1 ? "" : "s");
-  used += (size_t)snprintf(model->report + used, size - used, "%-40s %-16s %-18s %9s %9s %7s\n", "layer", "op", "kernel", "ms",
+  used += (size_t)snprintf(model->report + used, size - used, "%-40s %-16s %-26s %9s %9s %7s\n", "layer", "op", "kernel", "ms",
                            "GFLOP/s", "% peak");
   for (int i = 0; i < MODEL_STEPS; ++i) {
     double ms = model->step_ms[i] / (double)runs, rate = ms > 0 ? step_flops[i] / ms / 1e6 : 0;
     total += ms;
     flops += step_flops[i];
-    used += (size_t)snprintf(model->report + used, size - used, "%-40.40s %-16.16s %-18.18s %9.3f %9.1f %7.1f\n",
+    used += (size_t)snprintf(model->report + used, size - used, "%-40.40s %-16.16s %-26.26s %9.3f %9.1f %7.1f\n",
                              step_labels[i][0], step_labels[i][1], step_kernels[i], ms, rate, rate / peak * 100);
   }
   double rate = total > 0 ? flops / total / 1e6 : 0;
-  snprintf(model->report + used, size - used, "%-40s %-16s %-18s %9.3f %9.1f %7.1f\n", "total", "", "", total, rate,
+  snprintf(model->report + used, size - used, "%-40s %-16s %-26s %9.3f %9.1f %7.1f\n", "total", "", "", total, rate,
            rate / peak * 100);
   pthread_mutex_unlock(&model->run_lock);
   return model->report;
