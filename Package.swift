@@ -32,7 +32,7 @@ let package = Package(
     .plugin(name: "EmbedRuntime", capability: .buildTool(), dependencies: ["resnetc-embed"]),
     .target(name: "Models", dependencies: ["GraphIR", "Formats"], swiftSettings: optimized),
     .target(name: "ONNX", dependencies: ["GraphIR"], swiftSettings: optimized),
-    .target(name: "Driver", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),
+    .target(name: "Driver", dependencies: ["GraphIR", "Formats", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),
     .executableTarget(name: "resnetc", dependencies: ["Driver"]),
     .target(
       name: "DiffTest", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"],

@@ -51,7 +51,7 @@ public enum Artifacts {
     let directory = destination.deletingLastPathComponent().path
     precondition(program.headerName == base + ".h", "the program includes its header by the output's name")
     let scratch = try privateDirectory()
-    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    defer { Interruption.remove(folder: scratch) }
     try write(program.source, to: scratch + "/\(base).c")
     try write(program.header, to: scratch + "/\(base).h")
     try write(program.mainSource, to: scratch + "/\(base)_main.c")
@@ -99,7 +99,7 @@ public enum Artifacts {
     let destination = URL(fileURLWithPath: output)
     let base = destination.lastPathComponent
     let scratch = try privateDirectory()
-    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    defer { Interruption.remove(folder: scratch) }
     let model = program.modelSources.map { (base + $0.suffix + ".swift", $0.text) }
     let main = (base + program.mainSource.suffix + ".swift", program.mainSource.text)
     for (name, text) in model + [main] { try write(text, to: scratch + "/" + name) }
@@ -135,9 +135,10 @@ public enum Artifacts {
     return paths
   }
 
-  /// A new directory only this user can read.
+  /// A new directory only this user can read, removed if the process is interrupted.
   static func privateDirectory() throws -> String {
     let path = NSTemporaryDirectory() + "resnetc-" + UUID().uuidString
+    Interruption.hold(folder: path)
     try FileManager.default.createDirectory(
       atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     return path

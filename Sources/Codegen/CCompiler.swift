@@ -29,7 +29,10 @@ public struct CCompiler: Sendable {
     var arguments = CCompiler.flags + extra
     if shared { arguments += ["-shared", "-fPIC"] }
     arguments += sources + ["-o", output, "-pthread", "-lm"]
-    try CompilerError.run(path, arguments, language: "C")
+    // The compiler's own temporaries go beside the output, in the folder removed after (and on
+    // an interruption).
+    let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+    try CompilerError.run(path, arguments, language: "C", temporaries: folder)
   }
 }
 
@@ -52,11 +55,19 @@ public enum CompilerError: Error, Equatable, CustomStringConvertible {
     }
   }
 
-  /// Runs the compiler at `path` with `arguments` (no shell) and waits for it.
-  static func run(_ path: String, _ arguments: [String], language: String) throws(CompilerError) {
+  /// Runs the compiler at `path` with `arguments` (no shell) and waits for it; with
+  /// `temporaries`, its TMPDIR is that folder.
+  static func run(_ path: String, _ arguments: [String], language: String, temporaries: String? = nil)
+    throws(CompilerError)
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
+    if let temporaries {
+      var environment = ProcessInfo.processInfo.environment
+      environment["TMPDIR"] = temporaries
+      process.environment = environment
+    }
     let errors = Pipe()
     process.standardError = errors
     process.standardOutput = errors
@@ -65,8 +76,11 @@ public enum CompilerError: Error, Equatable, CustomStringConvertible {
     } catch {
       throw .cannotRun(path, error.localizedDescription, language: language)
     }
+    Interruption.hold(child: process.processIdentifier)
+    defer { Interruption.release(child: process.processIdentifier) }
     let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
+    Interruption.waitIfInterrupted()
     guard process.terminationStatus == 0 else {
       throw .failed(
         command: ([path] + arguments).joined(separator: " "), status: process.terminationStatus, output: text,

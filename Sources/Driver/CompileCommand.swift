@@ -54,6 +54,7 @@ let compileCommand = Command(
   }
   let (target, caches) = try parseTarget(arguments.value("--target"))
   let model = try modelArgument(arguments)
+  try checkOutputFolder(output)
   let graph = try loadModel(model, arguments, console: console)
   let progress = { (line: String) in console.err(line + "\n") }
   if target != .generic { progress("planning for \(target.rawValue), caches \(caches.description)") }

@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 import GraphIR
 
@@ -42,6 +43,10 @@ public enum Driver {
     Run 'resnetc <command> --help' for a command's options.
 
     """
+
+  /// Makes SIGINT, SIGTERM and SIGHUP remove the temporary folders and stop the compilers of
+  /// a command under way before the process ends (for the command-line tool).
+  public static func installSignalHandlers() { Interruption.installHandlers() }
 
   /// Runs the tool on `arguments` (without the program name); returns the exit status:
   /// 0 success, 1 bad input or a failed run, 2 a command line that does not parse.

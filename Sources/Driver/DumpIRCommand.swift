@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 
 let dumpIRCommand = Command(
@@ -12,6 +13,7 @@ let dumpIRCommand = Command(
   options: [OptionSpec(names: ["--output", "-o"], value: "PATH", help: "write PATH.gir and PATH.safetensors")]
     + modelOptions
 ) { arguments, console in
+  if let path = arguments.value("--output") { try checkOutputFolder(path) }
   let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
   guard let path = arguments.value("--output") else {
     console.out(IRPrinter.print(graph))

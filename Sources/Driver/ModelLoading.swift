@@ -152,7 +152,8 @@ enum DriverError: Error, CustomStringConvertible {
   case unsupportedFile(path: String, reason: String)
   /// A built-in model whose options make an invalid graph (an input too small, say).
   case builtinModel(name: String, GraphError)
-  /// A file given to `run` that does not fit the model.
+  /// A file given to `run` that does not fit the model, or an output path that cannot be
+  /// written.
   case tensorFile(path: String, reason: String)
   /// Work that needs more memory than the machine has.
   case tooLarge(String)
@@ -165,4 +166,28 @@ enum DriverError: Error, CustomStringConvertible {
     case .tooLarge(let why): why
     }
   }
+}
+
+/// Refuses an output path whose folder does not exist or is no folder, or that is a folder,
+/// before any work is done, in the compiled programs' words for such an `--output`:
+/// `/missing/x: no such directory /missing`.
+func checkOutputFolder(_ path: String) throws(DriverError) {
+  var status = stat()
+  if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+    throw .tensorFile(path: path, reason: "is a directory")
+  }
+  let folder = outputFolder(path)
+  guard stat(folder, &status) == 0 else {
+    throw .tensorFile(
+      path: path, reason: errno == ENOTDIR ? "\(folder) is not a directory" : "no such directory \(folder)")
+  }
+  guard (status.st_mode & S_IFMT) == S_IFDIR else {
+    throw .tensorFile(path: path, reason: "\(folder) is not a directory")
+  }
+}
+
+/// The folder part of `path` as written: `.` for none, `/` for the root.
+func outputFolder(_ path: String) -> String {
+  guard let slash = path.lastIndex(of: "/") else { return "." }
+  return slash == path.startIndex ? "/" : String(path[..<slash])
 }

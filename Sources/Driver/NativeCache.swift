@@ -45,8 +45,9 @@ enum NativeCache {
     if !FileManager.default.fileExists(atPath: library) || !FileManager.default.fileExists(atPath: weightsPath) {
       try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
       let staging = root + "/.staging-" + UUID().uuidString
+      Interruption.hold(folder: staging)
+      defer { Interruption.remove(folder: staging) }
       try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
-      defer { try? FileManager.default.removeItem(atPath: staging) }
       console.err("compiling \(graph.name) into \(folder)\n")
       try build(staging + "/model")
       try? FileManager.default.removeItem(atPath: folder)

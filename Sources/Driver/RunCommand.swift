@@ -1,4 +1,5 @@
 import Codegen
+import Formats
 import Foundation
 import GraphIR
 import Models
@@ -26,8 +27,9 @@ let runCommand = Command(
       help: "run with the reference interpreter (default), or compiled by the C or Swift backend (cached between runs)"),
   ] + modelOptions
 ) { arguments, console in
-  let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
   let outputPaths = arguments.values["--output"] ?? []
+  for path in outputPaths { try checkOutputFolder(path) }
+  let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
   guard outputPaths.isEmpty || outputPaths.count == graph.outputs.count else {
     throw UsageError("the model has \(graph.outputs.count) outputs but \(outputPaths.count) --output paths were given")
   }
@@ -72,19 +74,39 @@ private func runInputs(_ graph: Graph, _ arguments: ParsedArguments) throws -> [
   guard paths.count == graph.inputs.count else {
     throw UsageError("the model has \(graph.inputs.count) inputs but \(paths.count) --input files were given")
   }
-  return try zip(paths, graph.inputs).map { path, input in
-    let bytes = try ModelFile.readFile(path, limit: Npy.byteLimit(elements: input.type.elementCount))
-    let tensor: Tensor
-    do {
-      tensor = try Npy.read(bytes)
-    } catch {
-      throw DriverError.tensorFile(path: path, reason: "\(error)")
-    }
-    guard tensor.type == input.type else {
-      throw DriverError.tensorFile(
-        path: path, reason: "holds \(tensor.type) but input '\(input.name)' is \(input.type)")
-    }
-    return tensor
+  return try zip(paths, graph.inputs).map { path, input in try readInput(path, name: input.name, type: input.type) }
+}
+
+/// The `.npy` file at `path` as input `name` of `type`, refused with the words the compiled
+/// programs use for the same file: a file too large for the input is read only as far as its
+/// header, to say what it holds.
+func readInput(_ path: String, name: String, type: TensorType) throws(DriverError) -> Tensor {
+  let fail = { (reason: String) in DriverError.tensorFile(path: path, reason: reason) }
+  guard let file = fopen(path, "rb") else { throw fail(errno == ENOENT ? "no such file" : "cannot be opened") }
+  defer { fclose(file) }
+  var status = stat()
+  guard fstat(fileno(file), &status) == 0 else { throw fail("cannot be read") }
+  guard (status.st_mode & S_IFMT) != S_IFDIR else { throw fail("is a directory") }
+  guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
+  let size = Int(status.st_size)
+  let limit = Npy.byteLimit(elements: type.elementCount)
+  let held = size > limit ? min(size, ResnetcNpy.prefixLength) : size
+  var bytes = [UInt8](repeating: 0, count: held)
+  guard fread(&bytes, 1, held, file) == held else { throw fail("cannot be read") }
+  let layout: ResnetcNpy.Layout
+  do {
+    layout = try ResnetcNpy.layout(bytes, fileSize: size)
+  } catch {
+    throw fail("\(error)")
+  }
+  guard layout.shape == type.shape else {
+    throw fail("holds \(TensorType(layout.shape)) but input '\(name)' is \(type)")
+  }
+  guard held == size else { throw fail("is \(size) bytes, more than the limit of \(limit)") }
+  do {
+    return try Npy.read(bytes)
+  } catch {
+    throw fail("\(error)")
   }
 }
 

@@ -29,8 +29,14 @@ public enum ResnetcNpy {
     public var dataStart: Int
   }
 
-  /// Checks the bytes of a whole `.npy` file and says where its data lies.
-  public static func layout(_ bytes: [UInt8]) throws(ResnetcNpyError) -> Layout {
+  /// The bytes a reader takes from a file larger than `byteLimit`: enough to hold any header
+  /// accepted, so that the file's shape can still be named.
+  public static var prefixLength: Int { maxHeaderLength + 16 }
+
+  /// Checks the bytes of a `.npy` file of `fileSize` bytes (default: `bytes` is the whole
+  /// file; else its first bytes, holding at least the header) and says where its data lies.
+  public static func layout(_ bytes: [UInt8], fileSize: Int? = nil) throws(ResnetcNpyError) -> Layout {
+    let size = fileSize ?? bytes.count
     guard bytes.count >= 10 else { throw .truncated(needed: 10, got: bytes.count) }
     guard bytes.prefix(6).elementsEqual(magic) else { throw .notNpy }
     let major = bytes[6]
@@ -59,10 +65,22 @@ public enum ResnetcNpy {
     guard !fields.fortranOrder else { throw .fortranOrder }
     let count = try elementCount(fields.shape)
     let dataStart = headerStart + headerLength
-    let available = bytes.count - dataStart
-    guard available / 4 >= count else { throw .truncated(needed: dataStart + count * 4, got: bytes.count) }
+    let available = size - dataStart
+    guard available / 4 >= count else { throw .truncated(needed: dataStart + count * 4, got: size) }
     guard available == count * 4 else { throw .trailingBytes(available - count * 4) }
     return Layout(shape: fields.shape, dataStart: dataStart)
+  }
+
+  /// NumPy's name of a dtype code (`<f8` float64, `|u1` uint8), or nil for one it does not
+  /// spell so.
+  public static func dtypeName(_ descr: String) -> String? {
+    let code = descr.drop { "<>|=".contains($0) }
+    let names: [Substring: String] = [
+      "f2": "float16", "f4": "float32", "f8": "float64", "f16": "float128", "i1": "int8", "i2": "int16",
+      "i4": "int32", "i8": "int64", "u1": "uint8", "u2": "uint16", "u4": "uint32", "u8": "uint64", "b1": "bool",
+      "c8": "complex64", "c16": "complex128",
+    ]
+    return names[code]
   }
 
   /// The header of a version 1.0 file holding f32 of `shape`: the data follows it.
@@ -130,7 +148,8 @@ public enum ResnetcNpyError: Error, Equatable, Sendable, CustomStringConvertible
     case .truncated(let needed, let got): "file is truncated: needs \(needed) bytes, has \(got)"
     case .trailingBytes(let n): "\(n) bytes follow the array's data"
     case .invalidHeader(let why): "invalid .npy header: \(why)"
-    case .unsupportedDType(let d): "dtype '\(d)' is not supported; save the array as float32 ('<f4')"
+    case .unsupportedDType(let d):
+      "holds \(ResnetcNpy.dtypeName(d).map { "\($0) " } ?? "")('\(d)'), not float32 ('<f4'); save the array as float32"
     case .bigEndian: "big-endian float32 ('>f4') is not supported; save the array as little-endian '<f4'"
     case .fortranOrder: "the array is in Fortran order; save it in C order (numpy.ascontiguousarray)"
     case .invalidShape(_, let why): why

@@ -1,4 +1,5 @@
 import Driver
 import Foundation
 
+Driver.installSignalHandlers()
 exit(Driver.run(Array(CommandLine.arguments.dropFirst())))

@@ -81,6 +81,13 @@ func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String, St
 
   @Test func usageErrors() {
     expectFailure(resnetc("compile", "resnet20"), status: 2, mentioning: "missing -o OUT")
+    for emit in ["exe", "c"] {
+      let missing = resnetc("compile", "resnet20", "-o", "/nonexistent-folder/x", "--emit", emit)
+      #expect(
+        missing.status == 1
+          && missing.err == "resnetc compile: error: /nonexistent-folder/x: no such directory /nonexistent-folder\n",
+        "\(missing.err)")
+    }
     expectFailure(
       resnetc("compile", "resnet20", "-o", "/tmp/a b"), status: 2, mentioning: "the name of OUT must be made of")
     expectFailure(

@@ -29,7 +29,10 @@ final class Capture: @unchecked Sendable {
 }
 
 /// Runs `resnetc` with `arguments` in this process.
-func resnetc(_ arguments: String...) -> ToolRun {
+func resnetc(_ arguments: String...) -> ToolRun { resnetc(arguments) }
+
+/// Runs `resnetc` with `arguments` in this process.
+func resnetc(_ arguments: [String]) -> ToolRun {
   let out = Capture(), err = Capture()
   let status = Driver.run(arguments, console: Console(out: out.append, err: err.append))
   return ToolRun(status: status, out: out.value, err: err.value)

@@ -58,7 +58,7 @@ let malformedCases: [(file: String, error: String)] = [
   ("st-wrong-shape.gir", "tensor \"w\" has shape [2] but "),
   ("npy-bad-magic.npy", "not a .npy file (no \\x93NUMPY magic)"),
   ("npy-big-endian.npy", "big-endian float32 ('>f4') is not supported; save the array as little-"),
-  ("npy-f64.npy", "dtype '<f8' is not supported; save the array as float32 ('<f4')"),
+  ("npy-f64.npy", "holds float64 ('<f8'), not float32 ('<f4'); save the array as float32"),
   ("npy-fortran.npy", "the array is in Fortran order; save it in C order (numpy.ascontiguousa"),
   ("npy-trailing.npy", "4 bytes follow the array's data"),
   ("npy-truncated.npy", "file is truncated: needs 12416 bytes, has 12406"),

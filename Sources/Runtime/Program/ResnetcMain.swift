@@ -17,7 +17,7 @@ enum ResnetcProgram {
 
   static let usage = """
     USAGE: \(program) [--input x.npy ...] [--output y.npy ...] [--bench N [--json]] [--threads N]
-              [--weights PATH] [--input-seed S]
+              [--profile] [--weights PATH] [--input-seed S]
 
     Runs the compiled model. Inputs and outputs are NumPy .npy files of float32 in C order, one
     --input per model input and one --output per model output, in order. Without --input, a
@@ -185,23 +185,25 @@ enum ResnetcProgram {
     }
     defer { fclose(file) }
     var status = stat()
-    guard fstat(fileno(file), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-      throw Failure(1, "\(path): not a regular file")
-    }
+    guard fstat(fileno(file), &status) == 0 else { throw Failure(1, "\(path): cannot be read") }
+    guard (status.st_mode & S_IFMT) != S_IFDIR else { throw Failure(1, "\(path): is a directory") }
+    guard (status.st_mode & S_IFMT) == S_IFREG else { throw Failure(1, "\(path): not a regular file") }
     let size = Int(status.st_size)
     let limit = ResnetcNpy.byteLimit(elements: count)
-    if size > limit { throw Failure(1, "\(path): is \(size) bytes, more than the limit of \(limit)") }
-    var bytes = [UInt8](repeating: 0, count: size)
-    guard fread(&bytes, 1, size, file) == size else { throw Failure(1, "\(path): cannot be read") }
+    // A file too large for the input is read as far as its header, to name what it holds.
+    let held = size > limit ? min(size, ResnetcNpy.prefixLength) : size
+    var bytes = [UInt8](repeating: 0, count: held)
+    guard fread(&bytes, 1, held, file) == held else { throw Failure(1, "\(path): cannot be read") }
     let layout: ResnetcNpy.Layout
     do {
-      layout = try ResnetcNpy.layout(bytes)
+      layout = try ResnetcNpy.layout(bytes, fileSize: size)
     } catch {
       throw Failure(1, "\(path): \(error)")
     }
     guard layout.shape == shape else {
       throw Failure(1, "\(path): holds f32\(dimsText(layout.shape)) but input '\(name)' is f32\(dimsText(shape))")
     }
+    if held < size { throw Failure(1, "\(path): is \(size) bytes, more than the limit of \(limit)") }
     bytes.withUnsafeBytes { raw in
       UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + layout.dataStart, byteCount: count * 4)
     }
@@ -210,7 +212,15 @@ enum ResnetcProgram {
   static func writeNpy(_ path: String, shape: [Int], from data: UnsafePointer<Float>) throws(Failure) {
     let header = ResnetcNpy.header(shape: shape)
     guard let file = fopen(path, "wb") else {
-      throw Failure(1, "\(path): cannot write: \(String(cString: strerror(errno)))")
+      let why = errno
+      if why == EISDIR { throw Failure(1, "\(path): is a directory") }
+      if why == ENOENT || why == ENOTDIR {
+        // The folder part of the path, as resnetc names it: "." for none, "/" for the root.
+        let folder = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        throw Failure(
+          1, why == ENOENT ? "\(path): no such directory \(folder)" : "\(path): \(folder) is not a directory")
+      }
+      throw Failure(1, "\(path): cannot write: \(String(cString: strerror(why)))")
     }
     let count = shape.reduce(1, *)
     var ok = fwrite(header, 1, header.count, file) == header.count

@@ -23,7 +23,7 @@ static int error_exit(int status, const char *format, ...) {
 static void usage(FILE *out) {
   fprintf(out,
           "USAGE: %s [--input x.npy ...] [--output y.npy ...] [--bench N [--json]] [--threads N]\n"
-          "          [--weights PATH] [--input-seed S]\n\n"
+          "          [--profile] [--weights PATH] [--input-seed S]\n\n"
           "Runs the compiled model. Inputs and outputs are NumPy .npy files of float32 in C order, one\n"
           "--input per model input and one --output per model output, in order. Without --input, a\n"
           "seeded standard-normal input is used (--input-seed, default 0); without --output, each\n"
@@ -229,7 +229,8 @@ static int npy_parse_header(const unsigned char *text, size_t length, npy_value 
 
 /* Checks the whole file's bytes (ResnetcNpy.layout): its shape into shape, and where the data
    starts; 0 on success, else -1 with npy_why set. */
-static int npy_layout(const unsigned char *bytes, size_t size, npy_value *shape, size_t *data_start) {
+static int npy_layout(const unsigned char *bytes, size_t size, size_t file_size, npy_value *shape,
+                      size_t *data_start) {
   if (size < 10) return npy_fail("file is truncated: needs 10 bytes, has %zu", size);
   if (memcmp(bytes, "\x93NUMPY", 6) != 0) return npy_fail("not a .npy file (no \\x93NUMPY magic)");
   size_t length_size = bytes[6] == 1 ? 2 : (bytes[6] == 2 || bytes[6] == 3) ? 4 : 0;
@@ -257,8 +258,22 @@ static int npy_layout(const unsigned char *bytes, size_t size, npy_value *shape,
   if (!npy_is(&descr, "<f4")) {
     if (npy_is(&descr, ">f4"))
       return npy_fail("big-endian float32 ('>f4') is not supported; save the array as little-endian '<f4'");
-    return npy_fail("dtype '%.*s' is not supported; save the array as float32 ('<f4')", (int)descr.string_length,
-                    descr.string);
+  {
+    /* NumPy's name of the dtype code (ResnetcNpy.dtypeName), when it has one. */
+    static const char *const codes[][2] = {{"f2", "float16"}, {"f4", "float32"},   {"f8", "float64"}, {"f16", "float128"},
+                                           {"i1", "int8"},    {"i2", "int16"},     {"i4", "int32"},   {"i8", "int64"},
+                                           {"u1", "uint8"},   {"u2", "uint16"},    {"u4", "uint32"},  {"u8", "uint64"},
+                                           {"b1", "bool"},    {"c8", "complex64"}, {"c16", "complex128"}};
+    size_t skip = 0;
+    while (skip < descr.string_length && descr.string[skip] && strchr("<>|=", descr.string[skip])) ++skip;
+    const char *name = NULL;
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; ++k)
+      if (strlen(codes[k][0]) == descr.string_length - skip &&
+          memcmp(codes[k][0], descr.string + skip, descr.string_length - skip) == 0)
+        name = codes[k][1];
+    return npy_fail("holds %s%s('%.*s'), not float32 ('<f4'); save the array as float32", name ? name : "",
+                    name ? " " : "", (int)descr.string_length, descr.string);
+  }
   }
   if (fortran.flag) return npy_fail("the array is in Fortran order; save it in C order (numpy.ascontiguousarray)");
   if (shape->rank > NPY_MAX_RANK)
@@ -273,10 +288,10 @@ static int npy_layout(const unsigned char *bytes, size_t size, npy_value *shape,
     count *= shape->dims[d];
   }
   *data_start = header_start + (size_t)header_length;
-  uint64_t available = size - *data_start;
+  uint64_t available = file_size - *data_start;
   if (available / 4 < (uint64_t)count)
     return npy_fail("file is truncated: needs %llu bytes, has %zu", (unsigned long long)(*data_start + (uint64_t)count * 4),
-                    size);
+                    file_size);
   if (available != (uint64_t)count * 4)
     return npy_fail("%llu bytes follow the array's data", (unsigned long long)(available - (uint64_t)count * 4));
   return 0;
@@ -290,29 +305,34 @@ static int read_npy(const char *path, int i, float *dst) {
   FILE *file = fopen(path, "rb");
   if (!file) return error_exit(1, "%s: %s", path, errno == ENOENT ? "no such file" : "cannot be opened");
   struct stat status;
-  if (fstat(fileno(file), &status) != 0 || !S_ISREG(status.st_mode)) {
+  const char *refusal = NULL;
+  if (fstat(fileno(file), &status) != 0)
+    refusal = "cannot be read";
+  else if (S_ISDIR(status.st_mode))
+    refusal = "is a directory";
+  else if (!S_ISREG(status.st_mode))
+    refusal = "not a regular file";
+  if (refusal) {
     fclose(file);
-    return error_exit(1, "%s: not a regular file", path);
+    return error_exit(1, "%s: %s", path, refusal);
   }
   long long size = (long long)status.st_size;
   long long limit = (long long)count * 4 + NPY_MAX_HEADER + 16;
-  if (size > limit) {
-    fclose(file);
-    return error_exit(1, "%s: is %lld bytes, more than the limit of %lld", path, size, limit);
-  }
-  unsigned char *bytes = malloc((size_t)size + 1);
+  /* A file too large for the input is read as far as its header, to name what it holds. */
+  long long held = size > limit ? (size < NPY_MAX_HEADER + 16 ? size : NPY_MAX_HEADER + 16) : size;
+  unsigned char *bytes = malloc((size_t)held + 1);
   if (!bytes) {
     fclose(file);
     return error_exit(1, "%s: out of memory", path);
   }
-  size_t got = fread(bytes, 1, (size_t)size, file);
+  size_t got = fread(bytes, 1, (size_t)held, file);
   fclose(file);
   int result = 1;
   npy_value shape = {0};
   size_t data_start = 0;
-  if (got != (size_t)size) {
+  if (got != (size_t)held) {
     error_exit(1, "%s: cannot be read", path);
-  } else if (npy_layout(bytes, (size_t)size, &shape, &data_start)) {
+  } else if (npy_layout(bytes, (size_t)held, (size_t)size, &shape, &data_start)) {
     error_exit(1, "%s: %s", path, npy_why);
   } else {
     int same = shape.rank == rank;
@@ -322,6 +342,8 @@ static int read_npy(const char *path, int i, float *dst) {
       format_dims(want, sizeof want, rank, dims);
       format_dims(have, sizeof have, shape.rank, shape.dims);
       error_exit(1, "%s: holds f32%s but input '%s' is f32%s", path, have, resnetc_input_name(i), want);
+    } else if (held < size) {
+      error_exit(1, "%s: is %lld bytes, more than the limit of %lld", path, size, limit);
     } else {
       memcpy(dst, bytes + data_start, (size_t)count * 4);
       result = 0;
@@ -344,7 +366,21 @@ static int write_npy(const char *path, int i, const float *data) {
   while ((10 + length + 1) % 64 != 0) header[length++] = ' ';
   header[length++] = '\n';
   FILE *file = fopen(path, "wb");
-  if (!file) return error_exit(1, "%s: cannot write: %s", path, strerror(errno));
+  if (!file) {
+    if (errno == EISDIR) return error_exit(1, "%s: is a directory", path);
+    if (errno == ENOENT || errno == ENOTDIR) {
+      /* The folder part of the path, as resnetc names it: "." for none, "/" for the root. */
+      char folder[4096];
+      const char *slash = strrchr(path, '/');
+      size_t length = slash ? (size_t)(slash - path) : 0;
+      if (length >= sizeof folder) length = sizeof folder - 1;
+      if (slash && length == 0) length = 1;
+      memcpy(folder, slash ? path : ".", slash ? length : 1);
+      folder[slash ? length : 1] = 0;
+      return error_exit(1, errno == ENOENT ? "%s: no such directory %s" : "%s: %s is not a directory", path, folder);
+    }
+    return error_exit(1, "%s: cannot write: %s", path, strerror(errno));
+  }
   unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(length & 0xff), (unsigned char)(length >> 8)};
   size_t count = (size_t)resnetc_output_elements(i);
   int ok = fwrite(prefix, 1, 10, file) == 10 && fwrite(header, 1, (size_t)length, file) == (size_t)length &&
