@@ -69,7 +69,7 @@ func parseArguments(_ arguments: [String], options: [OptionSpec]) throws(UsageEr
       inlineValue = String(argument[argument.index(after: equals)...])
     }
     guard let spec = options.first(where: { $0.names.contains(name) }) else {
-      throw UsageError("unknown option '\(name)'")
+      throw UsageError("unknown option '\(name)'" + didYouMean(name, among: options.flatMap(\.names)))
     }
     if spec.value == nil {
       guard inlineValue == nil else { throw UsageError("\(spec.name) takes no value") }

@@ -30,7 +30,19 @@ let helpOption = OptionSpec(names: ["--help", "-h"], value: nil, help: "show thi
 
 /// The `resnetc` command-line tool.
 public enum Driver {
-  static let commands: [Command] = [infoCommand, dumpIRCommand, runCommand, compileCommand, explainCommand]
+  static let commands: [Command] = [
+    infoCommand, listCommand, dumpIRCommand, runCommand, compileCommand, explainCommand,
+  ]
+
+  /// This release of resnetc.
+  public static let version = "0.9.0"
+
+  /// What `--version` prints: the release, the targets it compiles for and the one this
+  /// machine runs best.
+  static var versionText: String {
+    "resnetc \(version)\ntargets: \(Target.allCases.map(\.rawValue).joined(separator: ", ")) "
+      + "(native here: \(Target.native().rawValue))\n"
+  }
 
   static let overview = """
     OVERVIEW: resnetc compiles residual networks to fast native programs.
@@ -40,7 +52,8 @@ public enum Driver {
     COMMANDS:
     \(commands.map { "  " + $0.name.padding(toLength: 9, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
 
-    Run 'resnetc <command> --help' for a command's options.
+    Run 'resnetc <command> --help' for a command's options, 'resnetc --version' for the
+    release and its targets.
 
     """
 
@@ -63,9 +76,16 @@ public enum Driver {
       }
       return 0
     }
+    if first == "--version" || first == "version" {
+      console.out(versionText)
+      return 0
+    }
     guard let command = commands.first(where: { $0.name == first }) else {
+      let names = commands.map(\.name)
+      let hint = didYouMean(first, among: names + ["--help", "--version"])
       console.err(
-        "resnetc: error: unknown command '\(first)' (commands: \(commands.map(\.name).joined(separator: ", ")))\n")
+        "resnetc: error: unknown \(first.hasPrefix("-") ? "option" : "command") '\(first)'\(hint) "
+          + "(commands: \(names.joined(separator: ", ")))\n")
       return 2
     }
     do {

@@ -40,8 +40,10 @@ let modelHelp = """
   MODEL is a built-in name, an ONNX file (.onnx), or a .gir file (with its .safetensors
   beside it).
   Built-in: resnet18 resnet34 resnet50 resnet101 resnet152 (ImageNet, 224x224),
+            resnet50-v1.5 resnet101-v1.5 resnet152-v1.5 (torchvision's stride placement),
             resnet20 resnet32 resnet44 resnet56 resnet110 resnet1202 (CIFAR-10, 32x32;
-            any depth 6n+2 works), plain18 plain20 ... (the same without shortcuts).
+            any depth 6n+2 works), plain18 plain20 ... (the same without shortcuts);
+            'resnetc list' shows each with its input, parameters and multiply-adds.
   """
 
 /// Loads MODEL (built-in, `.onnx` or `.gir`) with the command line's options, then runs
@@ -120,7 +122,12 @@ private func loadFile(_ path: String, _ arguments: ParsedArguments) throws -> Gr
 private func buildBuiltin(_ name: String, _ arguments: ParsedArguments) throws -> Graph {
   if arguments.values["--input-shape"] != nil { throw UsageError("--input-shape applies to ONNX models only") }
   if arguments.values["--feed"] != nil { throw UsageError("--feed applies to ONNX models only") }
-  var spec = try ResNetSpec(name: name)
+  var spec: ResNetSpec
+  do {
+    spec = try ResNetSpec(name: name)
+  } catch .unknownModel {
+    throw DriverError.unknownModel(name: name, suggestion: suggestion(for: name, among: builtinNames))
+  }
   if let text = arguments.value("--shortcut") {
     guard let option = ShortcutOption(rawValue: text.uppercased()) else {
       throw UsageError("--shortcut expects A, B or C, got '\(text)'")
@@ -157,6 +164,8 @@ enum DriverError: Error, CustomStringConvertible {
   case tensorFile(path: String, reason: String)
   /// Work that needs more memory than the machine has.
   case tooLarge(String)
+  /// No built-in model and no model file by this name.
+  case unknownModel(name: String, suggestion: String?)
 
   var description: String {
     switch self {
@@ -164,6 +173,9 @@ enum DriverError: Error, CustomStringConvertible {
     case .builtinModel(let name, let error): "\(name) cannot be built with these options: \(error)"
     case .tensorFile(let path, let reason): "\(path): \(reason)"
     case .tooLarge(let why): why
+    case .unknownModel(let name, let suggestion):
+      "unknown model '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+        + " (a .onnx or .gir file, or a built-in name: 'resnetc list' shows them)"
     }
   }
 }

@@ -184,7 +184,7 @@ import Testing
     for command in Driver.commands.map(\.name) { #expect(run.out.contains("  \(command) ")) }
   }
 
-  @Test(arguments: ["info", "dump-ir", "run", "compile", "explain"])
+  @Test(arguments: ["info", "list", "dump-ir", "run", "compile", "explain"])
   func commandHelpListsEveryOptionItAccepts(command: String) throws {
     let run = resnetc(command, "--help")
     #expect(run.status == 0)
