@@ -21,6 +21,15 @@ public enum Target: String, Sendable, CaseIterable {
     return .generic
   }
 
+  /// The targets a machine whose best is `native` runs: it and those below it.
+  public static func runnable(native: Target = .native()) -> [Target] {
+    switch native {
+    case .generic: [.generic]
+    case .avx2: [.generic, .avx2]
+    case .avx512: [.generic, .avx2, .avx512]
+    }
+  }
+
   /// Channels per block of the blocked layout; nil for the plain layout only.
   public var block: Int? {
     switch self {

@@ -5,7 +5,8 @@ import Runtime
 
 /// Compiled libraries for `resnetc run --engine c|swift`, kept in `$RESNETC_CACHE`, else
 /// `$XDG_CACHE_HOME/resnetc`, else `~/.cache/resnetc`, one folder per (generated source,
-/// weights, compiler); a later run of the same model reuses it.
+/// weights, target and the caches it is planned for, compiler: its path, size and date, and
+/// flags); a later run of the same model reuses it.
 enum NativeCache {
   static var root: String {
     let environment = ProcessInfo.processInfo.environment
@@ -16,29 +17,34 @@ enum NativeCache {
 
   /// The loaded model for `graph` built by `backend`, compiling it first unless the cache
   /// has it.
-  static func model(for graph: Graph, backend: Backend = .c, console: Console) throws -> NativeModel {
-    let identity: String
+  static func model(
+    for graph: Graph, backend: Backend = .c, target: Target = .generic, caches: CacheSizes? = nil, console: Console
+  ) throws -> NativeModel {
+    var identity: String
     let weights: WeightsBlob
     let build: (String) throws -> Void
     let progress = { (line: String) in console.err(line + "\n") }
     switch backend {
     case .c:
       let compiler = try CCompiler.locate()
-      let program = try CProgram(graph: graph, headerName: "model.h")
-      identity = program.source + program.header + compiler.path + CCompiler.flags.joined(separator: " ")
+      let program = try CProgram(graph: graph, headerName: "model.h", target: target, caches: caches)
+      identity =
+        program.source + program.header + compilerStamp(compiler.path)
+        + (CCompiler.flags + target.flags).joined(separator: " ")
       weights = program.weights
       build = { try Artifacts.build(program, kind: .lib, output: $0, compiler: compiler, progress: progress) }
     case .swift:
       let compiler = try SwiftCompiler.locate()
-      let program = try SwiftProgram(graph: graph)
+      let program = try SwiftProgram(graph: graph, target: target, caches: caches)
       identity =
-        "swift " + program.modelSources.map(\.text).joined() + compiler.path
-        + SwiftCompiler.flags.joined(separator: " ")
+        "swift " + program.modelSources.map(\.text).joined() + compilerStamp(compiler.path)
+        + (SwiftCompiler.flags + SwiftCompiler.flags(for: target)).joined(separator: " ")
       weights = program.weights
       build = {
         try Artifacts.buildSwift(program, kind: .lib, output: $0, compiler: compiler, progress: progress)
       }
     }
+    identity += " target \(target.rawValue) caches \(caches?.description ?? "table")"
     let key = WeightsBlob.fnv1a(paddedBytes(identity)) ^ weights.checksum
     let folder = root + "/" + String(key, radix: 16)
     let library = folder + "/libmodel.so", weightsPath = folder + "/model.weights"
@@ -54,6 +60,14 @@ enum NativeCache {
       try FileManager.default.moveItem(atPath: staging, toPath: folder)
     }
     return try NativeModel(libraryPath: library, weightsPath: weightsPath)
+  }
+
+  /// The compiler at `path` as the cache tells one from another: its path, size and
+  /// modification time (a compiler upgraded in place is a new one).
+  static func compilerStamp(_ path: String) -> String {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return path }
+    return "\(path) \(status.st_size) \(status.st_mtim.tv_sec)"
   }
 
   /// UTF-8 bytes padded with zeros to whole 64-bit words, for the checksum.

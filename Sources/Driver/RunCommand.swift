@@ -7,7 +7,7 @@ import Runtime
 
 let runCommand = Command(
   name: "run",
-  summary: "Run the model with the reference interpreter or as compiled C.",
+  summary: "Run the model with the reference interpreter, or compiled by the C or Swift backend.",
   usage: "MODEL [--input x.npy ...] [--output y.npy ...] [options]",
   details: modelHelp + """
 
@@ -25,6 +25,9 @@ let runCommand = Command(
     OptionSpec(
       names: ["--engine"], value: "interpreter|c|swift",
       help: "run with the reference interpreter (default), or compiled by the C or Swift backend (cached between runs)"),
+    OptionSpec(
+      names: ["--target"], value: "native|avx512|avx2|generic",
+      help: "with --engine c|swift: the kernels compiled, as for 'resnetc compile' (default native)"),
   ] + modelOptions
 ) { arguments, console in
   let outputPaths = arguments.values["--output"] ?? []
@@ -38,6 +41,15 @@ let runCommand = Command(
   guard engine == "interpreter" || backend != nil else {
     throw UsageError("--engine expects interpreter, c or swift, got '\(engine)'")
   }
+  if arguments.value("--target") != nil, backend == nil {
+    throw UsageError("--target applies to --engine c or swift; the interpreter has no target")
+  }
+  let (target, caches) = try parseTarget(arguments.value("--target"))
+  guard Target.runnable().contains(target) else {
+    throw UsageError(
+      "this CPU cannot run --target \(target.rawValue) code (it runs \(Target.runnable().map(\.rawValue).joined(separator: ", ")))"
+    )
+  }
   let interpreter = try Interpreter(graph: graph)
   let available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
   guard interpreter.peakValueBytes <= available / 2 else {
@@ -48,7 +60,7 @@ let runCommand = Command(
   let inputs = try runInputs(graph, arguments)
   let outputs =
     if let backend {
-      try NativeCache.model(for: graph, backend: backend, console: console).run(inputs)
+      try NativeCache.model(for: graph, backend: backend, target: target, caches: caches, console: console).run(inputs)
     } else {
       try interpreter.run(inputs)
     }

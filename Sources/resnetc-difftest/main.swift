@@ -95,12 +95,7 @@ if let seed = options.print {
   print(IRPrinter.print(graph), terminator: "")
   exit(0)
 }
-let runnable: [Target] =
-  switch Target.native() {
-  case .generic: [.generic]
-  case .avx2: [.generic, .avx2]
-  case .avx512: [.generic, .avx2, .avx512]
-  }
+let runnable = Target.runnable()
 let targets = options.targets ?? runnable
 if let bad = targets.first(where: { !runnable.contains($0) }) {
   FileHandle.standardError.write(Data("resnetc-difftest: this CPU cannot run --targets \(bad.rawValue)\n".utf8))

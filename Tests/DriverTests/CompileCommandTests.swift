@@ -77,6 +77,20 @@ func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String, St
     #expect(swift.status == 0 && swift.err.contains("compiling resnet20 into "), "\(swift.err)")
     #expect(swift.out == first.out)
     #expect(resnetc("run", "resnet20", "--engine", "swift").err.isEmpty, "the second run reuses the cache")
+    // It compiles what `compile` ships: native by default, another target on request, each
+    // cached apart.
+    #expect(first.err.contains("nodes for \(Target.native().rawValue) with "), "\(first.err)")
+    let generic = resnetc("run", "resnet20", "--engine", "c", "--target", "generic")
+    #expect(generic.err.contains("nodes for generic with ") && generic.out == first.out, "\(generic.err)")
+    #expect(resnetc("run", "resnet20", "--engine", "c", "--target", "generic").err.isEmpty)
+    expectFailure(
+      resnetc("run", "resnet20", "--target", "generic"), status: 2,
+      mentioning: "--target applies to --engine c or swift")
+    if !Target.runnable().contains(.avx512) {
+      expectFailure(
+        resnetc("run", "resnet20", "--engine", "c", "--target", "avx512"), status: 2,
+        mentioning: "this CPU cannot run --target avx512 code")
+    }
   }
 
   @Test func usageErrors() {
