@@ -40,6 +40,32 @@ public struct CProgram: Sendable {
     LoweredProgram.plan(try Lowering(graph: graph, target: target)).arenaBytes
   }
 
+  /// What the program compiled for `target` (planned for `caches`, the table's unless given)
+  /// runs for each node that has a step of its own: the kernel (as `--profile` names it) and
+  /// the layout of its output (`NCHW`, or `NCHW8c`/`NCHW16c`). A node stored by another's
+  /// step (a pre-activation by the conv before it) is named with that step's kernel.
+  public static func kernelChoices(graph: Graph, target: Target, caches: CacheSizes? = nil) throws(LoweringError)
+    -> [String: (kernel: String, layout: String)]
+  {
+    let lowered = try LoweredProgram(graph: graph, target: target, caches: caches)
+    let layout = { (buffer: Buffer) -> String in
+      if case .blocked = buffer, let b = target.block { return "NCHW\(b)c" }
+      return "NCHW"
+    }
+    var choices: [String: (kernel: String, layout: String)] = [:]
+    for (step, kernel) in zip(lowered.steps, lowered.stepKernels) {
+      guard let node = step.node else { continue }
+      choices[node.name] = (kernel, layout(step.output))
+      // A ReLU that joined a scale_shift's pass is that step's output; a pre-activation, its
+      // second one.
+      for buffer in [step.output] + (step.extraOutput.map { [$0] } ?? []) {
+        guard case .blocked(let name) = buffer, name != node.name else { continue }
+        choices[name] = ("in %\(IRName.spelling(of: node.name))", layout(buffer))
+      }
+    }
+    return choices
+  }
+
   /// The nodes the program compiled for `target` computes with Winograd F(2x2,3x3), whose
   /// error against the reference is larger than direct convolution's.
   public static func winogradNodes(graph: Graph, target: Target) throws(LoweringError) -> Set<String> {

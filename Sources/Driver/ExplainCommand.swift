@@ -30,9 +30,19 @@ func explanation(of original: Graph, reports: [PassReport], result: Graph) -> St
   for report in reports {
     for (node, text) in report.remarks { remarks[node, default: []].append("\(report.pass): \(text)") }
   }
+  // What each conv absorbed, and by which pass.
+  var absorbed: [String: [String]] = [:]
+  for report in reports {
+    for (node, host) in report.absorptions {
+      absorbed[host, default: []].append("%\(IRName.spelling(of: node)) (\(report.pass))")
+    }
+  }
   var text = ""
   for node in original.nodes {
-    let notes = remarks[node.name] ?? []
+    var notes = remarks[node.name] ?? []
+    if let parts = absorbed[node.name], case .conv2d = node.op {
+      notes.insert("absorbed " + parts.joined(separator: ", "), at: 0)
+    }
     let head = "%\(IRName.spelling(of: node.name)) (\(node.op.name))"
     text += notes.isEmpty ? head + ": no pass changes it\n" : head + ": " + notes.joined(separator: "; ") + "\n"
   }

@@ -1,5 +1,6 @@
 import Codegen
 import GraphIR
+import Passes
 
 let infoCommand = Command(
   name: "info",
@@ -9,15 +10,42 @@ let infoCommand = Command(
 
     Parameters count convolution and dense weights and biases and BatchNorm scale and
     shift (not its running statistics); multiply-adds count convolutions and dense layers,
-    the paper's measure. The arena is the peak memory of intermediate values in the
+    the paper's measure. Kernel and layout are what the program compiled for this machine
+    (--target native) runs for each node, as --profile names it: 'direct 6px x2' (a register
+    tile of 6 pixels by 2 channel blocks), 'winograd F(2,3)', 'grouped', 'blocked', 'plain';
+    'in %X' where X's step computes it. Epilogue is what a conv does after its sums (bias,
+    add of the shortcut, relu); fused names the nodes the passes folded or fused into it.
+    The arena is the peak memory of intermediate values in the
     program compiled for this machine (--target native; its static memory plan, also
     RESNETC_ARENA_BYTES in the generated header). With --json, one object with model,
     parameters, multiplyAdds, arenaBytes, ops (count per op name), inputs, outputs and layers.
     """,
   options: [OptionSpec(names: ["--json"], value: nil, help: "print one JSON object instead of a table")] + modelOptions
 ) { arguments, console in
-  let graph = try loadModel(try modelArgument(arguments), arguments, console: console)
-  console.out(arguments.flags.contains("--json") ? try infoJSON(graph).serialized + "\n" : try infoTable(graph))
+  let (graph, reports) = try loadModelReporting(try modelArgument(arguments), arguments, console: console)
+  let fused = fusedNodes(reports)
+  console.out(
+    arguments.flags.contains("--json")
+      ? try infoJSON(graph, fused: fused).serialized + "\n" : try infoTable(graph, fused: fused))
+}
+
+/// The nodes the passes folded or fused into each conv, by the conv's name.
+func fusedNodes(_ reports: [PassReport]) -> [String: [String]] {
+  var fused: [String: [String]] = [:]
+  for report in reports {
+    for (node, host) in report.absorptions { fused[host, default: []].append(node) }
+  }
+  return fused
+}
+
+/// What a conv does after its sums: `bias+add+relu`, `bias`, `none`.
+func epilogueText(_ node: Node) -> String {
+  guard case .conv2d(let a) = node.op else { return "" }
+  let hasBias = node.operands.count - (a.epilogue.addsResidual ? 1 : 0) > 2
+  var parts = hasBias ? ["bias"] : []
+  if a.epilogue.addsResidual { parts.append("add") }
+  if a.epilogue == .relu || a.epilogue == .addReLU { parts.append("relu") }
+  return parts.isEmpty ? "none" : parts.joined(separator: "+")
 }
 
 /// Op names with how many nodes use each, sorted by name.
@@ -28,15 +56,22 @@ func opCounts(_ graph: Graph) -> [(name: String, count: Int)] {
 }
 
 /// The `--json` object.
-func infoJSON(_ graph: Graph) throws(LoweringError) -> JSON {
+func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(LoweringError) -> JSON {
   let values = graph.valueTypes
+  let choices = try CProgram.kernelChoices(graph: graph, target: Target.native())
   let layers = graph.nodes.map { node -> JSON in
-    .object([
+    var members: [(key: String, value: JSON)] = [
       ("name", .string(node.name)), ("op", .string(node.op.name)),
       ("shape", .array(node.type.shape.map { .int($0) })),
       ("parameters", .int(graph.parameterCount(of: node))),
       ("multiplyAdds", .int(graph.multiplyAdds(of: node, values: values))),
-    ])
+      ("kernel", .string(choices[node.name]?.kernel ?? "")), ("layout", .string(choices[node.name]?.layout ?? "")),
+    ]
+    if case .conv2d = node.op {
+      members.append(("epilogue", .string(epilogueText(node))))
+      members.append(("fused", .array((fused[node.name] ?? []).map { .string($0) })))
+    }
+    return .object(members)
   }
   let tensor = { (name: String, type: TensorType) -> JSON in
     .object([("name", .string(name)), ("shape", .array(type.shape.map { .int($0) }))])
@@ -54,15 +89,17 @@ func infoJSON(_ graph: Graph) throws(LoweringError) -> JSON {
 }
 
 /// The human-readable table.
-func infoTable(_ graph: Graph) throws(LoweringError) -> String {
+func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(LoweringError) -> String {
   let values = graph.valueTypes
-  var rows = [["layer", "op", "output", "parameters", "multiply-adds"]]
+  let choices = try CProgram.kernelChoices(graph: graph, target: Target.native())
+  var rows = [["layer", "op", "output", "parameters", "multiply-adds", "kernel", "layout", "epilogue", "fused"]]
   for node in graph.nodes {
     let params = graph.parameterCount(of: node)
     let macs = graph.multiplyAdds(of: node, values: values)
     rows.append([
       IRName.spelling(of: node.name), node.op.name, node.type.description, params == 0 ? "" : grouped(params),
-      macs == 0 ? "" : grouped(macs),
+      macs == 0 ? "" : grouped(macs), choices[node.name]?.kernel ?? "", choices[node.name]?.layout ?? "",
+      epilogueText(node), (fused[node.name] ?? []).map { IRName.spelling(of: $0) }.joined(separator: ","),
     ])
   }
   var text = "model \(IRName.spelling(of: graph.name))\n"

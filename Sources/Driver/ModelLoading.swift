@@ -49,6 +49,13 @@ let modelHelp = """
 /// Loads MODEL (built-in, `.onnx` or `.gir`) with the command line's options, then runs
 /// the passes the command line asks for, printing what `--print-after` and `--stats` ask.
 func loadModel(_ model: String, _ arguments: ParsedArguments, console: Console) throws -> Graph {
+  try loadModelReporting(model, arguments, console: console).graph
+}
+
+/// `loadModel`, with the passes' reports.
+func loadModelReporting(_ model: String, _ arguments: ParsedArguments, console: Console) throws -> (
+  graph: Graph, reports: [PassReport]
+) {
   var graph = try loadUnoptimized(model, arguments)
   let reports = try passManager(arguments).run(&graph) { pass, graph in
     if arguments.flags.contains("--print-after-all") || (arguments.values["--print-after"] ?? []).contains(pass) {
@@ -56,7 +63,7 @@ func loadModel(_ model: String, _ arguments: ParsedArguments, console: Console) 
     }
   }
   if arguments.flags.contains("--stats") { console.err(reports.map { $0.summary + "\n" }.joined()) }
-  return graph
+  return (graph, reports)
 }
 
 /// MODEL as built or imported, before any pass.

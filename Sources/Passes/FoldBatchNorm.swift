@@ -53,6 +53,7 @@ let foldBatchNorm = Pass(
       graph.removeNode(at: index)
       replaceValue(node.name, with: conv, in: &graph)
       report.count("folded into conv2d")
+      report.absorbed(node.name, into: conv)
       report.remark(node.name, "folded into %\(IRName.spelling(of: conv))")
       return 1
     case .failure(let reason):

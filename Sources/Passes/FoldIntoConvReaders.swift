@@ -21,6 +21,7 @@ func foldIntoConvReaders(
       continue
     }
     graph.nodes[i].operands[0] = node.operands[0]
+    report.absorbed(node.name, into: graph.nodes[i].name)
     folded += 1
   }
   guard folded > 0 else {

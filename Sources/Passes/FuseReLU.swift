@@ -41,6 +41,7 @@ let fuseReLU = Pass(name: "fuse-relu", summary: "make a ReLU after conv2d the co
     graph.removeNode(at: index)
     replaceValue(node.name, with: input, in: &graph)
     report.count("fused into conv2d")
+    report.absorbed(node.name, into: input)
     report.remark(node.name, "fused into %\(IRName.spelling(of: input)) (epilogue \(attributes.epilogue.rawValue))")
     return 1
   }

@@ -55,6 +55,7 @@ let fuseShortcutAdd = Pass(
     graph.nodes.remove(at: ci)
     replaceValue(node.name, with: conv.name, in: &graph)
     report.count("fused into conv2d")
+    report.absorbed(node.name, into: conv.name)
     report.remark(
       node.name,
       "fused into %\(IRName.spelling(of: conv.name)) (shortcut %\(IRName.spelling(of: node.operands[1 - position].name)))"

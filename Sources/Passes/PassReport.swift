@@ -7,6 +7,9 @@ public struct PassReport: Sendable, Equatable {
   public private(set) var counts: [(what: String, count: Int)] = []
   /// Remarks in the order made, each about one node of the graph the pass was given.
   public private(set) var remarks: [(node: String, text: String)] = []
+  /// Nodes that became part of a conv2d, each with that conv (its name when absorbed), in
+  /// the order absorbed.
+  public private(set) var absorptions: [(node: String, host: String)] = []
 
   /// An empty report for `pass`.
   public init(pass: String) {
@@ -27,6 +30,11 @@ public struct PassReport: Sendable, Equatable {
     remarks.append((node, text))
   }
 
+  /// Notes that `node` became part of the conv2d `host`.
+  public mutating func absorbed(_ node: String, into host: String) {
+    absorptions.append((node, host))
+  }
+
   /// Whether the pass changed the graph.
   public var changed: Bool { counts.contains { $0.count > 0 } }
 
@@ -37,6 +45,7 @@ public struct PassReport: Sendable, Equatable {
 
   public static func == (a: PassReport, b: PassReport) -> Bool {
     a.pass == b.pass && a.summary == b.summary && a.remarks.map(\.node) == b.remarks.map(\.node)
-      && a.remarks.map(\.text) == b.remarks.map(\.text)
+      && a.remarks.map(\.text) == b.remarks.map(\.text) && a.absorptions.map(\.node) == b.absorptions.map(\.node)
+      && a.absorptions.map(\.host) == b.absorptions.map(\.host)
   }
 }

@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 import GraphIR
 import Runtime
@@ -27,13 +28,37 @@ import Testing
           ("max_pool2d", .int(1)), ("softmax", .int(1)),
         ]))
     #expect(fused["multiplyAdds"] == .int(3_857_973_248))
+    #expect(layers[0]["name"] == .string("conv1") && layers[0]["op"] == .string("conv2d"))
+    #expect(layers[0]["shape"] == .array([.int(1), .int(64), .int(112), .int(112)]))
+    #expect(layers[0]["parameters"] == .int(9408) && layers[0]["multiplyAdds"] == .int(118_013_952))
+    #expect(layers[0]["epilogue"] == .string("none") && layers[0]["fused"] == .array([]))
+    // After the passes the conv holds its BatchNorm and ReLU, and says which kernel runs it.
+    guard case .array(let after) = fused["layers"] else {
+      Issue.record("no layers array")
+      return
+    }
+    #expect(after[0]["epilogue"] == .string("bias+relu"))
+    #expect(after[0]["fused"] == .array([.string("bn1"), .string("relu")]))
+    let native = Target.native()
+    #expect(after[0]["layout"] == .string(native.block.map { "NCHW\($0)c" } ?? "NCHW"))
+    #expect(after[0]["kernel"] == .string(native == .generic ? "plain" : "direct 6px x2") || native == .avx512)
+    let shortcut = try #require(after.first { $0["name"] == .string("layer1.0.downsample.0") })
+    #expect(shortcut["epilogue"] == .string("bias+add+relu"))
     #expect(
-      layers[0]
-        == .object([
-          ("name", .string("conv1")), ("op", .string("conv2d")),
-          ("shape", .array([.int(1), .int(64), .int(112), .int(112)])), ("parameters", .int(9408)),
-          ("multiplyAdds", .int(118_013_952)),
-        ]))
+      shortcut["fused"]
+        == .array([.string("layer1.0.downsample.1"), .string("layer1.0.add"), .string("layer1.0.relu")]))
+  }
+
+  @Test func tableShowsKernelsEpiloguesAndFusedNodes() {
+    let run = resnetc("info", "resnet20")
+    #expect(run.status == 0)
+    let lines = run.out.split(separator: "\n")
+    let header = lines.first { $0.hasPrefix("layer ") } ?? ""
+    #expect(["kernel", "layout", "epilogue"].allSatisfy(header.contains) && header.hasSuffix("fused"), "\(header)")
+    let conv = lines.first { $0.hasPrefix("layer1.0.conv2 ") }
+    #expect(
+      conv?.contains("bias+add+relu") == true && conv?.hasSuffix("layer1.0.bn2,layer1.0.add,layer1.0.relu") == true,
+      "\(conv ?? "")")
   }
 
   @Test func variantAndShortcutOptions() throws {
@@ -58,7 +83,7 @@ import Testing
     #expect(run.out.contains("multiply-adds  1,814,073,344 (1.81 G)"))
     #expect(run.out.contains("layer4.1.conv2"))
     #expect(
-      run.out.contains("\nconv1                  conv2d           f32[1,64,112,112]       9,408    118,013,952\n"))
+      run.out.contains("\nconv1                  conv2d           f32[1,64,112,112]       9,408    118,013,952  "))
   }
 
   @Test func optimizationLevelsComputeTheSameNumbers() {

@@ -50,6 +50,12 @@ import Testing
     #expect(run.out.contains("%layer1.0.add (add): fuse-shortcut-add: fused into %layer1.0.conv2 (shortcut %relu)\n"))
     #expect(run.out.contains("%layer1.0.relu (relu): fuse-relu: fused into %layer1.0.conv2 (epilogue add_relu)\n"))
     #expect(run.out.contains("%maxpool") == false)
+    // Each host conv says what it absorbed, by which pass.
+    #expect(
+      run.out.contains(
+        "%layer1.0.conv2 (conv2d): absorbed %layer1.0.bn2 (fold-batchnorm), %layer1.0.add (fuse-shortcut-add), %layer1.0.relu (fuse-relu)\n"
+      ))
+    #expect(!run.out.contains("%conv1 (conv2d): no pass changes it"))
     #expect(run.out.hasSuffix("nodes: 74 before, 27 after\n"))
     // A model where fusion must refuse: a ReLU whose conv result has two readers.
     let dir = try temporaryDirectory()
