@@ -17,6 +17,9 @@ struct ImportContext {
   var used: Set<String> = []
   /// Names of all values and constants defined so far, to keep made-up names unique.
   private var taken: Set<String> = []
+  /// The ONNX node being converted, by its name (empty where the exporter gave none), and
+  /// its first output: the node that defines that output takes the ONNX node's name.
+  var current: (node: String, output: String) = ("", "")
 
   init(name: String, opset: Int64, decoder: TensorDecoder) {
     builder = GraphBuilder(name: name)
@@ -138,7 +141,8 @@ struct ImportContext {
   @discardableResult
   mutating func define(_ name: String, _ op: Op, _ operands: [Operand]) throws(ONNXError) -> Operand {
     guard values[name] == nil else { throw .duplicateName(name) }
-    let nodeName = taken.contains(name) ? fresh(name) : name
+    let preferred = preferredName(name)
+    let nodeName = taken.contains(preferred) ? fresh(preferred) : preferred
     taken.insert(nodeName)
     let result: Operand
     do {
@@ -150,9 +154,21 @@ struct ImportContext {
     return result
   }
 
-  /// A node with a made-up name, for the intermediate steps of one ONNX node.
+  /// The name of the node that computes ONNX value `name`: the ONNX node's own where the
+  /// exporter gave one (`/layer1/layer1.0/conv1/Conv`), `name` is its first output and no
+  /// ONNX value is called so; else `name`.
+  func preferredName(_ name: String) -> String {
+    let node = current.node
+    guard name == current.output, !node.isEmpty, !used.contains(node), values[node] == nil,
+      initializers[node] == nil, known[node] == nil
+    else { return name }
+    return node
+  }
+
+  /// A node with a made-up name, for the intermediate steps of one ONNX node (named as
+  /// `preferredName` says where it computes the node's output).
   mutating func helper(_ base: String, _ op: Op, _ operands: [Operand]) throws(ONNXError) -> Operand {
-    let name = fresh(base)
+    let name = fresh(preferredName(base))
     do {
       return try builder.node(name, op, operands)
     } catch {

@@ -147,6 +147,8 @@ public enum ONNXImporter {
     guard let output = node.outputs.first, !output.isEmpty else {
       throw .unsupportedNode(op: node.opType, node: label, reason: "has no output")
     }
+    context.current = (node.name, output)
+    defer { context.current = ("", "") }
     try converter(OnnxNodeView(node: node, label: label), &context)
   }
 

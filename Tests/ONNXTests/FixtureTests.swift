@@ -71,6 +71,17 @@ func errorAgainstONNXRuntime(_ name: String, pins: [InputShape] = []) throws -> 
         "torch_tiny_resnet_dynamic_batch", pins: [InputShape(input: "input", shape: [2, 3, 32, 32])]) <= 1e-5)
   }
 
+  /// Imported nodes are named after the exporter's ONNX nodes (`/conv1/Conv`), not their
+  /// output tensors; the graph's inputs and outputs keep their ONNX names.
+  @Test func nodesKeepTheirONNXNames() throws {
+    let path = try fixturesDirectory() + "/torch_tiny_resnet_dynamic_batch.onnx"
+    let graph = try ONNXImporter.load(path: path, inputShapes: [InputShape(input: nil, shape: [2, 3, 32, 32])])
+    let names = graph.nodes.map(\.name)
+    #expect(names.first == "/conv1/Conv" && names.contains("/layers/layers.0/Add"), "\(names.prefix(8))")
+    #expect(!names.contains { $0.hasSuffix("_output_0") }, "\(names)")
+    #expect(graph.inputs.map(\.name) == ["input"] && graph.outputs == ["logits"])
+  }
+
   @Test func pinsAreChecked() throws {
     let path = try fixturesDirectory() + "/torch_tiny_resnet_dynamic_batch.onnx"
     #expect(throws: ONNXError.invalidInput(input: "input", reason: "dimension 1 is 3 but --input-shape gives 4")) {
