@@ -41,7 +41,15 @@ import Testing
     #expect(after[0]["fused"] == .array([.string("bn1"), .string("relu")]))
     let native = Target.native()
     #expect(after[0]["layout"] == .string(native.block.map { "NCHW\($0)c" } ?? "NCHW"))
-    #expect(after[0]["kernel"] == .string(native == .generic ? "plain" : "direct 6px x2") || native == .avx512)
+    guard case .string(let kernel) = after[0]["kernel"] else {
+      Issue.record("no kernel for conv1")
+      return
+    }
+    switch native {
+    case .generic: #expect(kernel == "plain")
+    case .avx2: #expect(kernel == "direct 6px x2")
+    case .avx512: #expect(kernel.hasPrefix("direct "), "\(kernel)")
+    }
     let shortcut = try #require(after.first { $0["name"] == .string("layer1.0.downsample.0") })
     #expect(shortcut["epilogue"] == .string("bias+add+relu"))
     #expect(
