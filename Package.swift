@@ -46,7 +46,8 @@ let package = Package(
     .testTarget(
       name: "DiffTestTests", dependencies: ["DiffTest", "GraphIR", "Passes", "Codegen", "Runtime", "ONNX"],
       resources: [.copy("Regressions"), .copy("Unusual"), .copy("Backend"), .copy("Legacy")]),
-    .testTarget(name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime", "Codegen"]),
+    .testTarget(
+      name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime", "Codegen", "Models", "Passes", "DiffTest"]),
     .testTarget(
       name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime"], resources: [.copy("Fixtures")]),
   ]

@@ -128,6 +128,19 @@ func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String, St
     #expect(exe.err.contains("compiling 27 nodes as Swift for avx2 with "))
     #expect(try execute(dir + "/s20", []).1 == resnetc("run", "resnet20").out)
 
+    // --profile --json: one object with the same layers, ops and kernels as the C program's.
+    #expect(resnetc("compile", "resnet20", "-o", dir + "/c20", "--target", "avx2").status == 0)
+    let layers = { (program: String) throws -> [String] in
+      let (status, text, err) = try execute(program, ["--profile", "--json", "--bench", "2"])
+      #expect(status == 0, "\(err)")
+      let json = try JSON.parse(Array(text.utf8))
+      #expect(json["total_ms"] != nil && json["peak_gflops"] != nil && json["target"] == .string("avx2"))
+      guard case .array(let rows)? = json["layers"] else { return [] }
+      return rows.map { row in ["layer", "op", "kernel"].map { row[$0]?.serialized ?? "-" }.joined(separator: " ") }
+    }
+    let swiftLayers = try layers(dir + "/s20"), cLayers = try layers(dir + "/c20")
+    #expect(swiftLayers.count > 20 && swiftLayers == cLayers)
+
     let sources = resnetc("compile", "resnet20", "-o", dir + "/src", "--emit", "swift", "--target", "generic")
     #expect(sources.status == 0, "\(sources.err)")
     let lines = sources.out.split(separator: "\n").map(String.init)

@@ -17,7 +17,7 @@ enum ResnetcProgram {
 
   static let usage = """
     USAGE: \(program) [--input x.npy ...] [--output y.npy ...] [--bench N [--json]] [--threads N]
-              [--profile] [--weights PATH] [--input-seed S]
+              [--profile [--json]] [--weights PATH] [--input-seed S]
 
     Runs the compiled model. Inputs and outputs are NumPy .npy files of float32 in C order, one
     --input per model input and one --output per model output, in order. Without --input, a
@@ -25,7 +25,8 @@ enum ResnetcProgram {
     output's shape and top-5 entries per row are printed.
 
       --bench N      run N times after a warm-up and print the min and median latency
-      --json         with --bench, print {"median_ms", "min_ms", "runs"} instead
+      --json         with --bench, print {"median_ms", "min_ms", "runs"} instead; with --profile,
+                     the layer table as one object (resnetc view --profile reads it)
       --threads N    threads to use (default: the processors online)
       --profile      time every layer over the --bench runs (10 without --bench) and print a table:
                      each layer's kernel, ms, GFLOP/s and % of this machine's peak, measured first
@@ -94,7 +95,7 @@ enum ResnetcProgram {
     if !outputPaths.isEmpty && outputPaths.count != outputCount {
       throw Failure(2, "the model has \(outputCount) outputs but \(outputPaths.count) --output paths were given")
     }
-    if json && bench == 0 { throw Failure(2, "--json goes with --bench") }
+    if json && bench == 0 && !profile { throw Failure(2, "--json goes with --bench or --profile") }
     if profile && bench == 0 { bench = 10 }
 
     let weights = weightsPath ?? (executablePath() ?? program) + ".weights"
@@ -143,7 +144,7 @@ enum ResnetcProgram {
       if profile {
         model.setProfiling(true)
         for _ in 0..<bench { model.run(inputs: readOnly, outputs: outputs) }
-        print(model.profileReport(), terminator: "")
+        print(json ? model.profileJSON() : model.profileReport(), terminator: "")
       }
       times.sort()
       let median = bench % 2 == 1 ? times[bench / 2] : (times[bench / 2 - 1] + times[bench / 2]) / 2

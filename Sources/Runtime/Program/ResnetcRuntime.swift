@@ -370,6 +370,29 @@ public final class ResnetcModel: @unchecked Sendable {
       + resnetcFormat(" %9.3f %9.1f %7.1f\n", total, rate, rate / peak * 100)
   }
 
+  /// The profile as one JSON object, the C runtime's `resnetc_profile_json`: target, threads,
+  /// runs, peak_gflops, layers (layer, op, kernel, ms, gflops), total_ms, gflops.
+  public func profileJSON() -> String {
+    pthread_mutex_lock(runLock)
+    defer { pthread_mutex_unlock(runLock) }
+    let runs = max(profiledRuns, 1)
+    let peak = measurePeak()
+    var text =
+      "{\"target\": \"\(modelTarget)\", \"threads\": \(pool.threads), \"runs\": \(runs), "
+      + resnetcFormat("\"peak_gflops\": %.3f, \"layers\": [", peak)
+    var total = 0.0, flops = 0.0
+    for (i, (label, op)) in stepLabels.enumerated() {
+      let ms = stepMilliseconds[i] / Double(runs), rate = ms > 0 ? stepFlops[i] / ms / 1e6 : 0
+      total += ms
+      flops += stepFlops[i]
+      text +=
+        (i > 0 ? "," : "") + "\n  {\"layer\": \(jsonString(label)), \"op\": \(jsonString(op)), "
+        + "\"kernel\": \(jsonString(stepKernels[i])), " + resnetcFormat("\"ms\": %.6f, \"gflops\": %.3f}", ms, rate)
+    }
+    return text
+      + resnetcFormat("],\n \"total_ms\": %.6f, \"gflops\": %.3f}\n", total, total > 0 ? flops / total / 1e6 : 0)
+  }
+
   fileprivate func parallelFor(_ total: Int, _ kernel: @escaping Kernel, _ args: ResnetcKernelArgs) {
     pool.parallelFor(total, kernel, args)
   }
@@ -377,6 +400,22 @@ public final class ResnetcModel: @unchecked Sendable {
   @inline(__always) fileprivate func profileStep(_ step: Int, since start: Double) {
     if profiling { stepMilliseconds[step] += resnetcMilliseconds() - start }
   }
+}
+
+/// `text` as a JSON string: quotes, backslashes and control characters escaped.
+private func jsonString(_ text: String) -> String {
+  var out = "\""
+  for scalar in text.unicodeScalars {
+    switch scalar {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case _ where scalar.value < 0x20:
+      let hex = String(scalar.value, radix: 16)
+      out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    default: out.unicodeScalars.append(scalar)
+    }
+  }
+  return out + "\""
 }
 
 // The C API (resnetc.h), for programs in other languages and dlopen.
@@ -468,6 +507,16 @@ public func resnetcSetProfiling(_ pointer: OpaquePointer?, _ on: Int32) {
 public func resnetcProfileReport(_ pointer: OpaquePointer?) -> UnsafePointer<CChar>? {
   guard let model = instance(pointer) else { return emptyCString }
   let text = model.profileReport()
+  model.report?.deallocate()
+  let copy = permanentCString(text)
+  model.report = UnsafeMutablePointer(mutating: copy)
+  return copy
+}
+
+@_cdecl("resnetc_profile_json")
+public func resnetcProfileJSON(_ pointer: OpaquePointer?) -> UnsafePointer<CChar>? {
+  guard let model = instance(pointer) else { return emptyCString }
+  let text = model.profileJSON()
   model.report?.deallocate()
   let copy = permanentCString(text)
   model.report = UnsafeMutablePointer(mutating: copy)

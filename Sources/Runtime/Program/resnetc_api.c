@@ -203,6 +203,62 @@ const char *resnetc_profile_report(resnetc_model *model) {
   return model->report;
 }
 
+/* Appends `text` to `out` as a JSON string (quotes, backslashes and control characters
+   escaped; other bytes, UTF-8 included, as they are); returns the bytes it needs. */
+static size_t json_string(char *out, size_t size, const char *text) {
+  size_t used = 0;
+  if (used < size) out[used] = '"';
+  ++used;
+  for (const unsigned char *p = (const unsigned char *)text; *p; ++p) {
+    char escaped[8];
+    int n;
+    if (*p == '"' || *p == '\\') n = snprintf(escaped, sizeof escaped, "\\%c", *p);
+    else if (*p < 0x20) n = snprintf(escaped, sizeof escaped, "\\u%04x", *p);
+    else n = snprintf(escaped, sizeof escaped, "%c", *p);
+    for (int i = 0; i < n; ++i, ++used)
+      if (used < size) out[used] = escaped[i];
+  }
+  if (used < size) out[used] = '"';
+  return used + 1;
+}
+
+const char *resnetc_profile_json(resnetc_model *model) {
+  if (!model) return "";
+  pthread_mutex_lock(&model->run_lock);
+  free(model->report);
+  size_t size = 512;
+  for (int i = 0; i < MODEL_STEPS; ++i)
+    size += 160 + 6 * (strlen(step_labels[i][0]) + strlen(step_labels[i][1]) + strlen(step_kernels[i]));
+  size_t used = 0;
+  model->report = malloc(size);
+  if (!model->report) {
+    pthread_mutex_unlock(&model->run_lock);
+    return "";
+  }
+  char *r = model->report;
+  long runs = model->profiled_runs > 0 ? model->profiled_runs : 1;
+  double total = 0, flops = 0, peak = measure_peak(model);
+  used += (size_t)snprintf(r + used, size - used,
+                           "{\"target\": \"" MODEL_TARGET "\", \"threads\": %d, \"runs\": %ld, \"peak_gflops\": %.3f, \"layers\": [",
+                           model->threads, runs, peak);
+  for (int i = 0; i < MODEL_STEPS; ++i) {
+    double ms = model->step_ms[i] / (double)runs, rate = ms > 0 ? step_flops[i] / ms / 1e6 : 0;
+    total += ms;
+    flops += step_flops[i];
+    used += (size_t)snprintf(r + used, size - used, "%s\n  {\"layer\": ", i ? "," : "");
+    used += json_string(r + used, size - used, step_labels[i][0]);
+    used += (size_t)snprintf(r + used, size - used, ", \"op\": ");
+    used += json_string(r + used, size - used, step_labels[i][1]);
+    used += (size_t)snprintf(r + used, size - used, ", \"kernel\": ");
+    used += json_string(r + used, size - used, step_kernels[i]);
+    used += (size_t)snprintf(r + used, size - used, ", \"ms\": %.6f, \"gflops\": %.3f}", ms, rate);
+  }
+  snprintf(r + used, size - used, "],\n \"total_ms\": %.6f, \"gflops\": %.3f}\n", total,
+           total > 0 ? flops / total / 1e6 : 0);
+  pthread_mutex_unlock(&model->run_lock);
+  return model->report;
+}
+
 /* The weights file's magic comes with the model (MODEL_WEIGHTS_MAGIC), from the one
    definition the compiler writes the file with. */
 static const char weights_magic[] = MODEL_WEIGHTS_MAGIC;

@@ -42,6 +42,9 @@ int resnetc_set_threads(resnetc_model *model, int threads);
    layer, GFLOP/s and percent of the machine's peak, valid until the next call. */
 void resnetc_set_profiling(resnetc_model *model, int on);
 const char *resnetc_profile_report(resnetc_model *model);
+/* The same as one JSON object: target, threads, runs, peak_gflops, total_ms, gflops and
+   layers (each with layer, op, kernel, ms and gflops), valid until the next call. */
+const char *resnetc_profile_json(resnetc_model *model);
 void resnetc_destroy(resnetc_model *model);
 /* A sentence for an error code. */
 const char *resnetc_error_string(int error);

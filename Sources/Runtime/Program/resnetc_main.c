@@ -23,13 +23,14 @@ static int error_exit(int status, const char *format, ...) {
 static void usage(FILE *out) {
   fprintf(out,
           "USAGE: %s [--input x.npy ...] [--output y.npy ...] [--bench N [--json]] [--threads N]\n"
-          "          [--profile] [--weights PATH] [--input-seed S]\n\n"
+          "          [--profile [--json]] [--weights PATH] [--input-seed S]\n\n"
           "Runs the compiled model. Inputs and outputs are NumPy .npy files of float32 in C order, one\n"
           "--input per model input and one --output per model output, in order. Without --input, a\n"
           "seeded standard-normal input is used (--input-seed, default 0); without --output, each\n"
           "output's shape and top-5 entries per row are printed.\n\n"
           "  --bench N      run N times after a warm-up and print the min and median latency\n"
-          "  --json         with --bench, print {\"median_ms\", \"min_ms\", \"runs\"} instead\n"
+          "  --json         with --bench, print {\"median_ms\", \"min_ms\", \"runs\"} instead; with --profile,\n"
+          "                 the layer table as one object (resnetc view --profile reads it)\n"
           "  --threads N    threads to use (default: the processors online)\n"
           "  --profile      time every layer over the --bench runs (10 without --bench) and print a table:\n"
           "                 each layer's kernel, ms, GFLOP/s and %% of this machine's peak, measured first\n"
@@ -488,7 +489,7 @@ int main(int argc, char **argv) {
     return error_exit(2, "the model takes %d inputs but %d --input files were given", RESNETC_INPUT_COUNT, input_files);
   if (output_files != 0 && output_files != RESNETC_OUTPUT_COUNT)
     return error_exit(2, "the model has %d outputs but %d --output paths were given", RESNETC_OUTPUT_COUNT, output_files);
-  if (json && !bench) return error_exit(2, "--json goes with --bench");
+  if (json && !bench && !profile) return error_exit(2, "--json goes with --bench or --profile");
   if (profile && !bench) bench = 10;
 
   char default_weights[4096];
@@ -539,7 +540,7 @@ int main(int argc, char **argv) {
     }
     if (profile) resnetc_set_profiling(model, 1);
     for (long r = 0; profile && r < bench; ++r) resnetc_run(model, (const float *const *)in, out);
-    if (profile) fputs(resnetc_profile_report(model), stdout);
+    if (profile) fputs(json ? resnetc_profile_json(model) : resnetc_profile_report(model), stdout);
     qsort(times, (size_t)bench, sizeof(double), compare_doubles);
     double median = bench % 2 ? times[bench / 2] : (times[bench / 2 - 1] + times[bench / 2]) / 2;
     if (json && !profile)
