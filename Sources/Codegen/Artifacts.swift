@@ -39,11 +39,12 @@ public enum Artifacts {
       extraFlags: extraFlags, progress: progress)
   }
 
-  /// Builds an already lowered `program`, whose header name must be `OUT.h`.
+  /// Builds an already lowered `program`, whose header name must be `OUT.h`. `phase` is told
+  /// as each phase begins: `writing` (sources and weights), then `C compiler`.
   @discardableResult
   public static func build(
     _ program: CProgram, kind: ArtifactKind, output: String, compiler: CCompiler?, extraFlags: [String] = [],
-    progress: (String) -> Void = { _ in }
+    progress: (String) -> Void = { _ in }, phase: (String) -> Void = { _ in }
   ) throws -> [String] {
     let graph = program.graph
     let destination = URL(fileURLWithPath: output)
@@ -52,6 +53,7 @@ public enum Artifacts {
     precondition(program.headerName == base + ".h", "the program includes its header by the output's name")
     let scratch = try privateDirectory()
     defer { Interruption.remove(folder: scratch) }
+    phase("writing")
     try write(program.source, to: scratch + "/\(base).c")
     try write(program.header, to: scratch + "/\(base).h")
     try write(program.mainSource, to: scratch + "/\(base)_main.c")
@@ -67,11 +69,10 @@ public enum Artifacts {
       let target = kind == .exe ? base : "lib\(base).so"
       let sources = kind == .exe ? ["\(base).c", "\(base)_main.c"] : ["\(base).c"]
       progress("compiling \(graph.nodes.count) nodes for \(program.target.rawValue) with \(compiler.path)")
-      let start = Date()
+      phase("C compiler")
       try compiler.compile(
         sources: sources.map { scratch + "/" + $0 }, output: scratch + "/" + target, shared: kind == .lib,
         extra: program.target.flags + extraFlags)
-      progress(String(format: "compiled in %.1f s", Date().timeIntervalSince(start)))
       produced = kind == .exe ? [target, "\(base).weights"] : [target, "\(base).h", "\(base).weights"]
     }
     return try moveIntoPlace(produced, from: scratch, to: directory)
@@ -88,11 +89,12 @@ public enum Artifacts {
       extraFlags: extraFlags, progress: progress)
   }
 
-  /// Builds an already lowered Swift `program` as `kind` (exe, lib or swift) at `output`.
+  /// Builds an already lowered Swift `program` as `kind` (exe, lib or swift) at `output`;
+  /// `phase` is told as each phase begins: `writing`, then `swiftc`.
   @discardableResult
   public static func buildSwift(
     _ program: SwiftProgram, kind: ArtifactKind, output: String, compiler: SwiftCompiler?, extraFlags: [String] = [],
-    progress: (String) -> Void = { _ in }
+    progress: (String) -> Void = { _ in }, phase: (String) -> Void = { _ in }
   ) throws -> [String] {
     precondition(kind != .c, "a Swift program is not written as C sources")
     let (graph, target) = (program.graph, program.target)
@@ -100,6 +102,7 @@ public enum Artifacts {
     let base = destination.lastPathComponent
     let scratch = try privateDirectory()
     defer { Interruption.remove(folder: scratch) }
+    phase("writing")
     let model = program.modelSources.map { (base + $0.suffix + ".swift", $0.text) }
     let main = (base + program.mainSource.suffix + ".swift", program.mainSource.text)
     for (name, text) in model + [main] { try write(text, to: scratch + "/" + name) }
@@ -113,11 +116,10 @@ public enum Artifacts {
       let product = kind == .exe ? base : "lib\(base).so"
       let sources = (kind == .exe ? model + [main] : model).map(\.0)
       progress("compiling \(graph.nodes.count) nodes as Swift for \(target.rawValue) with \(compiler.path)")
-      let start = Date()
+      phase("swiftc")
       try compiler.compile(
         sources: sources.map { scratch + "/" + $0 }, output: scratch + "/" + product, shared: kind == .lib,
         extra: SwiftCompiler.flags(for: target) + (kind == .exe ? SwiftCompiler.programFlags : []) + extraFlags)
-      progress(String(format: "compiled in %.1f s", Date().timeIntervalSince(start)))
       produced = kind == .exe ? [product, "\(base).weights"] : [product, "\(base).h", "\(base).weights"]
     }
     return try moveIntoPlace(produced, from: scratch, to: destination.deletingLastPathComponent().path)

@@ -13,6 +13,8 @@ let compileCommand = Command(
     --emit lib writes libOUT.so, OUT.h (the C API) and OUT.weights.
     --emit c writes OUT.c, OUT_main.c, OUT.h and OUT.weights for your own build and prints
     the command that builds them (the target's flags included).
+    On stderr each phase says how long it took (import, passes, lowering, writing, the
+    compiler) and, on a terminal, a bar shows the running one.
     The C compiler is $CC when set, else clang, else cc.
 
     --backend swift writes the same program in Swift (the same kernels, memory plan, weights
@@ -55,20 +57,27 @@ let compileCommand = Command(
   let (target, caches) = try parseTarget(arguments.value("--target"))
   let model = try modelArgument(arguments)
   try checkOutputFolder(output)
-  let graph = try loadModel(model, arguments, console: console)
-  let progress = { (line: String) in console.err(line + "\n") }
+  let phases = Phases(console: console, expected: kind == .c || kind == .swift ? 4 : 5)
+  defer { phases.stop() }
+  let graph = try loadModelReporting(model, arguments, console: console, phases: phases).graph
+  let progress = phases.note
+  phases.begin("lowering")
   if target != .generic { progress("planning for \(target.rawValue), caches \(caches.description)") }
   let paths: [String]
   switch backend {
   case .c:
     let compiler = kind == .c ? nil : try CCompiler.locate()
+    let program = try CProgram(
+      graph: graph, headerName: URL(fileURLWithPath: output).lastPathComponent + ".h", target: target, caches: caches)
     paths = try Artifacts.build(
-      graph, kind: kind, output: output, compiler: compiler, target: target, caches: caches, progress: progress)
+      program, kind: kind, output: output, compiler: compiler, progress: progress, phase: phases.begin)
   case .swift:
     let compiler = kind == .swift ? nil : try SwiftCompiler.locate()
+    let program = try SwiftProgram(graph: graph, target: target, caches: caches)
     paths = try Artifacts.buildSwift(
-      graph, kind: kind, output: output, compiler: compiler, target: target, caches: caches, progress: progress)
+      program, kind: kind, output: output, compiler: compiler, progress: progress, phase: phases.begin)
   }
+  phases.end()
   console.out(paths.map { "wrote \($0)\n" }.joined())
   if kind == .c {
     let flags = (CCompiler.flags + target.flags).joined(separator: " ")

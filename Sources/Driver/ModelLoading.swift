@@ -52,12 +52,15 @@ func loadModel(_ model: String, _ arguments: ParsedArguments, console: Console) 
   try loadModelReporting(model, arguments, console: console).graph
 }
 
-/// `loadModel`, with the passes' reports.
-func loadModelReporting(_ model: String, _ arguments: ParsedArguments, console: Console) throws -> (
-  graph: Graph, reports: [PassReport]
-) {
+/// `loadModel`, with the passes' reports; `phases` times the import and the passes.
+func loadModelReporting(
+  _ model: String, _ arguments: ParsedArguments, console: Console, phases: Phases? = nil
+) throws -> (graph: Graph, reports: [PassReport]) {
+  phases?.begin("import")
   var graph = try loadUnoptimized(model, arguments)
-  let reports = try passManager(arguments).run(&graph) { pass, graph in
+  let manager = try passManager(arguments)
+  phases?.begin("passes")
+  let reports = try manager.run(&graph) { pass, graph in
     if arguments.flags.contains("--print-after-all") || (arguments.values["--print-after"] ?? []).contains(pass) {
       console.err("// IR after \(pass)\n" + IRPrinter.print(graph))
     }

@@ -16,14 +16,17 @@ enum NativeCache {
   }
 
   /// The loaded model for `graph` built by `backend`, compiling it first unless the cache
-  /// has it.
+  /// has it (saying how long lowering, writing and the compiler took, as `compile` does).
   static func model(
     for graph: Graph, backend: Backend = .c, target: Target = .generic, caches: CacheSizes? = nil, console: Console
   ) throws -> NativeModel {
     var identity: String
     let weights: WeightsBlob
     let build: (String) throws -> Void
-    let progress = { (line: String) in console.err(line + "\n") }
+    let phases = Phases(console: console, expected: 3)
+    defer { phases.stop() }
+    let progress = phases.note
+    phases.begin("lowering")
     switch backend {
     case .c:
       let compiler = try CCompiler.locate()
@@ -32,7 +35,10 @@ enum NativeCache {
         program.source + program.header + compilerStamp(compiler.path)
         + (CCompiler.flags + target.flags).joined(separator: " ")
       weights = program.weights
-      build = { try Artifacts.build(program, kind: .lib, output: $0, compiler: compiler, progress: progress) }
+      build = {
+        try Artifacts.build(
+          program, kind: .lib, output: $0, compiler: compiler, progress: progress, phase: phases.begin)
+      }
     case .swift:
       let compiler = try SwiftCompiler.locate()
       let program = try SwiftProgram(graph: graph, target: target, caches: caches)
@@ -41,7 +47,8 @@ enum NativeCache {
         + (SwiftCompiler.flags + SwiftCompiler.flags(for: target)).joined(separator: " ")
       weights = program.weights
       build = {
-        try Artifacts.buildSwift(program, kind: .lib, output: $0, compiler: compiler, progress: progress)
+        try Artifacts.buildSwift(
+          program, kind: .lib, output: $0, compiler: compiler, progress: progress, phase: phases.begin)
       }
     }
     identity += " target \(target.rawValue) caches \(caches?.description ?? "table")"
@@ -54,8 +61,9 @@ enum NativeCache {
       Interruption.hold(folder: staging)
       defer { Interruption.remove(folder: staging) }
       try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
-      console.err("compiling \(graph.name) into \(folder)\n")
+      progress("compiling \(graph.name) into \(folder)")
       try build(staging + "/model")
+      phases.end()
       try? FileManager.default.removeItem(atPath: folder)
       try FileManager.default.moveItem(atPath: staging, toPath: folder)
     }
