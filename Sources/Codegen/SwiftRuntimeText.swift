@@ -10,5 +10,5 @@ enum SwiftRuntimeText {
   static var main: String { EmbeddedRuntime.resnetcMainSwift }
   /// The `.npy` format and the seeded numbers (`Sources/Formats`), which resnetc itself is
   /// built with: the program's `--input` and `--input-seed` are resnetc run's by construction.
-  static var formats: String { EmbeddedRuntime.resnetcNpySwift + EmbeddedRuntime.resnetcSeededInputSwift }
+  static var formats: String { EmbeddedRuntime.resnetcNpySwift + EmbeddedRuntime.resnetcSeededInputSwift + EmbeddedRuntime.resnetcLabelsSwift }
 }

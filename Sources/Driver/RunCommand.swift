@@ -23,6 +23,9 @@ let runCommand = Command(
     OptionSpec(
       names: ["--input-seed"], value: "S", help: "seed of the random input when no --input is given (default 0)"),
     OptionSpec(
+      names: ["--labels"], value: "FILE",
+      help: "class names, one per line, printed beside the top-5 (as many as the classes)"),
+    OptionSpec(
       names: ["--engine"], value: "interpreter|c|swift",
       help: "run with the reference interpreter (default), or compiled by the C or Swift backend (cached between runs)"),
     OptionSpec(
@@ -57,6 +60,9 @@ let runCommand = Command(
       "running \(graph.name) needs \(interpreter.peakValueBytes >> 20) MiB for its activations; "
         + "this machine has \(available >> 20) MiB of memory")
   }
+  let labels = try arguments.value("--labels").map { path throws(DriverError) in
+    try readLabels(path, outputs: graph.outputs.map { ($0, graph.valueTypes[$0]!.shape) })
+  }
   let inputs = try runInputs(graph, arguments)
   let outputs =
     if let backend {
@@ -65,7 +71,7 @@ let runCommand = Command(
       try interpreter.run(inputs)
     }
   if outputPaths.isEmpty {
-    for (name, tensor) in zip(graph.outputs, outputs) { console.out(summary(name: name, tensor)) }
+    for (name, tensor) in zip(graph.outputs, outputs) { console.out(summary(name: name, tensor, labels: labels)) }
   }
   for (path, tensor) in zip(outputPaths, outputs) {
     try ModelFile.writeFile(path, Npy.write(tensor))
@@ -122,24 +128,53 @@ func readInput(_ path: String, name: String, type: TensorType) throws(DriverErro
   }
 }
 
-/// `%softmax: f32[1,10]` and, for each row of a matrix, its five largest entries.
-func summary(name: String, _ tensor: Tensor) -> String {
+/// `%softmax: f32[1,10]` and, for each row of a matrix, its five largest entries, named by
+/// `labels` when given.
+func summary(name: String, _ tensor: Tensor, labels: [String]? = nil) -> String {
   var text = "output %\(IRName.spelling(of: name)): \(tensor.type)\n"
   let shape = tensor.type.shape
   let columns = shape.last ?? 1
   let rows = shape.count == 2 ? shape[0] : 0
-  for row in 0..<rows {
-    let values = tensor.data[(row * columns)..<((row + 1) * columns)]
-    let top = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }.prefix(5)
-    text +=
-      "  row \(row) top-5: " + top.map { "\($0 - row * columns) (\(formatted(values[$0])))" }.joined(separator: ", ")
-      + "\n"
+  tensor.data.withUnsafeBufferPointer { data in
+    for row in 0..<rows {
+      let values = UnsafeBufferPointer(rebasing: data[(row * columns)..<((row + 1) * columns)])
+      text += ResnetcLabels.rowLines(
+        row: row, top: ResnetcLabels.top5(values), values: values, names: labels, format: formatted)
+    }
   }
   if rows == 0, let low = tensor.data.min(), let high = tensor.data.max() {
     let mean = tensor.data.reduce(0.0) { $0 + Double($1) } / Double(tensor.data.count)
     text += "  min \(formatted(low)), max \(formatted(high)), mean \(formatted(Float(mean)))\n"
   }
   return text
+}
+
+/// The class names in the labels file at `path`, checked against `outputs` (name, shape),
+/// refused with the words the compiled programs use for the same file.
+func readLabels(_ path: String, outputs: [(name: String, shape: [Int])]) throws(DriverError) -> [String] {
+  let fail = { (reason: String) in DriverError.tensorFile(path: path, reason: reason) }
+  guard let file = fopen(path, "rb") else { throw fail(errno == ENOENT ? "no such file" : "cannot be opened") }
+  defer { fclose(file) }
+  var status = stat()
+  guard fstat(fileno(file), &status) == 0 else { throw fail("cannot be read") }
+  guard (status.st_mode & S_IFMT) != S_IFDIR else { throw fail("is a directory") }
+  guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
+  let size = Int(status.st_size)
+  guard size <= ResnetcLabels.byteLimit else {
+    throw fail("is \(size) bytes, more than a labels file's limit of \(ResnetcLabels.byteLimit)")
+  }
+  var bytes = [UInt8](repeating: 0, count: size)
+  guard fread(&bytes, 1, size, file) == size else { throw fail("cannot be read") }
+  if let why = ResnetcLabels.problem(bytes) { throw fail(why) }
+  let names = ResnetcLabels.names(bytes)
+  let matrices = outputs.filter { $0.shape.count == 2 }
+  if matrices.isEmpty, let first = outputs.first {
+    throw fail(ResnetcLabels.noClassesMessage(output: first.name, dims: first.shape))
+  }
+  for output in matrices {
+    if let why = ResnetcLabels.mismatch(count: names.count, output: output.name, dims: output.shape) { throw fail(why) }
+  }
+  return names
 }
 
 /// Four significant digits.

@@ -4,6 +4,7 @@ output its top-5 classes per row.
 
     python3 classify.py ./libr20.so                # the seeded input the program uses (--input-seed 0)
     python3 classify.py ./libr20.so --input x.npy  # a float32 .npy of the input's shape
+    python3 classify.py ./libr50.so --labels examples/imagenet-classes.txt   # named classes
 """
 
 import argparse
@@ -45,14 +46,27 @@ class SeededNormal:
         return np.array(values, dtype=np.float64).astype(np.float32).reshape(shape)
 
 
-def summary(name: str, data: np.ndarray) -> str:
+def read_labels(path: str) -> list:
+    """One class name per line (the programs' --labels FILE)."""
+    with open(path, "rb") as file:
+        text = file.read().decode("utf-8")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def summary(name: str, data: np.ndarray, labels=None) -> str:
     """The program's words for one output."""
     text = f"output %{name}: f32[{','.join(str(d) for d in data.shape)}]\n"
     if data.ndim == 2:
         for row in range(data.shape[0]):
             # The first of equal values wins, as in the program.
             order = sorted(range(data.shape[1]), key=lambda j: (-float(data[row, j]), j))[:5]
-            text += f"  row {row} top-5: " + ", ".join(f"{j} ({float(data[row, j]):.4g})" for j in order) + "\n"
+            if labels is None:
+                text += f"  row {row} top-5: " + ", ".join(f"{j} ({float(data[row, j]):.4g})" for j in order) + "\n"
+            else:
+                text += f"  row {row} top-5:\n" + "".join(f"    {j} ({float(data[row, j]):.4g}) {labels[j]}\n" for j in order)
     else:
         flat = data.reshape(-1)
         total = 0.0
@@ -69,6 +83,7 @@ def main() -> int:
     parser.add_argument("--input", action="append", default=[], help="a float32 .npy per model input")
     parser.add_argument("--input-seed", type=int, default=0, help="seed of the input used without --input")
     parser.add_argument("--threads", type=int, help="threads to run on")
+    parser.add_argument("--labels", help="class names, one per line, printed beside the top-5")
     arguments = parser.parse_args()
     try:
         with Model(arguments.library, threads=arguments.threads) as model:
@@ -77,8 +92,13 @@ def main() -> int:
             else:
                 numbers = SeededNormal(arguments.input_seed)
                 inputs = [numbers.fill(tensor.shape) for tensor in model.inputs]
+            labels = read_labels(arguments.labels) if arguments.labels else None
+            for tensor in model.outputs:
+                if labels is not None and len(tensor.shape) == 2 and len(labels) != tensor.shape[1]:
+                    raise ValueError(
+                        f"{arguments.labels}: holds {len(labels)} names but output '{tensor.name}' has {tensor.shape[1]} classes")
             outputs = model.run(*inputs)
-            sys.stdout.write("".join(summary(t.name, y) for t, y in zip(model.outputs, outputs)))
+            sys.stdout.write("".join(summary(t.name, y, labels) for t, y in zip(model.outputs, outputs)))
     except (ResnetcError, TypeError, ValueError, OSError) as error:
         print(f"classify.py: error: {error}", file=sys.stderr)
         return 1

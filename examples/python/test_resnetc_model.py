@@ -57,6 +57,15 @@ def main() -> int:
             assert printed == expected, f"classify.py printed\n{printed}the program\n{expected}"
             print(f"classify.py --input-seed {seed}: {printed.splitlines()[-1].strip()} (the program's)")
 
+        # With --labels, the same named classes as the program.
+        names = os.path.join(folder, "names.txt")
+        with open(names, "w") as file:
+            file.write("".join(f"class {i} é\n" for i in range(10)))
+        printed = run([sys.executable, f"{HERE}/classify.py", f"{folder}/libr20.so", "--labels", names])
+        expected = run([f"{folder}/r20", "--labels", names])
+        assert printed == expected and "class " in printed, f"classify.py printed\n{printed}the program\n{expected}"
+        print(f"classify.py --labels: {printed.splitlines()[2].strip()} (the program's)")
+
         # Model.run against the program's --output and resnetc run's, on an input from a file.
         x = np.random.default_rng(5).standard_normal((1, 3, 32, 32)).astype(np.float32)
         np.save(f"{folder}/x.npy", x)

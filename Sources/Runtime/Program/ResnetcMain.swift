@@ -17,7 +17,7 @@ enum ResnetcProgram {
 
   static let usage = """
     USAGE: \(program) [--input x.npy ...] [--output y.npy ...] [--bench N [--json]] [--threads N]
-              [--profile [--json]] [--weights PATH] [--input-seed S]
+              [--profile [--json]] [--weights PATH] [--input-seed S] [--labels FILE]
 
     Runs the compiled model. Inputs and outputs are NumPy .npy files of float32 in C order, one
     --input per model input and one --output per model output, in order. Without --input, a
@@ -31,6 +31,7 @@ enum ResnetcProgram {
       --profile      time every layer over the --bench runs (10 without --bench) and print a table:
                      each layer's kernel, ms, GFLOP/s and % of this machine's peak, measured first
       --weights PATH the weights file (default: this program's path + .weights)
+      --labels FILE  class names, one per line, printed beside the top-5 (as many as the classes)
 
     """
 
@@ -58,6 +59,7 @@ enum ResnetcProgram {
     var json = false, profile = false
     var bench = 0, threads = 0, seed = 0
     var weightsPath: String?
+    var labelsPath: String?
     var index = 0
     while index < arguments.count {
       let argument = arguments[index]
@@ -82,6 +84,7 @@ enum ResnetcProgram {
           guard outputPaths.count < outputCount else { throw Failure(2, "the model has \(outputCount) outputs") }
           outputPaths.append(value)
         case "--weights": weightsPath = value
+        case "--labels": labelsPath = value
         case "--threads": threads = try count("--threads", value, 1, 1024)
         case "--bench": bench = try count("--bench", value, 1, 1_000_000)
         case "--input-seed": seed = try count("--input-seed", value, 0, 2_147_483_647)
@@ -97,6 +100,7 @@ enum ResnetcProgram {
     }
     if json && bench == 0 && !profile { throw Failure(2, "--json goes with --bench or --profile") }
     if profile && bench == 0 { bench = 10 }
+    let labels = try labelsPath.map { path throws(Failure) in try readLabels(path) }
 
     let weights = weightsPath ?? (executablePath() ?? program) + ".weights"
     let model: ResnetcModel
@@ -159,7 +163,7 @@ enum ResnetcProgram {
       if !outputPaths.isEmpty {
         try writeNpy(outputPaths[i], shape: output.shape, from: outputs[i])
       } else if bench == 0 {
-        summarize(output.name, output.shape, outputs[i])
+        summarize(output.name, output.shape, outputs[i], labels: labels)
       }
     }
   }
@@ -210,6 +214,37 @@ enum ResnetcProgram {
     }
   }
 
+  /// The class names in the labels file at `path`, checked against the outputs, with
+  /// `resnetc run`'s words for every bad file.
+  static func readLabels(_ path: String) throws(Failure) -> [String] {
+    guard let file = fopen(path, "rb") else {
+      throw Failure(1, "\(path): \(errno == ENOENT ? "no such file" : "cannot be opened")")
+    }
+    defer { fclose(file) }
+    var status = stat()
+    guard fstat(fileno(file), &status) == 0 else { throw Failure(1, "\(path): cannot be read") }
+    guard (status.st_mode & S_IFMT) != S_IFDIR else { throw Failure(1, "\(path): is a directory") }
+    guard (status.st_mode & S_IFMT) == S_IFREG else { throw Failure(1, "\(path): not a regular file") }
+    let size = Int(status.st_size)
+    guard size <= ResnetcLabels.byteLimit else {
+      throw Failure(1, "\(path): is \(size) bytes, more than a labels file's limit of \(ResnetcLabels.byteLimit)")
+    }
+    var bytes = [UInt8](repeating: 0, count: size)
+    guard fread(&bytes, 1, size, file) == size else { throw Failure(1, "\(path): cannot be read") }
+    if let why = ResnetcLabels.problem(bytes) { throw Failure(1, "\(path): \(why)") }
+    let names = ResnetcLabels.names(bytes)
+    let matrices = ResnetcModel.outputs.filter { $0.shape.count == 2 }
+    if matrices.isEmpty, let first = ResnetcModel.outputs.first {
+      throw Failure(1, "\(path): " + ResnetcLabels.noClassesMessage(output: first.name, dims: first.shape))
+    }
+    for output in matrices {
+      if let why = ResnetcLabels.mismatch(count: names.count, output: output.name, dims: output.shape) {
+        throw Failure(1, "\(path): \(why)")
+      }
+    }
+    return names
+  }
+
   static func writeNpy(_ path: String, shape: [Int], from data: UnsafePointer<Float>) throws(Failure) {
     let header = ResnetcNpy.header(shape: shape)
     guard let file = fopen(path, "wb") else {
@@ -232,21 +267,16 @@ enum ResnetcProgram {
 
   // ---- summary ----
 
-  static func summarize(_ name: String, _ dims: [Int], _ data: UnsafePointer<Float>) {
+  static func summarize(_ name: String, _ dims: [Int], _ data: UnsafePointer<Float>, labels: [String]?) {
     print("output %\(name): f32\(dimsText(dims))")
     let count = dims.reduce(1, *)
     if dims.count == 2 {
       for row in 0..<dims[0] {
-        let v = data + row * dims[1]
-        var chosen: [Int] = []
-        var line = "  row \(row) top-5: "
-        while chosen.count < 5 && chosen.count < dims[1] {
-          var best = -1
-          for j in 0..<dims[1] where !chosen.contains(j) && (best < 0 || v[j] > v[best]) { best = j }
-          line += resnetcFormat(chosen.isEmpty ? "%ld (%.4g)" : ", %ld (%.4g)", best, Double(v[best]))
-          chosen.append(best)
-        }
-        print(line)
+        let values = UnsafeBufferPointer(start: data + row * dims[1], count: dims[1])
+        let lines = ResnetcLabels.rowLines(
+          row: row, top: ResnetcLabels.top5(values), values: values, names: labels,
+          format: { resnetcFormat("%.4g", Double($0)) })
+        print(lines, terminator: "")
       }
     } else {
       var low = data[0], high = data[0]

@@ -23,7 +23,7 @@ static int error_exit(int status, const char *format, ...) {
 static void usage(FILE *out) {
   fprintf(out,
           "USAGE: %s [--input x.npy ...] [--output y.npy ...] [--bench N [--json]] [--threads N]\n"
-          "          [--profile [--json]] [--weights PATH] [--input-seed S]\n\n"
+          "          [--profile [--json]] [--weights PATH] [--input-seed S] [--labels FILE]\n\n"
           "Runs the compiled model. Inputs and outputs are NumPy .npy files of float32 in C order, one\n"
           "--input per model input and one --output per model output, in order. Without --input, a\n"
           "seeded standard-normal input is used (--input-seed, default 0); without --output, each\n"
@@ -34,7 +34,8 @@ static void usage(FILE *out) {
           "  --threads N    threads to use (default: the processors online)\n"
           "  --profile      time every layer over the --bench runs (10 without --bench) and print a table:\n"
           "                 each layer's kernel, ms, GFLOP/s and %% of this machine's peak, measured first\n"
-          "  --weights PATH the weights file (default: this program's path + .weights)\n",
+          "  --weights PATH the weights file (default: this program's path + .weights)\n"
+          "  --labels FILE  class names, one per line, printed beside the top-5 (as many as the classes)\n",
           program);
 }
 
@@ -392,6 +393,108 @@ static int write_npy(const char *path, int i, const float *data) {
 
 /* ---- summary and timing ---- */
 
+/* ---- labels: ResnetcLabels (Sources/Formats/ResnetcLabels.swift) step by step, with the
+   same words ---- */
+
+enum { LABELS_LIMIT = 16 << 20 };
+static char *labels_text;
+static char **labels; /* NULL without --labels */
+static long labels_count;
+
+/* Whether bytes [start, end) are well-formed UTF-8 (ResnetcLabels.isUTF8). */
+static int is_utf8(const unsigned char *p, size_t start, size_t end) {
+  size_t i = start;
+  while (i < end) {
+    unsigned char lead = p[i], low = 0x80, high = 0xBF;
+    int length = 0;
+    if (lead <= 0x7F) length = 1;
+    else if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+    else if (lead == 0xE0) length = 3, low = 0xA0;
+    else if (lead == 0xED) length = 3, high = 0x9F;
+    else if (lead >= 0xE1 && lead <= 0xEF) length = 3;
+    else if (lead == 0xF0) length = 4, low = 0x90;
+    else if (lead == 0xF4) length = 4, high = 0x8F;
+    else if (lead >= 0xF1 && lead <= 0xF3) length = 4;
+    if (length == 0 || end - i < (size_t)length) return 0;
+    for (int k = 1; k < length; ++k) {
+      unsigned char byte = p[i + (size_t)k];
+      if (byte < (k == 1 ? low : 0x80) || byte > (k == 1 ? high : 0xBF)) return 0;
+    }
+    i += (size_t)length;
+  }
+  return 1;
+}
+
+static int read_labels(const char *path) {
+  FILE *file = fopen(path, "rb");
+  if (!file) return error_exit(1, "%s: %s", path, errno == ENOENT ? "no such file" : "cannot be opened");
+  struct stat status;
+  const char *why = NULL;
+  if (fstat(fileno(file), &status) != 0) why = "cannot be read";
+  else if (S_ISDIR(status.st_mode)) why = "is a directory";
+  else if (!S_ISREG(status.st_mode)) why = "not a regular file";
+  if (why) {
+    fclose(file);
+    return error_exit(1, "%s: %s", path, why);
+  }
+  if (status.st_size > LABELS_LIMIT) {
+    fclose(file);
+    return error_exit(1, "%s: is %lld bytes, more than a labels file's limit of %d", path, (long long)status.st_size,
+                      LABELS_LIMIT);
+  }
+  size_t size = (size_t)status.st_size;
+  labels_text = malloc(size + 1);
+  if (!labels_text) {
+    fclose(file);
+    return error_exit(1, "out of memory");
+  }
+  size_t got = fread(labels_text, 1, size, file);
+  fclose(file);
+  if (got != size) return error_exit(1, "%s: cannot be read", path);
+  const unsigned char *bytes = (const unsigned char *)labels_text;
+  long line = 1;
+  for (size_t i = 0, start = 0; i <= size; ++i) {
+    if (i < size && bytes[i] != '\n') {
+      if (bytes[i] == 0) return error_exit(1, "%s: line %ld holds a NUL byte", path, line);
+      continue;
+    }
+    if (!is_utf8(bytes, start, i)) return error_exit(1, "%s: line %ld is not UTF-8 text", path, line);
+    ++line;
+    start = i + 1;
+  }
+  labels_count = 0;
+  for (size_t i = 0; i < size; ++i) labels_count += labels_text[i] == '\n';
+  if (size > 0 && labels_text[size - 1] != '\n') ++labels_count;
+  labels = malloc(sizeof(char *) * (size_t)(labels_count + 1));
+  if (!labels) return error_exit(1, "out of memory");
+  long n = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= size; ++i) {
+    if (i < size && labels_text[i] != '\n') continue;
+    if (i == size && start == size) break;
+    labels_text[i] = 0;
+    if (i > start && labels_text[i - 1] == '\r') labels_text[i - 1] = 0;
+    labels[n++] = labels_text + start;
+    start = i + 1;
+  }
+  int matrices = 0;
+  for (int o = 0; o < RESNETC_OUTPUT_COUNT; ++o) {
+    if (resnetc_output_rank(o) != 2) continue;
+    ++matrices;
+    long long classes = (long long)resnetc_output_dims(o)[1];
+    if (labels_count != classes)
+      return error_exit(1, "%s: holds %ld names but output '%s' has %lld classes", path, labels_count,
+                        resnetc_output_name(o), classes);
+  }
+  if (!matrices) {
+    char text[256];
+    format_dims(text, sizeof text, resnetc_output_rank(0), resnetc_output_dims(0));
+    return error_exit(1, "%s: names the classes of a [rows, classes] output, but output '%s' is f32%s", path,
+                      resnetc_output_name(0), text);
+  }
+  return 0;
+}
+
 static void summarize(int i, const float *data) {
   const int rank = resnetc_output_rank(i);
   const int64_t *dims = resnetc_output_dims(i);
@@ -404,7 +507,7 @@ static void summarize(int i, const float *data) {
       const float *v = data + row * dims[1];
       int64_t chosen[5];
       int n = 0;
-      printf("  row %lld top-5: ", (long long)row);
+      printf(labels ? "  row %lld top-5:\n" : "  row %lld top-5: ", (long long)row);
       for (; n < 5 && n < dims[1]; ++n) {
         int64_t best = -1;
         for (int64_t j = 0; j < dims[1]; ++j) {
@@ -413,9 +516,12 @@ static void summarize(int i, const float *data) {
           if (!taken && (best < 0 || v[j] > v[best])) best = j;
         }
         chosen[n] = best;
-        printf(n ? ", %lld (%.4g)" : "%lld (%.4g)", (long long)best, (double)v[best]);
+        if (labels)
+          printf("    %lld (%.4g) %s\n", (long long)best, (double)v[best], labels[best]);
+        else
+          printf(n ? ", %lld (%.4g)" : "%lld (%.4g)", (long long)best, (double)v[best]);
       }
-      printf("\n");
+      if (!labels) printf("\n");
     }
   } else {
     float low = data[0], high = data[0];
@@ -456,7 +562,7 @@ int main(int argc, char **argv) {
   int input_files = 0, output_files = 0, json = 0;
   long bench = 0, threads = 0, seed = 0;
   int profile = 0;
-  const char *weights = NULL;
+  const char *weights = NULL, *labels_path = NULL;
   for (int a = 1; a < argc; ++a) {
     const char *arg = argv[a];
     if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -475,6 +581,8 @@ int main(int argc, char **argv) {
       output_paths[output_files++] = value;
     } else if (!strcmp(arg, "--weights")) {
       weights = value;
+    } else if (!strcmp(arg, "--labels")) {
+      labels_path = value;
     } else if (!strcmp(arg, "--threads")) {
       if (parse_count("--threads", value, 1, 1024, &threads)) return 2;
     } else if (!strcmp(arg, "--bench")) {
@@ -491,6 +599,7 @@ int main(int argc, char **argv) {
     return error_exit(2, "the model has %d outputs but %d --output paths were given", RESNETC_OUTPUT_COUNT, output_files);
   if (json && !bench && !profile) return error_exit(2, "--json goes with --bench or --profile");
   if (profile && !bench) bench = 10;
+  if (labels_path && read_labels(labels_path)) return 1;
 
   char default_weights[4096];
   if (!weights) {
@@ -560,6 +669,8 @@ int main(int argc, char **argv) {
 done:
   for (int i = 0; i < RESNETC_INPUT_COUNT; ++i) free(in[i]);
   for (int i = 0; i < RESNETC_OUTPUT_COUNT; ++i) free(out[i]);
+  free(labels);
+  free(labels_text);
   resnetc_destroy(model);
   return status;
 }
