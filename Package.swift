@@ -47,7 +47,7 @@ let package = Package(
       name: "DiffTestTests", dependencies: ["DiffTest", "GraphIR", "Passes", "Codegen", "Runtime", "ONNX"],
       resources: [.copy("Regressions"), .copy("Unusual"), .copy("Backend"), .copy("Legacy")]),
     .testTarget(
-      name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime", "Codegen", "Models", "Passes", "DiffTest"]),
+      name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime", "Codegen", "Models", "Passes", "DiffTest", "Formats"]),
     .testTarget(
       name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime"], resources: [.copy("Fixtures")]),
   ]

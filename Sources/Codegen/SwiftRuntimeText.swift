@@ -10,5 +10,6 @@ enum SwiftRuntimeText {
   static var main: String { EmbeddedRuntime.resnetcMainSwift }
   /// The `.npy` format and the seeded numbers (`Sources/Formats`), which resnetc itself is
   /// built with: the program's `--input` and `--input-seed` are resnetc run's by construction.
-  static var formats: String { EmbeddedRuntime.resnetcNpySwift + EmbeddedRuntime.resnetcSeededInputSwift + EmbeddedRuntime.resnetcLabelsSwift }
+  static var formats: String { EmbeddedRuntime.resnetcNpySwift + EmbeddedRuntime.resnetcSeededInputSwift + EmbeddedRuntime.resnetcLabelsSwift
+    + EmbeddedRuntime.resnetcInflateSwift + EmbeddedRuntime.resnetcImageSwift + EmbeddedRuntime.resnetcPreprocessSwift }
 }

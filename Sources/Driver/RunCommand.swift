@@ -23,6 +23,14 @@ let runCommand = Command(
     OptionSpec(
       names: ["--input-seed"], value: "S", help: "seed of the random input when no --input is given (default 0)"),
     OptionSpec(
+      names: ["--image"], value: "FILE",
+      help: "the input from a PNG or binary PPM/PGM image, for a model whose one input is [1,3,H,W]"),
+    OptionSpec(
+      names: ["--preprocess"], value: "imagenet|none",
+      help:
+        "with --image: resize the shorter side to 256, crop 224 and normalize as torchvision does (the default for 224x224 inputs), or take the image as it is, x/255 (the default otherwise)"
+    ),
+    OptionSpec(
       names: ["--labels"], value: "FILE",
       help: "class names, one per line, printed beside the top-5 (as many as the classes)"),
     OptionSpec(
@@ -81,6 +89,18 @@ let runCommand = Command(
 /// The model's inputs: read from `--input` files, or seeded random ones.
 private func runInputs(_ graph: Graph, _ arguments: ParsedArguments) throws -> [Tensor] {
   let paths = arguments.values["--input"] ?? []
+  if let path = arguments.value("--image") {
+    guard paths.isEmpty, arguments.value("--input-seed") == nil else {
+      throw UsageError("--image replaces --input and --input-seed; give one or the other")
+    }
+    guard let input = graph.inputs.first, graph.inputs.count == 1 else {
+      throw UsageError("--image fills a model's one input; this model has \(graph.inputs.count)")
+    }
+    return [
+      try readImageInput(path, name: input.name, type: input.type, mode: try preprocessMode(arguments, input.type))
+    ]
+  }
+  if arguments.value("--preprocess") != nil { throw UsageError("--preprocess goes with --image") }
   if paths.isEmpty {
     let seed = UInt64(try arguments.integer("--input-seed", in: 0...Int.max) ?? 0)
     var random = SeededRandom(seed: seed)
@@ -93,6 +113,43 @@ private func runInputs(_ graph: Graph, _ arguments: ParsedArguments) throws -> [
     throw UsageError("the model has \(graph.inputs.count) inputs but \(paths.count) --input files were given")
   }
   return try zip(paths, graph.inputs).map { path, input in try readInput(path, name: input.name, type: input.type) }
+}
+
+/// `--preprocess`'s value, or the default for an input of `type`.
+private func preprocessMode(_ arguments: ParsedArguments, _ type: TensorType) throws(UsageError)
+  -> ResnetcPreprocess.Mode
+{
+  guard let text = arguments.value("--preprocess") else { return ResnetcPreprocess.defaultMode(shape: type.shape) }
+  guard let mode = ResnetcPreprocess.Mode(rawValue: text) else {
+    throw UsageError("--preprocess expects imagenet or none, got '\(text)'")
+  }
+  return mode
+}
+
+/// The image at `path` as input `name` of `type`, with the compiled programs' words for every
+/// bad file.
+func readImageInput(
+  _ path: String, name: String, type: TensorType, mode: ResnetcPreprocess.Mode
+) throws(DriverError) -> Tensor {
+  let fail = { (reason: String) in DriverError.tensorFile(path: path, reason: reason) }
+  guard let file = fopen(path, "rb") else { throw fail(errno == ENOENT ? "no such file" : "cannot be opened") }
+  defer { fclose(file) }
+  var status = stat()
+  guard fstat(fileno(file), &status) == 0 else { throw fail("cannot be read") }
+  guard (status.st_mode & S_IFMT) != S_IFDIR else { throw fail("is a directory") }
+  guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
+  let size = Int(status.st_size)
+  guard size <= ResnetcImage.maxFileBytes else {
+    throw fail("is \(size) bytes, more than an image file's limit of \(ResnetcImage.maxFileBytes)")
+  }
+  var bytes = [UInt8](repeating: 0, count: size)
+  guard fread(&bytes, 1, size, file) == size else { throw fail("cannot be read") }
+  do {
+    let image = try ResnetcImage.decode(bytes)
+    return Tensor(type: type, data: try ResnetcPreprocess.input(image, mode: mode, name: name, shape: type.shape))
+  } catch {
+    throw fail(error.description)
+  }
 }
 
 /// The `.npy` file at `path` as input `name` of `type`, refused with the words the compiled

@@ -18,6 +18,7 @@ enum ResnetcProgram {
   static let usage = """
     USAGE: \(program) [--input x.npy ...] [--output y.npy ...] [--bench N [--json]] [--threads N]
               [--profile [--json]] [--weights PATH] [--input-seed S] [--labels FILE]
+              [--image FILE [--preprocess imagenet|none]]
 
     Runs the compiled model. Inputs and outputs are NumPy .npy files of float32 in C order, one
     --input per model input and one --output per model output, in order. Without --input, a
@@ -32,6 +33,10 @@ enum ResnetcProgram {
                      each layer's kernel, ms, GFLOP/s and % of this machine's peak, measured first
       --weights PATH the weights file (default: this program's path + .weights)
       --labels FILE  class names, one per line, printed beside the top-5 (as many as the classes)
+      --image FILE   the input from a PNG or binary PPM/PGM image (a model whose one input is [1,3,H,W])
+      --preprocess imagenet|none
+                     imagenet: the shorter side to 256, a centre crop of 224, ImageNet's mean and std
+                     (the default for 224x224 inputs); none: the image as it is, x/255 (otherwise)
 
     """
 
@@ -58,8 +63,10 @@ enum ResnetcProgram {
     var inputPaths: [String] = [], outputPaths: [String] = []
     var json = false, profile = false
     var bench = 0, threads = 0, seed = 0
+    var seedGiven = false
     var weightsPath: String?
     var labelsPath: String?
+    var imagePath: String?, preprocess: String?
     var index = 0
     while index < arguments.count {
       let argument = arguments[index]
@@ -85,9 +92,13 @@ enum ResnetcProgram {
           outputPaths.append(value)
         case "--weights": weightsPath = value
         case "--labels": labelsPath = value
+        case "--image": imagePath = value
+        case "--preprocess": preprocess = value
         case "--threads": threads = try count("--threads", value, 1, 1024)
         case "--bench": bench = try count("--bench", value, 1, 1_000_000)
-        case "--input-seed": seed = try count("--input-seed", value, 0, 2_147_483_647)
+        case "--input-seed":
+          seed = try count("--input-seed", value, 0, 2_147_483_647)
+          seedGiven = true
         default: throw Failure(2, "unknown option '\(argument)' (see --help)")
         }
       }
@@ -101,6 +112,20 @@ enum ResnetcProgram {
     if json && bench == 0 && !profile { throw Failure(2, "--json goes with --bench or --profile") }
     if profile && bench == 0 { bench = 10 }
     let labels = try labelsPath.map { path throws(Failure) in try readLabels(path) }
+    var mode: ResnetcPreprocess.Mode?
+    if let preprocess {
+      guard imagePath != nil else { throw Failure(2, "--preprocess goes with --image") }
+      guard let chosen = ResnetcPreprocess.Mode(rawValue: preprocess) else {
+        throw Failure(2, "--preprocess expects imagenet or none, got '\(preprocess)'")
+      }
+      mode = chosen
+    }
+    if imagePath != nil {
+      guard inputPaths.isEmpty, !seedGiven else {
+        throw Failure(2, "--image replaces --input and --input-seed; give one or the other")
+      }
+      guard inputCount == 1 else { throw Failure(2, "--image fills a model's one input; this model has \(inputCount)") }
+    }
 
     let weights = weightsPath ?? (executablePath() ?? program) + ".weights"
     let model: ResnetcModel
@@ -123,7 +148,12 @@ enum ResnetcProgram {
       outputs.forEach { $0.deallocate() }
     }
     for (i, input) in ResnetcModel.inputs.enumerated() {
-      if inputPaths.isEmpty {
+      if let imagePath {
+        try readImage(
+          imagePath, name: input.name, shape: input.shape,
+          mode: mode ?? ResnetcPreprocess.defaultMode(shape: input.shape),
+          into: inputs[i])
+      } else if inputPaths.isEmpty {
         random.fillNormal(inputs[i], count: input.shape.reduce(1, *))
       } else {
         try readNpy(inputPaths[i], name: input.name, shape: input.shape, into: inputs[i])
@@ -211,6 +241,32 @@ enum ResnetcProgram {
     if held < size { throw Failure(1, "\(path): is \(size) bytes, more than the limit of \(limit)") }
     bytes.withUnsafeBytes { raw in
       UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + layout.dataStart, byteCount: count * 4)
+    }
+  }
+
+  /// The image at `path` as input `name` of `shape`, with `resnetc run`'s words for every bad file.
+  static func readImage(
+    _ path: String, name: String, shape: [Int], mode: ResnetcPreprocess.Mode, into buffer: UnsafeMutablePointer<Float>
+  ) throws(Failure) {
+    guard let file = fopen(path, "rb") else {
+      throw Failure(1, "\(path): \(errno == ENOENT ? "no such file" : "cannot be opened")")
+    }
+    defer { fclose(file) }
+    var status = stat()
+    guard fstat(fileno(file), &status) == 0 else { throw Failure(1, "\(path): cannot be read") }
+    guard (status.st_mode & S_IFMT) != S_IFDIR else { throw Failure(1, "\(path): is a directory") }
+    guard (status.st_mode & S_IFMT) == S_IFREG else { throw Failure(1, "\(path): not a regular file") }
+    let size = Int(status.st_size)
+    guard size <= ResnetcImage.maxFileBytes else {
+      throw Failure(1, "\(path): is \(size) bytes, more than an image file's limit of \(ResnetcImage.maxFileBytes)")
+    }
+    var bytes = [UInt8](repeating: 0, count: size)
+    guard fread(&bytes, 1, size, file) == size else { throw Failure(1, "\(path): cannot be read") }
+    do {
+      let values = try ResnetcPreprocess.input(try ResnetcImage.decode(bytes), mode: mode, name: name, shape: shape)
+      for (i, value) in values.enumerated() { buffer[i] = value }
+    } catch {
+      throw Failure(1, "\(path): \(error.description)")
     }
   }
 
