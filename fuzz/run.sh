@@ -3,13 +3,13 @@
 # swiftc (SwiftPM's executables bring their own entry point, which libFuzzer's main must
 # replace), then runs each for SECONDS (default 600) seeded with the repository's fixtures.
 # Crashing inputs land in fuzz/crashes/TARGET/; add each as a regression test.
-# Usage: fuzz/run.sh [SECONDS] [TARGET ...]   (FuzzONNX FuzzIR FuzzSafeTensors FuzzNpy)
+# Usage: fuzz/run.sh [SECONDS] [TARGET ...]   (FuzzONNX FuzzIR FuzzSafeTensors FuzzNpy FuzzImage)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 seconds=${1:-600}
 shift || true
-targets=${*:-FuzzONNX FuzzIR FuzzSafeTensors FuzzNpy}
+targets=${*:-FuzzONNX FuzzIR FuzzSafeTensors FuzzNpy FuzzImage}
 build="$here/.build"
 mkdir -p "$build"
 export SWIFT_BACKTRACE=enable=no
@@ -29,6 +29,7 @@ swiftc "${flags[@]}" "$here/targets/FuzzONNX.swift" -lONNX -lGraphIR -o "$build/
 swiftc "${flags[@]}" "$here/targets/FuzzIR.swift" -lGraphIR -o "$build/FuzzIR"
 swiftc "${flags[@]}" "$here/targets/FuzzSafeTensors.swift" -lGraphIR -o "$build/FuzzSafeTensors"
 swiftc "${flags[@]}" "$here/targets/FuzzNpy.swift" -lRuntime -lFormats -lGraphIR -o "$build/FuzzNpy"
+swiftc "${flags[@]}" "$here/targets/FuzzImage.swift" -lFormats -o "$build/FuzzImage"
 for target in $targets; do
   corpus="$here/corpus/$target"
   mkdir -p "$corpus" "$here/crashes/$target"
@@ -41,6 +42,9 @@ for target in $targets; do
     FuzzIR) cp -n "$root"/Tests/PassesTests/Golden/*/*.gir "$root"/examples/*.gir "$corpus/" 2>/dev/null || true ;;
     FuzzSafeTensors) cp -n "$root"/examples/*.safetensors "$corpus/" 2>/dev/null || true ;;
     FuzzNpy) cp -n "$root"/Tests/RuntimeTests/Fixtures/*.npy "$corpus/" 2>/dev/null || true ;;
+    FuzzImage)
+      cp -n "$root"/Tests/DriverTests/Images/*.png "$root"/Tests/DriverTests/Images/*.p?m "$root"/examples/*.png \
+        "$corpus/" 2>/dev/null || true ;;
   esac
   echo "== $target for $seconds s" >&2
   "$build/$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 \

@@ -24,7 +24,8 @@ enum CRuntimeText {
   static var api: String { EmbeddedRuntime.resnetcApiC }
 
   /// The command-line program: `.npy` in and out, a seeded random input when none is given,
-  /// `--bench N` timing, `--threads N`; follows `#include` of the model's header
-  /// (`Sources/Runtime/Program/resnetc_main.c`).
-  static var main: String { EmbeddedRuntime.resnetcMainC }
+  /// `--bench N` timing, `--threads N`, `--image` and `--labels`; follows `#include` of the
+  /// model's header (`Sources/Runtime/Program/resnetc_image.c`, the image decoders and
+  /// preprocessing, then `resnetc_main.c`).
+  static var main: String { EmbeddedRuntime.resnetcImageC + "\n" + EmbeddedRuntime.resnetcMainC }
 }

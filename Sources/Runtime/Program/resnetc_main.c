@@ -23,7 +23,8 @@ static int error_exit(int status, const char *format, ...) {
 static void usage(FILE *out) {
   fprintf(out,
           "USAGE: %s [--input x.npy ...] [--output y.npy ...] [--bench N [--json]] [--threads N]\n"
-          "          [--profile [--json]] [--weights PATH] [--input-seed S] [--labels FILE]\n\n"
+          "          [--profile [--json]] [--weights PATH] [--input-seed S] [--labels FILE]\n"
+          "          [--image FILE [--preprocess imagenet|none]]\n\n"
           "Runs the compiled model. Inputs and outputs are NumPy .npy files of float32 in C order, one\n"
           "--input per model input and one --output per model output, in order. Without --input, a\n"
           "seeded standard-normal input is used (--input-seed, default 0); without --output, each\n"
@@ -35,7 +36,11 @@ static void usage(FILE *out) {
           "  --profile      time every layer over the --bench runs (10 without --bench) and print a table:\n"
           "                 each layer's kernel, ms, GFLOP/s and %% of this machine's peak, measured first\n"
           "  --weights PATH the weights file (default: this program's path + .weights)\n"
-          "  --labels FILE  class names, one per line, printed beside the top-5 (as many as the classes)\n",
+          "  --labels FILE  class names, one per line, printed beside the top-5 (as many as the classes)\n"
+          "  --image FILE   the input from a PNG or binary PPM/PGM image (a model whose one input is [1,3,H,W])\n"
+          "  --preprocess imagenet|none\n"
+          "                 imagenet: the shorter side to 256, a centre crop of 224, ImageNet's mean and std\n"
+          "                 (the default for 224x224 inputs); none: the image as it is, x/255 (otherwise)\n",
           program);
 }
 
@@ -393,6 +398,44 @@ static int write_npy(const char *path, int i, const float *data) {
 
 /* ---- summary and timing ---- */
 
+/* The image at `path` as input i, with resnetc run's words for every bad file. */
+static int read_image(const char *path, int i, int imagenet, float *buffer) {
+  FILE *file = fopen(path, "rb");
+  if (!file) return error_exit(1, "%s: %s", path, errno == ENOENT ? "no such file" : "cannot be opened");
+  struct stat status;
+  const char *why = NULL;
+  if (fstat(fileno(file), &status) != 0) why = "cannot be read";
+  else if (S_ISDIR(status.st_mode)) why = "is a directory";
+  else if (!S_ISREG(status.st_mode)) why = "not a regular file";
+  if (why) {
+    fclose(file);
+    return error_exit(1, "%s: %s", path, why);
+  }
+  if (status.st_size > IMAGE_MAX_FILE_BYTES) {
+    fclose(file);
+    return error_exit(1, "%s: is %lld bytes, more than an image file's limit of %d", path, (long long)status.st_size,
+                      IMAGE_MAX_FILE_BYTES);
+  }
+  size_t size = (size_t)status.st_size;
+  uint8_t *bytes = malloc(size ? size : 1);
+  if (!bytes) {
+    fclose(file);
+    return error_exit(1, "out of memory");
+  }
+  size_t got = fread(bytes, 1, size, file);
+  fclose(file);
+  if (got != size) {
+    free(bytes);
+    return error_exit(1, "%s: cannot be read", path);
+  }
+  rgb_image im = {0, 0, NULL};
+  int failed = decode_image(bytes, size, &im) ||
+               image_to_input(&im, imagenet, resnetc_input_name(i), resnetc_input_rank(i), resnetc_input_dims(i), buffer);
+  free(bytes);
+  free(im.rgb);
+  return failed ? error_exit(1, "%s: %s", path, image_why) : 0;
+}
+
 /* ---- labels: ResnetcLabels (Sources/Formats/ResnetcLabels.swift) step by step, with the
    same words ---- */
 
@@ -562,7 +605,8 @@ int main(int argc, char **argv) {
   int input_files = 0, output_files = 0, json = 0;
   long bench = 0, threads = 0, seed = 0;
   int profile = 0;
-  const char *weights = NULL, *labels_path = NULL;
+  const char *weights = NULL, *labels_path = NULL, *image_path = NULL, *preprocess = NULL;
+  int seed_given = 0;
   for (int a = 1; a < argc; ++a) {
     const char *arg = argv[a];
     if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -583,12 +627,17 @@ int main(int argc, char **argv) {
       weights = value;
     } else if (!strcmp(arg, "--labels")) {
       labels_path = value;
+    } else if (!strcmp(arg, "--image")) {
+      image_path = value;
+    } else if (!strcmp(arg, "--preprocess")) {
+      preprocess = value;
     } else if (!strcmp(arg, "--threads")) {
       if (parse_count("--threads", value, 1, 1024, &threads)) return 2;
     } else if (!strcmp(arg, "--bench")) {
       if (parse_count("--bench", value, 1, 1000000, &bench)) return 2;
     } else if (!strcmp(arg, "--input-seed")) {
       if (parse_count("--input-seed", value, 0, 2147483647L, &seed)) return 2;
+      seed_given = 1;
     } else {
       return error_exit(2, "unknown option '%s' (see --help)", arg);
     }
@@ -600,6 +649,22 @@ int main(int argc, char **argv) {
   if (json && !bench && !profile) return error_exit(2, "--json goes with --bench or --profile");
   if (profile && !bench) bench = 10;
   if (labels_path && read_labels(labels_path)) return 1;
+  int imagenet = -1; /* the default for the input's shape */
+  if (preprocess) {
+    if (!image_path) return error_exit(2, "--preprocess goes with --image");
+    if (!strcmp(preprocess, "imagenet")) imagenet = 1;
+    else if (!strcmp(preprocess, "none")) imagenet = 0;
+    else return error_exit(2, "--preprocess expects imagenet or none, got '%s'", preprocess);
+  }
+  if (image_path) {
+    if (input_files || seed_given) return error_exit(2, "--image replaces --input and --input-seed; give one or the other");
+    if (RESNETC_INPUT_COUNT != 1)
+      return error_exit(2, "--image fills a model's one input; this model has %d", RESNETC_INPUT_COUNT);
+    if (imagenet < 0) {
+      const int64_t *dims = resnetc_input_dims(0);
+      imagenet = resnetc_input_rank(0) == 4 && dims[2] == 224 && dims[3] == 224;
+    }
+  }
 
   char default_weights[4096];
   if (!weights) {
@@ -625,7 +690,9 @@ int main(int argc, char **argv) {
   for (int i = 0; i < RESNETC_INPUT_COUNT; ++i) {
     in[i] = malloc(sizeof(float) * (size_t)resnetc_input_elements(i));
     if (!in[i]) { error_exit(1, "out of memory"); goto done; }
-    if (input_files) {
+    if (image_path) {
+      if (read_image(image_path, i, imagenet, in[i])) goto done;
+    } else if (input_files) {
       if (read_npy(inputs_paths[i], i, in[i])) goto done;
     } else {
       fill_normal(&state, in[i], resnetc_input_elements(i));
