@@ -17,6 +17,8 @@ let package = Package(
     .executable(name: "resnetc", targets: ["resnetc"]),
     .executable(name: "resnetc-difftest", targets: ["resnetc-difftest"]),
     .library(name: "GraphIR", targets: ["GraphIR"]),
+    // Compiles a target's model file into it at build time (see examples/swiftpm-app).
+    .plugin(name: "ResnetcModelPlugin", targets: ["ResnetcModelPlugin"]),
   ],
   targets: [
     .target(name: "GraphIR", swiftSettings: optimized),
@@ -25,15 +27,16 @@ let package = Package(
     // fold-constants computes with the reference interpreter's kernels.
     .target(name: "Passes", dependencies: ["GraphIR", "Runtime"]),
     // The runtime of compiled programs is real source in Runtime/Program, embedded into
-    // Codegen at build time by the EmbedRuntime plugin.
-    .target(name: "Codegen", dependencies: ["GraphIR"], swiftSettings: optimized, plugins: ["EmbedRuntime"]),
+    // Codegen's EmbeddedRuntime.swift by scripts/embed-runtime.sh (a test holds them equal; a
+    // build plugin cannot do it, as resnetc is itself the tool of ResnetcModelPlugin).
+    .target(name: "Codegen", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "Runtime", dependencies: ["GraphIR", "Formats"], exclude: ["Program"], swiftSettings: optimized),
     .executableTarget(name: "resnetc-embed"),
-    .plugin(name: "EmbedRuntime", capability: .buildTool(), dependencies: ["resnetc-embed"]),
     .target(name: "Models", dependencies: ["GraphIR", "Formats"], swiftSettings: optimized),
     .target(name: "ONNX", dependencies: ["GraphIR"], swiftSettings: optimized),
     .target(name: "Driver", dependencies: ["GraphIR", "Formats", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),
     .executableTarget(name: "resnetc", dependencies: ["Driver"]),
+    .plugin(name: "ResnetcModelPlugin", capability: .buildTool(), dependencies: ["resnetc"]),
     .target(
       name: "DiffTest", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"],
       swiftSettings: optimized),

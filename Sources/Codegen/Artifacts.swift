@@ -11,6 +11,9 @@ public enum ArtifactKind: String, Sendable, CaseIterable {
   case c
   /// `OUT.swift`, `OUT_main.swift`, `OUT.h` and `OUT.weights` (the Swift backend's sources).
   case swift
+  /// `OUT.swift` (one file: the model, its readers and a public class named OUT) and
+  /// `OUT.weights`, for a target of a Swift package (what the build plugin writes).
+  case swiftPackage = "swift-package"
 }
 
 /// The language the kernels and runtime are written in before native compilation.
@@ -62,7 +65,7 @@ public enum Artifacts {
     switch kind {
     case .c:
       produced = ["\(base).c", "\(base)_main.c", "\(base).h", "\(base).weights"]
-    case .swift:
+    case .swift, .swiftPackage:
       preconditionFailure("a C program is not written as Swift sources")
     case .exe, .lib:
       guard let compiler else { throw CompilerError.notFound("no C compiler found: install clang or cc, or set CC") }
@@ -103,6 +106,12 @@ public enum Artifacts {
     let scratch = try privateDirectory()
     defer { Interruption.remove(folder: scratch) }
     phase("writing")
+    if kind == .swiftPackage {
+      try write(program.packageSource(className: base), to: scratch + "/\(base).swift")
+      try program.writeWeights(toFile: scratch + "/\(base).weights")
+      return try moveIntoPlace(
+        ["\(base).swift", "\(base).weights"], from: scratch, to: destination.deletingLastPathComponent().path)
+    }
     let model = program.modelSources.map { (base + $0.suffix + ".swift", $0.text) }
     let main = (base + program.mainSource.suffix + ".swift", program.mainSource.text)
     for (name, text) in model + [main] { try write(text, to: scratch + "/" + name) }

@@ -5,7 +5,7 @@ import GraphIR
 let compileCommand = Command(
   name: "compile",
   summary: "Compile the model to a native program, a shared library, or C or Swift sources.",
-  usage: "MODEL -o OUT [--backend c|swift] [--emit exe|lib|c|swift] [options]",
+  usage: "MODEL -o OUT [--backend c|swift] [--emit exe|lib|c|swift|swift-package] [options]",
   details: modelHelp + """
 
     --emit exe (the default) writes the program OUT and its weights OUT.weights; run
@@ -22,10 +22,13 @@ let compileCommand = Command(
     --emit swift writes OUT.swift (the model, its public class ResnetcModel and the C API),
     OUT_kernels1.swift ... (its kernels), OUT_main.swift (the program), OUT.h and OUT.weights,
     and prints the command that builds them.
+    --emit swift-package writes OUT.swift, one file holding the model and a public class
+    named OUT (a Swift identifier) that loads OUT.weights from its target's resources, as
+    resnetc's SwiftPM build plugin does (see examples/swiftpm-app).
     """,
   options: [
     OptionSpec(names: ["--output", "-o"], value: "OUT", help: "the output path, without extension"),
-    OptionSpec(names: ["--emit"], value: "exe|lib|c|swift", help: "what to produce (default exe)"),
+    OptionSpec(names: ["--emit"], value: "exe|lib|c|swift|swift-package", help: "what to produce (default exe)"),
     OptionSpec(
       names: ["--backend"], value: "c|swift",
       help: "the language the program is written in (default c; --emit swift implies swift)"),
@@ -43,13 +46,22 @@ let compileCommand = Command(
   }
   let kindText = arguments.value("--emit") ?? "exe"
   guard let kind = ArtifactKind(rawValue: kindText) else {
-    throw UsageError("--emit expects exe, lib, c or swift, got '\(kindText)'")
+    throw UsageError("--emit expects exe, lib, c, swift or swift-package, got '\(kindText)'")
   }
-  let backendText = arguments.value("--backend") ?? (kind == .swift ? "swift" : "c")
+  if kind == .swiftPackage {
+    let scalars = Array(base.unicodeScalars)
+    guard let first = scalars.first, first == "_" || first.properties.isAlphabetic, first.isASCII,
+      scalars.allSatisfy({ $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) })
+    else {
+      throw UsageError(
+        "--emit swift-package names its class after OUT, which must be a Swift identifier; got '\(base)'")
+    }
+  }
+  let backendText = arguments.value("--backend") ?? (kind == .swift || kind == .swiftPackage ? "swift" : "c")
   guard let backend = Backend(rawValue: backendText) else {
     throw UsageError("--backend expects c or swift, got '\(backendText)'")
   }
-  if (kind == .c && backend == .swift) || (kind == .swift && backend == .c) {
+  if (kind == .c && backend == .swift) || ((kind == .swift || kind == .swiftPackage) && backend == .c) {
     throw UsageError(
       "--emit \(kind.rawValue) writes \(kind == .c ? "C" : "Swift") sources; it cannot go with --backend \(backend.rawValue)"
     )
@@ -57,7 +69,7 @@ let compileCommand = Command(
   let (target, caches) = try parseTarget(arguments.value("--target"))
   let model = try modelArgument(arguments)
   try checkOutputFolder(output)
-  let phases = Phases(console: console, expected: kind == .c || kind == .swift ? 4 : 5)
+  let phases = Phases(console: console, expected: kind == .c || kind == .swift || kind == .swiftPackage ? 4 : 5)
   defer { phases.stop() }
   let graph = try loadModelReporting(model, arguments, console: console, phases: phases).graph
   let progress = phases.note
@@ -72,7 +84,7 @@ let compileCommand = Command(
     paths = try Artifacts.build(
       program, kind: kind, output: output, compiler: compiler, progress: progress, phase: phases.begin)
   case .swift:
-    let compiler = kind == .swift ? nil : try SwiftCompiler.locate()
+    let compiler = kind == .swift || kind == .swiftPackage ? nil : try SwiftCompiler.locate()
     let program = try SwiftProgram(graph: graph, target: target, caches: caches)
     paths = try Artifacts.buildSwift(
       program, kind: kind, output: output, compiler: compiler, progress: progress, phase: phases.begin)

@@ -173,3 +173,25 @@ func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String, St
     if model == "resnet50" { #expect(arena == 10_436_608) }
   }
 }
+
+/// `--emit swift-package`: one Swift file with a class named after OUT and its weights, as
+/// the build plugin writes them into a target (examples/swiftpm-app builds one in CI).
+@Suite struct SwiftPackageEmitTests {
+  @Test func writesOneSourceAndTheWeights() throws {
+    let dir = try temporaryDirectory()
+    let run = resnetc("compile", "resnet20", "-o", dir + "/ResNet20Model", "--emit", "swift-package")
+    #expect(run.status == 0, "\(run.err)")
+    #expect(run.out == "wrote \(dir)/ResNet20Model.swift\nwrote \(dir)/ResNet20Model.weights\n")
+    let source = try String(contentsOfFile: dir + "/ResNet20Model.swift", encoding: .utf8)
+    #expect(source.contains("public final class ResNet20Model"))
+    #expect(source.contains("Bundle.module.path(forResource: \"ResNet20Model\", ofType: \"weights\")"))
+    // No C API (two models in one program would define its symbols twice) and no @main.
+    #expect(!source.contains("@_cdecl") && !source.contains("@main"))
+    expectFailure(
+      resnetc("compile", "resnet20", "-o", dir + "/resnet-20", "--emit", "swift-package"), status: 2,
+      mentioning: "--emit swift-package names its class after OUT, which must be a Swift identifier; got 'resnet-20'")
+    expectFailure(
+      resnetc("compile", "resnet20", "-o", dir + "/M", "--emit", "swift-package", "--backend", "c"), status: 2,
+      mentioning: "--emit swift-package writes Swift sources; it cannot go with --backend c")
+  }
+}

@@ -22,7 +22,10 @@ import Testing
     func withChunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
       let body = Array(type.utf8) + data
       let crc = ResnetcImage.crc32(body, 0..<body.count)
-      return [UInt8(data.count >> 24), UInt8(data.count >> 16 & 0xFF), UInt8(data.count >> 8 & 0xFF), UInt8(data.count & 0xFF)]
+      return [
+        UInt8(data.count >> 24), UInt8(data.count >> 16 & 0xFF), UInt8(data.count >> 8 & 0xFF),
+        UInt8(data.count & 0xFF),
+      ]
         + body + [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
     }
     let signature = Array(good[0..<8])
@@ -30,7 +33,10 @@ import Testing
       withChunk(
         "IHDR",
         [UInt8(w >> 24), UInt8(w >> 16 & 0xFF), UInt8(w >> 8 & 0xFF), UInt8(w & 0xFF)]
-          + [UInt8(h >> 24), UInt8(h >> 16 & 0xFF), UInt8(h >> 8 & 0xFF), UInt8(h & 0xFF), depth, colour, 0, 0, interlace])
+          + [
+            UInt8(h >> 24), UInt8(h >> 16 & 0xFF), UInt8(h >> 8 & 0xFF), UInt8(h & 0xFF), depth, colour, 0, 0,
+            interlace,
+          ])
     }
     let end = withChunk("IEND", [])
     // A stored zlib block of `bytes`, Adler-32 after it.
@@ -55,7 +61,10 @@ import Testing
       ("no-idat", signature + ihdr(1, 1, 8, 0, 0) + end),
       ("no-plte", signature + ihdr(1, 1, 8, 3, 0) + withChunk("IDAT", stored([0, 0])) + end),
       ("bad-plte", signature + ihdr(1, 1, 8, 3, 0) + withChunk("PLTE", [1, 2]) + end),
-      ("index-past-palette", signature + ihdr(1, 1, 8, 3, 0) + withChunk("PLTE", [9, 9, 9]) + withChunk("IDAT", stored([0, 7])) + end),
+      (
+        "index-past-palette",
+        signature + ihdr(1, 1, 8, 3, 0) + withChunk("PLTE", [9, 9, 9]) + withChunk("IDAT", stored([0, 7])) + end
+      ),
       ("filter-9", signature + ihdr(1, 1, 8, 0, 0) + withChunk("IDAT", stored([9, 0])) + end),
       ("short-data", signature + ihdr(2, 2, 8, 0, 0) + withChunk("IDAT", stored([0, 1, 2])) + end),
       ("long-data", signature + ihdr(1, 1, 8, 0, 0) + withChunk("IDAT", stored([0, 1, 2, 3])) + end),
@@ -63,19 +72,28 @@ import Testing
       ("zlib-check", signature + ihdr(1, 1, 8, 0, 0) + withChunk("IDAT", [0x78, 0x02, 1, 2]) + end),
       ("zlib-dictionary", signature + ihdr(1, 1, 8, 0, 0) + withChunk("IDAT", [0x78, 0xBB, 1, 2]) + end),
       ("block-type-3", signature + ihdr(1, 1, 8, 0, 0) + withChunk("IDAT", [0x78, 0x01, 0x07, 0, 0, 0, 0]) + end),
-      ("stored-complement", signature + ihdr(1, 1, 8, 0, 0) + withChunk("IDAT", [0x78, 0x01, 0x01, 2, 0, 0, 0, 0, 0]) + end),
+      (
+        "stored-complement",
+        signature + ihdr(1, 1, 8, 0, 0) + withChunk("IDAT", [0x78, 0x01, 0x01, 2, 0, 0, 0, 0, 0]) + end
+      ),
       ("zlib-truncated", signature + ihdr(1, 1, 8, 0, 0) + withChunk("IDAT", [0x78, 0x01, 0x01, 2, 0]) + end),
       (
-        "adler", signature + ihdr(1, 1, 8, 0, 0)
+        "adler",
+        signature + ihdr(1, 1, 8, 0, 0)
           + withChunk("IDAT", Array(stored([0, 5]).dropLast()) + [0xEE]) + end
       ),
       ("ppm-truncated-header", Array("P6\n4 4".utf8)), ("ppm-letter", Array("P6\n4 x\n255\n".utf8)),
       ("ppm-maxval-16bit", Array("P6 1 1 65535\n".utf8) + [0, 0, 0, 0, 0, 0]),
       ("ppm-maxval-0", Array("P5 1 1 0\n".utf8) + [0]), ("ppm-huge-number", Array("P6 99999999999 1 255\n".utf8)),
-      ("ppm-short", Array("P6 2 2 255\n".utf8) + [1, 2, 3]), ("pgm-over-maxval", Array("P5 2 1 100\n".utf8) + [50, 200]),
+      ("ppm-short", Array("P6 2 2 255\n".utf8) + [1, 2, 3]),
+      ("pgm-over-maxval", Array("P5 2 1 100\n".utf8) + [50, 200]),
       ("ppm-no-space", Array("P6 1 1 255x".utf8)), ("ppm-huge", Array("P6 100000 90000 255\n".utf8)),
     ]
-    cases.append(("dynamic-garbage", signature + ihdr(2, 2, 8, 0, 0) + withChunk("IDAT", [0x78, 0x01, 0x05, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) + end))
+    cases.append(
+      (
+        "dynamic-garbage",
+        signature + ihdr(2, 2, 8, 0, 0) + withChunk("IDAT", [0x78, 0x01, 0x05, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) + end
+      ))
     return cases
   }
 
@@ -89,13 +107,15 @@ import Testing
       let compile = resnetc("compile", model, "-o", "\(dir)/p\(side)", "--backend", backend)
       try #require(compile.status == 0, "compile failed: \(compile.err)")
     }
-    let good = try FileManager.default.contentsOfDirectory(atPath: imageDirectory).filter {
-      ($0.hasSuffix(".png") || $0.hasSuffix(".ppm") || $0.hasSuffix(".pgm")) && $0 != "bomb.png"
-    }.sorted().map { imageDirectory + "/" + $0 } + ["examples/chelsea.png"]
+    let good =
+      try FileManager.default.contentsOfDirectory(atPath: imageDirectory).filter {
+        ($0.hasSuffix(".png") || $0.hasSuffix(".ppm") || $0.hasSuffix(".pgm")) && $0 != "bomb.png"
+      }.sorted().map { imageDirectory + "/" + $0 } + ["examples/chelsea.png"]
     #expect(good.count >= 25)
     for path in good {
       let run = resnetc("run", model64, "--image", path, "--preprocess", "imagenet", "--output", dir + "/run.npy")
-      let (status, _, errors) = try execute("\(dir)/p64", ["--image", path, "--preprocess", "imagenet", "--output", dir + "/p.npy"])
+      let (status, _, errors) = try execute(
+        "\(dir)/p64", ["--image", path, "--preprocess", "imagenet", "--output", dir + "/p.npy"])
       #expect(run.status == 0 && status == 0, "\(path): \(run.err) \(errors)")
       let fromRun = try npyFloats(dir + "/run.npy"), fromProgram = try npyFloats(dir + "/p.npy")
       #expect(fromRun.count == 3 * 64 * 64 && fromRun == fromProgram, "\(path)")
@@ -145,7 +165,8 @@ import Testing
       let (status, _, errors) = try execute("\(dir)/p64", arguments)
       #expect(run.status == 2 && status == 2, "\(arguments)")
       #expect(
-        NpyMessageAgreementTests.message(errors) == NpyMessageAgreementTests.message(run.err).components(separatedBy: "\n")[0],
+        NpyMessageAgreementTests.message(errors)
+          == NpyMessageAgreementTests.message(run.err).components(separatedBy: "\n")[0],
         "\(arguments): \(errors) / \(run.err)")
     }
   }

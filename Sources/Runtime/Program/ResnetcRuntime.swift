@@ -219,7 +219,16 @@ public final class ResnetcModel: @unchecked Sendable {
       }
     }
 
-    public var description: String { String(cString: resnetcErrorString(code)) }
+    /// The C API's sentence for it (`resnetc_error_string`).
+    public var description: String {
+      switch self {
+      case .open: "the weights file cannot be opened or read"
+      case .format: "the file is not a resnetc weights file"
+      case .size: "the weights file's size does not match this model"
+      case .checksum: "the weights file's checksum does not match this model"
+      case .memory: "out of memory"
+      }
+    }
   }
 
   /// The model's inputs, in order: names and shapes (float32, row-major).
