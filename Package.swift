@@ -17,6 +17,8 @@ let package = Package(
     .executable(name: "resnetc", targets: ["resnetc"]),
     .executable(name: "resnetc-difftest", targets: ["resnetc-difftest"]),
     .library(name: "GraphIR", targets: ["GraphIR"]),
+    // Load, optimize, interpret and compile models from Swift: what the command line does.
+    .library(name: "ResnetCompiler", targets: ["ResnetCompiler"]),
     // Compiles a target's model file into it at build time (see examples/swiftpm-app).
     .plugin(name: "ResnetcModelPlugin", targets: ["ResnetcModelPlugin"]),
   ],
@@ -34,7 +36,11 @@ let package = Package(
     .executableTarget(name: "resnetc-embed"),
     .target(name: "Models", dependencies: ["GraphIR", "Formats"], swiftSettings: optimized),
     .target(name: "ONNX", dependencies: ["GraphIR"], swiftSettings: optimized),
-    .target(name: "Driver", dependencies: ["GraphIR", "Formats", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),
+    .target(
+      name: "ResnetCompiler", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),
+    .target(
+      name: "Driver",
+      dependencies: ["GraphIR", "Formats", "Passes", "Codegen", "Runtime", "Models", "ONNX", "ResnetCompiler"]),
     .executableTarget(name: "resnetc", dependencies: ["Driver"]),
     .plugin(name: "ResnetcModelPlugin", capability: .buildTool(), dependencies: ["resnetc"]),
     .target(
@@ -50,7 +56,9 @@ let package = Package(
       name: "DiffTestTests", dependencies: ["DiffTest", "GraphIR", "Passes", "Codegen", "Runtime", "ONNX"],
       resources: [.copy("Regressions"), .copy("Unusual"), .copy("Backend"), .copy("Legacy")]),
     .testTarget(
-      name: "DriverTests", dependencies: ["Driver", "GraphIR", "Runtime", "Codegen", "Models", "Passes", "DiffTest", "Formats"]),
+      name: "DriverTests",
+      dependencies: ["Driver", "GraphIR", "Runtime", "Codegen", "Models", "Passes", "DiffTest", "Formats"]),
+    .testTarget(name: "ResnetCompilerTests", dependencies: ["ResnetCompiler"]),
     .testTarget(
       name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime"], resources: [.copy("Fixtures")]),
   ]

@@ -3,6 +3,7 @@ import GraphIR
 import Models
 import ONNX
 import Passes
+import ResnetCompiler
 
 /// The options every command that takes MODEL accepts.
 let modelOptions: [OptionSpec] = [
@@ -114,19 +115,22 @@ private func loadFile(_ path: String, _ arguments: ParsedArguments) throws -> Gr
     }
     return pin
   }
-  if path.hasSuffix(".onnx") {
-    do {
-      return try ONNXImporter.load(path: path, inputShapes: pins, feeding: Set(arguments.values["--feed"] ?? []))
-    } catch let error as ONNXError {
-      throw DriverError.unsupportedFile(path: path, reason: error.description)
-    }
+  if !path.hasSuffix(".onnx") {
+    if !pins.isEmpty { throw UsageError("--input-shape applies to ONNX models only") }
+    if arguments.values["--feed"] != nil { throw UsageError("--feed applies to ONNX models only") }
   }
-  if !pins.isEmpty { throw UsageError("--input-shape applies to ONNX models only") }
-  if arguments.values["--feed"] != nil { throw UsageError("--feed applies to ONNX models only") }
-  guard path.hasSuffix(".gir") else {
-    throw DriverError.unsupportedFile(path: path, reason: "expected a .onnx or .gir file, or a built-in model name")
+  do {
+    return try ResnetCompiler.Model(
+      file: path, inputShapes: path.hasSuffix(".onnx") ? pins : [],
+      feeding: path.hasSuffix(".onnx") ? Set(arguments.values["--feed"] ?? []) : []
+    ).graph
+  } catch .unreadableFile(_, let reason) {
+    throw DriverError.unsupportedFile(path: path, reason: reason)
+  } catch .fileError(let why) {
+    throw DriverError.message(why)
+  } catch {
+    throw DriverError.message(error.description)
   }
-  return try ModelFile.load(irPath: path)
 }
 
 private func buildBuiltin(_ name: String, _ arguments: ParsedArguments) throws -> Graph {
@@ -174,6 +178,8 @@ enum DriverError: Error, CustomStringConvertible {
   case tensorFile(path: String, reason: String)
   /// Work that needs more memory than the machine has.
   case tooLarge(String)
+  /// A message that names its file already.
+  case message(String)
   /// No built-in model and no model file by this name.
   case unknownModel(name: String, suggestion: String?)
 
@@ -183,6 +189,7 @@ enum DriverError: Error, CustomStringConvertible {
     case .builtinModel(let name, let error): "\(name) cannot be built with these options: \(error)"
     case .tensorFile(let path, let reason): "\(path): \(reason)"
     case .tooLarge(let why): why
+    case .message(let why): why
     case .unknownModel(let name, let suggestion):
       "unknown model '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
         + " (a .onnx or .gir file, or a built-in name: 'resnetc list' shows them)"
