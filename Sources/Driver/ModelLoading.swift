@@ -136,34 +136,33 @@ private func loadFile(_ path: String, _ arguments: ParsedArguments) throws -> Gr
 private func buildBuiltin(_ name: String, _ arguments: ParsedArguments) throws -> Graph {
   if arguments.values["--input-shape"] != nil { throw UsageError("--input-shape applies to ONNX models only") }
   if arguments.values["--feed"] != nil { throw UsageError("--feed applies to ONNX models only") }
-  var spec: ResNetSpec
-  do {
-    spec = try ResNetSpec(name: name)
-  } catch .unknownModel {
-    throw DriverError.unknownModel(name: name, suggestion: suggestion(for: name, among: builtinNames))
-  }
+  var options = ResnetCompiler.Model.BuiltinOptions()
   if let text = arguments.value("--shortcut") {
     guard let option = ShortcutOption(rawValue: text.uppercased()) else {
       throw UsageError("--shortcut expects A, B or C, got '\(text)'")
     }
-    spec.shortcut = option
+    options.shortcut = option
   }
   if let text = arguments.value("--variant") {
     guard let placement = StridePlacement(rawValue: text) else {
       throw UsageError("--variant expects v1 or v1.5, got '\(text)'")
     }
-    spec.stride = placement
+    options.stride = placement
   }
-  if let batch = try arguments.integer("--batch", in: 1...4096) { spec.batch = batch }
-  if let resolution = try arguments.integer("--resolution", in: 1...8192) { spec.resolution = resolution }
+  options.batch = try arguments.integer("--batch", in: 1...4096)
+  options.resolution = try arguments.integer("--resolution", in: 1...8192)
   if let text = arguments.value("--seed") {
     guard let seed = UInt64(text) else { throw UsageError("--seed expects a whole number ≥ 0, got '\(text)'") }
-    spec.seed = seed
+    options.seed = seed
   }
   do {
-    return try ResNet.build(spec)
-  } catch let error as GraphError {
-    throw DriverError.builtinModel(name: spec.name, error)
+    return try ResnetCompiler.Model(builtin: name, options: options).graph
+  } catch .unknownModel {
+    throw DriverError.unknownModel(name: name, suggestion: suggestion(for: name, among: builtinNames))
+  } catch .invalidModel(let built, let reason) {
+    throw DriverError.builtinModel(name: built, reason: reason)
+  } catch {
+    throw DriverError.message(error.description)
   }
 }
 
@@ -172,7 +171,7 @@ enum DriverError: Error, CustomStringConvertible {
   /// A file of a kind resnetc does not read.
   case unsupportedFile(path: String, reason: String)
   /// A built-in model whose options make an invalid graph (an input too small, say).
-  case builtinModel(name: String, GraphError)
+  case builtinModel(name: String, reason: String)
   /// A file given to `run` that does not fit the model, or an output path that cannot be
   /// written.
   case tensorFile(path: String, reason: String)
@@ -186,7 +185,7 @@ enum DriverError: Error, CustomStringConvertible {
   var description: String {
     switch self {
     case .unsupportedFile(let path, let reason): "\(path): \(reason)"
-    case .builtinModel(let name, let error): "\(name) cannot be built with these options: \(error)"
+    case .builtinModel(let name, let reason): "\(name) cannot be built with these options: \(reason)"
     case .tensorFile(let path, let reason): "\(path): \(reason)"
     case .tooLarge(let why): why
     case .message(let why): why

@@ -71,8 +71,10 @@ public struct Model: Sendable {
     var spec: ResNetSpec
     do {
       spec = try ResNetSpec(name: name)
-    } catch {
+    } catch .unknownModel {
       throw .unknownModel(name)
+    } catch {
+      throw .invalidOption(error.description)
     }
     if let batch = options.batch { spec.batch = batch }
     if let resolution = options.resolution { spec.resolution = resolution }
@@ -85,6 +87,8 @@ public struct Model: Sendable {
     }
     do {
       graph = try ResNet.build(spec)
+    } catch let error as ModelSpecError {
+      throw .invalidOption(error.description)
     } catch {
       throw .invalidModel(name: spec.name, reason: "\(error)")
     }

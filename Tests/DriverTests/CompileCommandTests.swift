@@ -106,7 +106,7 @@ func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String, St
       resnetc("compile", "resnet20", "-o", "/tmp/a b"), status: 2, mentioning: "the name of OUT must be made of")
     expectFailure(
       resnetc("compile", "resnet20", "-o", "/tmp/x", "--emit", "wasm"), status: 2,
-      mentioning: "--emit expects exe, lib, c or swift")
+      mentioning: "--emit expects exe, lib, c, swift or swift-package")
     expectFailure(
       resnetc("compile", "resnet20", "-o", "/tmp/x", "--backend", "rust"), status: 2,
       mentioning: "--backend expects c or swift, got 'rust'")

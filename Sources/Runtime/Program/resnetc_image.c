@@ -81,7 +81,7 @@ static int huffman_build(huffman *h, const int *lengths, int n) {
 static int huffman_decode(const huffman *h, inflater *s, int *symbol) {
   int code = 0, first = 0, index = 0;
   for (int length = 1; length < 16; ++length) {
-    int bit;
+    int bit = 0;
     if (inflate_bits(s, 1, &bit)) return -1;
     code |= bit;
     int count = h->counts[length];
@@ -108,7 +108,7 @@ static const int code_length_order[] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4,
 
 static int inflate_codes(inflater *s, const huffman *literals, const huffman *distances) {
   for (;;) {
-    int symbol;
+    int symbol = 0;
     if (huffman_decode(literals, s, &symbol)) return -1;
     if (symbol < 256) {
       if (s->used >= s->limit) return inflate_too_large(s->limit);
@@ -116,7 +116,7 @@ static int inflate_codes(inflater *s, const huffman *literals, const huffman *di
     } else if (symbol == 256) {
       return 0;
     } else {
-      int index = symbol - 257, extra, code;
+      int index = symbol - 257, extra = 0, code = 0;
       if (index >= 29) return inflate_bad("a length code is out of range");
       if (inflate_bits(s, length_extra[index], &extra)) return -1;
       int length = length_base[index] + extra;
@@ -135,7 +135,7 @@ static int inflate_codes(inflater *s, const huffman *literals, const huffman *di
 static int inflate_blocks(inflater *s) {
   int last = 0;
   while (!last) {
-    int type;
+    int type = 0;
     if (inflate_bits(s, 1, &last) || inflate_bits(s, 2, &type)) return -1;
     if (type == 0) {
       s->bit_buffer = 0;
@@ -159,7 +159,7 @@ static int inflate_blocks(inflater *s) {
       if (huffman_build(&literals, lengths, 288) || huffman_build(&distances, five, 32)) return -1;
       if (inflate_codes(s, &literals, &distances)) return -1;
     } else if (type == 2) {
-      int literal_count, distance_count, code_length_count;
+      int literal_count = 0, distance_count = 0, code_length_count = 0;
       if (inflate_bits(s, 5, &literal_count) || inflate_bits(s, 5, &distance_count) ||
           inflate_bits(s, 4, &code_length_count))
         return -1;
@@ -174,7 +174,7 @@ static int inflate_blocks(inflater *s) {
       if (huffman_build(&length_code, code_lengths, 19)) return -1;
       int lengths[320], count = 0, total = literal_count + distance_count;
       while (count < total) {
-        int symbol, extra, repeat, value = 0;
+        int symbol = 0, extra = 0, repeat = 0, value = 0;
         if (huffman_decode(&length_code, s, &symbol)) return -1;
         if (symbol < 16) {
           lengths[count++] = symbol;
