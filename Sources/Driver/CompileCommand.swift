@@ -1,6 +1,7 @@
 import Codegen
 import Foundation
 import GraphIR
+import ResnetCompiler
 
 let compileCommand = Command(
   name: "compile",
@@ -73,22 +74,10 @@ let compileCommand = Command(
   defer { phases.stop() }
   let graph = try loadModelReporting(model, arguments, console: console, phases: phases).graph
   let progress = phases.note
-  phases.begin("lowering")
   if target != .generic { progress("planning for \(target.rawValue), caches \(caches.description)") }
-  let paths: [String]
-  switch backend {
-  case .c:
-    let compiler = kind == .c ? nil : try CCompiler.locate()
-    let program = try CProgram(
-      graph: graph, headerName: URL(fileURLWithPath: output).lastPathComponent + ".h", target: target, caches: caches)
-    paths = try Artifacts.build(
-      program, kind: kind, output: output, compiler: compiler, progress: progress, phase: phases.begin)
-  case .swift:
-    let compiler = kind == .swift || kind == .swiftPackage ? nil : try SwiftCompiler.locate()
-    let program = try SwiftProgram(graph: graph, target: target, caches: caches)
-    paths = try Artifacts.buildSwift(
-      program, kind: kind, output: output, compiler: compiler, progress: progress, phase: phases.begin)
-  }
+  let paths = try ResnetCompiler.Model(graph: graph).compile(
+    to: output, artifact: kind, backend: backend, target: target, caches: caches, progress: progress,
+    phase: phases.begin)
   phases.end()
   console.out(paths.map { "wrote \($0)\n" }.joined())
   if kind == .c {

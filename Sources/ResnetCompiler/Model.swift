@@ -15,6 +15,8 @@ public typealias ArtifactKind = Codegen.ArtifactKind
 public typealias Backend = Codegen.Backend
 /// A tensor of known values: its type and float32 data in row-major order.
 public typealias Tensor = GraphIR.Tensor
+/// The cache sizes the kernel plans are sized for.
+public typealias CacheSizes = Codegen.CacheSizes
 /// The typed graph IR a model is held in.
 public typealias Graph = GraphIR.Graph
 /// A shape pinned for an ONNX model's input: `InputShape(input: "x", shape: [1, 3, 224, 224])`.
@@ -175,25 +177,41 @@ public struct Model: Sendable {
 
   /// Compiles the model to `output` (a path without extension) and returns the files
   /// written: `artifact` (default a program), in `backend`'s language, for `target` (default
-  /// the best this machine runs). C is compiled by `$CC`, clang or cc; Swift by swiftc.
+  /// the best this machine runs), its plans sized for `caches` (default: this machine's for
+  /// the native target, read from the CPU, else the target's table). C is compiled by `$CC`,
+  /// clang or cc; Swift by swiftc. `progress` receives a line per step, `phase` the name of
+  /// each phase as it begins (`lowering`, `writing`, `C compiler` or `swiftc`).
   @discardableResult
   public func compile(
     to output: String, artifact: ArtifactKind = .exe, backend: Backend = .c, target: Target = .native(),
-    progress: (String) -> Void = { _ in }
+    caches: CacheSizes? = nil, progress: (String) -> Void = { _ in }, phase: (String) -> Void = { _ in }
   ) throws(CompilerError) -> [String] {
+    let sizes = caches ?? (target == .native() ? CacheSizes.native() : nil) ?? CacheSizes.table(for: target)
+    let header = URL(fileURLWithPath: output).lastPathComponent + ".h"
     do {
       switch backend {
       case .c:
+        guard artifact != .swift && artifact != .swiftPackage else {
+          throw CompilerError.invalidOption(
+            "--emit \(artifact.rawValue) writes Swift sources; it cannot go with the C backend")
+        }
         let compiler = artifact == .c ? nil : try CCompiler.locate()
+        phase("lowering")
+        let program = try CProgram(graph: graph, headerName: header, target: target, caches: sizes)
         return try Artifacts.build(
-          graph, kind: artifact, output: output, compiler: compiler, target: target,
-          caches: target == .native() ? CacheSizes.native() : nil, progress: progress)
+          program, kind: artifact, output: output, compiler: compiler, progress: progress, phase: phase)
       case .swift:
+        guard artifact != .c else {
+          throw CompilerError.invalidOption("--emit c writes C sources; it cannot go with the Swift backend")
+        }
         let compiler = artifact == .swift || artifact == .swiftPackage ? nil : try SwiftCompiler.locate()
+        phase("lowering")
+        let program = try SwiftProgram(graph: graph, target: target, caches: sizes)
         return try Artifacts.buildSwift(
-          graph, kind: artifact, output: output, compiler: compiler, target: target,
-          caches: target == .native() ? CacheSizes.native() : nil, progress: progress)
+          program, kind: artifact, output: output, compiler: compiler, progress: progress, phase: phase)
       }
+    } catch let error as CompilerError {
+      throw error
     } catch {
       throw .compile("\(error)")
     }
