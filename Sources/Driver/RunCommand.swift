@@ -131,6 +131,18 @@ private func preprocessMode(_ arguments: ParsedArguments, _ type: TensorType) th
 func readImageInput(
   _ path: String, name: String, type: TensorType, mode: ResnetcPreprocess.Mode
 ) throws(DriverError) -> Tensor {
+  let bytes = try readWholeFile(path, limit: ResnetcImage.maxFileBytes, kind: "an image file")
+  do {
+    let image = try ResnetcImage.decode(bytes)
+    return Tensor(type: type, data: try ResnetcPreprocess.input(image, mode: mode, name: name, shape: type.shape))
+  } catch {
+    throw DriverError.tensorFile(path: path, reason: error.description)
+  }
+}
+
+/// The bytes of the regular file at `path`, refused (in the compiled programs' words) when it
+/// is missing, a directory or larger than `limit`, `kind`'s limit ("a labels file").
+func readWholeFile(_ path: String, limit: Int, kind: String) throws(DriverError) -> [UInt8] {
   let fail = { (reason: String) in DriverError.tensorFile(path: path, reason: reason) }
   guard let file = fopen(path, "rb") else { throw fail(errno == ENOENT ? "no such file" : "cannot be opened") }
   defer { fclose(file) }
@@ -139,17 +151,10 @@ func readImageInput(
   guard (status.st_mode & S_IFMT) != S_IFDIR else { throw fail("is a directory") }
   guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
   let size = Int(status.st_size)
-  guard size <= ResnetcImage.maxFileBytes else {
-    throw fail("is \(size) bytes, more than an image file's limit of \(ResnetcImage.maxFileBytes)")
-  }
+  guard size <= limit else { throw fail("is \(size) bytes, more than \(kind)'s limit of \(limit)") }
   var bytes = [UInt8](repeating: 0, count: size)
   guard fread(&bytes, 1, size, file) == size else { throw fail("cannot be read") }
-  do {
-    let image = try ResnetcImage.decode(bytes)
-    return Tensor(type: type, data: try ResnetcPreprocess.input(image, mode: mode, name: name, shape: type.shape))
-  } catch {
-    throw fail(error.description)
-  }
+  return bytes
 }
 
 /// The `.npy` file at `path` as input `name` of `type`, refused with the words the compiled
@@ -210,18 +215,7 @@ func summary(name: String, _ tensor: Tensor, labels: [String]? = nil) -> String 
 /// refused with the words the compiled programs use for the same file.
 func readLabels(_ path: String, outputs: [(name: String, shape: [Int])]) throws(DriverError) -> [String] {
   let fail = { (reason: String) in DriverError.tensorFile(path: path, reason: reason) }
-  guard let file = fopen(path, "rb") else { throw fail(errno == ENOENT ? "no such file" : "cannot be opened") }
-  defer { fclose(file) }
-  var status = stat()
-  guard fstat(fileno(file), &status) == 0 else { throw fail("cannot be read") }
-  guard (status.st_mode & S_IFMT) != S_IFDIR else { throw fail("is a directory") }
-  guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
-  let size = Int(status.st_size)
-  guard size <= ResnetcLabels.byteLimit else {
-    throw fail("is \(size) bytes, more than a labels file's limit of \(ResnetcLabels.byteLimit)")
-  }
-  var bytes = [UInt8](repeating: 0, count: size)
-  guard fread(&bytes, 1, size, file) == size else { throw fail("cannot be read") }
+  let bytes = try readWholeFile(path, limit: ResnetcLabels.byteLimit, kind: "a labels file")
   if let why = ResnetcLabels.problem(bytes) { throw fail(why) }
   let names = ResnetcLabels.names(bytes)
   let matrices = outputs.filter { $0.shape.count == 2 }

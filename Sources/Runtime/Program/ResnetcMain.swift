@@ -244,10 +244,9 @@ enum ResnetcProgram {
     }
   }
 
-  /// The image at `path` as input `name` of `shape`, with `resnetc run`'s words for every bad file.
-  static func readImage(
-    _ path: String, name: String, shape: [Int], mode: ResnetcPreprocess.Mode, into buffer: UnsafeMutablePointer<Float>
-  ) throws(Failure) {
+  /// The bytes of the regular file at `path`, refused in `resnetc run`'s words when it is
+  /// missing, a directory or larger than `limit`, `kind`'s limit ("a labels file").
+  static func readWholeFile(_ path: String, limit: Int, kind: String) throws(Failure) -> [UInt8] {
     guard let file = fopen(path, "rb") else {
       throw Failure(1, "\(path): \(errno == ENOENT ? "no such file" : "cannot be opened")")
     }
@@ -257,11 +256,19 @@ enum ResnetcProgram {
     guard (status.st_mode & S_IFMT) != S_IFDIR else { throw Failure(1, "\(path): is a directory") }
     guard (status.st_mode & S_IFMT) == S_IFREG else { throw Failure(1, "\(path): not a regular file") }
     let size = Int(status.st_size)
-    guard size <= ResnetcImage.maxFileBytes else {
-      throw Failure(1, "\(path): is \(size) bytes, more than an image file's limit of \(ResnetcImage.maxFileBytes)")
+    guard size <= limit else {
+      throw Failure(1, "\(path): is \(size) bytes, more than \(kind)'s limit of \(limit)")
     }
     var bytes = [UInt8](repeating: 0, count: size)
     guard fread(&bytes, 1, size, file) == size else { throw Failure(1, "\(path): cannot be read") }
+    return bytes
+  }
+
+  /// The image at `path` as input `name` of `shape`, with `resnetc run`'s words for every bad file.
+  static func readImage(
+    _ path: String, name: String, shape: [Int], mode: ResnetcPreprocess.Mode, into buffer: UnsafeMutablePointer<Float>
+  ) throws(Failure) {
+    let bytes = try readWholeFile(path, limit: ResnetcImage.maxFileBytes, kind: "an image file")
     do {
       let values = try ResnetcPreprocess.input(try ResnetcImage.decode(bytes), mode: mode, name: name, shape: shape)
       for (i, value) in values.enumerated() { buffer[i] = value }
@@ -273,20 +280,7 @@ enum ResnetcProgram {
   /// The class names in the labels file at `path`, checked against the outputs, with
   /// `resnetc run`'s words for every bad file.
   static func readLabels(_ path: String) throws(Failure) -> [String] {
-    guard let file = fopen(path, "rb") else {
-      throw Failure(1, "\(path): \(errno == ENOENT ? "no such file" : "cannot be opened")")
-    }
-    defer { fclose(file) }
-    var status = stat()
-    guard fstat(fileno(file), &status) == 0 else { throw Failure(1, "\(path): cannot be read") }
-    guard (status.st_mode & S_IFMT) != S_IFDIR else { throw Failure(1, "\(path): is a directory") }
-    guard (status.st_mode & S_IFMT) == S_IFREG else { throw Failure(1, "\(path): not a regular file") }
-    let size = Int(status.st_size)
-    guard size <= ResnetcLabels.byteLimit else {
-      throw Failure(1, "\(path): is \(size) bytes, more than a labels file's limit of \(ResnetcLabels.byteLimit)")
-    }
-    var bytes = [UInt8](repeating: 0, count: size)
-    guard fread(&bytes, 1, size, file) == size else { throw Failure(1, "\(path): cannot be read") }
+    let bytes = try readWholeFile(path, limit: ResnetcLabels.byteLimit, kind: "a labels file")
     if let why = ResnetcLabels.problem(bytes) { throw Failure(1, "\(path): \(why)") }
     let names = ResnetcLabels.names(bytes)
     let matrices = ResnetcModel.outputs.filter { $0.shape.count == 2 }

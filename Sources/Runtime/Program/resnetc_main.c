@@ -398,8 +398,10 @@ static int write_npy(const char *path, int i, const float *data) {
 
 /* ---- summary and timing ---- */
 
-/* The image at `path` as input i, with resnetc run's words for every bad file. */
-static int read_image(const char *path, int i, int imagenet, float *buffer) {
+/* The bytes of the regular file at `path` into *bytes (malloc'd; one spare byte after them),
+   refused in resnetc run's words when it is missing, a directory or larger than `limit`,
+   `kind`'s limit ("a labels file"). */
+static int read_whole_file(const char *path, long long limit, const char *kind, unsigned char **bytes, size_t *size) {
   FILE *file = fopen(path, "rb");
   if (!file) return error_exit(1, "%s: %s", path, errno == ENOENT ? "no such file" : "cannot be opened");
   struct stat status;
@@ -411,23 +413,31 @@ static int read_image(const char *path, int i, int imagenet, float *buffer) {
     fclose(file);
     return error_exit(1, "%s: %s", path, why);
   }
-  if (status.st_size > IMAGE_MAX_FILE_BYTES) {
+  if (status.st_size > limit) {
     fclose(file);
-    return error_exit(1, "%s: is %lld bytes, more than an image file's limit of %d", path, (long long)status.st_size,
-                      IMAGE_MAX_FILE_BYTES);
+    return error_exit(1, "%s: is %lld bytes, more than %s's limit of %lld", path, (long long)status.st_size, kind, limit);
   }
-  size_t size = (size_t)status.st_size;
-  uint8_t *bytes = malloc(size ? size : 1);
-  if (!bytes) {
+  *size = (size_t)status.st_size;
+  *bytes = malloc(*size + 1);
+  if (!*bytes) {
     fclose(file);
     return error_exit(1, "out of memory");
   }
-  size_t got = fread(bytes, 1, size, file);
+  size_t got = fread(*bytes, 1, *size, file);
   fclose(file);
-  if (got != size) {
-    free(bytes);
+  if (got != *size) {
+    free(*bytes);
+    *bytes = NULL;
     return error_exit(1, "%s: cannot be read", path);
   }
+  return 0;
+}
+
+/* The image at `path` as input i, with resnetc run's words for every bad file. */
+static int read_image(const char *path, int i, int imagenet, float *buffer) {
+  unsigned char *bytes = NULL;
+  size_t size = 0;
+  if (read_whole_file(path, IMAGE_MAX_FILE_BYTES, "an image file", &bytes, &size)) return 1;
   rgb_image im = {0, 0, NULL};
   int failed = decode_image(bytes, size, &im) ||
                image_to_input(&im, imagenet, resnetc_input_name(i), resnetc_input_rank(i), resnetc_input_dims(i), buffer);
@@ -469,31 +479,10 @@ static int is_utf8(const unsigned char *p, size_t start, size_t end) {
 }
 
 static int read_labels(const char *path) {
-  FILE *file = fopen(path, "rb");
-  if (!file) return error_exit(1, "%s: %s", path, errno == ENOENT ? "no such file" : "cannot be opened");
-  struct stat status;
-  const char *why = NULL;
-  if (fstat(fileno(file), &status) != 0) why = "cannot be read";
-  else if (S_ISDIR(status.st_mode)) why = "is a directory";
-  else if (!S_ISREG(status.st_mode)) why = "not a regular file";
-  if (why) {
-    fclose(file);
-    return error_exit(1, "%s: %s", path, why);
-  }
-  if (status.st_size > LABELS_LIMIT) {
-    fclose(file);
-    return error_exit(1, "%s: is %lld bytes, more than a labels file's limit of %d", path, (long long)status.st_size,
-                      LABELS_LIMIT);
-  }
-  size_t size = (size_t)status.st_size;
-  labels_text = malloc(size + 1);
-  if (!labels_text) {
-    fclose(file);
-    return error_exit(1, "out of memory");
-  }
-  size_t got = fread(labels_text, 1, size, file);
-  fclose(file);
-  if (got != size) return error_exit(1, "%s: cannot be read", path);
+  unsigned char *text = NULL;
+  size_t size = 0;
+  if (read_whole_file(path, LABELS_LIMIT, "a labels file", &text, &size)) return 1;
+  labels_text = (char *)text;
   const unsigned char *bytes = (const unsigned char *)labels_text;
   long line = 1;
   for (size_t i = 0, start = 0; i <= size; ++i) {
