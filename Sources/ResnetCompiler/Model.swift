@@ -236,6 +236,7 @@ public enum CompilerError: Error, Equatable, CustomStringConvertible {
   /// Code generation or the native compiler failed.
   case compile(String)
 
+  /// The sentence, naming the file or model and what was expected.
   public var description: String {
     switch self {
     case .unknownModel(let name): "unknown model '\(name)' ('resnetc list' shows the built-in ones)"
