@@ -1,4 +1,5 @@
 import Codegen
+import ResnetCompiler
 import GraphIR
 import Passes
 
@@ -56,9 +57,10 @@ func opCounts(_ graph: Graph) -> [(name: String, count: Int)] {
 }
 
 /// The `--json` object.
-func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(LoweringError) -> JSON {
+func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCompiler.CompilerError) -> JSON {
+  let model = try ResnetCompiler.Model(graph: graph)
   let values = graph.valueTypes
-  let choices = try CProgram.kernelChoices(graph: graph, target: Target.native())
+  let choices = try model.kernelChoices()
   let layers = graph.nodes.map { node -> JSON in
     var members: [(key: String, value: JSON)] = [
       ("name", .string(node.name)), ("op", .string(node.op.name)),
@@ -80,7 +82,7 @@ func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(LoweringEr
     ("model", .string(graph.name)),
     ("parameters", .int(graph.parameterCount)),
     ("multiplyAdds", .int(graph.multiplyAdds)),
-    ("arenaBytes", .int(try CProgram.arenaBytes(graph: graph, target: Target.native()))),
+    ("arenaBytes", .int(try model.arenaBytes())),
     ("ops", .object(opCounts(graph).map { ($0.name, .int($0.count)) })),
     ("inputs", .array(graph.inputs.map { tensor($0.name, $0.type) })),
     ("outputs", .array(graph.outputs.map { tensor($0, values[$0]!) })),
@@ -89,9 +91,10 @@ func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(LoweringEr
 }
 
 /// The human-readable table.
-func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(LoweringError) -> String {
+func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCompiler.CompilerError) -> String {
+  let model = try ResnetCompiler.Model(graph: graph)
   let values = graph.valueTypes
-  let choices = try CProgram.kernelChoices(graph: graph, target: Target.native())
+  let choices = try model.kernelChoices()
   var rows = [["layer", "op", "output", "parameters", "multiply-adds", "kernel", "layout", "epilogue", "fused"]]
   for node in graph.nodes {
     let params = graph.parameterCount(of: node)
@@ -109,7 +112,7 @@ func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(LoweringE
   text += "parameters     \(grouped(graph.parameterCount))\n"
   text += "multiply-adds  \(grouped(graph.multiplyAdds)) (\(gigas(graph.multiplyAdds)) G)\n"
   text +=
-    "arena          \(grouped(try CProgram.arenaBytes(graph: graph, target: Target.native()))) bytes (peak of intermediate values in code compiled for this machine)\n"
+    "arena          \(grouped(try model.arenaBytes())) bytes (peak of intermediate values in code compiled for this machine)\n"
   text +=
     "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ")
     + "\n"

@@ -3,6 +3,7 @@ import Formats
 import Foundation
 import GraphIR
 import Models
+import ResnetCompiler
 import Runtime
 
 let runCommand = Command(
@@ -61,11 +62,12 @@ let runCommand = Command(
       "this CPU cannot run --target \(target.rawValue) code (it runs \(Target.runnable().map(\.rawValue).joined(separator: ", ")))"
     )
   }
-  let interpreter = try Interpreter(graph: graph)
+  let model = try ResnetCompiler.Model(graph: graph)
   let available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-  guard interpreter.peakValueBytes <= available / 2 else {
+  let peak = try model.interpreterPeakBytes
+  guard peak <= available / 2 else {
     throw DriverError.tooLarge(
-      "running \(graph.name) needs \(interpreter.peakValueBytes >> 20) MiB for its activations; "
+      "running \(graph.name) needs \(peak >> 20) MiB for its activations; "
         + "this machine has \(available >> 20) MiB of memory")
   }
   let labels = try arguments.value("--labels").map { path throws(DriverError) in
@@ -76,7 +78,7 @@ let runCommand = Command(
     if let backend {
       try NativeCache.model(for: graph, backend: backend, target: target, caches: caches, console: console).run(inputs)
     } else {
-      try interpreter.run(inputs)
+      try model.interpret(inputs)
     }
   if outputPaths.isEmpty {
     for (name, tensor) in zip(graph.outputs, outputs) { console.out(summary(name: name, tensor, labels: labels)) }

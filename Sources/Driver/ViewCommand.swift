@@ -1,6 +1,7 @@
 import Codegen
 import Foundation
 import GraphIR
+import ResnetCompiler
 
 let viewCommand = Command(
   name: "view",
@@ -38,7 +39,7 @@ let viewCommand = Command(
   let (graph, reports) = try loadModelReporting(model, arguments, console: console)
   var choices: [String: (kernel: String, layout: String)] = [:]
   do {
-    choices = try CProgram.kernelChoices(graph: graph, target: target, caches: caches)
+    choices = try ResnetCompiler.Model(graph: graph).kernelChoices(target: target, caches: caches)
   } catch {
     console.err("resnetc view: note: no kernels shown: \(error)\n")
   }

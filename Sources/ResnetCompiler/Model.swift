@@ -175,6 +175,40 @@ public struct Model: Sendable {
     }
   }
 
+  /// The bytes of activations the reference interpreter holds at its peak.
+  public var interpreterPeakBytes: Int {
+    get throws(CompilerError) {
+      do {
+        return try Interpreter(graph: graph).peakValueBytes
+      } catch {
+        throw .invalidModel(name: graph.name, reason: "\(error)")
+      }
+    }
+  }
+
+  /// The arena of the program compiled for `target`: the peak bytes of intermediate values
+  /// in its static memory plan (`RESNETC_ARENA_BYTES` in its header).
+  public func arenaBytes(target: Target = .native()) throws(CompilerError) -> Int {
+    do {
+      return try CProgram.arenaBytes(graph: graph, target: target)
+    } catch {
+      throw .compile("\(error)")
+    }
+  }
+
+  /// What the program compiled for `target` (planned for `caches`, the table's unless given)
+  /// runs for each node with a step of its own, by node name: the kernel as `--profile` names
+  /// it (`direct 6px x2`, `winograd F(2,3)`, `blocked`, `plain`) and its output's layout.
+  public func kernelChoices(
+    target: Target = .native(), caches: CacheSizes? = nil
+  ) throws(CompilerError) -> [String: (kernel: String, layout: String)] {
+    do {
+      return try CProgram.kernelChoices(graph: graph, target: target, caches: caches)
+    } catch {
+      throw .compile("\(error)")
+    }
+  }
+
   /// Compiles the model to `output` (a path without extension) and returns the files
   /// written: `artifact` (default a program), in `backend`'s language, for `target` (default
   /// the best this machine runs), its plans sized for `caches` (default: this machine's for
@@ -231,7 +265,7 @@ public enum CompilerError: Error, Equatable, CustomStringConvertible {
   case invalidModel(name: String, reason: String)
   /// An option out of range or of the wrong kind.
   case invalidOption(String)
-  /// The interpreter could not run the inputs given.
+  /// The interpreter could not run the inputs given (its words).
   case run(String)
   /// Code generation or the native compiler failed.
   case compile(String)
@@ -244,7 +278,7 @@ public enum CompilerError: Error, Equatable, CustomStringConvertible {
     case .fileError(let why): why
     case .invalidModel(let name, let reason): "\(name): \(reason)"
     case .invalidOption(let why): why
-    case .run(let why): "the interpreter cannot run these inputs: \(why)"
+    case .run(let why): why
     case .compile(let why): why
     }
   }
