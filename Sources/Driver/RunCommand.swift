@@ -142,9 +142,12 @@ func readImageInput(
   }
 }
 
-/// The bytes of the regular file at `path`, refused (in the compiled programs' words) when it
-/// is missing, a directory or larger than `limit`, `kind`'s limit ("a labels file").
-func readWholeFile(_ path: String, limit: Int, kind: String) throws(DriverError) -> [UInt8] {
+/// The first bytes of the regular file at `path`, as many as `count` says for its size (which
+/// may refuse it), and that size; refused in the compiled programs' words when it is missing,
+/// a directory or not a regular file.
+func readFilePrefix(
+  _ path: String, count: (Int) throws(DriverError) -> Int
+) throws(DriverError) -> (bytes: [UInt8], size: Int) {
   let fail = { (reason: String) in DriverError.tensorFile(path: path, reason: reason) }
   guard let file = fopen(path, "rb") else { throw fail(errno == ENOENT ? "no such file" : "cannot be opened") }
   defer { fclose(file) }
@@ -153,10 +156,21 @@ func readWholeFile(_ path: String, limit: Int, kind: String) throws(DriverError)
   guard (status.st_mode & S_IFMT) != S_IFDIR else { throw fail("is a directory") }
   guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
   let size = Int(status.st_size)
-  guard size <= limit else { throw fail("is \(size) bytes, more than \(kind)'s limit of \(limit)") }
-  var bytes = [UInt8](repeating: 0, count: size)
-  guard fread(&bytes, 1, size, file) == size else { throw fail("cannot be read") }
-  return bytes
+  let held = try count(size)
+  var bytes = [UInt8](repeating: 0, count: held)
+  guard fread(&bytes, 1, held, file) == held else { throw fail("cannot be read") }
+  return (bytes, size)
+}
+
+/// The bytes of the regular file at `path`, refused (in the compiled programs' words) when it
+/// is missing, a directory or larger than `limit`, `kind`'s limit ("a labels file").
+func readWholeFile(_ path: String, limit: Int, kind: String) throws(DriverError) -> [UInt8] {
+  try readFilePrefix(path) { size throws(DriverError) in
+    guard size <= limit else {
+      throw .tensorFile(path: path, reason: "is \(size) bytes, more than \(kind)'s limit of \(limit)")
+    }
+    return size
+  }.bytes
 }
 
 /// The `.npy` file at `path` as input `name` of `type`, refused with the words the compiled
@@ -164,17 +178,9 @@ func readWholeFile(_ path: String, limit: Int, kind: String) throws(DriverError)
 /// header, to say what it holds.
 func readInput(_ path: String, name: String, type: TensorType) throws(DriverError) -> Tensor {
   let fail = { (reason: String) in DriverError.tensorFile(path: path, reason: reason) }
-  guard let file = fopen(path, "rb") else { throw fail(errno == ENOENT ? "no such file" : "cannot be opened") }
-  defer { fclose(file) }
-  var status = stat()
-  guard fstat(fileno(file), &status) == 0 else { throw fail("cannot be read") }
-  guard (status.st_mode & S_IFMT) != S_IFDIR else { throw fail("is a directory") }
-  guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
-  let size = Int(status.st_size)
   let limit = Npy.byteLimit(elements: type.elementCount)
-  let held = size > limit ? min(size, ResnetcNpy.prefixLength) : size
-  var bytes = [UInt8](repeating: 0, count: held)
-  guard fread(&bytes, 1, held, file) == held else { throw fail("cannot be read") }
+  let (bytes, size) = try readFilePrefix(path) { size in size > limit ? min(size, ResnetcNpy.prefixLength) : size }
+  let held = bytes.count
   let layout: ResnetcNpy.Layout
   do {
     layout = try ResnetcNpy.layout(bytes, fileSize: size)

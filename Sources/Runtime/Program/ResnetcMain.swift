@@ -215,20 +215,10 @@ enum ResnetcProgram {
     throws(Failure)
   {
     let count = shape.reduce(1, *)
-    guard let file = fopen(path, "rb") else {
-      throw Failure(1, "\(path): \(errno == ENOENT ? "no such file" : "cannot be opened")")
-    }
-    defer { fclose(file) }
-    var status = stat()
-    guard fstat(fileno(file), &status) == 0 else { throw Failure(1, "\(path): cannot be read") }
-    guard (status.st_mode & S_IFMT) != S_IFDIR else { throw Failure(1, "\(path): is a directory") }
-    guard (status.st_mode & S_IFMT) == S_IFREG else { throw Failure(1, "\(path): not a regular file") }
-    let size = Int(status.st_size)
     let limit = ResnetcNpy.byteLimit(elements: count)
     // A file too large for the input is read as far as its header, to name what it holds.
-    let held = size > limit ? min(size, ResnetcNpy.prefixLength) : size
-    var bytes = [UInt8](repeating: 0, count: held)
-    guard fread(&bytes, 1, held, file) == held else { throw Failure(1, "\(path): cannot be read") }
+    let (bytes, size) = try readFilePrefix(path) { size in size > limit ? min(size, ResnetcNpy.prefixLength) : size }
+    let held = bytes.count
     let layout: ResnetcNpy.Layout
     do {
       layout = try ResnetcNpy.layout(bytes, fileSize: size)
@@ -244,9 +234,12 @@ enum ResnetcProgram {
     }
   }
 
-  /// The bytes of the regular file at `path`, refused in `resnetc run`'s words when it is
-  /// missing, a directory or larger than `limit`, `kind`'s limit ("a labels file").
-  static func readWholeFile(_ path: String, limit: Int, kind: String) throws(Failure) -> [UInt8] {
+  /// The first bytes of the regular file at `path`, as many as `count` says for its size
+  /// (which may refuse it), and that size; refused in `resnetc run`'s words when it is
+  /// missing, a directory or not a regular file.
+  static func readFilePrefix(
+    _ path: String, count: (Int) throws(Failure) -> Int
+  ) throws(Failure) -> (bytes: [UInt8], size: Int) {
     guard let file = fopen(path, "rb") else {
       throw Failure(1, "\(path): \(errno == ENOENT ? "no such file" : "cannot be opened")")
     }
@@ -256,12 +249,19 @@ enum ResnetcProgram {
     guard (status.st_mode & S_IFMT) != S_IFDIR else { throw Failure(1, "\(path): is a directory") }
     guard (status.st_mode & S_IFMT) == S_IFREG else { throw Failure(1, "\(path): not a regular file") }
     let size = Int(status.st_size)
-    guard size <= limit else {
-      throw Failure(1, "\(path): is \(size) bytes, more than \(kind)'s limit of \(limit)")
-    }
-    var bytes = [UInt8](repeating: 0, count: size)
-    guard fread(&bytes, 1, size, file) == size else { throw Failure(1, "\(path): cannot be read") }
-    return bytes
+    let held = try count(size)
+    var bytes = [UInt8](repeating: 0, count: held)
+    guard fread(&bytes, 1, held, file) == held else { throw Failure(1, "\(path): cannot be read") }
+    return (bytes, size)
+  }
+
+  /// The bytes of the regular file at `path`, refused in `resnetc run`'s words when it is
+  /// missing, a directory or larger than `limit`, `kind`'s limit ("a labels file").
+  static func readWholeFile(_ path: String, limit: Int, kind: String) throws(Failure) -> [UInt8] {
+    try readFilePrefix(path) { size throws(Failure) in
+      guard size <= limit else { throw Failure(1, "\(path): is \(size) bytes, more than \(kind)'s limit of \(limit)") }
+      return size
+    }.bytes
   }
 
   /// The image at `path` as input `name` of `shape`, with `resnetc run`'s words for every bad file.
