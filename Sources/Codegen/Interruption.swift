@@ -72,7 +72,18 @@ public enum Interruption {
       for descendant in descendants(of: pid) { kill(descendant, SIGTERM) }
       kill(pid, SIGTERM)
     }
-    for path in paths { try? FileManager.default.removeItem(atPath: path) }
+    for path in paths { removeWhileChildrenStop(path) }
+  }
+
+  /// Removes `path`, again while it keeps coming back non-empty (a compiler sent SIGTERM may
+  /// still create a file in it before it ends, and a removal that meets a new file leaves the
+  /// folder), for up to two seconds.
+  static func removeWhileChildrenStop(_ path: String) {
+    for _ in 0..<40 {
+      try? FileManager.default.removeItem(atPath: path)
+      guard FileManager.default.fileExists(atPath: path) else { return }
+      usleep(50_000)
+    }
   }
 
   /// The processes below `root`, from the parents `/proc/PID/stat` names (none where there is
