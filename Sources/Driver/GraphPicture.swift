@@ -45,6 +45,8 @@ struct GraphPicture {
   var edges: [Edge] = []
   /// The profile's total milliseconds over the boxes it names, when one was given.
   var profiledMilliseconds: Double?
+  /// The slowest box's milliseconds, the top of the colour scale.
+  private var slowestMilliseconds = 0.0
 
   /// The picture of `graph`. `choices` are the compiled program's kernels and layouts by node
   /// name, `fused` the nodes absorbed into each conv, `milliseconds` a profile's time by node.
@@ -83,7 +85,10 @@ struct GraphPicture {
       index[node.name] = me
       boxes.append(box)
     }
-    if let milliseconds { profiledMilliseconds = milliseconds.values.reduce(0, +) }
+    if let milliseconds {
+      profiledMilliseconds = milliseconds.values.reduce(0, +)
+      slowestMilliseconds = boxes.compactMap(\.milliseconds).max() ?? 0
+    }
     assignColumns()
   }
 
@@ -154,8 +159,7 @@ struct GraphPicture {
   /// A box's share of the slowest box's time, 0...1, when a profile names it.
   func heat(_ box: Box) -> Double? {
     guard let ms = box.milliseconds else { return nil }
-    let slowest = boxes.compactMap(\.milliseconds).max() ?? 0
-    return slowest > 0 ? ms / slowest : 0
+    return slowestMilliseconds > 0 ? ms / slowestMilliseconds : 0
   }
 
   /// The lines written in a box, the name first.
@@ -171,7 +175,8 @@ struct GraphPicture {
   /// The box's time line: `0.412 ms (3.1%)`.
   func timeText(_ box: Box) -> String? {
     guard let ms = box.milliseconds else { return nil }
-    let share = (profiledMilliseconds ?? 0) > 0 ? ms / profiledMilliseconds! * 100 : 0
+    let total = profiledMilliseconds ?? 0
+    let share = total > 0 ? ms / total * 100 : 0
     return formatMilliseconds(ms) + " (" + String(format: "%.1f", share) + "%)"
   }
 }

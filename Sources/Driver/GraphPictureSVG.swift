@@ -8,6 +8,13 @@ import Foundation
 /// `<path class="edge shortcut">`, each with `data-from` and `data-to`.
 struct GraphPictureSVG {
   let picture: GraphPicture
+  /// Lines of the tallest box, which sets the pitch of every row.
+  private let maxLines: Int
+
+  init(picture: GraphPicture) {
+    self.picture = picture
+    maxLines = picture.boxes.map { picture.lines($0).count }.max() ?? 1
+  }
 
   private let boxWidth = 264
   private let lineHeight = 14
@@ -17,7 +24,6 @@ struct GraphPictureSVG {
   private let top = 64
   private let charactersPerLine = 38
 
-  private var maxLines: Int { picture.boxes.map { picture.lines($0).count }.max() ?? 1 }
   private var rowPitch: Int { boxHeight(lines: maxLines) + rowGap }
   private var columnPitch: Int { boxWidth + columnGap }
   private func boxHeight(lines: Int) -> Int { lines * lineHeight + 10 }
