@@ -60,6 +60,7 @@ let package = Package(
       dependencies: ["Driver", "GraphIR", "Runtime", "Codegen", "Models", "Passes", "DiffTest", "Formats"]),
     .testTarget(name: "ResnetCompilerTests", dependencies: ["ResnetCompiler"]),
     .testTarget(
-      name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime"], resources: [.copy("Fixtures")]),
+      name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime", "Formats"],
+      resources: [.copy("Fixtures"), .copy("Quantized")]),
   ]
 )

@@ -81,6 +81,15 @@ struct Lowering {
     } catch {
       throw .invalidGraph(error)
     }
+    if let node = graph.nodes.first(where: { $0.op.isQuantized }) {
+      throw .node(
+        node.name,
+        "\(node.op.name) works on integer tensors, which compiled programs do not run yet; "
+          + "`resnetc run` runs the model in the reference interpreter")
+    }
+    if let input = graph.inputs.first(where: { $0.type.dtype != .f32 }) {
+      throw .node(input.name, "the input is \(input.type); compiled programs take f32 inputs only")
+    }
     self.graph = graph
     self.target = target
     var readers: [String: Int] = [:]
@@ -272,7 +281,7 @@ struct Lowering {
         return
       }
     case .batchNorm, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,
-      .transpose:
+      .transpose, .quantize, .dequantize, .qconv2d, .qdense:
       break
     }
     emit(.plain(node), try operands(node.operands, blocked: false, types: types), node: node, blocked: false)

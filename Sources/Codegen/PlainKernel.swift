@@ -104,6 +104,9 @@ struct PlainKernel {
           ]),
       ]
     case .transpose(let perm): return transpose(perm)
+    case .quantize, .dequantize, .qconv2d, .qdense:
+      // Lowering refuses integer tensors before it makes any kernel.
+      preconditionFailure("\(node.op.name) has no plain f32 kernel")
     }
   }
 

@@ -9,7 +9,11 @@ import ONNX
 /// variance 1 and epsilon 0, `Relu`, `Add` (a chain of single-use additions as one `Sum`),
 /// `MaxPool`/`AveragePool`, `GlobalAveragePool`, `Flatten`, `Gemm` (transB=1), `Softmax`,
 /// `subsample2d` as a 1x1 `MaxPool` with strides, `pad_channels` and `pad2d` as `Pad`,
-/// `Reshape`, `Mul`, `Clip` (bounds as inputs), `Transpose`. Constants are initializers; names are kept, and the few the writer makes up
+/// `Reshape`, `Mul`, `Clip` (bounds as inputs), `Transpose`; `quantize` and `dequantize` as
+/// `QuantizeLinear` and `DequantizeLinear`, `qconv2d` as `QLinearConv` (a ReLU epilogue as
+/// `DequantizeLinear`, `Relu`, `QuantizeLinear` with the output's scale and zero point, which
+/// is exact), `qdense` as `DequantizeLinear` of its operands, `Gemm` and `QuantizeLinear` (in
+/// floats: not always the same integers). Constants are initializers; names are kept, and the few the writer makes up
 /// are chosen not to collide with any of the graph's.
 public enum ONNXWriter {
   /// The model's bytes.
@@ -46,7 +50,7 @@ private struct Writer {
     for output in graph.outputs { uses[output, default: 0] += 2 }
     var readByAdd: Set<String> = []
     for node in graph.nodes where node.op == .add { for case .value(let v) in node.operands { readByAdd.insert(v) } }
-    for (name, tensor) in graph.constants.entries { initializers.append(floatTensor(name, tensor)) }
+    for (name, constant) in graph.constants.entries { initializers.append(tensor(name, constant)) }
     for node in graph.nodes {
       if node.op == .add, uses[node.name] == 1, readByAdd.contains(node.name),
         !node.operands.contains(.value(node.name))
@@ -84,7 +88,7 @@ private struct Writer {
 
   mutating func constant(_ base: String, _ values: [Float], shape: [Int]) -> String {
     let name = fresh(base)
-    initializers.append(floatTensor(name, Tensor(type: TensorType(shape), data: values)))
+    initializers.append(tensor(name, Tensor(type: TensorType(shape), data: values)))
     return name
   }
 
@@ -160,6 +164,46 @@ private struct Writer {
       node("Pad", [x[0], pads, constant(n.name + "~value", [value], shape: [])], n.name)
     case .reshape(let shape):
       node("Reshape", [x[0], integers(n.name + "~shape", shape)], n.name)
+    case .quantize(let axis): node("QuantizeLinear", x, n.name, [int("axis", axis)])
+    case .dequantize(let axis): node("DequantizeLinear", x, n.name, [int("axis", axis)])
+    case .qconv2d(let a):
+      let attributes = [
+        ints("strides", a.stride.elements), ints("pads", a.padding.elements), ints("dilations", a.dilation.elements),
+        int("group", a.groups),
+      ]
+      guard a.epilogue == .relu else {
+        node("QLinearConv", x, n.name, attributes)
+        return
+      }
+      let conv = fresh(n.name + "~conv"), real = fresh(n.name + "~real"), relu = fresh(n.name + "~relu")
+      node("QLinearConv", x, conv, attributes)
+      node("DequantizeLinear", [conv, x[6], x[7]], real)
+      node("Relu", [real], relu)
+      node("QuantizeLinear", [relu, x[6], x[7]], n.name)
+    case .qdense:
+      let xr = fresh(n.name + "~x"), wr = fresh(n.name + "~w"), y = fresh(n.name + "~y")
+      node("DequantizeLinear", [x[0], x[1], x[2]], xr)
+      node("DequantizeLinear", [x[3], x[4], x[5]], wr, [int("axis", 0)])
+      var gemm = [xr, wr]
+      if x.count == 9 {
+        let scale = graph.constants[x[1]]!.data[0]
+        let weightScales = graph.constants[x[4]]!.data
+        let biasScale = constant(
+          n.name + "~bias_scale", weightScales.map { $0 * scale },
+          shape: weightScales.count == 1 ? [] : [weightScales.count])
+        let zeros = fresh(n.name + "~bias_zero")
+        initializers.append(
+          tensor(
+            zeros,
+            Tensor(
+              type: TensorType(weightScales.count == 1 ? [] : [weightScales.count], dtype: .i32),
+              integers: Array(repeating: 0, count: weightScales.count))))
+        let b = fresh(n.name + "~b")
+        node("DequantizeLinear", [x[8], biasScale, zeros], b)
+        gemm.append(b)
+      }
+      node("Gemm", gemm, y, [int("transB", 1)])
+      node("QuantizeLinear", [y, x[6], x[7]], n.name)
     }
   }
 
@@ -178,9 +222,19 @@ private struct Writer {
   }
   func float(_ name: String, _ v: Float) -> [UInt8] { Wire.string(1, name) + Wire.int(20, 1) + Wire.float(2, v) }
 
-  func floatTensor(_ name: String, _ t: Tensor) -> [UInt8] {
-    t.type.shape.flatMap { Wire.int(1, $0) } + Wire.int(2, 1) + Wire.string(8, name)
-      + Wire.bytes(9, t.data.flatMap { f in (0..<4).map { UInt8(truncatingIfNeeded: f.bitPattern >> (8 * $0)) } })
+  /// `TensorProto` with raw little-endian data: FLOAT (1), UINT8 (2), INT8 (3) or INT32 (6).
+  func tensor(_ name: String, _ t: Tensor) -> [UInt8] {
+    let head = { (code: Int) in t.type.shape.flatMap { Wire.int(1, $0) } + Wire.int(2, code) + Wire.string(8, name) }
+    switch t.type.dtype {
+    case .f32:
+      return head(1)
+        + Wire.bytes(9, t.data.flatMap { f in (0..<4).map { UInt8(truncatingIfNeeded: f.bitPattern >> (8 * $0)) } })
+    case .u8: return head(2) + Wire.bytes(9, t.integers.map { UInt8(truncatingIfNeeded: $0) })
+    case .i8: return head(3) + Wire.bytes(9, t.integers.map { UInt8(truncatingIfNeeded: $0) })
+    case .i32:
+      return head(6)
+        + Wire.bytes(9, t.integers.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } })
+    }
   }
 
   /// `ValueInfoProto`: a float tensor, with its shape when given.

@@ -55,19 +55,37 @@ public struct GraphInput: Hashable, Sendable {
   }
 }
 
-/// A tensor of known values: a graph's constant (weight, bias, normalization statistic), or
-/// an input or output of the interpreter.
+/// A tensor of known values: a graph's constant (weight, bias, normalization statistic,
+/// quantization scale or zero point), or an input or output of the interpreter.
+///
+/// An f32 tensor's elements are in `data`; an integer tensor's (i8, u8, i32) in `integers`,
+/// each within its type's range. The other array is empty.
 public struct Tensor: Equatable, Sendable {
   /// Its static type.
   public var type: TensorType
-  /// Elements in row-major (C) order; `data.count == type.elementCount` when well formed.
+  /// The elements of an f32 tensor in row-major (C) order; `data.count == type.elementCount`
+  /// when well formed. Empty for integer tensors.
   public var data: [Float]
+  /// The elements of an integer tensor in row-major order. Empty for f32 tensors.
+  public var integers: [Int32]
 
-  /// Makes a tensor.
+  /// Makes an f32 tensor (or, with an integer `type` and empty `data`, a malformed one that
+  /// the verifier reports).
   public init(type: TensorType, data: [Float]) {
     self.type = type
     self.data = data
+    self.integers = []
   }
+
+  /// Makes an integer tensor.
+  public init(type: TensorType, integers: [Int32]) {
+    self.type = type
+    self.data = []
+    self.integers = integers
+  }
+
+  /// How many elements it holds, in whichever array its type uses.
+  public var storedCount: Int { type.dtype.isInteger ? integers.count : data.count }
 }
 
 /// Constant tensors by name, kept in the order they were added so printing and writing are

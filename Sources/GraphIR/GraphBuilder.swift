@@ -32,6 +32,22 @@ public struct GraphBuilder {
     return .constant(name)
   }
 
+  /// Adds a constant of any element type (an integer one within its type's range).
+  @discardableResult
+  public mutating func constant(_ name: String, _ tensor: Tensor) throws(GraphError) -> Operand {
+    guard tensor.type.dtype.isInteger else { return try constant(name, tensor.type, tensor.data) }
+    let count = try tensor.type.checkedElementCount(context: "constant @\(IRName.spelling(of: name))")
+    guard tensor.integers.count == count, tensor.data.isEmpty else {
+      throw .constantSize(name: name, shape: tensor.type.shape, expected: count, got: tensor.integers.count)
+    }
+    if let range = tensor.type.dtype.integerRange, let outside = tensor.integers.first(where: { !range.contains($0) }) {
+      throw .constantRange(name: name, dtype: tensor.type.dtype, value: outside)
+    }
+    guard graph.constants[name] == nil else { throw .duplicateName(name) }
+    graph.constants.set(name, tensor)
+    return .constant(name)
+  }
+
   /// Adds a node computing `op` on `operands` and returns its result as an operand.
   @discardableResult
   public mutating func node(_ name: String, _ op: Op, _ operands: [Operand]) throws(GraphError) -> Operand {

@@ -14,6 +14,10 @@ public enum GraphError: Error, Equatable, Sendable {
   case arity(node: String, op: String, expected: Arity, got: Int)
   /// An operand's shape does not fit the op. `expected` describes what would fit.
   case operandShape(node: String, op: String, operand: Int, expected: String, got: [Int])
+  /// An operand's element type does not fit the op. `expected` names the types that would.
+  case operandType(node: String, op: String, operand: Int, expected: String, got: DType)
+  /// An integer constant holds a value outside its element type's range.
+  case constantRange(name: String, dtype: DType, value: Int32)
   /// Channels that `groups` does not divide.
   case groupsDoNotDivide(node: String, channels: Int, groups: Int)
   /// An attribute outside its range.
@@ -55,6 +59,10 @@ extension GraphError: CustomStringConvertible {
       "node %\(IRName.spelling(of: node)) (\(op)) takes \(expected) operands, got \(got)"
     case .operandShape(let node, let op, let operand, let expected, let got):
       "node %\(IRName.spelling(of: node)) (\(op)): operand \(operand) should be \(expected), got \(shapeText(got))"
+    case .operandType(let node, let op, let operand, let expected, let got):
+      "node %\(IRName.spelling(of: node)) (\(op)): operand \(operand) should be \(expected), got \(got.rawValue)"
+    case .constantRange(let name, let dtype, let value):
+      "constant @\(IRName.spelling(of: name)) is \(dtype.rawValue) but holds \(value)"
     case .groupsDoNotDivide(let node, let channels, let groups):
       "node %\(IRName.spelling(of: node)) (conv2d): groups=\(groups) does not divide \(channels) channels"
     case .invalidAttribute(let node, let op, let attribute, let value, let reason):

@@ -59,7 +59,7 @@ public struct IRParseError: Error, Equatable, Sendable, CustomStringConvertible 
     case .missingAttribute(let op, let name): message = "\(op) needs attribute '\(name)'"
     case .badAttribute(let op, let name, let expected, let found):
       message = "\(op): attribute '\(name)' should be \(expected), found \(found)"
-    case .unsupportedDType(let d): message = "element type '\(d)' is not supported (only f32)"
+    case .unsupportedDType(let d): message = "element type '\(d)' is not supported (f32, i8, u8 and i32 are)"
     case .outputTypes(let declared, let actual):
       message =
         "the header declares outputs \(declared.map(\.description)) but the returned values are \(actual.map(\.description))"

@@ -9,9 +9,17 @@ public enum IRParser {
   public static func parse(
     _ text: String, constantData: (_ name: String, _ type: TensorType) throws -> [Float]
   ) throws -> Graph {
+    try parse(text, constants: { name, type in Tensor(type: type, data: try constantData(name, type)) })
+  }
+
+  /// Parses `text`, with `constants` supplying each declared constant whole (an integer
+  /// one, i8, u8 or i32, holds its elements in `integers`).
+  public static func parse(
+    _ text: String, constants: (_ name: String, _ type: TensorType) throws -> Tensor
+  ) throws -> Graph {
     var lexer = IRLexer(text)
     var parser = Parser(tokens: try lexer.tokenize())
-    return try parser.graph(constantData: constantData)
+    return try parser.graph(constantData: constants)
   }
 }
 
@@ -90,7 +98,7 @@ private struct Parser {
     return list
   }
 
-  mutating func graph(constantData: (String, TensorType) throws -> [Float]) throws -> Graph {
+  mutating func graph(constantData: (String, TensorType) throws -> Tensor) throws -> Graph {
     try expectWord("graph")
     var graph = Graph(name: try globalName())
     try expect("(")
@@ -133,7 +141,7 @@ private struct Parser {
   }
 
   mutating func constantDeclaration(
-    into graph: inout Graph, constantData: (String, TensorType) throws -> [Float]
+    into graph: inout Graph, constantData: (String, TensorType) throws -> Tensor
   ) throws {
     _ = next()
     let at = location
@@ -146,7 +154,9 @@ private struct Parser {
     } catch {
       throw IRParseError(.invalidGraph(error), at: at)
     }
-    graph.constants.set(name, Tensor(type: type, data: try constantData(name, type)))
+    var constant = try constantData(name, type)
+    constant.type = type
+    graph.constants.set(name, constant)
   }
 
   /// `%name = op(operands) {attributes} : type`
@@ -259,10 +269,11 @@ extension GraphError {
     switch self {
     case .duplicateName(let name), .undefinedOutput(let name), .duplicateOutput(let name): name
     case .undefinedValue(let node, _), .usedBeforeDefinition(let node, _), .undefinedConstant(let node, _),
-      .arity(let node, _, _, _), .operandShape(let node, _, _, _, _), .groupsDoNotDivide(let node, _, _),
+      .arity(let node, _, _, _), .operandShape(let node, _, _, _, _), .operandType(let node, _, _, _, _),
+      .groupsDoNotDivide(let node, _, _),
       .invalidAttribute(let node, _, _, _, _), .typeMismatch(let node, _, _):
       node
-    case .constantSize(let name, _, _, _): name
+    case .constantSize(let name, _, _, _), .constantRange(let name, _, _): name
     case .nonPositiveDimension, .shapeTooLarge, .rankTooLarge, .noOutputs, .noInputs: nil
     }
   }

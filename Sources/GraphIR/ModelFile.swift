@@ -37,20 +37,22 @@ public enum ModelFile {
     var used = Set<String>()
     let graph: Graph
     do {
-      graph = try IRParser.parse(text) { name, type in
-        guard let constant = byName[name] else {
-          throw ModelFileError.invalid(
-            path: weightsPath, reason: "has no tensor for constant @\(IRName.spelling(of: name))")
-        }
-        guard constant.type == type else {
-          throw ModelFileError.invalid(
-            path: weightsPath,
-            reason:
-              "tensor \(JSON.quote(name)) has shape \(shapeText(constant.type.shape)) but \(path) declares \(type)")
-        }
-        used.insert(name)
-        return constant.data
-      }
+      graph = try IRParser.parse(
+        text,
+        constants: { name, type in
+          guard let constant = byName[name] else {
+            throw ModelFileError.invalid(
+              path: weightsPath, reason: "has no tensor for constant @\(IRName.spelling(of: name))")
+          }
+          guard constant.type == type else {
+            throw ModelFileError.invalid(
+              path: weightsPath,
+              reason:
+                "tensor \(JSON.quote(name)) is \(constant.type) but \(path) declares \(type)")
+          }
+          used.insert(name)
+          return constant
+        })
     } catch let error as IRParseError {
       throw .invalid(path: "\(path):\(error.location.line):\(error.location.column)", reason: error.message)
     } catch let error as ModelFileError {

@@ -39,20 +39,21 @@ extension Op {
   public static let names = [
     "conv2d", "batch_norm", "scale_shift", "relu", "add", "max_pool2d", "avg_pool2d", "global_avg_pool",
     "flatten", "dense", "softmax", "subsample2d", "pad_channels", "pad2d", "reshape",
-    "mul", "clip", "transpose",
+    "mul", "clip", "transpose", "quantize", "dequantize", "qconv2d", "qdense",
   ]
 
   /// The op's attributes in canonical order, every one spelled out, as the printer writes them.
   public var attributes: [(name: String, value: AttributeValue)] {
     switch self {
-    case .conv2d(let a):
+    case .conv2d(let a), .qconv2d(let a):
       [
         ("stride", .ints(a.stride.elements)), ("pad", .ints(a.padding.elements)),
         ("dilation", .ints(a.dilation.elements)), ("groups", .int(a.groups)),
         ("epilogue", .word(a.epilogue.rawValue)),
       ]
     case .batchNorm(let epsilon): [("epsilon", .float(epsilon))]
-    case .scaleShift, .relu, .add, .mul, .globalAvgPool, .dense: []
+    case .scaleShift, .relu, .add, .mul, .globalAvgPool, .dense, .qdense: []
+    case .quantize(let axis), .dequantize(let axis): [("axis", .int(axis))]
     case .clip(let min, let max): [("min", .float(min)), ("max", .float(max))]
     case .maxPool2d(let a): Op.poolAttributes(a)
     case .avgPool2d(let a, let countIncludePad):
@@ -80,18 +81,11 @@ extension Op {
   static func make(name: String, attributes r: AttributeReader) throws(AttributeError) -> Op? {
     let op: Op
     switch name {
-    case "conv2d":
-      let epilogueWord = try r.word("epilogue", default: Epilogue.none.rawValue)
-      guard let epilogue = Epilogue(rawValue: epilogueWord) else {
-        throw .badValue(
-          name: "epilogue", expected: Epilogue.allCases.map(\.rawValue).joined(separator: ", "),
-          found: epilogueWord)
-      }
-      op = .conv2d(
-        Conv2dAttributes(
-          stride: try r.size("stride", default: .square(1)), padding: try r.padding("pad"),
-          dilation: try r.size("dilation", default: .square(1)), groups: try r.int("groups", default: 1),
-          epilogue: epilogue))
+    case "conv2d": op = .conv2d(try conv(r))
+    case "qconv2d": op = .qconv2d(try conv(r))
+    case "qdense": op = .qdense
+    case "quantize": op = .quantize(axis: try r.int("axis", default: 1))
+    case "dequantize": op = .dequantize(axis: try r.int("axis", default: 1))
     case "batch_norm": op = .batchNorm(epsilon: try r.float("epsilon", default: 1e-5))
     case "scale_shift": op = .scaleShift
     case "relu": op = .relu
@@ -122,6 +116,19 @@ extension Op {
     }
     try r.finish()
     return op
+  }
+
+  private static func conv(_ r: AttributeReader) throws(AttributeError) -> Conv2dAttributes {
+    let epilogueWord = try r.word("epilogue", default: Epilogue.none.rawValue)
+    guard let epilogue = Epilogue(rawValue: epilogueWord) else {
+      throw .badValue(
+        name: "epilogue", expected: Epilogue.allCases.map(\.rawValue).joined(separator: ", "),
+        found: epilogueWord)
+    }
+    return Conv2dAttributes(
+      stride: try r.size("stride", default: .square(1)), padding: try r.padding("pad"),
+      dilation: try r.size("dilation", default: .square(1)), groups: try r.int("groups", default: 1),
+      epilogue: epilogue)
   }
 
   private static func pool(_ r: AttributeReader) throws(AttributeError) -> Pool2dAttributes {

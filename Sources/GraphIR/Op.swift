@@ -48,6 +48,26 @@ public enum Op: Hashable, Sendable {
   /// `transpose(x)`: axis `i` of the result is axis `perm[i]` of `x` (ONNX `Transpose`, such as
   /// an NHWC input made NCHW with `perm=[0,3,1,2]`).
   case transpose(perm: [Int])
+  /// `quantize(x: f32, scale: f32, zero_point: i8|u8) -> i8|u8` (ONNX `QuantizeLinear`):
+  /// `saturate(round_half_to_even(x / scale) + zero_point)`. `scale` and `zero_point` have the
+  /// same shape: `[]` for one pair for the whole tensor, or `[x.shape[axis]]` for one per index
+  /// along `axis`. The result has the zero point's element type.
+  case quantize(axis: Int)
+  /// `dequantize(x: i8|u8|i32, scale: f32, zero_point: x's type) -> f32` (ONNX
+  /// `DequantizeLinear`): `(x - zero_point) * scale`, per tensor or along `axis` as `quantize`.
+  case dequantize(axis: Int)
+  /// `qconv2d(x, x_scale, x_zero, w, w_scale, w_zero, y_scale, y_zero[, bias: i32[K]])`, the
+  /// operands in ONNX `QLinearConv`'s order: x is i8|u8 `[N,C,H,W]`, w is i8|u8 `[K,C/groups,R,S]`,
+  /// the scales f32 and the zero points of their value's type; `w_scale`/`w_zero` are `[]` or `[K]`,
+  /// the others `[]`. The sum of `(x - x_zero)·(w - w_zero)` plus the bias, in 32-bit integers, is
+  /// requantized: `saturate(round_half_to_even(Float(sum) · (x_scale·w_scale[k]/y_scale)) + y_zero)`,
+  /// the factor computed in Float in that order. The epilogue is `none` or `relu` (the result
+  /// no smaller than `y_zero`). The result has `y_zero`'s type.
+  case qconv2d(Conv2dAttributes)
+  /// `qdense(x[N,I], x_scale, x_zero, w[O,I], w_scale, w_zero, y_scale, y_zero[, bias: i32[O]])`:
+  /// `dense` in integers, requantized as `qconv2d` (ONNX `QLinearMatMul` with `w` transposed,
+  /// plus a bias).
+  case qdense
 }
 
 /// How many operands an op takes.
@@ -86,6 +106,10 @@ extension Op {
     case .pad2d: "pad2d"
     case .reshape: "reshape"
     case .transpose: "transpose"
+    case .quantize: "quantize"
+    case .dequantize: "dequantize"
+    case .qconv2d: "qconv2d"
+    case .qdense: "qdense"
     }
   }
 
@@ -98,9 +122,21 @@ extension Op {
     case .scaleShift: Arity(min: 3, max: 3)
     case .add, .mul: Arity(min: 2, max: 2)
     case .dense: Arity(min: 2, max: 3)
+    case .quantize, .dequantize: Arity(min: 3, max: 3)
+    case .qconv2d, .qdense: Arity(min: 8, max: 9)
     case .relu, .maxPool2d, .avgPool2d, .globalAvgPool, .flatten, .softmax, .subsample2d,
       .padChannels, .pad2d, .reshape, .clip, .transpose:
       Arity(min: 1, max: 1)
+    }
+  }
+
+  /// Whether the op reads or writes integer tensors (the quantized ops).
+  public var isQuantized: Bool {
+    switch self {
+    case .quantize, .dequantize, .qconv2d, .qdense: true
+    case .conv2d, .batchNorm, .scaleShift, .relu, .add, .mul, .clip, .maxPool2d, .avgPool2d, .globalAvgPool,
+      .flatten, .dense, .softmax, .subsample2d, .padChannels, .pad2d, .reshape, .transpose:
+      false
     }
   }
 }

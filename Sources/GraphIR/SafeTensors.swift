@@ -116,21 +116,44 @@ public enum SafeTensors {
     }
   }
 
-  /// Reads every tensor of `bytes` as f32 constants, in header (offset) order.
+  /// The format's dtype names of the element types resnetc holds.
+  static let names: [DType: String] = [.f32: "F32", .i8: "I8", .u8: "U8", .i32: "I32"]
+
+  /// Reads every tensor of `bytes` as constants (F32, I8, U8 or I32), in header (offset) order.
   public static func readConstants(_ bytes: [UInt8]) throws(SafeTensorsError) -> [(name: String, constant: Tensor)] {
     let (entries, dataStart) = try readHeader(bytes)
     var result: [(name: String, constant: Tensor)] = []
     result.reserveCapacity(entries.count)
     for entry in entries {
-      guard entry.dtype == "F32" else { throw .unsupportedDType(name: entry.name, dtype: entry.dtype) }
-      let data = LittleEndianFloats.read(
-        bytes, offset: dataStart + entry.offsets.lowerBound, count: entry.offsets.count / 4)
-      result.append((entry.name, Tensor(type: TensorType(entry.shape), data: data)))
+      guard let dtype = names.first(where: { $0.value == entry.dtype })?.key else {
+        throw .unsupportedDType(name: entry.name, dtype: entry.dtype)
+      }
+      let start = dataStart + entry.offsets.lowerBound
+      let type = TensorType(entry.shape, dtype: dtype)
+      let count = entry.offsets.count / dtype.byteSize
+      switch dtype {
+      case .f32:
+        result.append(
+          (entry.name, Tensor(type: type, data: LittleEndianFloats.read(bytes, offset: start, count: count))))
+      case .i8:
+        let values = bytes[start..<start + count].map { Int32(Int8(bitPattern: $0)) }
+        result.append((entry.name, Tensor(type: type, integers: values)))
+      case .u8:
+        result.append((entry.name, Tensor(type: type, integers: bytes[start..<start + count].map { Int32($0) })))
+      case .i32:
+        let values = (0..<count).map { i in
+          let at = start + 4 * i
+          return Int32(
+            bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
+              | UInt32(bytes[at + 3]) << 24)
+        }
+        result.append((entry.name, Tensor(type: type, integers: values)))
+      }
     }
     return result
   }
 
-  /// The bytes of a safetensors file holding `constants` in order (all f32), with
+  /// The bytes of a safetensors file holding `constants` in order, with
   /// `metadata` as its `__metadata__`. The header is padded with spaces to a multiple of 8.
   public static func write(_ constants: [(name: String, constant: Tensor)], metadata: [(String, String)] = [])
     -> [UInt8]
@@ -139,12 +162,13 @@ public enum SafeTensors {
     if !metadata.isEmpty { members.append(("__metadata__", .object(metadata.map { ($0.0, .string($0.1)) }))) }
     var offset = 0
     for (name, constant) in constants {
-      let length = constant.data.count * 4
+      let length = constant.type.elementCount * constant.type.dtype.byteSize
       members.append(
         (
           name,
           .object([
-            ("dtype", .string("F32")), ("shape", .array(constant.type.shape.map { .int($0) })),
+            ("dtype", .string(names[constant.type.dtype] ?? "F32")),
+            ("shape", .array(constant.type.shape.map { .int($0) })),
             ("data_offsets", .array([.int(offset), .int(offset + length)])),
           ])
         ))
@@ -160,7 +184,16 @@ public enum SafeTensors {
       length >>= 8
     }
     bytes.append(contentsOf: header)
-    for (_, constant) in constants { LittleEndianFloats.append(constant.data, to: &bytes) }
+    for (_, constant) in constants {
+      switch constant.type.dtype {
+      case .f32: LittleEndianFloats.append(constant.data, to: &bytes)
+      case .i8, .u8: bytes.append(contentsOf: constant.integers.map { UInt8(truncatingIfNeeded: $0) })
+      case .i32:
+        for value in constant.integers {
+          withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+      }
+    }
     return bytes
   }
 }
@@ -189,7 +222,8 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
     case .invalidHeader(let why): why
     case .invalidEntry(let name, let why): "tensor \(JSON.quote(name)) \(why)"
     case .layout(let why): why
-    case .unsupportedDType(let name, let dtype): "tensor \(JSON.quote(name)) has dtype \(dtype); resnetc reads F32 only"
+    case .unsupportedDType(let name, let dtype):
+      "tensor \(JSON.quote(name)) has dtype \(dtype); resnetc reads F32, I8, U8 and I32"
     }
   }
 }

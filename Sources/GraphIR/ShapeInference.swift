@@ -4,6 +4,10 @@
 /// The operand count must already match `op.arity`.
 public func inferType(of op: Op, operands: [TensorType], node: String) throws(GraphError) -> TensorType {
   let check = ShapeCheck(node: node, op: op.name, operands: operands)
+  if !op.isQuantized {
+    for i in operands.indices { try check.dtype(i, [.f32]) }
+  }
+  var dtype = operands[0].dtype
   let shape: [Int]
   switch op {
   case .conv2d(let a):
@@ -76,8 +80,36 @@ public func inferType(of op: Op, operands: [TensorType], node: String) throws(Gr
     let to = try checkedShapeProduct(target, context: "node %\(IRName.spelling(of: node)) (reshape)")
     try check.attribute("shape", shapeText(target), to == from, "has \(to) elements but the input has \(from)")
     shape = target
+  case .quantize(let axis):
+    try check.dtype(0, [.f32])
+    try check.dtype(1, [.f32])
+    try check.dtype(2, [.i8, .u8])
+    try check.quantization(scale: 1, zero: 2, of: 0, axis: axis)
+    dtype = operands[2].dtype
+    shape = operands[0].shape
+  case .dequantize(let axis):
+    try check.dtype(0, [.i8, .u8, .i32])
+    try check.dtype(1, [.f32])
+    try check.dtype(2, [operands[0].dtype])
+    try check.quantization(scale: 1, zero: 2, of: 0, axis: axis)
+    dtype = .f32
+    shape = operands[0].shape
+  case .qconv2d(let a):
+    try check.attribute(
+      "epilogue", a.epilogue.rawValue, a.epilogue == .none || a.epilogue == .relu, "must be none or relu")
+    _ = try check.quantizedProduct(weightRank: 4)
+    let plain = ShapeCheck(
+      node: node, op: op.name, operands: [operands[0], operands[3]] + (operands.count == 9 ? [operands[8]] : []))
+    shape = try plain.conv2d(a)
+    dtype = operands[7].dtype
+  case .qdense:
+    let o = try check.quantizedProduct(weightRank: 2)
+    let x = try check.rank(0, equals: 2)
+    try check.shape(3, equals: [o, x[1]])
+    shape = [x[0], o]
+    dtype = operands[7].dtype
   }
-  let type = TensorType(shape, dtype: operands[0].dtype)
+  let type = TensorType(shape, dtype: dtype)
   _ = try type.checkedElementCount(context: "node %\(IRName.spelling(of: node)) (\(op.name))")
   return type
 }
@@ -109,6 +141,48 @@ private struct ShapeCheck {
   let node: String
   let op: String
   let operands: [TensorType]
+
+  func dtype(_ i: Int, _ allowed: [DType]) throws(GraphError) {
+    guard allowed.contains(operands[i].dtype) else {
+      let names = allowed.map(\.rawValue)
+      let expected = names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " or " + names.last!
+      throw .operandType(node: node, op: op, operand: i, expected: expected, got: operands[i].dtype)
+    }
+  }
+
+  /// A scale (f32) and zero point of the same shape: `[]` for the whole of operand `value`, or
+  /// one per index of its axis `axis`.
+  func quantization(scale: Int, zero: Int, of value: Int, axis: Int) throws(GraphError) {
+    let x = operands[value].shape
+    try attribute("axis", "\(axis)", (0..<max(x.count, 1)).contains(axis), "must be in 0..<\(max(x.count, 1))")
+    let s = operands[scale].shape
+    if !s.isEmpty {
+      guard axis < x.count else { throw .operandShape(node: node, op: op, operand: scale, expected: "[]", got: s) }
+      try shape(scale, equals: [x[axis]])
+    }
+    try shape(zero, equals: s)
+  }
+
+  /// The operand types of `qconv2d` and `qdense` (x, x_scale, x_zero, w, w_scale, w_zero,
+  /// y_scale, y_zero[, bias]); returns the number of outputs (w's first dimension).
+  func quantizedProduct(weightRank: Int) throws(GraphError) -> Int {
+    try dtype(0, [.i8, .u8])
+    try dtype(3, [.i8, .u8])
+    try dtype(7, [.i8, .u8])
+    for i in [1, 4, 6] { try dtype(i, [.f32]) }
+    try dtype(2, [operands[0].dtype])
+    try dtype(5, [operands[3].dtype])
+    _ = try rank(0, equals: weightRank)
+    let w = try rank(3, equals: weightRank)
+    for i in [1, 2, 6, 7] { try shape(i, equals: []) }
+    if !operands[4].shape.isEmpty { try shape(4, equals: [w[0]]) }
+    try shape(5, equals: operands[4].shape)
+    if operands.count == 9 {
+      try dtype(8, [.i32])
+      try shape(8, equals: [w[0]])
+    }
+    return w[0]
+  }
 
   func rank(_ i: Int, equals rank: Int) throws(GraphError) -> [Int] {
     let shape = operands[i].shape

@@ -13,6 +13,9 @@ extension Graph {
       .softmax,
       .subsample2d, .padChannels, .pad2d, .reshape:
       true
+    // The weights and the bias; scales and zero points are not learned.
+    case .qconv2d, .qdense: index == 3 || index == 8
+    case .quantize, .dequantize: false
     }
   }
 
@@ -50,7 +53,12 @@ extension Graph {
       let weight = node.operands[1]
       guard let w = type(of: weight, in: values ?? (weight.isConstant ? [:] : valueTypes)) else { return 0 }
       return node.type.elementCount * w.shape.dropFirst().reduce(1, *)
-    case .batchNorm, .scaleShift, .relu, .add, .mul, .clip, .transpose, .maxPool2d, .avgPool2d, .globalAvgPool,
+    case .qconv2d, .qdense:
+      let weight = node.operands[3]
+      guard let w = type(of: weight, in: values ?? (weight.isConstant ? [:] : valueTypes)) else { return 0 }
+      return node.type.elementCount * w.shape.dropFirst().reduce(1, *)
+    case .quantize, .dequantize, .batchNorm, .scaleShift, .relu, .add, .mul, .clip, .transpose, .maxPool2d, .avgPool2d,
+      .globalAvgPool,
       .flatten, .softmax, .subsample2d,
       .padChannels, .pad2d, .reshape:
       return 0

@@ -1,12 +1,33 @@
-/// Element types a tensor can hold. The family needs only 32-bit floats.
+/// Element types a tensor can hold: 32-bit floats, and the integers of quantized models
+/// (8-bit values, 32-bit biases and accumulators).
 public enum DType: String, Hashable, Sendable, CaseIterable {
   /// IEEE 754 single precision, little-endian in every file resnetc reads or writes.
   case f32
+  /// Signed 8-bit integers, -128...127.
+  case i8
+  /// Unsigned 8-bit integers, 0...255.
+  case u8
+  /// Signed 32-bit integers.
+  case i32
 
   /// Size of one element in bytes.
   public var byteSize: Int {
     switch self {
-    case .f32: 4
+    case .f32, .i32: 4
+    case .i8, .u8: 1
+    }
+  }
+
+  /// Whether elements are integers (held in `Tensor.integers`).
+  public var isInteger: Bool { self != .f32 }
+
+  /// The values an element can take, for the integer types.
+  public var integerRange: ClosedRange<Int32>? {
+    switch self {
+    case .f32: nil
+    case .i8: -128...127
+    case .u8: 0...255
+    case .i32: Int32.min...Int32.max
     }
   }
 }

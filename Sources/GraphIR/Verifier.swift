@@ -17,8 +17,18 @@ public enum Verifier {
     }
     for (name, constant) in graph.constants.entries {
       let count = try constant.type.checkedElementCount(context: "constant @\(IRName.spelling(of: name))")
-      guard constant.data.count == count else {
-        throw .constantSize(name: name, shape: constant.type.shape, expected: count, got: constant.data.count)
+      if let range = constant.type.dtype.integerRange {
+        guard constant.integers.count == count, constant.data.isEmpty else {
+          throw .constantSize(
+            name: name, shape: constant.type.shape, expected: count, got: constant.integers.count)
+        }
+        if let outside = constant.integers.first(where: { !range.contains($0) }) {
+          throw .constantRange(name: name, dtype: constant.type.dtype, value: outside)
+        }
+      } else {
+        guard constant.data.count == count, constant.integers.isEmpty else {
+          throw .constantSize(name: name, shape: constant.type.shape, expected: count, got: constant.data.count)
+        }
       }
     }
     let nodeNames = Set(graph.nodes.map(\.name))

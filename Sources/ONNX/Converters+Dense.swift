@@ -29,10 +29,11 @@ func convertGemm(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) 
     x = try c.helper(n.output + ".row", .reshape(shape: xShape), [x])
   }
   let bOperand = try c.operand(try n.requiredInput(1), node: n.label)
+  let transB = try a.int("transB", default: 0) != 0
+  if try quantizedGemm(n, &c, a, x: x, xShape: xShape, b: bOperand, transB: transB) { return }
   guard let b = c.constantData(bOperand), b.type.rank == 2 else {
     throw n.fail("input B must be a constant matrix (resnetc imports Gemm as a dense layer)")
   }
-  let transB = try a.int("transB", default: 0) != 0
   var w = transB ? b : transposed(b)
   let alpha = try a.float("alpha", default: 1)
   if alpha != 1 { w.data = w.data.map { $0 * alpha } }
@@ -64,6 +65,31 @@ func convertGemm(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) 
   }
   let product = try c.helper(n.output + ".product", .dense, operands)
   try c.define(n.output, .add, [product, try c.constant((n.input(2) ?? "C") + ".rows", rowBias)])
+}
+
+/// A Gemm of a quantized model: B `[O,I]` (transB=1) and C `[O]`, when present, dequantized
+/// constants, alpha and beta 1. It becomes a dense layer that reads the dequantized values, for
+/// `fuse-quantized` to make integer. False when B is no dequantized constant.
+private func quantizedGemm(
+  _ n: OnnxNodeView, _ c: inout ImportContext, _ a: NodeAttributes, x: Operand, xShape: [Int], b: Operand,
+  transB: Bool
+) throws(ONNXError) -> Bool {
+  guard c.isDequantizedConstant(b) else { return false }
+  let w = c.type(of: b).shape
+  guard transB, try a.float("alpha", default: 1) == 1, w.count == 2, w[1] == xShape[1] else {
+    throw n.fail(
+      "B is a dequantized constant of shape \(w); resnetc imports it with transB=1, alpha=1 and \(xShape[1]) columns")
+  }
+  var operands = [x, b]
+  if let cName = n.input(2) {
+    let bias = try c.operand(cName, node: n.label)
+    guard try a.float("beta", default: 1) == 1, c.type(of: bias).shape == [w[0]] else {
+      throw n.fail("C must be a vector of \(w[0]) with beta=1 where B is dequantized")
+    }
+    operands.append(bias)
+  }
+  try c.define(n.output, .dense, operands)
+  return true
 }
 
 /// `MatMul(A, B)` with A a computed matrix and B a constant: `dense(A, Bᵀ)`.

@@ -37,6 +37,18 @@ let converters: [String: Converter] = [
   "Slice": convertSlice,
   "Transpose": convertTranspose,
   "GlobalMaxPool": convertGlobalMaxPool,
+  "QuantizeLinear": convertQuantizeLinear,
+  "DequantizeLinear": convertDequantizeLinear,
+  "QLinearConv": convertQLinearConv,
+  "QLinearMatMul": convertQLinearMatMul,
+]
+
+/// The converters of ONNX Runtime's contributed ops (domain com.microsoft) that quantized
+/// ResNets use.
+let microsoftConverters: [String: Converter] = [
+  "QLinearAdd": convertQLinearAdd,
+  "QuantizeLinear": convertQuantizeLinear,
+  "DequantizeLinear": convertDequantizeLinear,
 ]
 
 /// `BatchNormalization(X, scale, B, mean, var)` in inference mode: `is_test=1` before

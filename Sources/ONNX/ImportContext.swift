@@ -20,6 +20,9 @@ struct ImportContext {
   /// The ONNX node being converted, by its name (empty where the exporter gave none), and
   /// its first output: the node that defines that output takes the ONNX node's name.
   var current: (node: String, output: String) = ("", "")
+  /// Scales and zero points made graph constants, by ONNX name and type: one constant for all
+  /// the nodes that read them.
+  var sharedConstants: [String: Operand] = [:]
 
   init(name: String, opset: Int64, decoder: TensorDecoder) {
     builder = GraphBuilder(name: name)
@@ -55,9 +58,18 @@ struct ImportContext {
     guard let tensor = initializers.removeValue(forKey: name) else {
       throw .undefinedValue(node: node, value: name)
     }
-    let (shape, data) = try decoder.floats(tensor)
-    guard !shape.contains(0) else { throw .invalidTensor(name: name, reason: "has a zero dimension \(shape)") }
-    let operand = try constant(name, Tensor(type: TensorType(shape.isEmpty ? [1] : shape), data: data))
+    let operand: Operand
+    if let dtype = TensorDecoder.quantizedTypes[tensor.dataType] {
+      // The weights and biases of quantized models: kept as integers.
+      let (shape, data) = try decoder.integers(tensor)
+      guard !shape.contains(0) else { throw .invalidTensor(name: name, reason: "has a zero dimension \(shape)") }
+      let type = TensorType(shape.isEmpty ? [1] : shape, dtype: dtype)
+      operand = try constant(name, Tensor(type: type, integers: data.map { Int32(truncatingIfNeeded: $0) }))
+    } else {
+      let (shape, data) = try decoder.floats(tensor)
+      guard !shape.contains(0) else { throw .invalidTensor(name: name, reason: "has a zero dimension \(shape)") }
+      operand = try constant(name, Tensor(type: TensorType(shape.isEmpty ? [1] : shape), data: data))
+    }
     values[name] = operand
     return operand
   }
@@ -67,10 +79,47 @@ struct ImportContext {
     let name = builder.graph.constants[base] == nil && !taken.contains(base) ? base : fresh(base)
     taken.insert(name)
     do {
-      return try builder.constant(name, tensor.type, tensor.data)
+      return try builder.constant(name, tensor)
     } catch {
       throw .graph(error)
     }
+  }
+
+  /// The constant made of `tensor` for ONNX value `name` (a scale or zero point), made once
+  /// for each type it is read as.
+  mutating func sharedConstant(_ name: String, _ tensor: Tensor) throws(ONNXError) -> Operand {
+    let key = "\(name)|\(tensor.type)"
+    if let operand = sharedConstants[key], constantData(operand) == tensor { return operand }
+    let operand = try constant(name, tensor)
+    sharedConstants[key] = operand
+    return operand
+  }
+
+  /// The type and values of integer initializer `name` (uint8, int8 or int32; a scalar has
+  /// shape `[]`), or of an integer graph constant it already became. It is not consumed.
+  func integerConstant(_ name: String, node: String) throws(ONNXError) -> (TensorType, [Int32]) {
+    if let tensor = initializers[name] {
+      guard let dtype = TensorDecoder.quantizedTypes[tensor.dataType] else {
+        throw .invalidTensor(
+          name: name, reason: "is \(OnnxDataType.name(tensor.dataType)), read by node \(node) as a zero point")
+      }
+      let (shape, data) = try decoder.integers(tensor)
+      return (TensorType(shape, dtype: dtype), data.map { Int32(truncatingIfNeeded: $0) })
+    }
+    if let operand = values[name], let tensor = constantData(operand), tensor.type.dtype.isInteger {
+      return (tensor.type, tensor.integers)
+    }
+    throw .unsupportedNode(
+      op: "", node: node, reason: "zero point '\(name)' must be an integer initializer (uint8, int8 or int32)")
+  }
+
+  /// Whether `operand` is a `dequantize` node's result whose quantized input is a constant
+  /// (the weights of a quantized model).
+  func isDequantizedConstant(_ operand: Operand) -> Bool {
+    guard case .value(let name) = operand,
+      let node = builder.graph.nodes.last(where: { $0.name == name }), case .dequantize = node.op
+    else { return false }
+    return node.operands[0].isConstant
   }
 
   /// The type of a resolved operand.

@@ -141,7 +141,10 @@ public enum ONNXImporter {
   /// Converts one node, after checking its domain and that it reads only defined values.
   private static func convert(_ node: OnnxNode, _ context: inout ImportContext) throws(ONNXError) {
     let label = node.name.isEmpty ? (node.outputs.first ?? "?") : node.name
-    guard node.domain.isEmpty || node.domain == "ai.onnx", let converter = converters[node.opType] else {
+    let table = node.domain == "com.microsoft" ? microsoftConverters : converters
+    guard node.domain.isEmpty || node.domain == "ai.onnx" || node.domain == "com.microsoft",
+      let converter = table[node.opType]
+    else {
       throw .unsupportedOp(op: node.opType, domain: node.domain, opset: context.opset, node: label)
     }
     guard let output = node.outputs.first, !output.isEmpty else {

@@ -3,6 +3,11 @@ import GraphIR
 /// Decodes `TensorProto` contents, checking that the data present matches the dims before
 /// anything is allocated.
 struct TensorDecoder {
+  /// The ONNX element types that quantized models' tensors have, as graph types.
+  static let quantizedTypes: [Int64: DType] = [
+    OnnxDataType.uint8: .u8, OnnxDataType.int8: .i8, OnnxDataType.int32: .i32,
+  ]
+
   let bytes: [UInt8]
   let external: ExternalData
 

@@ -44,7 +44,8 @@ func isIdentity(_ node: Node, in graph: Graph) -> Bool {
   case .maxPool2d(let a), .avgPool2d(let a, _):
     return a.kernel == .square(1) && a.stride == .square(1) && a.padding == .zero && !a.ceilMode
   case .transpose(let perm): return perm == Array(perm.indices)
-  case .conv2d, .batchNorm, .scaleShift, .relu, .add, .mul, .clip, .globalAvgPool, .dense, .softmax:
+  case .conv2d, .batchNorm, .scaleShift, .relu, .add, .mul, .clip, .globalAvgPool, .dense, .softmax, .quantize,
+    .dequantize, .qconv2d, .qdense:
     return false
   }
 }

@@ -48,8 +48,8 @@ public struct Interpreter: Sendable {
       guard tensor.type == declared.type else {
         throw .inputType(name: declared.name, expected: declared.type, got: tensor.type)
       }
-      guard tensor.data.count == declared.type.elementCount else {
-        throw .inputSize(name: declared.name, expected: declared.type.elementCount, got: tensor.data.count)
+      guard tensor.storedCount == declared.type.elementCount else {
+        throw .inputSize(name: declared.name, expected: declared.type.elementCount, got: tensor.storedCount)
       }
       values[declared.name] = tensor
     }

@@ -8,6 +8,7 @@ enum ReferenceKernels {
   static func evaluate(_ op: Op, _ operands: [Tensor], type: TensorType) -> Tensor {
     let data: [Float]
     switch op {
+    case .quantize, .dequantize, .qconv2d, .qdense: return QuantizedKernels.evaluate(op, operands, type: type)
     case .conv2d(let a): data = conv2d(a, operands, out: type.shape)
     case .batchNorm(let epsilon): data = batchNorm(epsilon: epsilon, operands)
     case .scaleShift: data = scaleShift(operands)

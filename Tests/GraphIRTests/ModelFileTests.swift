@@ -63,7 +63,7 @@ func temporaryDirectory() throws -> String {
     try ModelFile.writeFile(dir + "/m.safetensors", SafeTensors.write(g.constants.entries))
     #expect(
       throws: ModelFileError.invalid(
-        path: dir + "/m.safetensors", reason: #"tensor "b" has shape [2,4] but \#(dir)/m.gir declares f32[8]"#)
+        path: dir + "/m.safetensors", reason: #"tensor "b" is f32[2,4] but \#(dir)/m.gir declares f32[8]"#)
     ) {
       try ModelFile.load(irPath: dir + "/m.gir")
     }

@@ -141,3 +141,17 @@ func safetensorsFile(header: String, dataLength: Int) -> [UInt8] {
     #expect(throws: JSONError(message: "nesting deeper than 64", offset: 65)) { try JSON.parse(Array(deep.utf8)) }
   }
 }
+
+@Suite struct IntegerSafeTensorsTests {
+  @Test func integerTensorsRoundTrip() throws {
+    let constants: [(name: String, constant: Tensor)] = [
+      ("w", Tensor(type: TensorType([2, 2], dtype: .i8), integers: [-128, -1, 0, 127])),
+      ("z", Tensor(type: TensorType([], dtype: .u8), integers: [255])),
+      ("b", Tensor(type: TensorType([2], dtype: .i32), integers: [Int32.min, 123_456_789])),
+      ("s", Tensor(type: TensorType([1]), data: [0.25])),
+    ]
+    let back = try SafeTensors.readConstants(SafeTensors.write(constants))
+    #expect(back.map(\.name) == constants.map(\.name))
+    #expect(back.map(\.constant) == constants.map(\.constant))
+  }
+}

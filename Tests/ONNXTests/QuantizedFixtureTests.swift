@@ -1,0 +1,53 @@
+import Formats
+import Foundation
+import GraphIR
+import Runtime
+import Testing
+
+@testable import ONNX
+
+/// The QDQ models of scripts/make-quantized-fixtures.py (ONNX Runtime's quantize_static of
+/// small torchvision-layout ResNet-18 and ResNet-50), run by the reference interpreter on
+/// the 200 seeded inputs whose ONNX Runtime int8 outputs are committed.
+@Suite struct QuantizedFixtureTests {
+  static func directory() throws -> String {
+    try #require(Bundle.module.url(forResource: "Quantized", withExtension: nil)).path
+  }
+
+  /// `resnetc run --input-seed (1000 + i)`'s input for the fixtures' [1,3,64,64].
+  static func input(_ i: Int) -> Tensor {
+    var generator = ResnetcSplitMix(seed: UInt64(1000 + i))
+    var data = [Float](repeating: 0, count: 3 * 64 * 64)
+    data.withUnsafeMutableBufferPointer { generator.fillNormal($0.baseAddress!, count: $0.count) }
+    return Tensor(type: TensorType([1, 3, 64, 64]), data: data)
+  }
+
+  @Test func theSeededInputsAreTheScriptsInputs() throws {
+    #expect(Self.input(0) == (try npy(try Self.directory() + "/input0.npy")))
+  }
+
+  @Test(arguments: ["resnet18", "resnet50"])
+  func top1MatchesONNXRuntimeInt8(name: String) throws {
+    let base = try Self.directory() + "/" + name
+    let graph = try ONNXImporter.load(path: base + ".qdq.onnx")
+    let counts = graph.nodes.reduce(into: [String: Int]()) { $0[$1.op.name, default: 0] += 1 }
+    #expect((counts["quantize"] ?? 0) > 20 && (counts["dequantize"] ?? 0) > 40, "\(counts)")
+    let interpreter = try Interpreter(graph: graph)
+    let reference = try npy(base + ".ort-int8.npy")
+    let classes = reference.type.shape[1]
+    var agree = 0
+    var worst: Float = 0
+    for i in 0..<200 {
+      let y = try interpreter.run([Self.input(i)])[0].data
+      let row = Array(reference.data[(i * classes)..<((i + 1) * classes)])
+      if y.indices.max(by: { y[$0] < y[$1] }) == row.indices.max(by: { row[$0] < row[$1] }) { agree += 1 }
+      let scale = row.map(abs).max() ?? 1
+      worst = max(worst, zip(y, row).map { abs($0 - $1) }.max()! / scale)
+    }
+    // The interpreter dequantizes, computes in floats and quantizes; ONNX Runtime fuses into
+    // integer kernels. Both round to the same quantization steps but for rare ties.
+    #expect(agree >= 198, "top-1 equal to ONNX Runtime's int8 on \(agree) of 200")
+    #expect(worst < 0.05, "largest error against ONNX Runtime's int8 output: \(worst) of the row's largest value")
+    print("\(name): top-1 equal to ONNX Runtime int8 on \(agree)/200, largest relative error \(worst)")
+  }
+}

@@ -1,0 +1,147 @@
+"""Write the quantized ONNX fixtures that Tests/ONNXTests read: small ResNet-18 and ResNet-50
+(torchvision's BasicBlock and Bottleneck, stem and layer layout, widths 16-128, 64x64 inputs,
+100 classes, seeded weights and BatchNorm statistics) exported by PyTorch and quantized by
+ONNX Runtime's quantize_static (QDQ format, per-channel int8 weights, uint8 activations,
+min-max calibration on 32 seeded inputs), with ONNX Runtime's int8 outputs for 200 seeded
+inputs:
+
+    NAME.qdq.onnx        the quantized model
+    NAME.ort-int8.npy    [200, 100]: ONNX Runtime's outputs for inputs 0..199
+    NAME.fp32.npy        [200, 100]: the float model's outputs, for comparison
+    input0.npy           input 0, to check that the test makes the same inputs
+
+Input i is `resnetc run --input-seed (1000 + i)`'s input: SplitMix64 and Box-Muller, as
+Formats/ResnetcSeededInput.swift computes it. Needs: pip install torch torchvision onnx
+onnxruntime numpy (CI does not: the files are committed).
+Usage: python3 scripts/make-quantized-fixtures.py Tests/ONNXTests/Quantized
+"""
+import math
+import os
+import sys
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+SHAPE = (1, 3, 64, 64)
+MASK = (1 << 64) - 1
+
+
+def seeded_input(seed):
+    """resnetc's seeded standard-normal floats (ResnetcSplitMix.fillNormal)."""
+    state = seed
+    count = int(np.prod(SHAPE))
+    values = np.empty(count, dtype=np.float32)
+
+    def next_bits():
+        nonlocal state
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    i = 0
+    while i < count:
+        u1 = max((next_bits() >> 11) * 2.0**-53, 2.0**-53)
+        u2 = (next_bits() >> 11) * 2.0**-53
+        radius = math.sqrt(-2.0 * math.log(u1))
+        values[i] = np.float32(radius * math.cos(2.0 * math.pi * u2))
+        i += 1
+        if i < count:
+            values[i] = np.float32(radius * math.sin(2.0 * math.pi * u2))
+            i += 1
+    return values.reshape(SHAPE)
+
+
+class SmallResNet(torch.nn.Module):
+    """torchvision's ResNet layout with the widths divided by 4."""
+
+    def __init__(self, block, layers, width=16, classes=100):
+        super().__init__()
+        self.inplanes = width
+        self.conv1 = torch.nn.Conv2d(3, width, 7, 2, 3, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(width)
+        self.relu = torch.nn.ReLU(inplace=True)
+        self.maxpool = torch.nn.MaxPool2d(3, 2, 1)
+        self.layer1 = self._layer(block, width, layers[0], 1)
+        self.layer2 = self._layer(block, width * 2, layers[1], 2)
+        self.layer3 = self._layer(block, width * 4, layers[2], 2)
+        self.layer4 = self._layer(block, width * 8, layers[3], 2)
+        self.avgpool = torch.nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = torch.nn.Linear(width * 8 * block.expansion, classes)
+
+    def _layer(self, block, planes, blocks, stride):
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = torch.nn.Sequential(
+                conv1x1(self.inplanes, planes * block.expansion, stride), torch.nn.BatchNorm2d(planes * block.expansion))
+        layers = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * block.expansion
+        layers += [block(self.inplanes, planes) for _ in range(1, blocks)]
+        return torch.nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def randomize(model, seed):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                n = m.num_features
+                m.weight.copy_(torch.rand(n, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(n, generator=g) * 0.1)
+                m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+    return model.eval()
+
+
+class Calibration(CalibrationDataReader):
+    def __init__(self, name):
+        self.inputs = iter([{name: seeded_input(5000 + j)} for j in range(32)])
+
+    def get_next(self):
+        return next(self.inputs, None)
+
+
+def outputs(path, inputs):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    return np.concatenate([session.run(None, {name: x})[0] for x in inputs]).astype(np.float32)
+
+
+def main():
+    inputs = [seeded_input(1000 + i) for i in range(200)]
+    np.save(os.path.join(out, "input0.npy"), inputs[0])
+    for index, (name, block, layers) in enumerate(
+        [("resnet18", BasicBlock, [2, 2, 2, 2]), ("resnet50", Bottleneck, [3, 4, 6, 3])]
+    ):
+        torch.manual_seed(7100 + index)
+        model = randomize(SmallResNet(block, layers), 8100 + index)
+        fp32 = os.path.join(out, name + ".fp32.onnx")
+        torch.onnx.export(
+            model, torch.from_numpy(inputs[0]), fp32, opset_version=13, input_names=["input"], output_names=["logits"],
+            dynamo=False)
+        qdq = os.path.join(out, name + ".qdq.onnx")
+        quantize_static(
+            fp32, qdq, Calibration("input"), quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        np.save(os.path.join(out, name + ".fp32.npy"), outputs(fp32, inputs))
+        np.save(os.path.join(out, name + ".ort-int8.npy"), outputs(qdq, inputs))
+        os.remove(fp32)
+        a = np.load(os.path.join(out, name + ".fp32.npy")).argmax(1)
+        b = np.load(os.path.join(out, name + ".ort-int8.npy")).argmax(1)
+        print(f"{name}: {os.path.getsize(qdq)} bytes; ORT int8 top-1 equals fp32 on {(a == b).sum()}/200")
+
+
+main()
