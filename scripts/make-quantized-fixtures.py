@@ -10,6 +10,10 @@ inputs:
     NAME.fp32.npy        [200, 100]: the float model's outputs, for comparison
     input0.npy           input 0, to check that the test makes the same inputs
 
+and two single QLinearConv models (QuantizeLinear -> QLinearConv -> DequantizeLinear, per-channel
+and grouped with stride 2) with a seeded input and ONNX Runtime's output:
+NAME.onnx, NAME.input.npy, NAME.ort.npy.
+
 Input i is `resnetc run --input-seed (1000 + i)`'s input: SplitMix64 and Box-Muller, as
 Formats/ResnetcSeededInput.swift computes it. Needs: pip install torch torchvision onnx
 onnxruntime numpy (CI does not: the files are committed).
@@ -20,8 +24,10 @@ import os
 import sys
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import torch
+from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
@@ -120,6 +126,40 @@ def outputs(path, inputs):
     return np.concatenate([session.run(None, {name: x})[0] for x in inputs]).astype(np.float32)
 
 
+conv_rng = np.random.default_rng(1818)
+
+
+def qlinear_conv(name, x_shape, k, groups, stride, pads, per_channel):
+    c = x_shape[1]
+    w = conv_rng.integers(-128, 128, size=(k, c // groups, 3, 3)).astype(np.int8)
+    ws = (conv_rng.random(k) * 0.01 + 0.002).astype(np.float32) if per_channel else np.float32(0.006)
+    inits = [
+        numpy_helper.from_array(np.float32(0.05), "xs"), numpy_helper.from_array(np.uint8(120), "xz"),
+        numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.asarray(ws, np.float32), "ws"),
+        numpy_helper.from_array(np.zeros(k, np.int8) if per_channel else np.int8(0), "wz"),
+        numpy_helper.from_array(np.float32(0.07), "ys"), numpy_helper.from_array(np.uint8(100), "yz"),
+        numpy_helper.from_array(conv_rng.integers(-3000, 3000, size=k).astype(np.int32), "b"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+        helper.make_node("QLinearConv", ["xq", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["yq"],
+                         strides=[stride, stride], pads=pads, group=groups),
+        helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["y"]),
+    ]
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="make-quantized-fixtures")
+    m.ir_version = 7
+    m = onnx.shape_inference.infer_shapes(m)
+    onnx.checker.check_model(m)
+    path = os.path.join(out, name + ".onnx")
+    onnx.save_model(m, path)
+    x = (conv_rng.standard_normal(x_shape) * 3).astype(np.float32)
+    y = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    np.save(os.path.join(out, name + ".input.npy"), x)
+    np.save(os.path.join(out, name + ".ort.npy"), y.astype(np.float32))
+    print(name, y.shape)
+
 def main():
     inputs = [seeded_input(1000 + i) for i in range(200)]
     np.save(os.path.join(out, "input0.npy"), inputs[0])
@@ -142,6 +182,8 @@ def main():
         a = np.load(os.path.join(out, name + ".fp32.npy")).argmax(1)
         b = np.load(os.path.join(out, name + ".ort-int8.npy")).argmax(1)
         print(f"{name}: {os.path.getsize(qdq)} bytes; ORT int8 top-1 equals fp32 on {(a == b).sum()}/200")
+    qlinear_conv("qlinearconv_per_channel", [1, 8, 9, 9], 16, 1, 1, [1, 1, 1, 1], True)
+    qlinear_conv("qlinearconv_grouped_stride2", [2, 8, 10, 10], 8, 2, 2, [1, 0, 1, 0], False)
 
 
 main()

@@ -50,4 +50,18 @@ import Testing
     #expect(worst < 0.05, "largest error against ONNX Runtime's int8 output: \(worst) of the row's largest value")
     print("\(name): top-1 equal to ONNX Runtime int8 on \(agree)/200, largest relative error \(worst)")
   }
+
+  /// QuantizeLinear → QLinearConv → DequantizeLinear: the interpreter's integer convolution
+  /// and requantization give ONNX Runtime's integers exactly.
+  @Test(arguments: ["qlinearconv_per_channel", "qlinearconv_grouped_stride2"])
+  func qlinearConvEqualsONNXRuntime(name: String) throws {
+    let base = try Self.directory() + "/" + name
+    let graph = try ONNXImporter.load(path: base + ".onnx")
+    #expect(graph.nodes.map(\.op.name) == ["quantize", "qconv2d", "dequantize"])
+    let y = try Interpreter(graph: graph).run([try npy(base + ".input.npy")])[0]
+    let reference = try npy(base + ".ort.npy")
+    #expect(y.type == reference.type)
+    let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
+    #expect(differing == 0, "\(differing) of \(y.data.count) outputs differ from ONNX Runtime's")
+  }
 }
