@@ -51,18 +51,7 @@ func convertQLinearConv(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNX
   try n.expectInputs(8...9)
   let x = try c.operand(try n.requiredInput(0), node: n.label)
   let w = try c.operand(try n.requiredInput(3), node: n.label)
-  let input = try imageInput(x, n, c)
-  let weight = c.type(of: w).shape
-  guard weight.count == 4 else { throw n.fail("weight has shape \(weight); resnetc imports 2-D convolutions only") }
-  let kernel = Size2d(weight[2], weight[3])
-  if let k = try a.ints("kernel_shape"), k != kernel.elements {
-    throw a.fail("kernel_shape", "is \(k) but the weight's kernel is \(kernel.elements)")
-  }
-  let stride = try size2d(a, "strides", default: .square(1))
-  let dilation = try size2d(a, "dilations", default: .square(1))
-  let attributes = Conv2dAttributes(
-    stride: stride, padding: try windowPadding(a, input: input, kernel: kernel, stride: stride, dilation: dilation),
-    dilation: dilation, groups: try a.int("group", default: 1))
+  let attributes = try convAttributes(n, a, c, x: x, w: w)
   var operands = try qlinearOperands(n, &c, x: x, w: w, weightAxis: 0)
   if let b = n.input(8) { operands.append(try c.operand(b, node: n.label)) }
   try c.define(n.output, .qconv2d(attributes), operands)

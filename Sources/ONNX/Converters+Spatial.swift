@@ -99,6 +99,16 @@ func convertConv(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) 
   if try lowerTo2d(n, &c, convertConv) { return }
   let x = try c.operand(try n.requiredInput(0), node: n.label)
   let w = try c.operand(try n.requiredInput(1), node: n.label)
+  let attributes = try convAttributes(n, a, c, x: x, w: w)
+  var operands = [x, w]
+  if let b = n.input(2) { operands.append(try c.operand(b, node: n.label)) }
+  try c.define(n.output, .conv2d(attributes), operands)
+}
+
+/// The attributes of a 2-D `Conv` or `QLinearConv` reading image `x` with weight `w`.
+func convAttributes(
+  _ n: OnnxNodeView, _ a: NodeAttributes, _ c: ImportContext, x: Operand, w: Operand
+) throws(ONNXError) -> Conv2dAttributes {
   let input = try imageInput(x, n, c)
   let weight = c.type(of: w).shape
   guard weight.count == 4 else { throw n.fail("weight has shape \(weight); resnetc imports 2-D convolutions only") }
@@ -108,12 +118,9 @@ func convertConv(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXError) 
   }
   let stride = try size2d(a, "strides", default: .square(1))
   let dilation = try size2d(a, "dilations", default: .square(1))
-  let attributes = Conv2dAttributes(
+  return Conv2dAttributes(
     stride: stride, padding: try windowPadding(a, input: input, kernel: kernel, stride: stride, dilation: dilation),
     dilation: dilation, groups: try a.int("group", default: 1))
-  var operands = [x, w]
-  if let b = n.input(2) { operands.append(try c.operand(b, node: n.label)) }
-  try c.define(n.output, .conv2d(attributes), operands)
 }
 
 /// `MaxPool(X)` or `AveragePool(X)`, 2-D.
