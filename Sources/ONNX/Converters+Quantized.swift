@@ -85,6 +85,7 @@ func convertQLinearAdd(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXE
   try n.expectInputs(7...8)
   var reals: [Operand] = []
   var shape: [Int] = []
+  var firstType = DType.u8
   for (value, scale, zero) in [(0, 1, 2), (3, 4, 5)] {
     let x = try c.operand(try n.requiredInput(value), node: n.label)
     let type = c.type(of: x)
@@ -95,15 +96,15 @@ func convertQLinearAdd(_ n: OnnxNodeView, _ c: inout ImportContext) throws(ONNXE
       throw n.fail("adds shapes \(shape) and \(type.shape); resnetc adds tensors of one shape")
     }
     shape = type.shape
+    if reals.isEmpty { firstType = type.dtype }
     let q = try quantization(
       n, &c, scale: try n.requiredInput(scale), zero: n.input(zero), shape: shape, axis: nil,
       defaultType: type.dtype, allowed: [type.dtype])
     reals.append(try c.helper(n.output + ".real\(reals.count)", .dequantize(axis: 1), [x, q.scale, q.zero]))
   }
   let sum = try c.helper(n.output + ".sum", .add, reals)
-  let y = c.type(of: try c.operand(try n.requiredInput(0), node: n.label)).dtype
   let q = try quantization(
-    n, &c, scale: try n.requiredInput(6), zero: n.input(7), shape: shape, axis: nil, defaultType: y,
+    n, &c, scale: try n.requiredInput(6), zero: n.input(7), shape: shape, axis: nil, defaultType: firstType,
     allowed: [.u8, .i8])
   try c.define(n.output, .quantize(axis: 1), [sum, q.scale, q.zero])
 }
