@@ -60,7 +60,7 @@ let package = Package(
       dependencies: ["Driver", "GraphIR", "Runtime", "Codegen", "Models", "Passes", "DiffTest", "Formats"]),
     .testTarget(name: "ResnetCompilerTests", dependencies: ["ResnetCompiler"]),
     .testTarget(
-      name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime", "Formats"],
+      name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime", "Formats", "Passes"],
       resources: [.copy("Fixtures"), .copy("Quantized")]),
   ]
 )

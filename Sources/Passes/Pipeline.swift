@@ -1,5 +1,7 @@
 /// The passes resnetc has, and the order `-O1` runs them in.
 ///
+/// Quantized convolutions and dense layers fuse first, while their weights are still
+/// dequantize nodes (fold-constants would make them f32 constants).
 /// Explicit zero padding folds into convolutions first; BatchNorm (and `scale_shift`) folds
 /// into the convolution before it, so that the additions and ReLUs that follow a BatchNorm
 /// follow its convolution, and what is left of it into the convolution after it where
@@ -8,7 +10,7 @@
 public enum Pipeline {
   /// `-O1`.
   public static let `default`: [Pass] = [
-    foldConstants, removeIdentities, foldPad, foldBatchNorm, foldInputScale, fuseShortcutAdd, fuseReLU,
+    fuseQuantized, foldConstants, removeIdentities, foldPad, foldBatchNorm, foldInputScale, fuseShortcutAdd, fuseReLU,
     eliminateDeadNodes,
   ]
 

@@ -11,7 +11,7 @@ import Testing
       onlyBN["ops"]?["batch_norm"] == nil && onlyBN["ops"]?["relu"] == .int(19) && onlyBN["ops"]?["add"] == .int(9))
     expectFailure(
       resnetc("info", "resnet20", "--passes", "fold-batchnorm,fuse-gelu"), status: 2,
-      mentioning: "unknown pass 'fuse-gelu' (passes: fold-constants,")
+      mentioning: "unknown pass 'fuse-gelu' (passes: fuse-quantized, fold-constants,")
     expectFailure(
       resnetc("info", "resnet20", "--passes", "fuse-relu", "-O0"), status: 2, mentioning: "--passes replaces -O0/-O1")
     expectFailure(
@@ -24,13 +24,14 @@ import Testing
     #expect(one.err.hasPrefix("// IR after fold-batchnorm\ngraph @resnet20("))
     #expect(!one.err.contains("batch_norm(") && one.err.contains("relu("))
     let all = resnetc("info", "resnet20", "--print-after-all", "--json")
-    #expect(all.err.components(separatedBy: "// IR after ").count == 9)
+    #expect(all.err.components(separatedBy: "// IR after ").count == 10)
   }
 
   @Test func statsSayWhatEachPassChanged() {
     let run = resnetc("info", "resnet50", "--stats", "--json")
     #expect(
       run.err == """
+        fuse-quantized: no change
         fold-constants: no change
         remove-identities: no change
         fold-pad: no change

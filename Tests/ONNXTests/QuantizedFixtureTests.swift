@@ -1,6 +1,7 @@
 import Formats
 import Foundation
 import GraphIR
+import Passes
 import Runtime
 import Testing
 
@@ -26,12 +27,20 @@ import Testing
     #expect(Self.input(0) == (try npy(try Self.directory() + "/input0.npy")))
   }
 
-  @Test(arguments: ["resnet18", "resnet50"])
-  func top1MatchesONNXRuntimeInt8(name: String) throws {
+  /// As imported (every op in f32 between dequantize and quantize), and after `-O1`, whose
+  /// fuse-quantized makes each conv an integer qconv2d as ONNX Runtime does.
+  @Test(arguments: ["resnet18", "resnet50"], [false, true])
+  func top1MatchesONNXRuntimeInt8(name: String, optimized: Bool) throws {
     let base = try Self.directory() + "/" + name
-    let graph = try ONNXImporter.load(path: base + ".qdq.onnx")
+    var graph = try ONNXImporter.load(path: base + ".qdq.onnx")
+    if optimized { try PassManager.pipeline(.o1).run(&graph) }
     let counts = graph.nodes.reduce(into: [String: Int]()) { $0[$1.op.name, default: 0] += 1 }
-    #expect((counts["quantize"] ?? 0) > 20 && (counts["dequantize"] ?? 0) > 40, "\(counts)")
+    if optimized {
+      let convs = name == "resnet18" ? 20 : 53
+      #expect(counts["qconv2d"] == convs && counts["conv2d"] == nil, "\(counts)")
+    } else {
+      #expect((counts["quantize"] ?? 0) > 20 && (counts["dequantize"] ?? 0) > 40, "\(counts)")
+    }
     let interpreter = try Interpreter(graph: graph)
     let reference = try npy(base + ".ort-int8.npy")
     let classes = reference.type.shape[1]
@@ -48,7 +57,9 @@ import Testing
     // integer kernels. Both round to the same quantization steps but for rare ties.
     #expect(agree >= 198, "top-1 equal to ONNX Runtime's int8 on \(agree) of 200")
     #expect(worst < 0.05, "largest error against ONNX Runtime's int8 output: \(worst) of the row's largest value")
-    print("\(name): top-1 equal to ONNX Runtime int8 on \(agree)/200, largest relative error \(worst)")
+    print(
+      "\(name)\(optimized ? " -O1" : ""): top-1 equal to ONNX Runtime int8 on \(agree)/200, largest relative error \(worst)"
+    )
   }
 
   /// QuantizeLinear → QLinearConv → DequantizeLinear: the interpreter's integer convolution

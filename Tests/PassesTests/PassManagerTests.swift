@@ -45,7 +45,8 @@ func twoRelus() throws -> Graph {
     #expect(PassManager.pipeline(.o0).passes.isEmpty)
     #expect(
       PassManager.pipeline(.o1).passes.map(\.name) == [
-        "fold-constants", "remove-identities", "fold-pad", "fold-batchnorm", "fold-input-scale", "fuse-shortcut-add",
+        "fuse-quantized", "fold-constants", "remove-identities", "fold-pad", "fold-batchnorm", "fold-input-scale",
+        "fuse-shortcut-add",
         "fuse-relu", "eliminate-dead-nodes",
       ])
     #expect(
