@@ -36,11 +36,15 @@ let package = Package(
     .executableTarget(name: "resnetc-embed"),
     .target(name: "Models", dependencies: ["GraphIR", "Formats"], swiftSettings: optimized),
     .target(name: "ONNX", dependencies: ["GraphIR"], swiftSettings: optimized),
+    // Post-training static quantization: calibration, QDQ insertion, the error report.
+    .target(name: "Quantization", dependencies: ["GraphIR", "Passes", "Runtime"], swiftSettings: optimized),
     .target(
       name: "ResnetCompiler", dependencies: ["GraphIR", "Passes", "Codegen", "Runtime", "Models", "ONNX"]),
     .target(
       name: "Driver",
-      dependencies: ["GraphIR", "Formats", "Passes", "Codegen", "Runtime", "Models", "ONNX", "ResnetCompiler"]),
+      dependencies: [
+        "GraphIR", "Formats", "Passes", "Codegen", "Runtime", "Models", "ONNX", "ResnetCompiler", "Quantization",
+      ]),
     .executableTarget(name: "resnetc", dependencies: ["Driver"]),
     .plugin(name: "ResnetcModelPlugin", capability: .buildTool(), dependencies: ["resnetc"]),
     .target(
@@ -59,6 +63,9 @@ let package = Package(
       name: "DriverTests",
       dependencies: ["Driver", "GraphIR", "Runtime", "Codegen", "Models", "Passes", "DiffTest", "Formats"]),
     .testTarget(name: "ResnetCompilerTests", dependencies: ["ResnetCompiler"]),
+    .testTarget(
+      name: "QuantizationTests", dependencies: ["Quantization", "ONNX", "GraphIR", "Runtime", "Passes", "Formats"],
+      resources: [.copy("Fixtures")]),
     .testTarget(
       name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime", "Formats", "Passes"],
       resources: [.copy("Fixtures"), .copy("Quantized")]),

@@ -10,14 +10,23 @@ inputs:
     NAME.fp32.npy        [200, 100]: the float model's outputs, for comparison
     input0.npy           input 0, to check that the test makes the same inputs
 
-and two single QLinearConv models (QuantizeLinear -> QLinearConv -> DequantizeLinear, per-channel
-and grouped with stride 2) with a seeded input and ONNX Runtime's output:
-NAME.onnx, NAME.input.npy, NAME.ort.npy.
+For `resnetc quantize`, the same two layouts at widths 8-64 are kept in float, with ONNX
+Runtime's quantize_static outputs of them (same calibration inputs) for comparison:
+
+    NAME-w8.fp32.onnx     the float model
+    NAME-w8.fp32.npy      [200, 100]: its outputs for inputs 0..199
+    NAME-w8.ort-int8.npy  [200, 100]: the outputs of ONNX Runtime's QDQ model of it
+
+and single-op models with a seeded input and ONNX Runtime's output (NAME.onnx, NAME.input.npy,
+NAME.ort.npy): two QLinearConv (QuantizeLinear -> QLinearConv -> DequantizeLinear, per-channel
+and grouped with stride 2), a QLinearMatMul with per-column scales, and a com.microsoft
+QLinearAdd of two differently quantized tensors.
 
 Input i is `resnetc run --input-seed (1000 + i)`'s input: SplitMix64 and Box-Muller, as
 Formats/ResnetcSeededInput.swift computes it. Needs: pip install torch torchvision onnx
 onnxruntime numpy (CI does not: the files are committed).
-Usage: python3 scripts/make-quantized-fixtures.py Tests/ONNXTests/Quantized
+Usage: python3 scripts/make-quantized-fixtures.py Tests/ONNXTests/Quantized Tests/QuantizationTests/Fixtures
+(the NAME-w8 files go to the second folder).
 """
 import math
 import os
@@ -32,7 +41,9 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantTy
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 out = sys.argv[1]
+out_float = sys.argv[2] if len(sys.argv) > 2 else out
 os.makedirs(out, exist_ok=True)
+os.makedirs(out_float, exist_ok=True)
 SHAPE = (1, 3, 64, 64)
 MASK = (1 << 64) - 1
 
@@ -160,6 +171,58 @@ def qlinear_conv(name, x_shape, k, groups, stride, pads, per_channel):
     np.save(os.path.join(out, name + ".ort.npy"), y.astype(np.float32))
     print(name, y.shape)
 
+def single_op(name, nodes, inputs, inits, opsets):
+    """A model of `nodes` from float input x to float output y, saved with a seeded input and
+    ONNX Runtime's output."""
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, inputs)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=inits)
+    m = helper.make_model(g, opset_imports=opsets, producer_name="make-quantized-fixtures")
+    m.ir_version = 7
+    path = os.path.join(out, name + ".onnx")
+    onnx.save_model(m, path)
+    x = (conv_rng.standard_normal(inputs) * 3).astype(np.float32)
+    y = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    np.save(os.path.join(out, name + ".input.npy"), x)
+    np.save(os.path.join(out, name + ".ort.npy"), y.astype(np.float32))
+    print(name, y.shape)
+
+
+def qlinear_matmul():
+    """QuantizeLinear -> QLinearMatMul (B [24,10] int8, scales per column) -> DequantizeLinear."""
+    b = conv_rng.integers(-128, 128, size=(24, 10)).astype(np.int8)
+    inits = [
+        numpy_helper.from_array(np.float32(0.05), "xs"), numpy_helper.from_array(np.uint8(130), "xz"),
+        numpy_helper.from_array(b, "b"),
+        numpy_helper.from_array((conv_rng.random(10) * 0.01 + 0.002).astype(np.float32), "bs"),
+        numpy_helper.from_array(np.zeros(10, np.int8), "bz"),
+        numpy_helper.from_array(np.float32(0.04), "ys"), numpy_helper.from_array(np.uint8(110), "yz"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+        helper.make_node("QLinearMatMul", ["xq", "xs", "xz", "b", "bs", "bz", "ys", "yz"], ["yq"]),
+        helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["y"]),
+    ]
+    single_op("qlinearmatmul_per_column", nodes, [5, 24], inits, [helper.make_opsetid("", 13)])
+
+
+def qlinear_add():
+    """QuantizeLinear twice (two scales) -> com.microsoft QLinearAdd -> DequantizeLinear."""
+    inits = [
+        numpy_helper.from_array(np.float32(0.05), "as"), numpy_helper.from_array(np.uint8(128), "az"),
+        numpy_helper.from_array(np.float32(0.03), "bs"), numpy_helper.from_array(np.uint8(100), "bz"),
+        numpy_helper.from_array(np.float32(0.06), "cs"), numpy_helper.from_array(np.uint8(120), "cz"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "as", "az"], ["aq"]),
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("QuantizeLinear", ["r", "bs", "bz"], ["rq"]),
+        helper.make_node("QLinearAdd", ["aq", "as", "az", "rq", "bs", "bz", "cs", "cz"], ["cq"], domain="com.microsoft"),
+        helper.make_node("DequantizeLinear", ["cq", "cs", "cz"], ["y"]),
+    ]
+    single_op("qlinearadd", nodes, [2, 4, 6, 6], inits,
+              [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)])
+
+
 def main():
     inputs = [seeded_input(1000 + i) for i in range(200)]
     np.save(os.path.join(out, "input0.npy"), inputs[0])
@@ -182,8 +245,29 @@ def main():
         a = np.load(os.path.join(out, name + ".fp32.npy")).argmax(1)
         b = np.load(os.path.join(out, name + ".ort-int8.npy")).argmax(1)
         print(f"{name}: {os.path.getsize(qdq)} bytes; ORT int8 top-1 equals fp32 on {(a == b).sum()}/200")
+    for index, (name, block, layers) in enumerate(
+        [("resnet18-w8", BasicBlock, [2, 2, 2, 2]), ("resnet50-w8", Bottleneck, [3, 4, 6, 3])]
+    ):
+        torch.manual_seed(7200 + index)
+        model = randomize(SmallResNet(block, layers, width=8), 8200 + index)
+        fp32 = os.path.join(out_float, name + ".fp32.onnx")
+        torch.onnx.export(
+            model, torch.from_numpy(inputs[0]), fp32, opset_version=13, input_names=["input"], output_names=["logits"],
+            dynamo=False)
+        qdq = os.path.join(out_float, name + ".qdq.onnx")
+        quantize_static(
+            fp32, qdq, Calibration("input"), quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        np.save(os.path.join(out_float, name + ".fp32.npy"), outputs(fp32, inputs))
+        np.save(os.path.join(out_float, name + ".ort-int8.npy"), outputs(qdq, inputs))
+        os.remove(qdq)
+        a = np.load(os.path.join(out_float, name + ".fp32.npy")).argmax(1)
+        b = np.load(os.path.join(out_float, name + ".ort-int8.npy")).argmax(1)
+        print(f"{name}: {os.path.getsize(fp32)} bytes; ORT int8 top-1 equals fp32 on {(a == b).sum()}/200")
     qlinear_conv("qlinearconv_per_channel", [1, 8, 9, 9], 16, 1, 1, [1, 1, 1, 1], True)
     qlinear_conv("qlinearconv_grouped_stride2", [2, 8, 10, 10], 8, 2, 2, [1, 0, 1, 0], False)
+    qlinear_matmul()
+    qlinear_add()
 
 
 main()

@@ -31,7 +31,7 @@ let helpOption = OptionSpec(names: ["--help", "-h"], value: nil, help: "show thi
 /// The `resnetc` command-line tool.
 public enum Driver {
   static let commands: [Command] = [
-    infoCommand, listCommand, dumpIRCommand, runCommand, compileCommand, explainCommand, viewCommand,
+    infoCommand, listCommand, dumpIRCommand, runCommand, compileCommand, quantizeCommand, explainCommand, viewCommand,
   ]
 
   /// This release of resnetc.

@@ -60,7 +60,8 @@ func opCounts(_ graph: Graph) -> [(name: String, count: Int)] {
 func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCompiler.CompilerError) -> JSON {
   let model = try ResnetCompiler.Model(graph: graph)
   let values = graph.valueTypes
-  let choices = try model.kernelChoices()
+  let compiles = !graph.nodes.contains { $0.op.isQuantized }
+  let choices = compiles ? try model.kernelChoices() : [:]
   let layers = graph.nodes.map { node -> JSON in
     var members: [(key: String, value: JSON)] = [
       ("name", .string(node.name)), ("op", .string(node.op.name)),
@@ -82,7 +83,7 @@ func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetComp
     ("model", .string(graph.name)),
     ("parameters", .int(graph.parameterCount)),
     ("multiplyAdds", .int(graph.multiplyAdds)),
-    ("arenaBytes", .int(try model.arenaBytes())),
+    ("arenaBytes", compiles ? .int(try model.arenaBytes()) : .null),
     ("ops", .object(opCounts(graph).map { ($0.name, .int($0.count)) })),
     ("inputs", .array(graph.inputs.map { tensor($0.name, $0.type) })),
     ("outputs", .array(graph.outputs.map { tensor($0, values[$0]!) })),
@@ -94,7 +95,8 @@ func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetComp
 func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCompiler.CompilerError) -> String {
   let model = try ResnetCompiler.Model(graph: graph)
   let values = graph.valueTypes
-  let choices = try model.kernelChoices()
+  let compiles = !graph.nodes.contains { $0.op.isQuantized }
+  let choices = compiles ? try model.kernelChoices() : [:]
   var rows = [["layer", "op", "output", "parameters", "multiply-adds", "kernel", "layout", "epilogue", "fused"]]
   for node in graph.nodes {
     let params = graph.parameterCount(of: node)
@@ -112,7 +114,9 @@ func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCom
   text += "parameters     \(grouped(graph.parameterCount))\n"
   text += "multiply-adds  \(grouped(graph.multiplyAdds)) (\(gigas(graph.multiplyAdds)) G)\n"
   text +=
-    "arena          \(grouped(try model.arenaBytes())) bytes (peak of intermediate values in code compiled for this machine)\n"
+    compiles
+    ? "arena          \(grouped(try model.arenaBytes())) bytes (peak of intermediate values in code compiled for this machine)\n"
+    : "arena          none: integer ops are not compiled yet (the reference interpreter runs them)\n"
   text +=
     "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ")
     + "\n"

@@ -118,7 +118,7 @@ private func runInputs(_ graph: Graph, _ arguments: ParsedArguments) throws -> [
 }
 
 /// `--preprocess`'s value, or the default for an input of `type`.
-private func preprocessMode(_ arguments: ParsedArguments, _ type: TensorType) throws(UsageError)
+func preprocessMode(_ arguments: ParsedArguments, _ type: TensorType) throws(UsageError)
   -> ResnetcPreprocess.Mode
 {
   guard let text = arguments.value("--preprocess") else { return ResnetcPreprocess.defaultMode(shape: type.shape) }

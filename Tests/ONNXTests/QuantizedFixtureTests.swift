@@ -75,4 +75,34 @@ import Testing
     let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
     #expect(differing == 0, "\(differing) of \(y.data.count) outputs differ from ONNX Runtime's")
   }
+
+  /// QLinearMatMul with per-column scales: `qdense` gives ONNX Runtime's integers exactly.
+  @Test func qlinearMatMulEqualsONNXRuntime() throws {
+    let base = try Self.directory() + "/qlinearmatmul_per_column"
+    let graph = try ONNXImporter.load(path: base + ".onnx")
+    #expect(graph.nodes.map(\.op.name) == ["quantize", "qdense", "dequantize"])
+    let y = try Interpreter(graph: graph).run([try npy(base + ".input.npy")])[0]
+    let reference = try npy(base + ".ort.npy")
+    #expect(y.type == reference.type)
+    let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
+    #expect(differing == 0, "\(differing) of \(y.data.count) outputs differ from ONNX Runtime's")
+  }
+
+  /// com.microsoft QLinearAdd of two tensors quantized with different scales, imported as
+  /// dequantize, add, quantize: ONNX Runtime's kernel rounds a sum of rescaled integers, so
+  /// an output may be one step (0.06) apart where the sum lies halfway between steps, which
+  /// is frequent here as B's scale is half of C's (10 of 288 outputs).
+  @Test func qlinearAddIsWithinOneStepOfONNXRuntime() throws {
+    let base = try Self.directory() + "/qlinearadd"
+    let graph = try ONNXImporter.load(path: base + ".onnx")
+    #expect(graph.nodes.filter { $0.op == .add }.count == 1)
+    let y = try Interpreter(graph: graph).run([try npy(base + ".input.npy")])[0]
+    let reference = try npy(base + ".ort.npy")
+    #expect(y.type == reference.type)
+    let steps = zip(y.data, reference.data).map { (abs($0 - $1) / 0.06).rounded() }
+    let differing = steps.filter { $0 != 0 }.count
+    #expect(steps.allSatisfy { $0 <= 1 }, "outputs more than one step from ONNX Runtime's")
+    #expect(differing * 20 <= y.data.count, "\(differing) of \(y.data.count) outputs differ from ONNX Runtime's")
+    print("qlinearadd: \(differing) of \(y.data.count) outputs one step from ONNX Runtime's")
+  }
 }

@@ -1,0 +1,72 @@
+import Foundation
+import GraphIR
+import Models
+import Runtime
+import Testing
+
+@testable import Driver
+
+@Suite struct QuantizeCommandTests {
+  /// resnet20 (option-A shortcuts, a softmax at the end) quantized on seeded inputs: the QDQ
+  /// model is written, reads back, and runs with every conv an integer qconv2d.
+  @Test func quantizesOnRandomInputsAndTheResultRuns() throws {
+    let dir = try temporaryDirectory()
+    let run = resnetc("quantize", "resnet20", "-o", dir + "/q", "--calibrate-random", "4", "--report-inputs", "2")
+    #expect(run.status == 0, "\(run.err)")
+    #expect(run.out.contains("quantized ") && run.out.contains("(min-max, 4 calibration inputs)"))
+    #expect(run.out.contains("top-1 equal to the float model on 2 of 2 inputs"), "\(run.out)")
+    #expect(run.err.contains("calibrating: 4/4 inputs"))
+    let graph = try ModelFile.load(irPath: dir + "/q.gir")
+    #expect(graph.nodes.contains { if case .quantize = $0.op { true } else { false } })
+    let info = resnetc("info", dir + "/q.gir")
+    #expect(info.status == 0 && info.out.contains("19 qconv2d") && !info.out.contains(" conv2d"), "\(info.out)")
+    let again = resnetc("run", dir + "/q.gir")
+    #expect(again.status == 0 && again.out.contains("top-5"), "\(again.err)")
+  }
+
+  @Test func calibratesOnAFolderOfNpyFilesWithPercentiles() throws {
+    let dir = try temporaryDirectory()
+    try FileManager.default.createDirectory(atPath: dir + "/calibration", withIntermediateDirectories: true)
+    for i in 0..<3 {
+      var random = SeededRandom(seed: UInt64(i))
+      let x = Tensor(type: TensorType([1, 3, 32, 32]), data: random.normal(count: 3 * 32 * 32))
+      try Data(Npy.write(x)).write(to: URL(fileURLWithPath: dir + "/calibration/x\(i).npy"))
+    }
+    try Data("not an input".utf8).write(to: URL(fileURLWithPath: dir + "/calibration/README.txt"))
+    let run = resnetc(
+      "quantize", "resnet20", "-o", dir + "/q", "--calibrate", dir + "/calibration", "--method", "percentile",
+      "--percentile", "99.9", "--report-inputs", "0")
+    #expect(run.status == 0, "\(run.err)")
+    #expect(run.out.contains("(percentile 99.9, 3 calibration inputs)") && !run.out.contains("top-1"), "\(run.out)")
+  }
+
+  @Test func badCalibrationOptionsAreUsageErrors() throws {
+    let dir = try temporaryDirectory()
+    expectFailure(
+      resnetc("quantize", "resnet20", "-o", dir + "/q"), status: 2,
+      mentioning: "--calibrate DIR or --calibrate-random N")
+    expectFailure(
+      resnetc("quantize", "resnet20", "--calibrate-random", "2"), status: 2, mentioning: "quantize needs -o PATH")
+    expectFailure(
+      resnetc("quantize", "resnet20", "-o", dir + "/q", "--calibrate-random", "2", "--calibrate", dir), status: 2,
+      mentioning: "give one")
+    expectFailure(
+      resnetc("quantize", "resnet20", "-o", dir + "/q", "--calibrate-random", "2", "--method", "entropy"), status: 2,
+      mentioning: "--method expects minmax or percentile, got 'entropy'")
+    expectFailure(
+      resnetc("quantize", "resnet20", "-o", dir + "/q", "--calibrate-random", "2", "--percentile", "99"), status: 2,
+      mentioning: "--percentile goes with --method percentile")
+    expectFailure(
+      resnetc("quantize", "resnet20", "-o", dir + "/q", "--calibrate", dir), status: 1,
+      mentioning: "no .npy, .png, .ppm or .pgm files to calibrate on")
+  }
+
+  @Test func aQuantizedModelIsNotQuantizedAgain() throws {
+    let dir = try temporaryDirectory()
+    #expect(
+      resnetc("quantize", "resnet20", "-o", dir + "/q", "--calibrate-random", "1", "--report-inputs", "0").status == 0)
+    expectFailure(
+      resnetc("quantize", dir + "/q.gir", "-o", dir + "/qq", "--calibrate-random", "1"), status: 1,
+      mentioning: "the model is already quantized: node %")
+  }
+}
