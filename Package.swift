@@ -57,7 +57,8 @@ let package = Package(
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphIR", "Formats"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "GraphIR", "Runtime"]),
     .testTarget(
-      name: "DiffTestTests", dependencies: ["DiffTest", "GraphIR", "Passes", "Codegen", "Runtime", "ONNX"],
+      name: "DiffTestTests",
+      dependencies: ["DiffTest", "GraphIR", "Passes", "Codegen", "Runtime", "ONNX", "Quantization"],
       resources: [.copy("Regressions"), .copy("Unusual"), .copy("Backend"), .copy("Legacy")]),
     .testTarget(
       name: "DriverTests",

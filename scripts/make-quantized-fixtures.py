@@ -223,47 +223,37 @@ def qlinear_add():
               [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)])
 
 
+def quantized_pair(name, model, inputs, folder, keep):
+    """Export `model`, quantize it with quantize_static and save both models' outputs on
+    `inputs`; keep the file `keep` ("qdq" or "fp32") and remove the other."""
+    fp32 = os.path.join(folder, name + ".fp32.onnx")
+    torch.onnx.export(
+        model, torch.from_numpy(inputs[0]), fp32, opset_version=13, input_names=["input"], output_names=["logits"],
+        dynamo=False)
+    qdq = os.path.join(folder, name + ".qdq.onnx")
+    quantize_static(
+        fp32, qdq, Calibration("input"), quant_format=QuantFormat.QDQ, per_channel=True,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    np.save(os.path.join(folder, name + ".fp32.npy"), outputs(fp32, inputs))
+    np.save(os.path.join(folder, name + ".ort-int8.npy"), outputs(qdq, inputs))
+    kept, removed = (qdq, fp32) if keep == "qdq" else (fp32, qdq)
+    os.remove(removed)
+    a = np.load(os.path.join(folder, name + ".fp32.npy")).argmax(1)
+    b = np.load(os.path.join(folder, name + ".ort-int8.npy")).argmax(1)
+    print(f"{name}: {os.path.getsize(kept)} bytes; ORT int8 top-1 equals fp32 on {(a == b).sum()}/200")
+
+
 def main():
     inputs = [seeded_input(1000 + i) for i in range(200)]
     np.save(os.path.join(out, "input0.npy"), inputs[0])
-    for index, (name, block, layers) in enumerate(
-        [("resnet18", BasicBlock, [2, 2, 2, 2]), ("resnet50", Bottleneck, [3, 4, 6, 3])]
-    ):
+    layouts = [(BasicBlock, [2, 2, 2, 2]), (Bottleneck, [3, 4, 6, 3])]
+    for index, (name, (block, layers)) in enumerate(zip(["resnet18", "resnet50"], layouts)):
         torch.manual_seed(7100 + index)
-        model = randomize(SmallResNet(block, layers), 8100 + index)
-        fp32 = os.path.join(out, name + ".fp32.onnx")
-        torch.onnx.export(
-            model, torch.from_numpy(inputs[0]), fp32, opset_version=13, input_names=["input"], output_names=["logits"],
-            dynamo=False)
-        qdq = os.path.join(out, name + ".qdq.onnx")
-        quantize_static(
-            fp32, qdq, Calibration("input"), quant_format=QuantFormat.QDQ, per_channel=True,
-            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-        np.save(os.path.join(out, name + ".fp32.npy"), outputs(fp32, inputs))
-        np.save(os.path.join(out, name + ".ort-int8.npy"), outputs(qdq, inputs))
-        os.remove(fp32)
-        a = np.load(os.path.join(out, name + ".fp32.npy")).argmax(1)
-        b = np.load(os.path.join(out, name + ".ort-int8.npy")).argmax(1)
-        print(f"{name}: {os.path.getsize(qdq)} bytes; ORT int8 top-1 equals fp32 on {(a == b).sum()}/200")
-    for index, (name, block, layers) in enumerate(
-        [("resnet18-w8", BasicBlock, [2, 2, 2, 2]), ("resnet50-w8", Bottleneck, [3, 4, 6, 3])]
-    ):
+        quantized_pair(name, randomize(SmallResNet(block, layers), 8100 + index), inputs, out, "qdq")
+    for index, (name, (block, layers)) in enumerate(zip(["resnet18-w8", "resnet50-w8"], layouts)):
         torch.manual_seed(7200 + index)
         model = randomize(SmallResNet(block, layers, width=8), 8200 + index)
-        fp32 = os.path.join(out_float, name + ".fp32.onnx")
-        torch.onnx.export(
-            model, torch.from_numpy(inputs[0]), fp32, opset_version=13, input_names=["input"], output_names=["logits"],
-            dynamo=False)
-        qdq = os.path.join(out_float, name + ".qdq.onnx")
-        quantize_static(
-            fp32, qdq, Calibration("input"), quant_format=QuantFormat.QDQ, per_channel=True,
-            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-        np.save(os.path.join(out_float, name + ".fp32.npy"), outputs(fp32, inputs))
-        np.save(os.path.join(out_float, name + ".ort-int8.npy"), outputs(qdq, inputs))
-        os.remove(qdq)
-        a = np.load(os.path.join(out_float, name + ".fp32.npy")).argmax(1)
-        b = np.load(os.path.join(out_float, name + ".ort-int8.npy")).argmax(1)
-        print(f"{name}: {os.path.getsize(fp32)} bytes; ORT int8 top-1 equals fp32 on {(a == b).sum()}/200")
+        quantized_pair(name, model, inputs, out_float, "fp32")
     qlinear_conv("qlinearconv_per_channel", [1, 8, 9, 9], 16, 1, 1, [1, 1, 1, 1], True)
     qlinear_conv("qlinearconv_grouped_stride2", [2, 8, 10, 10], 8, 2, 2, [1, 0, 1, 0], False)
     qlinear_matmul()

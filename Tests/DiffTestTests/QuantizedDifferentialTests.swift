@@ -1,0 +1,92 @@
+import Foundation
+import GraphIR
+import ONNX
+import Passes
+import Quantization
+import Runtime
+import Testing
+
+@testable import DiffTest
+
+/// Generated graphs (fan-out, shared weights, odd shapes, hostile names) quantized by
+/// `resnetc quantize`'s library, then run as QDQ graphs as written (`-O0`: every op in f32
+/// between dequantize and quantize), through the textual IR and ONNX, after `-O1`
+/// (fuse-quantized makes integer qconv2d and qdense) and after random pass lists.
+@Suite struct QuantizedDifferentialTests {
+  static let seeds: ClosedRange<UInt64> = 1...150
+
+  /// The largest difference between `a` and `b` over the largest magnitude of `b` (or 1).
+  static func relativeError(_ a: [Tensor], _ b: [Tensor]) -> Float {
+    zip(a, b).map { x, y in
+      let scale = max(y.data.map(abs).max() ?? 0, 1)
+      return zip(x.data, y.data).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+    }.max() ?? 0
+  }
+
+  @Test func quantizedGraphsAgreeAcrossPassesAndStayNearTheFloatGraph() throws {
+    var failures: [String] = []
+    var fused = 0
+    var worstFusion: Float = 0
+    var worstQuantization: Float = 0
+    for seed in Self.seeds {
+      let c = try DiffCase(seed: seed)
+      do {
+        let float = try Quantizer.prepare(c.graph)
+        var dice = Dice(seed: seed ^ 0x51AB_D1CE)
+        let calibration =
+          [c.inputs]
+          + (0..<3).map { _ in
+            c.graph.inputs.map { Tensor(type: $0.type, data: dice.floats($0.type.elementCount, -2, 2)) }
+          }
+        let ranges = try Calibration.ranges(
+          float, values: Quantizer.activations(float), inputs: calibration,
+          method: seed % 2 == 0 ? .minMax : .percentile(99.9))
+        let model = try Quantizer.quantize(float, ranges: ranges).graph
+
+        // The textual IR and safetensors carry the integer constants.
+        let weights = SafeTensors.write(model.constants.entries)
+        let constants = Dictionary(
+          uniqueKeysWithValues: try SafeTensors.readConstants(weights).map { ($0.name, $0.constant) })
+        let parsed = try IRParser.parse(IRPrinter.print(model)) { name, type in
+          constants[name] ?? Tensor(type: type, data: [])
+        }
+        if parsed != model { failures.append("seed \(seed): parse(print(quantized)) differs") }
+
+        let written = try Interpreter(graph: model).run(c.inputs)
+        // Written as ONNX QuantizeLinear/DequantizeLinear and imported: the same numbers.
+        let imported = try ONNXImporter.importModel(ONNXWriter.model(model), name: "g", directory: nil)
+        let importedResult = try Interpreter(graph: imported).run(c.inputs)
+        if Self.relativeError(importedResult, written) != 0 {
+          failures.append("seed \(seed): the ONNX round trip is \(Self.relativeError(importedResult, written)) apart")
+        }
+        var optimized = model
+        try PassManager(passes: Pipeline.default, verifyAfterEachPass: true).run(&optimized)
+        fused += optimized.nodes.filter { if case .qconv2d = $0.op { true } else { false } }.count
+        let fusedResult = try Interpreter(graph: optimized).run(c.inputs)
+        worstFusion = max(worstFusion, Self.relativeError(fusedResult, written))
+        worstQuantization = max(worstQuantization, Self.relativeError(written, c.reference))
+        if Self.relativeError(fusedResult, written) > 0.02 {
+          failures.append("seed \(seed): -O1 is \(Self.relativeError(fusedResult, written)) from the QDQ graph")
+        }
+        for _ in 0..<2 {
+          var other = model
+          let passes = (0..<dice.int(1...6)).map { _ in dice.pick(Pipeline.all) }
+          try PassManager(passes: passes, verifyAfterEachPass: true).run(&other)
+          let result = try Interpreter(graph: other).run(c.inputs)
+          if Self.relativeError(result, written) > 0.02 {
+            failures.append(
+              "seed \(seed): passes \(passes.map(\.name)) give \(Self.relativeError(result, written)) from the QDQ graph"
+            )
+          }
+        }
+      } catch {
+        failures.append("seed \(seed): \(error)")
+      }
+    }
+    print(
+      "quantized difftest: \(fused) qconv2d fused; -O1 within \(worstFusion) of the QDQ graph; QDQ within \(worstQuantization) of float"
+    )
+    #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    #expect(fused > 100, "only \(fused) convs became qconv2d in \(Self.seeds.count) graphs")
+  }
+}
