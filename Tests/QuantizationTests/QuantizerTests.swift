@@ -108,6 +108,50 @@ import Testing
     #expect(Calibration.clipped(histogram, low: 0, high: 100, percent: 100) == (0, 100))
   }
 
+  /// Calibration inputs with a rare outlier: min-max stretches the input's range to hold it,
+  /// so typical inputs get a coarse step; the percentile range leaves it out and the
+  /// quantized model is closer to the float one on typical inputs.
+  @Test func percentileBeatsMinMaxWhenCalibrationHasOutliers() throws {
+    let text = """
+      graph @outliers(%x: f32[1,4,12,12]) -> (f32[1,6,12,12]) {
+        const @w1: f32[8,4,3,3]
+        const @b1: f32[8]
+        const @w2: f32[6,8,1,1]
+        %c1 = conv2d(%x, @w1, @b1) {pad=[1,1,1,1]} : f32[1,8,12,12]
+        %r1 = relu(%c1) : f32[1,8,12,12]
+        %c2 = conv2d(%r1, @w2) : f32[1,6,12,12]
+        return %c2
+      }
+      """
+    var generator = ResnetcSplitMix(seed: 77)
+    let graph = try IRParser.parse(text) { _, type in
+      var data = [Float](repeating: 0, count: type.elementCount)
+      data.withUnsafeMutableBufferPointer { generator.fillNormal($0.baseAddress!, count: $0.count) }
+      return Tensor(type: type, data: data.map { $0 * 0.3 })
+    }
+    func inputs(_ seeds: Range<Int>) -> [[Tensor]] {
+      seeds.map { seed in
+        var g = ResnetcSplitMix(seed: UInt64(seed))
+        var data = [Float](repeating: 0, count: 4 * 12 * 12)
+        data.withUnsafeMutableBufferPointer { g.fillNormal($0.baseAddress!, count: $0.count) }
+        return [Tensor(type: TensorType([1, 4, 12, 12]), data: data)]
+      }
+    }
+    var calibration = inputs(0..<8)
+    calibration[3][0].data[100] = 150
+    let typical = inputs(100..<108)
+    let float = try Quantizer.prepare(graph)
+    var errors: [Double] = []
+    for method in [CalibrationMethod.minMax, .percentile(99.9)] {
+      let ranges = try Calibration.ranges(
+        float, values: Quantizer.activations(float), inputs: calibration, method: method)
+      let model = try Quantizer.quantize(float, ranges: ranges)
+      errors.append(try QuantizationReport.measure(float: float, quantized: model, inputs: typical).outputErrors[0])
+    }
+    print("outliers: error min-max \(errors[0]), percentile 99.9 \(errors[1])")
+    #expect(errors[1] * 2 < errors[0], "percentile \(errors[1]) against min-max \(errors[0])")
+  }
+
   @Test func aQuantizedModelIsRefused() throws {
     let text = """
       graph @q(%x: f32[1,2]) -> (u8[1,2]) {
