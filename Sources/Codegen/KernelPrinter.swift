@@ -12,6 +12,7 @@ protocol KernelPrinter {
   func maximum(_ a: String, _ b: String) -> String
   func squareRoot(_ a: String) -> String
   func exponential(_ a: String) -> String
+  func roundEven(_ a: String) -> String
   func convert(_ a: String, to type: Scalar) -> String
   /// `let`/`const` and `var` declarations.
   func define(_ name: String, _ type: Scalar, _ value: String, mutable: Bool) -> String
@@ -133,7 +134,8 @@ extension KernelPrinter {
     case .arithmetic(.multiply, _, _), .arithmetic(.divide, _, _), .arithmetic(.remainder, _, _): 4
     case .select: 0
     case .int(let v): v < 0 ? 3 : 5
-    case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .convert, .vectorLoad,
+    case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .roundEven, .convert,
+      .vectorLoad,
       .splat,
       .lane, .vectorMax:
       5
@@ -151,8 +153,17 @@ extension KernelPrinter {
     case .load(let buffer, let i): body = "\(buffer)[\(text(i))]"
     case .arithmetic(let op, let a, let b):
       let p = precedence(e)
-      // The right operand of -, / and % binds tighter than the operation itself.
-      let right = op == .subtract || op == .divide || op == .remainder ? p + 1 : p
+      // A right operand of the same precedence keeps its parentheses: float arithmetic is
+      // not associative, nor is index arithmetic with division (`a * (b / c)`). Only index
+      // sums and products regroup freely.
+      let regroups: Bool
+      switch (op, b) {
+      case (.add, .arithmetic(.add, _, _)), (.add, .arithmetic(.subtract, _, _)),
+        (.multiply, .arithmetic(.multiply, _, _)):
+        regroups = e.type == .index
+      default: regroups = false
+      }
+      let right = regroups ? p : p + 1
       body = "\(text(a, needs: p)) \(op.rawValue) \(text(b, needs: right))"
     case .vectorLoad(let buffer, let i): body = vectorLoad(buffer, text(i))
     case .splat(let a):
@@ -168,6 +179,7 @@ extension KernelPrinter {
     case .select(let c, let a, let b): body = "\(text(c, needs: 1)) ? \(text(a, needs: 1)) : \(text(b, needs: 1))"
     case .squareRoot(let a): body = squareRoot(text(a))
     case .exponential(let a): body = exponential(text(a))
+    case .roundEven(let a): body = roundEven(text(a))
     case .convert(let a, let type): body = convert(text(a), to: type)
     }
     return precedence(e) < needs ? "(" + body + ")" : body
@@ -195,6 +207,8 @@ struct CKernelPrinter: KernelPrinter {
   func minimum(_ a: String, _ b: String) -> String { "(\(a) < \(b) ? \(a) : \(b))" }
   func maximum(_ a: String, _ b: String) -> String { "(\(a) > \(b) ? \(a) : \(b))" }
   func squareRoot(_ a: String) -> String { "sqrtf(\(a))" }
+  // The default rounding mode, which programs never change, rounds halves to even.
+  func roundEven(_ a: String) -> String { "nearbyintf(\(a))" }
   func exponential(_ a: String) -> String { "expf(\(a))" }
   func convert(_ a: String, to type: Scalar) -> String { "(\(typeName(type)))(\(a))" }
   func define(_ name: String, _ type: Scalar, _ value: String, mutable: Bool) -> String {
@@ -277,6 +291,7 @@ struct SwiftKernelPrinter: KernelPrinter {
   func minimum(_ a: String, _ b: String) -> String { "min(\(a), \(b))" }
   func maximum(_ a: String, _ b: String) -> String { "max(\(a), \(b))" }
   func squareRoot(_ a: String) -> String { "(\(a)).squareRoot()" }
+  func roundEven(_ a: String) -> String { "(\(a)).rounded(.toNearestOrEven)" }
   func exponential(_ a: String) -> String { "expf(\(a))" }
   func convert(_ a: String, to type: Scalar) -> String { "\(typeName(type))(\(a))" }
   func define(_ name: String, _ type: Scalar, _ value: String, mutable: Bool) -> String {
