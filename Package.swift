@@ -68,7 +68,7 @@ let package = Package(
       name: "QuantizationTests", dependencies: ["Quantization", "ONNX", "GraphIR", "Runtime", "Passes", "Formats"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime", "Formats", "Passes"],
+      name: "ONNXTests", dependencies: ["ONNX", "GraphIR", "Runtime", "Formats", "Passes", "Codegen"],
       resources: [.copy("Fixtures"), .copy("Quantized")]),
   ]
 )

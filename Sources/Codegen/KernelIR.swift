@@ -64,6 +64,8 @@ indirect enum Expr: Hashable, Sendable {
   case squareRoot(Expr)
   /// e to the power of a float.
   case exponential(Expr)
+  /// A float rounded to the nearest whole number, halves to even.
+  case roundEven(Expr)
   /// The value as another numeric type.
   case convert(Expr, Scalar)
 
@@ -71,7 +73,7 @@ indirect enum Expr: Hashable, Sendable {
   var type: Scalar {
     switch self {
     case .int: .index
-    case .float, .load, .squareRoot, .exponential, .lane: .float
+    case .float, .load, .squareRoot, .exponential, .roundEven, .lane: .float
     case .double: .double
     case .vectorLoad, .splat, .vectorMax: .vector
     case .variable(_, let t), .convert(_, let t): t

@@ -225,7 +225,7 @@ struct KernelVerifier {
       guard try typeOf(c) == .bool, try typeOf(a) == typeOf(b), try typeOf(a) != .vector else {
         throw .type("select of unlike values or of vectors")
       }
-    case .squareRoot(let a), .exponential(let a):
+    case .squareRoot(let a), .exponential(let a), .roundEven(let a):
       guard try typeOf(a) == .float else { throw .type("a float function of a \(try typeOf(a))") }
     case .convert(let a, let type):
       let from = try typeOf(a)
@@ -268,7 +268,8 @@ struct KernelVerifier {
     case .select(_, let a, let b):
       guard let x = try range(a), let y = try range(b) else { return nil }
       return Range(lowest: min(x.lowest, y.lowest), highest: max(x.highest, y.highest))
-    case .float, .double, .load, .compare, .any, .all, .squareRoot, .exponential, .convert, .vectorLoad, .splat,
+    case .float, .double, .load, .compare, .any, .all, .squareRoot, .exponential, .roundEven, .convert, .vectorLoad,
+      .splat,
       .lane, .vectorMax:
       return nil
     }

@@ -81,11 +81,10 @@ struct Lowering {
     } catch {
       throw .invalidGraph(error)
     }
-    if let node = graph.nodes.first(where: { $0.op.isQuantized }) {
+    let types = graph.valueTypes
+    if let output = graph.outputs.first(where: { types[$0]?.dtype.isInteger == true }) {
       throw .node(
-        node.name,
-        "\(node.op.name) works on integer tensors, which compiled programs do not run yet; "
-          + "`resnetc run` runs the model in the reference interpreter")
+        output, "the output is \(types[output]!); compiled programs return f32 outputs (dequantize it in the model)")
     }
     if let input = graph.inputs.first(where: { $0.type.dtype != .f32 }) {
       throw .node(input.name, "the input is \(input.type); compiled programs take f32 inputs only")
@@ -109,12 +108,24 @@ struct Lowering {
     }
     for (name, tensor) in graph.constants.entries where steps.contains(where: { $0.operands.contains(.constant(name)) })
     {
-      constants.append(WeightsEntry(buffer: .constant(name), source: tensor, packing: nil))
+      constants.append(WeightsEntry(buffer: .constant(name), source: try Lowering.floats(name, tensor), packing: nil))
     }
     constants.append(contentsOf: packed)
   }
 
   private var packed: [WeightsEntry] = []
+
+  /// A constant as kernels read it: integer tensors as floats of the same whole numbers,
+  /// which must be held exactly (at most 2^24 in magnitude; i8 and u8 always are).
+  static func floats(_ name: String, _ tensor: Tensor) throws(LoweringError) -> Tensor {
+    guard tensor.type.dtype.isInteger else { return tensor }
+    let limit: Int32 = 1 << 24
+    if let big = tensor.integers.first(where: { $0 > limit || $0 < -limit }) {
+      throw .node(
+        name, "the constant holds \(big), which compiled programs cannot hold exactly (their integers are at most 2^24)")
+    }
+    return Tensor(type: TensorType(tensor.type.shape), data: tensor.integers.map(Float.init))
+  }
 
   /// The buffer of constant `name` repacked as `packing`, recorded once.
   private mutating func pack(_ name: String, _ packing: Packing) -> Buffer {

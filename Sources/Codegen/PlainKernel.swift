@@ -16,8 +16,8 @@ struct PlainKernel {
     return Kernel(parameters: parameters, body: body)
   }
 
-  private var y: [Int] { node.type.shape }
-  private var count: Int { node.type.elementCount }
+  var y: [Int] { node.type.shape }
+  var count: Int { node.type.elementCount }
 
   private var body: [Stmt] {
     switch node.op {
@@ -104,9 +104,10 @@ struct PlainKernel {
           ]),
       ]
     case .transpose(let perm): return transpose(perm)
-    case .quantize, .dequantize, .qconv2d, .qdense:
-      // Lowering refuses integer tensors before it makes any kernel.
-      preconditionFailure("\(node.op.name) has no plain f32 kernel")
+    case .quantize(let axis): return quantize(axis: axis, to: node.type.dtype)
+    case .dequantize(let axis): return dequantize(axis: axis)
+    case .qconv2d(let a): return qconv2d(a)
+    case .qdense: return qdense()
     }
   }
 

@@ -1,0 +1,135 @@
+import GraphIR
+
+/// The plain kernels of the quantized ops. Integer tensors live in f32 buffers, each element
+/// a whole number in its type's range (held exactly). Sums of products are taken in Double,
+/// which holds every sum a ResNet reaches exactly. The requantization is the interpreter's:
+/// `Float(sum) · (x_scale · w_scale[k] / y_scale)` in Float, rounded half to even, plus the
+/// zero point, saturated. So these kernels give the interpreter's integers exactly.
+extension PlainKernel {
+  /// `quantize` (`x` f32, `in1` scales, `in2` zero points): NaN gives the zero point.
+  func quantize(axis: Int, to dtype: DType) -> [Stmt] {
+    let range = dtype.integerRange!
+    return alongAxis(axis) { x, c in
+      let zero = Expr.load("in2", c)
+      let q = Expr.roundEven(x / .load("in1", c)) + zero
+      return .select(.compare(.notEqual, x, x), zero, saturated(q, range))
+    }
+  }
+
+  /// `dequantize` (`x` integers, `in1` scales, `in2` zero points).
+  func dequantize(axis: Int) -> [Stmt] {
+    alongAxis(axis) { x, c in (x - .load("in2", c)) * .load("in1", c) }
+  }
+
+  /// `y[i] = f(x[i], c)` with `c` the index of element i's scale: 0 for a per-tensor scale,
+  /// else its index along `axis`.
+  private func alongAxis(_ axis: Int, _ f: (Expr, Expr) -> Expr) -> [Stmt] {
+    guard !operandTypes[1].shape.isEmpty else {
+      return [.loop("i", 0, .int(count), [.store("y", index("i"), f(.load("x", index("i")), .int(0)))])]
+    }
+    let outer = y[..<axis].reduce(1, *), extent = y[axis], inner = y[(axis + 1)...].reduce(1, *)
+    let i = (index("o") * .int(extent) + index("c")) * .int(inner) + index("j")
+    return [
+      .loop(
+        "o", 0, .int(outer),
+        [.loop("c", 0, .int(extent), [.loop("j", 0, .int(inner), [.store("y", i, f(.load("x", i), index("c")))])])])
+    ]
+  }
+
+  /// `min(max(v, lowest), highest)` of a whole-number float.
+  private func saturated(_ v: Expr, _ range: ClosedRange<Int32>) -> Expr {
+    .minimum(.maximum(v, .float(Float(range.lowerBound))), .float(Float(range.upperBound)))
+  }
+
+  /// The requantized output of sum `acc` (a Double) for output channel `k`, as a float.
+  private func requantized(_ k: Expr, relu: Bool) -> [Stmt] {
+    let range = operandTypes[7].dtype.integerRange!
+    let wScale = operandTypes[4].shape.isEmpty ? Expr.load("in4", 0) : .load("in4", k)
+    let zero = Expr.load("in7", 0)
+    let v = Expr.convert(.variable("acc", .double), .float) * (.load("in1", 0) * wScale / .load("in6", 0))
+    let q = saturated(.roundEven(v) + zero, range)
+    let rounded = Expr.variable("rounded", .float)
+    return [.define("rounded", q, mutable: false)]
+      + [.define("out", relu ? .maximum(rounded, zero) : rounded, mutable: false)]
+  }
+
+  /// The weight's zero point for output channel `k`.
+  private func weightZero(_ k: Expr) -> Expr {
+    operandTypes[5].shape.isEmpty ? .load("in5", 0) : .load("in5", k)
+  }
+
+  /// `qconv2d`: for each output, the bias and every (input channel, tap) inside the image
+  /// summed in Double, then requantized. Padded taps add nothing (they hold the zero point).
+  func qconv2d(_ a: Conv2dAttributes) -> [Stmt] {
+    let x = operandTypes[0].shape, wt = operandTypes[3].shape
+    let (c, h, wd, k, r, s, p, q) = (x[1], x[2], x[3], wt[0], wt[2], wt[3], y[2], y[3])
+    let cpg = c / a.groups, kpg = k / a.groups
+    let (ih, iw) = (index("ih"), index("iw"))
+    let product =
+      (Expr.load("in3", ((index("k") * .int(cpg) + index("c")) * .int(r) + index("r")) * .int(s) + index("s"))
+        - .variable("wz", .float))
+      * (.load("x", ((index("n") * .int(c) + index("g") * .int(cpg) + index("c")) * .int(h) + ih) * .int(wd) + iw)
+        - .load("in2", 0))
+    let tap: [Stmt] = [
+      .define("iw", index("q") * .int(a.stride.w) - .int(a.padding.left) + index("s") * .int(a.dilation.w), mutable: false),
+      .skip(.any([ih < 0, ih >= .int(h), iw < 0, iw >= .int(wd)])),
+      .accumulate("acc", .convert(product, .double)),
+    ]
+    let taps: Stmt = .loop(
+      "c", 0, .int(cpg),
+      [
+        .loop(
+          "r", 0, .int(r),
+          [
+            .define(
+              "ih", index("p") * .int(a.stride.h) - .int(a.padding.top) + index("r") * .int(a.dilation.h),
+              mutable: false),
+            .loop("s", 0, .int(s), tap),
+          ])
+      ])
+    let bias: Expr = node.operands.count == 9 ? .convert(.load("in8", index("k")), .double) : .double(0)
+    let position: [Stmt] =
+      [.define("acc", bias, mutable: true), taps] + requantized(index("k"), relu: a.epilogue == .relu) + [
+        .store(
+          "y", ((index("n") * .int(k) + index("k")) * .int(p) + index("p")) * .int(q) + index("q"),
+          .variable("out", .float))
+      ]
+    return [
+      .loop(
+        "n", 0, .int(y[0]),
+        [
+          .loop(
+            "k", 0, .int(k),
+            [
+              .define("g", index("k") / .int(kpg), mutable: false),
+              .define("wz", weightZero(index("k")), mutable: false),
+              .loop("p", 0, .int(p), [.loop("q", 0, .int(q), position)]),
+            ])
+        ])
+    ]
+  }
+
+  /// `qdense`: x is (N,I), w is (O,I).
+  func qdense() -> [Stmt] {
+    let (n, inputs, outputs) = (y[0], operandTypes[0].shape[1], y[1])
+    let product =
+      (Expr.load("x", index("n") * .int(inputs) + index("i")) - .load("in2", 0))
+      * (.load("in3", index("o") * .int(inputs) + index("i")) - .variable("wz", .float))
+    let bias: Expr = node.operands.count == 9 ? .convert(.load("in8", index("o")), .double) : .double(0)
+    return [
+      .loop(
+        "n", 0, .int(n),
+        [
+          .loop(
+            "o", 0, .int(outputs),
+            [
+              .define("wz", weightZero(index("o")), mutable: false),
+              .define("acc", bias, mutable: true),
+              .loop("i", 0, .int(inputs), [.accumulate("acc", .convert(product, .double))]),
+            ] + requantized(index("o"), relu: false) + [
+              .store("y", index("n") * .int(outputs) + index("o"), .variable("out", .float))
+            ])
+        ])
+    ]
+  }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GraphIR
+import Runtime
+import Testing
+
+@testable import Codegen
+
+/// Quantized convolutions and dense layers compiled by each backend for each target this CPU
+/// runs give the interpreter's integers exactly: sums of integer products are exact in any
+/// order, and the requantization is the interpreter's sequence of Float operations.
+@Suite struct QuantizedCompiledTests {
+  /// One chain `x -> quantize -> qconv2d -> qconv2d -> dequantize`: the first conv reads the
+  /// quantized input as the graph lays it out, the second reads the first's output.
+  struct Chain {
+    let channels: [Int]  // input, after the first conv, after the second
+    let size: (h: Int, w: Int)
+    let first: Conv2dAttributes
+    let firstKernel: Int
+    let second: Conv2dAttributes
+    let secondKernel: Int
+    let activations: DType  // u8 or i8
+    let perChannel: Bool
+    let bias: Bool
+    let weightZero: Int32
+  }
+
+  static let chains: [Chain] = [
+    // A stem: 3 channels, 7x7 stride 2, then a 3x3 block conv.
+    Chain(
+      channels: [3, 16, 16], size: (23, 21), first: conv(stride: 2, pad: 3, relu: true), firstKernel: 7,
+      second: conv(stride: 1, pad: 1, relu: false), secondKernel: 3, activations: .u8, perChannel: true, bias: true,
+      weightZero: 0),
+    // Block convs with ReLU, a 1x1 projection of stride 2, per-tensor weights.
+    Chain(
+      channels: [16, 32, 48], size: (9, 11), first: conv(stride: 1, pad: 1, relu: true), firstKernel: 3,
+      second: conv(stride: 2, pad: 0, relu: false), secondKernel: 1, activations: .u8, perChannel: false, bias: false,
+      weightZero: 0),
+    // Signed activations, asymmetric padding, channels that are no multiple of a block.
+    Chain(
+      channels: [32, 24, 16],
+      size: (8, 7),
+      first: Conv2dAttributes(
+        stride: .square(2), padding: Padding2d(top: 0, left: 1, bottom: 1, right: 0), epilogue: .none),
+      firstKernel: 3, second: conv(stride: 1, pad: 2, relu: true), secondKernel: 5, activations: .i8, perChannel: true,
+      bias: true, weightZero: 0),
+    // Weights with a zero point, and a grouped conv.
+    Chain(
+      channels: [16, 16, 32], size: (6, 6), first: conv(stride: 1, pad: 1, relu: true), firstKernel: 3,
+      second: Conv2dAttributes(stride: .square(1), padding: .zero, groups: 4, epilogue: .relu), secondKernel: 1,
+      activations: .u8, perChannel: true, bias: true, weightZero: 3),
+  ]
+
+  static func conv(stride: Int, pad: Int, relu: Bool) -> Conv2dAttributes {
+    Conv2dAttributes(
+      stride: .square(stride), padding: Padding2d(top: pad, left: pad, bottom: pad, right: pad),
+      epilogue: relu ? .relu : .none)
+  }
+
+  /// The chains side by side in one graph, each with its own input and output.
+  static func graph() throws -> Graph {
+    var constants = ConstantTable()
+    var inputs: [GraphInput] = []
+    var nodes: [Node] = []
+    var outputs: [String] = []
+    var seed: UInt64 = 11
+    func integers(_ count: Int, _ range: ClosedRange<Int32>) -> [Int32] {
+      (0..<count).map { _ in
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return range.lowerBound + Int32((seed >> 33) % UInt64(range.upperBound - range.lowerBound + 1))
+      }
+    }
+    for (i, chain) in chains.enumerated() {
+      let p = "c\(i)."
+      let zero: Int32 = chain.activations == .u8 ? 120 : -7
+      constants.set(p + "s0", Tensor(type: TensorType([]), data: [0.02]))
+      constants.set(p + "z", Tensor(type: TensorType([], dtype: chain.activations), integers: [zero]))
+      var shape = [2, chain.channels[0], chain.size.h, chain.size.w]
+      inputs.append(GraphInput(name: p + "x", type: TensorType(shape)))
+      nodes.append(
+        Node(
+          name: p + "q", op: .quantize(axis: 1), operands: [.value(p + "x"), .constant(p + "s0"), .constant(p + "z")],
+          type: TensorType(shape, dtype: chain.activations)))
+      var previous = p + "q"
+      for (j, (a, r)) in [(chain.first, chain.firstKernel), (chain.second, chain.secondKernel)].enumerated() {
+        let (c, k) = (chain.channels[j] / a.groups, chain.channels[j + 1])
+        let w = p + "w\(j)"
+        constants.set(
+          w, Tensor(type: TensorType([k, c, r, r], dtype: .i8), integers: integers(k * c * r * r, -127...127)))
+        let scales = chain.perChannel ? (0..<k).map { Float(0.001) + Float($0 % 5) * 0.0007 } : [0.0015]
+        constants.set(w + "s", Tensor(type: TensorType(chain.perChannel ? [k] : []), data: scales))
+        constants.set(
+          w + "z",
+          Tensor(
+            type: TensorType(chain.perChannel ? [k] : [], dtype: .i8),
+            integers: [Int32](repeating: chain.weightZero, count: chain.perChannel ? k : 1)))
+        constants.set(p + "s\(j + 1)", Tensor(type: TensorType([]), data: [j == 0 ? 0.05 : 0.08]))
+        var operands: [Operand] = [.value(previous)]
+        operands += [p + "s\(j)", p + "z", w, w + "s", w + "z", p + "s\(j + 1)", p + "z"].map { .constant($0) }
+        if chain.bias {
+          constants.set(w + "b", Tensor(type: TensorType([k], dtype: .i32), integers: integers(k, -3000...3000)))
+          operands.append(.constant(w + "b"))
+        }
+        let h = (shape[2] + a.padding.top + a.padding.bottom - r) / a.stride.h + 1
+        let wd = (shape[3] + a.padding.left + a.padding.right - r) / a.stride.w + 1
+        shape = [2, k, h, wd]
+        nodes.append(
+          Node(name: p + "conv\(j)", op: .qconv2d(a), operands: operands, type: TensorType(shape, dtype: chain.activations)))
+        previous = p + "conv\(j)"
+      }
+      nodes.append(
+        Node(
+          name: p + "y", op: .dequantize(axis: 1), operands: [.value(previous), .constant(p + "s2"), .constant(p + "z")],
+          type: TensorType(shape)))
+      outputs.append(p + "y")
+    }
+    let graph = Graph(name: "qchains", inputs: inputs, constants: constants, nodes: nodes, outputs: outputs)
+    try Verifier.verify(graph)
+    return graph
+  }
+
+  static let builds: [String] = runnableTargets.map { "c \($0.rawValue)" } + ["swift \(runnableTargets.last!.rawValue)"]
+
+  @Test(arguments: builds)
+  func compiledQuantizedConvsEqualTheInterpreter(_ build: String) throws {
+    let words = build.split(separator: " ").map(String.init)
+    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    let graph = try Self.graph()
+    let inputs = graph.inputs.enumerated().map { i, input in
+      Tensor(type: input.type, data: values(input.type.elementCount, seed: UInt64(40 + i)).map { $0 * 3 })
+    }
+    let want = try Interpreter(graph: graph).run(inputs)
+    let got = try compiled(graph, target: target, backend: backend).run(inputs)
+    for (i, (y, reference)) in zip(got, want).enumerated() {
+      let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
+      #expect(y.type == reference.type)
+      let pairs = zip(y.data, reference.data).enumerated().filter { $0.element.0 != $0.element.1 }.prefix(3).map { "\($0.offset): \($0.element.0) vs \($0.element.1)" }
+      #expect(differing == 0, "chain \(i): \(differing) of \(y.data.count) outputs differ from the interpreter's: \(pairs)")
+      // The outputs are not all clipped: they hold many distinct steps.
+      #expect(Set(reference.data).count > 20, "chain \(i) has only \(Set(reference.data).count) distinct outputs")
+    }
+  }
+}
