@@ -57,6 +57,10 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
   case dense(block: Int)
   /// A bias zero-padded to a multiple of B.
   case paddedBias(block: Int)
+  /// Integer conv weights (K,C,R,S) as int16 pairs of input channels for `vpmaddwd`:
+  /// (K/B, ceil(C/2), R, S, B[k], 2[c]), two int16 to each float of the file (the lower
+  /// channel in the lower half), zero past C.
+  case pairs(block: Int)
 
   /// `packed for conv, block 16`.
   public var description: String {
@@ -67,6 +71,7 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
     case .winograd(let b): "Winograd-transformed, block \(b)"
     case .dense(let b): "packed for dense, block \(b)"
     case .paddedBias(let b): "padded to a multiple of \(b)"
+    case .pairs(let b): "packed as int16 pairs for an integer conv, block \(b)"
     }
   }
 }

@@ -98,6 +98,7 @@ public struct CProgram: Sendable {
     w.line(" * The weights file is checked against the size and checksum below when it is loaded. */")
     w.line("#define _POSIX_C_SOURCE 200809L")
     w.line("#include \"\(headerName)\"")
+    if target.block != nil { w.line("#include <immintrin.h>") }
     for library in [
       "math.h", "pthread.h", "stdatomic.h", "stdint.h", "stdio.h", "stdlib.h", "string.h", "time.h", "unistd.h",
     ] {
@@ -121,10 +122,22 @@ public struct CProgram: Sendable {
     if let b = target.block {
       w.line("typedef float vf __attribute__((vector_size(\(b * 4))));")
       w.line("typedef int vi __attribute__((vector_size(\(b * 4))));")
+      w.line("typedef short vs __attribute__((vector_size(\(b * 4))));")
       w.line("/* Lane by lane, a where a > b, else b (so a NaN in a never wins). */")
       w.line(
         "__attribute__((unused)) static inline vf max_v(vf a, vf b) { const vi more = a > b; return (vf)(((vi)a & more) | ((vi)b & ~more)); }"
       )
+      w.line("/* Lane by lane, a where a < b, else b (for values without NaN). */")
+      w.line(
+        "__attribute__((unused)) static inline vf min_v(vf a, vf b) { const vi less = a < b; return (vf)(((vi)a & less) | ((vi)b & ~less)); }"
+      )
+      w.line("/* The int16 pair at p in every 32-bit lane. */")
+      w.line(
+        "__attribute__((unused)) static inline vs pair_splat(const short *p) { int t; memcpy(&t, p, sizeof t); return (vs)((vi){0} + t); }"
+      )
+      w.line("/* acc + the sums of the lanes' int16 pair products (vpmaddwd: exact, no operand is -32768). */")
+      let madd = b == 16 ? "_mm512_madd_epi16((__m512i)a, (__m512i)b)" : "_mm256_madd_epi16((__m256i)a, (__m256i)b)"
+      w.line("__attribute__((unused)) static inline vi madd_v(vi acc, vs a, vs b) { return acc + (vi)\(madd); }")
     }
     w.line()
     tables(&w)

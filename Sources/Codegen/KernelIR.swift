@@ -15,6 +15,22 @@ enum Scalar: Hashable, Sendable {
   case bool
   /// A vector of the kernel's `vectorWidth` floats: one pixel's channel block.
   case vector
+  /// A 16-bit integer: an element of an `int16` buffer.
+  case int16
+  /// A vector of `vectorWidth` 32-bit integers: the sums of a quantized conv's channel block.
+  case intVector
+  /// A vector of `2 × vectorWidth` 16-bit integers, read as `vectorWidth` pairs: lane `l`
+  /// of an `intVector` is made from pair `l` (elements `2l` and `2l + 1`).
+  case pairVector
+}
+
+/// The elements of a kernel buffer.
+enum Element: Hashable, Sendable {
+  /// 32-bit floats (every buffer of the memory plan, and most constants).
+  case float
+  /// 16-bit integers: a quantized conv's input as it packs it, and its packed weights (two
+  /// to a float of the weights file).
+  case int16
 }
 
 /// `+ - * / %` (on indices `/` and `%` truncate toward zero, as C and Swift do; `%` is for
@@ -66,8 +82,17 @@ indirect enum Expr: Hashable, Sendable {
   case exponential(Expr)
   /// A float rounded to the nearest whole number, halves to even.
   case roundEven(Expr)
-  /// The value as another numeric type.
+  /// The value as another numeric type; between `vector` and `intVector`, lane by lane
+  /// (floats to integers toward zero).
   case convert(Expr, Scalar)
+  /// Lane by lane, the smaller of two vectors of floats that hold no NaN.
+  case vectorMin(Expr, Expr)
+  /// The two 16-bit integers at elements `index` and `index + 1` of an `int16` buffer, as
+  /// every pair of a `pairVector`.
+  case pairSplat(String, Expr)
+  /// The `pairVector` at elements `index ..< index + 2 × vectorWidth` of an `int16` buffer
+  /// (vector-aligned).
+  case pairVectorLoad(String, Expr)
 
   /// The expression's type (checked by `KernelVerifier`).
   var type: Scalar {
@@ -75,7 +100,8 @@ indirect enum Expr: Hashable, Sendable {
     case .int: .index
     case .float, .load, .squareRoot, .exponential, .roundEven, .lane: .float
     case .double: .double
-    case .vectorLoad, .splat, .vectorMax: .vector
+    case .vectorLoad, .splat, .vectorMax, .vectorMin: .vector
+    case .pairSplat, .pairVectorLoad: .pairVector
     case .variable(_, let t), .convert(_, let t): t
     case .arithmetic(_, let a, let b): b.type == .vector ? .vector : a.type
     case .minimum(let a, _), .maximum(let a, _): a.type
@@ -155,6 +181,9 @@ indirect enum Stmt: Hashable, Sendable {
   /// `name += a * b` for a vector `name`, as one fused multiply-add per lane (`a` a float or
   /// a vector, `b` a vector).
   case multiplyAdd(String, Expr, Expr)
+  /// `name += madd(a, b)` for an `intVector` `name` and `pairVector`s `a` and `b`: lane `l`
+  /// adds `a[2l]·b[2l] + a[2l+1]·b[2l+1]`, exact in 32 bits (no operand is -32768).
+  case pairMultiplyAdd(String, Expr, Expr)
   /// `if condition { then } else { otherwise }`.
   case branch(Expr, [Stmt], else: [Stmt])
   /// The kernel's units of parallel work: `body` for `variable` in `0..<count`, the range split
@@ -172,11 +201,12 @@ indirect enum Stmt: Hashable, Sendable {
   case fill(target: String, at: Expr, value: Expr, count: Int)
 }
 
-/// A buffer a kernel reads or writes, of `elements` floats.
+/// A buffer a kernel reads or writes, of `elements` elements (floats unless `element` says).
 struct KernelParameter: Hashable, Sendable {
   let name: String
   let elements: Int
   let writable: Bool
+  var element: Element = .float
 }
 
 /// A kernel body with the buffers it may touch: its parameters, in the order a call passes

@@ -30,6 +30,12 @@ protocol KernelPrinter {
   func splat(_ value: String, zero: Bool) -> String
   func lane(_ vector: String, _ index: String) -> String
   func vectorMax(_ a: String, _ b: String) -> String
+  func vectorMin(_ a: String, _ b: String) -> String
+  /// The int16 pair at `buffer[index]` in every pair of a pair vector.
+  func pairSplat(_ buffer: String, _ index: String) -> String
+  func pairVectorLoad(_ buffer: String, _ index: String) -> String
+  /// `name += madd(a, b)` on an int vector.
+  func pairMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String
   func multiplyAdd(_ name: String, _ a: String, _ b: String) -> String
   /// The header of `if condition`.
@@ -103,6 +109,7 @@ extension KernelPrinter {
     case .vectorStore(let buffer, let index, let value, let aligned):
       w.line(vectorStore(buffer, text(index), text(value), aligned: aligned))
     case .multiplyAdd(let name, let a, let b): w.line(multiplyAdd(name, text(a, needs: 4), text(b, needs: 5)))
+    case .pairMultiplyAdd(let name, let a, let b): w.line(pairMultiplyAdd(name, text(a), text(b)))
     case .branch(let condition, let then, let otherwise):
       w.block(branch(text(condition))) { w in
         for statement in then { print(statement, &w) }
@@ -135,9 +142,7 @@ extension KernelPrinter {
     case .select: 0
     case .int(let v): v < 0 ? 3 : 5
     case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .roundEven, .convert,
-      .vectorLoad,
-      .splat,
-      .lane, .vectorMax:
+      .vectorLoad, .splat, .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad:
       5
     }
   }
@@ -171,6 +176,9 @@ extension KernelPrinter {
       body = splat(text(a, needs: 5), zero: zero)
     case .lane(let v, let i): body = lane(text(v, needs: 5), text(i))
     case .vectorMax(let a, let b): body = vectorMax(text(a), text(b))
+    case .vectorMin(let a, let b): body = vectorMin(text(a), text(b))
+    case .pairSplat(let buffer, let i): body = pairSplat(buffer, text(i))
+    case .pairVectorLoad(let buffer, let i): body = pairVectorLoad(buffer, text(i))
     case .all(let parts): body = parts.map { text($0, needs: 2) }.joined(separator: " && ")
     case .minimum(let a, let b): body = minimum(text(a, needs: 5), text(b, needs: 5))
     case .maximum(let a, let b): body = maximum(text(a, needs: 5), text(b, needs: 5))
@@ -202,6 +210,9 @@ struct CKernelPrinter: KernelPrinter {
     case .double: "double"
     case .bool: "int"
     case .vector: "vf"
+    case .int16: "short"
+    case .intVector: "vi"
+    case .pairVector: "vs"
     }
   }
   func minimum(_ a: String, _ b: String) -> String { "(\(a) < \(b) ? \(a) : \(b))" }
@@ -210,7 +221,10 @@ struct CKernelPrinter: KernelPrinter {
   // The default rounding mode, which programs never change, rounds halves to even.
   func roundEven(_ a: String) -> String { "nearbyintf(\(a))" }
   func exponential(_ a: String) -> String { "expf(\(a))" }
-  func convert(_ a: String, to type: Scalar) -> String { "(\(typeName(type)))(\(a))" }
+  func convert(_ a: String, to type: Scalar) -> String {
+    type == .vector || type == .intVector
+      ? "__builtin_convertvector(\(a), \(typeName(type)))" : "(\(typeName(type)))(\(a))"
+  }
   func define(_ name: String, _ type: Scalar, _ value: String, mutable: Bool) -> String {
     "\(mutable ? "" : "const ")\(typeName(type)) \(name) = \(value);"
   }
@@ -224,6 +238,10 @@ struct CKernelPrinter: KernelPrinter {
   func splat(_ value: String, zero: Bool) -> String { zero ? "(vf){0}" : "((vf){0} + \(value))" }
   func lane(_ vector: String, _ index: String) -> String { "\(vector)[\(index)]" }
   func vectorMax(_ a: String, _ b: String) -> String { "max_v(\(a), \(b))" }
+  func vectorMin(_ a: String, _ b: String) -> String { "min_v(\(a), \(b))" }
+  func pairSplat(_ buffer: String, _ index: String) -> String { "pair_splat(\(buffer) + \(index))" }
+  func pairVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vs *)(\(buffer) + \(index))" }
+  func pairMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = madd_v(\(name), \(a), \(b));" }
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
     aligned
       ? "*(vf *)(\(buffer) + \(index)) = \(value);"
@@ -238,19 +256,23 @@ struct CKernelPrinter: KernelPrinter {
   /// writes one, then the output) and the range. Scratch comes from `aligned_alloc` in whole
   /// cache lines.
   func prologue(_ name: String, _ kernel: Kernel) -> [String] {
-    let pointer = { (p: KernelParameter) in "\(p.writable ? "" : "const ")float *restrict \(p.name)" }
+    let element = { (p: KernelParameter) in p.element == .float ? "float" : "short" }
+    let pointer = { (p: KernelParameter) in "\(p.writable ? "" : "const ")\(element(p)) *restrict \(p.name)" }
     var lines: [String]
     if kernel.workItems == nil {
+      precondition(kernel.parameters.allSatisfy { $0.element == .float }, "a kernel of int16 parameters runs in parts")
       lines = ["static void \(name)(\(kernel.parameters.map(pointer).joined(separator: ", "))) {"]
     } else {
       lines = ["static void \(name)(const kernel_args *a, long begin, long end) {"]
       for (i, p) in kernel.parameters.enumerated() {
-        let source = i == kernel.parameters.count - 1 ? "a->out" : p.writable ? "(float *)a->in[\(i)]" : "a->in[\(i)]"
-        lines.append("\(pointer(p)) = \(source);")
+        let source = i == kernel.parameters.count - 1 ? "a->out" : "a->in[\(i)]"
+        let cast = p.writable || p.element != .float ? "(\(p.writable ? "" : "const ")\(element(p)) *)" : ""
+        lines.append("\(pointer(p)) = \(cast)\(source);")
       }
     }
     for s in kernel.scratch {
-      lines.append("float *\(s.name) = aligned_alloc(64, sizeof(float) * \((s.elements + 15) / 16 * 16)L);")
+      let bytes = (s.elements * (s.element == .float ? 4 : 2) + 63) / 64 * 64
+      lines.append("\(element(s)) *\(s.name) = aligned_alloc(64, \(bytes)L);")
       lines.append("if (!\(s.name)) abort();")
     }
     return lines
@@ -286,6 +308,9 @@ struct SwiftKernelPrinter: KernelPrinter {
     case .double: "Double"
     case .bool: "Bool"
     case .vector: "VF"
+    case .int16: "Int16"
+    case .intVector: "VI"
+    case .pairVector: "VS"
     }
   }
   func minimum(_ a: String, _ b: String) -> String { "min(\(a), \(b))" }
@@ -293,7 +318,9 @@ struct SwiftKernelPrinter: KernelPrinter {
   func squareRoot(_ a: String) -> String { "(\(a)).squareRoot()" }
   func roundEven(_ a: String) -> String { "(\(a)).rounded(.toNearestOrEven)" }
   func exponential(_ a: String) -> String { "expf(\(a))" }
-  func convert(_ a: String, to type: Scalar) -> String { "\(typeName(type))(\(a))" }
+  func convert(_ a: String, to type: Scalar) -> String {
+    type == .intVector ? "VI(\(a), rounding: .towardZero)" : "\(typeName(type))(\(a))"
+  }
   func define(_ name: String, _ type: Scalar, _ value: String, mutable: Bool) -> String {
     "\(mutable ? "var" : "let") \(name): \(typeName(type)) = \(value)"
   }
@@ -309,6 +336,10 @@ struct SwiftKernelPrinter: KernelPrinter {
   func splat(_ value: String, zero: Bool) -> String { zero ? "VF()" : "VF(repeating: \(value))" }
   func lane(_ vector: String, _ index: String) -> String { "\(vector)[\(index)]" }
   func vectorMax(_ a: String, _ b: String) -> String { "vmax(\(a), \(b))" }
+  func vectorMin(_ a: String, _ b: String) -> String { "vmin(\(a), \(b))" }
+  func pairSplat(_ buffer: String, _ index: String) -> String { "pairSplat(\(buffer), \(index))" }
+  func pairVectorLoad(_ buffer: String, _ index: String) -> String { "pload(\(buffer), \(index))" }
+  func pairMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = vmadd(\(name), \(a), \(b))" }
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
     "vstore(\(value), \(buffer), \(index))"
   }
@@ -322,6 +353,7 @@ struct SwiftKernelPrinter: KernelPrinter {
   func prologue(_ name: String, _ kernel: Kernel) -> [String] {
     var lines: [String]
     if kernel.workItems == nil {
+      precondition(kernel.parameters.allSatisfy { $0.element == .float }, "a kernel of int16 parameters runs in parts")
       let parameters = kernel.parameters.map {
         "_ \($0.name): Unsafe\($0.writable ? "Mutable" : "")Pointer<Float>"
       }
@@ -332,12 +364,15 @@ struct SwiftKernelPrinter: KernelPrinter {
         let operand = "a.in\(i)" + (i >= 4 ? "!" : "")
         let source =
           i == kernel.parameters.count - 1
-          ? "a.out" : p.writable ? "UnsafeMutablePointer(mutating: \(operand))" : operand
+          ? "a.out"
+          : p.element == .int16
+            ? "UnsafeRawPointer(\(operand)).assumingMemoryBound(to: Int16.self)"
+            : p.writable ? "UnsafeMutablePointer(mutating: \(operand))" : operand
         lines.append("let \(p.name) = \(source)")
       }
     }
     for s in kernel.scratch {
-      lines.append("let \(s.name) = UnsafeMutablePointer<Float>.allocate(capacity: \(s.elements))")
+      lines.append("let \(s.name) = UnsafeMutablePointer<\(typeName(s.element == .float ? .float : .int16))>.allocate(capacity: \(s.elements))")
       lines.append("defer { \(s.name).deallocate() }")
     }
     return lines

@@ -32,6 +32,7 @@ struct KernelVerifier {
   }
 
   private var elements: [String: Int] = [:]
+  private var kinds: [String: Element] = [:]
   private var writable: Set<String> = []
   private var vectorWidth = 0
   /// Types and index ranges of the variables in scope.
@@ -43,6 +44,7 @@ struct KernelVerifier {
     for p in kernel.parameters + kernel.scratch {
       guard verifier.elements[p.name] == nil else { throw .type("two buffers named \(p.name)") }
       verifier.elements[p.name] = p.elements
+      verifier.kinds[p.name] = p.element
       if p.writable { verifier.writable.insert(p.name) }
     }
     for p in kernel.scratch where !p.writable { throw .type("scratch buffer \(p.name) is not writable") }
@@ -75,14 +77,24 @@ struct KernelVerifier {
       guard try typeOf(value) == variable.type, variable.range == nil || variable.type != .index else {
         throw .type("\(name) is assigned a \(try typeOf(value)) or is not mutable")
       }
-    case .store(let buffer, let index, let value), .storeAccumulate(let buffer, let index, let value):
+    case .store(let buffer, let index, let value):
+      guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
+      let element: Scalar = kinds[buffer] == .int16 ? .int16 : .float
+      guard try typeOf(value) == element else { throw .type("a store into \(buffer) of a \(try typeOf(value))") }
+      try access(buffer, index, count: 1)
+    case .storeAccumulate(let buffer, let index, let value):
       guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
       guard try typeOf(value) == .float else { throw .type("a store into \(buffer) of a non-float") }
-      try access(buffer, index, count: 1)
+      try access(buffer, index, count: 1, of: .float)
     case .vectorStore(let buffer, let index, let value, _):
       guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
       guard try typeOf(value) == .vector else { throw .type("a vector store into \(buffer) of a non-vector") }
-      try access(buffer, index, count: try width())
+      try access(buffer, index, count: try width(), of: .float)
+    case .pairMultiplyAdd(let name, let a, let b):
+      guard let variable = scope[name] else { throw .undefined(name) }
+      guard variable.type == .intVector, try typeOf(a) == .pairVector, try typeOf(b) == .pairVector else {
+        throw .type("\(name) += madd(\(try typeOf(a)), \(try typeOf(b))) on a \(variable.type)")
+      }
     case .multiplyAdd(let name, let a, let b):
       guard let variable = scope[name] else { throw .undefined(name) }
       let (ta, tb) = (try typeOf(a), try typeOf(b))
@@ -122,12 +134,12 @@ struct KernelVerifier {
       _ = refine(fails: condition)
     case .copy(let target, let at, let source, let from, let count):
       guard writable.contains(target) else { throw .type("\(target) is not writable") }
-      try access(target, at, count: count)
-      try access(source, from, count: count)
+      try access(target, at, count: count, of: .float)
+      try access(source, from, count: count, of: .float)
     case .fill(let target, let at, let value, let count):
       guard writable.contains(target) else { throw .type("\(target) is not writable") }
       guard try typeOf(value) == .float else { throw .type("a fill of \(target) with a non-float") }
-      try access(target, at, count: count)
+      try access(target, at, count: count, of: .float)
     }
   }
 
@@ -182,8 +194,11 @@ struct KernelVerifier {
     return r.lowest <= r.highest
   }
 
-  private func access(_ buffer: String, _ index: Expr, count: Int) throws(KernelError) {
+  /// Checks that `count` elements from `index` lie inside `buffer`, and, where `kind` is
+  /// given, that its elements are of that kind.
+  private func access(_ buffer: String, _ index: Expr, count: Int, of kind: Element? = nil) throws(KernelError) {
     guard let size = elements[buffer] else { throw .undefined(buffer) }
+    if let kind, kinds[buffer] != kind { throw .type("\(buffer) is not a buffer of \(kind) elements") }
     guard try typeOf(index) == .index else { throw .type("an index into \(buffer) that is not an index") }
     guard let r = try range(index) else { throw .unbounded(buffer: buffer) }
     guard r.lowest >= 0, r.highest + count <= size || r.highest < r.lowest else {
@@ -198,9 +213,14 @@ struct KernelVerifier {
       guard let variable = scope[name] else { throw .undefined(name) }
       guard variable.type == type else { throw .type("\(name) is \(variable.type), used as \(type)") }
     case .load(let buffer, let index):
-      try access(buffer, index, count: 1)
+      try access(buffer, index, count: 1, of: .float)
     case .vectorLoad(let buffer, let index):
-      try access(buffer, index, count: try width())
+      try access(buffer, index, count: try width(), of: .float)
+    case .pairSplat(let buffer, let index):
+      _ = try width()
+      try access(buffer, index, count: 2, of: .int16)
+    case .pairVectorLoad(let buffer, let index):
+      try access(buffer, index, count: 2 * (try width()), of: .int16)
     case .splat(let a):
       _ = try width()
       guard try typeOf(a) == .float else { throw .type("a splat of a \(try typeOf(a))") }
@@ -208,29 +228,36 @@ struct KernelVerifier {
       guard try typeOf(v) == .vector, try typeOf(i) == .index, let r = try range(i), r.lowest >= 0,
         r.highest < (try width())
       else { throw .type("a lane of a non-vector, or one that may not exist") }
-    case .vectorMax(let a, let b):
+    case .vectorMax(let a, let b), .vectorMin(let a, let b):
       guard try typeOf(a) == .vector, try typeOf(b) == .vector else { throw .type("vectorMax of non-vectors") }
     case .arithmetic(let op, let a, let b):
       let (ta, tb) = (try typeOf(a), try typeOf(b))
       let mixed = op != .remainder && Set([ta, tb]) == [.vector, .float]
-      guard ta == tb || mixed, ta != .bool, op != .remainder || ta == .index else {
+      let arithmetic: Set<Scalar> = [.index, .float, .double, .vector]
+      guard ta == tb || mixed, arithmetic.contains(ta), arithmetic.contains(tb), op != .remainder || ta == .index else {
         throw .type("\(ta) \(op.rawValue) \(tb)")
       }
     case .minimum(let a, let b), .maximum(let a, let b), .compare(_, let a, let b):
       let (ta, tb) = (try typeOf(a), try typeOf(b))
-      guard ta == tb, ta != .bool, ta != .vector else { throw .type("\(ta) and \(tb) in one operation") }
+      guard ta == tb, [.index, .float, .double].contains(ta) else { throw .type("\(ta) and \(tb) in one operation") }
     case .any(let parts), .all(let parts):
       for part in parts where try typeOf(part) != .bool { throw .type("a condition of a non-condition") }
     case .select(let c, let a, let b):
-      guard try typeOf(c) == .bool, try typeOf(a) == typeOf(b), try typeOf(a) != .vector else {
+      guard try typeOf(c) == .bool, try typeOf(a) == typeOf(b), [.index, .float, .double].contains(try typeOf(a)) else {
         throw .type("select of unlike values or of vectors")
       }
     case .squareRoot(let a), .exponential(let a), .roundEven(let a):
       guard try typeOf(a) == .float else { throw .type("a float function of a \(try typeOf(a))") }
     case .convert(let a, let type):
       let from = try typeOf(a)
-      guard from != .bool, type != .bool, from != .vector, type != .vector else {
-        throw .type("a conversion from or to a condition or a vector")
+      let scalars: Set<Scalar> = [.index, .float, .double]
+      let vectors: Set<Scalar> = [.vector, .intVector]
+      // Scalars among themselves, floats to int16, and vectors of floats to and from
+      // vectors of integers.
+      guard (scalars.contains(from) && scalars.contains(type)) || (from == .float && type == .int16)
+        || (vectors.contains(from) && vectors.contains(type) && from != type)
+      else {
+        throw .type("a conversion from \(from) to \(type)")
       }
     }
     return e.type
@@ -270,7 +297,7 @@ struct KernelVerifier {
       return Range(lowest: min(x.lowest, y.lowest), highest: max(x.highest, y.highest))
     case .float, .double, .load, .compare, .any, .all, .squareRoot, .exponential, .roundEven, .convert, .vectorLoad,
       .splat,
-      .lane, .vectorMax:
+      .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad:
       return nil
     }
   }

@@ -103,6 +103,11 @@ struct LoweredProgram: Sendable {
         let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
         return kind + (plan.flatTiles ? " flat" : "") + (preact == nil ? "" : " +preact")
       case .winograd: return "winograd F(2,3)"
+      case .qconv(let node, let a, let filter, let plainInput, let perChannelScale):
+        let plan = QConvPlan(
+          node, a, x: type(of: node.operands[0]).shape, filter: filter, plainInput: plainInput,
+          perChannelScale: perChannelScale, target: target)
+        return "int16 pairs \(plan.tile)px x\(plan.channelBlocks)" + (plan.order == .imageOuter ? " image" : "")
       case .scaleShift(_, let relu): return relu ? "blocked, relu" : "blocked"
       case .pool, .globalAvgPool, .dense: return "blocked"
       case .toBlocked, .toPlain: return "reorder"
@@ -148,6 +153,11 @@ struct LoweredProgram: Sendable {
     case .winograd(let node, _):
       return
         "\(node.name): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
+    case .qconv(let node, _, _, let plainInput, _):
+      let x = type(of: node.operands[0]).shape
+      let weight = type(of: node.operands[3]).shape
+      return
+        "\(node.name): qconv2d over int16 pairs, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
     case .dense(let node):
       return
         "\(node.name): dense, weights in blocks of \(target.block!) outputs; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
@@ -199,6 +209,10 @@ extension LoweredProgram {
         border: language.convBorder
       ).kernel
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
+    case .qconv(let node, let a, let filter, let plainInput, let perChannelScale):
+      return QConvPlan(
+        node, a, x: x, filter: filter, plainInput: plainInput, perChannelScale: perChannelScale, target: target
+      ).kernel
     case .pool(let node, let a, let average): return blocked.pool(a, average: average, x: x, y: node.type.shape)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)
     case .scaleShift(_, let relu): return blocked.scaleShift(x: x, relu: relu)

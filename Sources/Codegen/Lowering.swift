@@ -32,6 +32,9 @@ struct Lowering {
     case dense(Node)
     /// A 3×3 stride-1 convolution as Winograd F(2×2, 3×3) on blocked tensors.
     case winograd(Node, Conv2dAttributes)
+    /// An integer convolution over int16 pairs (`QConvPlan`) into a blocked output, reading a
+    /// plain or blocked input, with one weights scale or one per output channel.
+    case qconv(Node, Conv2dAttributes, kernel: Size2d, plainInput: Bool, perChannelScale: Bool)
     /// Plain (N,C,H,W) to blocked.
     case toBlocked(shape: [Int])
     /// Blocked to plain (N,C,H,W).
@@ -53,7 +56,7 @@ struct Lowering {
       switch kind {
       case .plain(let node), .conv(let node, _, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
         .scaleShift(let node, _),
-        .dense(let node), .winograd(let node, _):
+        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _):
         node
       case .toBlocked, .toPlain: nil
       }
@@ -131,7 +134,10 @@ struct Lowering {
   private mutating func pack(_ name: String, _ packing: Packing) -> Buffer {
     let buffer = Buffer.packed(name, packing)
     if !packed.contains(where: { $0.buffer == buffer }), let tensor = graph.constants[name] {
-      packed.append(WeightsEntry(buffer: buffer, source: tensor, packing: packing))
+      // Integer weights (i8 or u8, of an integer conv) pack from their whole numbers.
+      let source =
+        tensor.type.dtype.isInteger ? Tensor(type: TensorType(tensor.type.shape), data: tensor.integers.map(Float.init)) : tensor
+      packed.append(WeightsEntry(buffer: buffer, source: source, packing: packing))
     }
     return buffer
   }
@@ -291,8 +297,31 @@ struct Lowering {
         emit(.plain(node), try operands(node.operands, blocked: true, types: types), node: node, blocked: true)
         return
       }
+    case .qconv2d(let a):
+      if let b = target.block, let plan = QConvPlan.applies(node, a, graph: graph, types: types, block: b) {
+        let plainInput = !(isBlocked(node.operands[0]) && plan.channels % b == 0)
+        var operands = [try operand(node.operands[0], blocked: !plainInput, types: types)]
+        // The weights' zero points (operand 5) are zero, and not passed.
+        for (i, extra) in node.operands.enumerated().dropFirst() where i != 5 {
+          operands.append(i == 3 ? pack(extra.name, .pairs(block: b)) : try operand(extra, blocked: false, types: types))
+        }
+        emit(
+          .qconv(node, a, kernel: plan.filter, plainInput: plainInput, perChannelScale: plan.perChannelScale), operands,
+          node: node, blocked: true)
+        return
+      }
+    case .quantize, .dequantize:
+      // With one scale, elementwise: on a blocked input, blocked.
+      if isBlocked(node.operands[0]), blockable(node.type.shape),
+        graph.constants[node.operands[1].name]?.type.shape == []
+      {
+        var operands = [try operand(node.operands[0], blocked: true, types: types)]
+        operands += try self.operands(Array(node.operands.dropFirst()), blocked: false, types: types)
+        emit(.plain(node), operands, node: node, blocked: true)
+        return
+      }
     case .batchNorm, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,
-      .transpose, .quantize, .dequantize, .qconv2d, .qdense:
+      .transpose, .qdense:
       break
     }
     emit(.plain(node), try operands(node.operands, blocked: false, types: types), node: node, blocked: false)

@@ -46,7 +46,7 @@ public struct SwiftCompiler: Sendable {
     switch target {
     case .generic: []
     case .avx2: ["-Xcc", "-mavx2", "-Xcc", "-mfma"]
-    case .avx512: ["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl", "-Xcc", "-mfma"]
+    case .avx512: ["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512bw", "-Xcc", "-mfma"]
     }
   }
 

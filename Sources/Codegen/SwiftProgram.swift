@@ -181,6 +181,26 @@ public struct SwiftProgram: Sendable {
 
     @inline(__always) private func vmax(_ a: VF, _ b: VF) -> VF { b.replacing(with: a, where: a .> b) }
 
+    @inline(__always) private func vmin(_ a: VF, _ b: VF) -> VF { b.replacing(with: a, where: a .< b) }
+
+    private typealias VI = SIMD\(b)<Int32>
+    private typealias VS = SIMD\(2 * b)<Int16>
+
+    /// The Int16 pair at `p + offset` in every pair.
+    @inline(__always) private func pairSplat(_ p: UnsafePointer<Int16>, _ offset: Int) -> VS {
+      unsafeBitCast(VI(repeating: UnsafeRawPointer(p + offset).loadUnaligned(as: Int32.self)), to: VS.self)
+    }
+
+    @inline(__always) private func pload(_ p: UnsafePointer<Int16>, _ offset: Int) -> VS {
+      UnsafeRawPointer(p + offset).loadUnaligned(as: VS.self)
+    }
+
+    /// `acc` plus, in each lane, the sum of the products of its pairs of `a` and `b`.
+    @inline(__always) private func vmadd(_ acc: VI, _ a: VS, _ b: VS) -> VI {
+      let even = VI(truncatingIfNeeded: a.evenHalf) &* VI(truncatingIfNeeded: b.evenHalf)
+      return acc &+ even &+ VI(truncatingIfNeeded: a.oddHalf) &* VI(truncatingIfNeeded: b.oddHalf)
+    }
+
     """
   }
 

@@ -6,7 +6,7 @@ public enum Target: String, Sendable, CaseIterable {
   case generic
   /// AVX2 with FMA: 8-channel blocks (NCHW8c), 16 vector registers.
   case avx2
-  /// AVX-512: 16-channel blocks (NCHW16c), 32 vector registers.
+  /// AVX-512 (F, VL and BW): 16-channel blocks (NCHW16c), 32 vector registers.
   case avx512
 
   /// The best target this machine runs, from the CPU's flags.
@@ -16,7 +16,7 @@ public enum Target: String, Sendable, CaseIterable {
       return .generic
     }
     let set = Set(flags.split(separator: " ").map(String.init))
-    if set.isSuperset(of: ["avx512f", "avx512vl", "fma"]) { return .avx512 }
+    if set.isSuperset(of: ["avx512f", "avx512vl", "avx512bw", "fma"]) { return .avx512 }
     if set.isSuperset(of: ["avx2", "fma"]) { return .avx2 }
     return .generic
   }
@@ -54,7 +54,7 @@ public enum Target: String, Sendable, CaseIterable {
     switch self {
     case .generic: []
     case .avx2: ["-O3", "-mavx2", "-mfma"]
-    case .avx512: ["-O3", "-mavx512f", "-mavx512vl", "-mfma", "-mprefer-vector-width=512"]
+    case .avx512: ["-O3", "-mavx512f", "-mavx512vl", "-mavx512bw", "-mfma", "-mprefer-vector-width=512"]
     }
   }
 }

@@ -18,6 +18,7 @@ struct WeightsEntry: Sendable {
       return shape[0] * ConvPlan.groupBlocks(channels: shape[0], groups: g, block: b) * b * shape[2] * shape[3]
     case .dense(let b): return (shape[0] + b - 1) / b * shape[1] * b
     case .paddedBias(let b): return (source.data.count + b - 1) / b * b
+    case .pairs: return shape[0] * ((shape[1] + 1) / 2) * shape[2] * shape[3]
     }
   }
 
@@ -56,6 +57,25 @@ struct WeightsEntry: Sendable {
         }
       }
     case .winograd(let b): Winograd.transformWeights(source, block: b, into: out)
+    case .pairs(let b):
+      let (k, c, r, s) = (shape[0], shape[1], shape[2], shape[3])
+      let c2 = (c + 1) / 2
+      // The whole numbers of an integer constant (Lowering.floats), at most 2^24 in
+      // magnitude; i8 and u8 weights fit in an int16.
+      func half(_ ko: Int, _ ci: Int, _ ri: Int, _ si: Int) -> UInt32 {
+        guard ci < c else { return 0 }
+        return UInt32(UInt16(bitPattern: Int16(w[((ko * c + ci) * r + ri) * s + si])))
+      }
+      for ko in 0..<k {
+        for pair in 0..<c2 {
+          for ri in 0..<r {
+            for si in 0..<s {
+              let bits = half(ko, 2 * pair, ri, si) | half(ko, 2 * pair + 1, ri, si) << 16
+              out[((((ko / b) * c2 + pair) * r + ri) * s + si) * b + ko % b] = Float(bitPattern: bits)
+            }
+          }
+        }
+      }
     case .groupedConv(let b, let g):
       let (k, cg, r, s) = (shape[0], shape[1], shape[2], shape[3])
       let n = ConvPlan.groupBlocks(channels: k, groups: g, block: b)

@@ -128,6 +128,13 @@ import Testing
     let inputs = graph.inputs.enumerated().map { i, input in
       Tensor(type: input.type, data: values(input.type.elementCount, seed: UInt64(40 + i)).map { $0 * 3 })
     }
+    // On the vector targets every conv whose output channels fill blocks runs the int16-pair
+    // kernel, in both orders (rows outer, image outer): all but the last chain's (a weights
+    // zero point, groups), and on AVX-512 the one of 24 channels.
+    let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+    let paired = kernels.filter { $0.hasPrefix("int16 pairs") }.count
+    let expected: Int = target == .generic ? 0 : target == .avx2 ? 6 : 5
+    #expect(paired == expected, "\(paired) convs of int16 pairs: \(kernels)")
     let want = try Interpreter(graph: graph).run(inputs)
     let got = try compiled(graph, target: target, backend: backend).run(inputs)
     for (i, (y, reference)) in zip(got, want).enumerated() {

@@ -1,0 +1,316 @@
+import GraphIR
+
+/// The plan of an integer convolution (`qconv2d`) summed over int16 pairs of input channels,
+/// and the kernel it builds.
+///
+/// Its tensors hold whole numbers in f32 buffers, as every integer value of a compiled
+/// program does. The input (plain NCHW, or blocked NCHW`B`c) less its zero point is first
+/// copied into the scratch `xp` as int16 pairs of input channels, zero on every padded row
+/// and column (ONNX pads with the zero point, which adds nothing):
+/// `xp` is (ceil(C/2), rows, paddedWidth, 2). A register tile of `tile` output pixels by
+/// `channelBlocks` output-channel blocks then sums in int32 lanes: for each pair of input
+/// channels and tap, one weights vector per block (`wp`, packed as `Packing.pairs`) and one
+/// broadcast pair per pixel, multiplied and added pairwise (`vpmaddwd`): two multiply-adds
+/// per lane and instruction, exact, as no operand reaches -32768 (both are within ±255).
+/// Each sum, its bias included, is requantized with the interpreter's Float operations:
+/// `Float(sum) · (x_scale · w_scale[k] / y_scale)`, clamped to the output type's range less
+/// the zero point, rounded half to even, plus the zero point (and at least it with ReLU).
+/// The output is blocked.
+///
+///     y[n, k, p, q] = requantize(bias[k] + Σ (x[n, c, p·sh + r - pt, q·sw + s - pl] - x_zero) · w[k, c, r, s])
+///
+/// Units of parallel work are (image, output row, group of channel blocks), groups fastest,
+/// so the pairs of one row's inputs serve every group in turn; where the weights are larger
+/// than the image (the late stages), (image, group), each filling the whole padded image
+/// once and reading a group's weights from cache for every row.
+struct QConvPlan: Hashable, Sendable {
+  /// The order of an image's units of parallel work.
+  enum Order: Hashable, Sendable {
+    /// (output row, group): `xp` holds the filter's rows for one output row.
+    case rowsOuter
+    /// (group) over the whole map: `xp` holds every padded row of the image.
+    case imageOuter
+  }
+
+  let attributes: Conv2dAttributes
+  /// Input (N,C,H,W) and output (N,K,P,Q) shapes, and the filter's size.
+  let x: [Int]
+  let y: [Int]
+  let filter: Size2d
+  /// Whether the input is plain NCHW (a stem, or channels that are no multiple of a block).
+  let plainInput: Bool
+  let hasBias: Bool
+  /// Whether the weights have a scale per output channel (else one).
+  let perChannelScale: Bool
+  /// The output type's range.
+  let range: ClosedRange<Int32>
+  /// Channels per block.
+  let b: Int
+  /// Output pixels per register tile, and output-channel blocks it computes together.
+  let tile: Int
+  let channelBlocks: Int
+  let order: Order
+
+  /// Plans `node`, a `qconv2d` reading `x` in blocks when `plainInput` is false, with one
+  /// weights scale or one per output channel, for `target`.
+  init(
+    _ node: Node, _ attributes: Conv2dAttributes, x: [Int], filter: Size2d, plainInput: Bool, perChannelScale: Bool,
+    target: Target
+  ) {
+    self.attributes = attributes
+    self.x = x
+    y = node.type.shape
+    self.filter = filter
+    self.plainInput = plainInput
+    hasBias = node.operands.count == 9
+    self.perChannelScale = perChannelScale
+    range = node.type.dtype.integerRange ?? 0...0
+    b = target.block!
+    let kb = y[1] / b
+    // Accumulators, one weights vector per block and a broadcast pair fit in the registers.
+    let limit = target == .avx512 ? 24 : target.maxTile
+    let wide = ConvPlan.tile(for: y[3], maxTile: limit)
+    let paired = target == .avx2 && kb % 2 == 0 && y[3] >= 6
+    tile = paired ? 6 : wide
+    channelBlocks = paired ? 2 : ConvPlan.channelBlocks(tile: wide, kb: kb, maxTile: limit)
+    let pairs = (x[1] + 1) / 2
+    let weights = y[1] * pairs * filter.h * filter.w * 2
+    let height = (y[2] - 1) * attributes.stride.h + filter.h
+    let width = (y[3] - 1) * attributes.stride.w + filter.w
+    let image = pairs * height * width * 2
+    order = weights > image ? .imageOuter : .rowsOuter
+  }
+
+  /// What lowering needs to know of a `qconv2d` this plan runs.
+  struct Fit {
+    let filter: Size2d
+    /// Input channels.
+    let channels: Int
+    let perChannelScale: Bool
+  }
+
+  /// Whether `node` (a `qconv2d` of `graph`) runs as this plan with blocks of `b` channels,
+  /// and if so its filter, input channels and scales; nil where the plain kernel runs it:
+  /// groups or dilation, output channels that are no multiple of `b`, operands past the
+  /// input that are not constants, weights with a nonzero zero point, a requantizing factor
+  /// that is not finite, or sums that could pass 2^31 (more than 33,000 products).
+  static func applies(_ node: Node, _ a: Conv2dAttributes, graph: Graph, types: [String: TensorType], block b: Int)
+    -> Fit?
+  {
+    guard a.groups == 1, a.dilation == .square(1), node.type.shape[1] % b == 0,
+      node.operands[0].isConstant == false, node.operands.dropFirst().allSatisfy(\.isConstant),
+      let x = types[node.operands[0].name], x.shape.count == 4
+    else { return nil }
+    let constants = node.operands.dropFirst().map { graph.constants[$0.name] }
+    guard constants.allSatisfy({ $0 != nil }) else { return nil }
+    let (xs, w, ws, wz, ys) = (constants[0]!, constants[2]!, constants[3]!, constants[4]!, constants[5]!)
+    let k = node.type.shape[1]
+    let (c, r, s) = (w.type.shape[1], w.type.shape[2], w.type.shape[3])
+    guard wz.integers.allSatisfy({ $0 == 0 }), ws.type.shape == [] || ws.type.shape == [k], c * r * s <= 33_000,
+      xs.data.count == 1, ys.data.count == 1
+    else { return nil }
+    // The interpreter's factors, which the kernel computes the same way.
+    guard ws.data.allSatisfy({ (xs.data[0] * $0 / ys.data[0]).isFinite }) else { return nil }
+    return Fit(filter: Size2d(r, s), channels: c, perChannelScale: ws.type.shape == [k])
+  }
+
+  /// Pairs of input channels.
+  private var pairs: Int { (x[1] + 1) / 2 }
+  /// Columns of a padded row: every column a tile reads, from the left padding on.
+  private var paddedWidth: Int { (y[3] - 1) * attributes.stride.w + filter.w }
+  /// Rows of the padded image: every row the conv reads, from the top padding on.
+  private var paddedHeight: Int { (y[2] - 1) * attributes.stride.h + filter.h }
+  /// Rows `xp` holds.
+  private var rowsHeld: Int { order == .rowsOuter ? filter.h : paddedHeight }
+  private var groups: Int { y[1] / b / channelBlocks }
+
+  /// Units of parallel work.
+  var workItems: Int { order == .rowsOuter ? y[0] * y[2] * groups : y[0] * groups }
+
+  /// The kernel: operands `x`, `xs`, `xz`, `wp`, `ws`, `ys`, `yz`, then `bias` when present
+  /// (the node's operands but the weights' zero points, which are zero).
+  var kernel: Kernel {
+    let (k, r, s) = (y[1], filter.h, filter.w)
+    var parameters = [
+      KernelParameter(name: "x", elements: x.reduce(1, *), writable: false),
+      KernelParameter(name: "xs", elements: 1, writable: false),
+      KernelParameter(name: "xz", elements: 1, writable: false),
+      KernelParameter(name: "wp", elements: k * pairs * r * s * 2, writable: false, element: .int16),
+      KernelParameter(name: "ws", elements: perChannelScale ? k : 1, writable: false),
+      KernelParameter(name: "ys", elements: 1, writable: false),
+      KernelParameter(name: "yz", elements: 1, writable: false),
+    ]
+    if hasBias { parameters.append(KernelParameter(name: "bias", elements: k, writable: false)) }
+    parameters.append(KernelParameter(name: "y", elements: y.reduce(1, *), writable: true))
+    let scratch = [
+      KernelParameter(name: "xp", elements: pairs * rowsHeld * paddedWidth * 2, writable: true, element: .int16)
+    ]
+    let item = index("item")
+    var work: [Stmt]
+    switch order {
+    case .rowsOuter:
+      let perImage = y[2] * groups
+      work = [
+        .define("n", item / .int(perImage), mutable: false),
+        .define("p", item / .int(groups) % .int(y[2]), mutable: false),
+        .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
+        .define("base", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top), mutable: false),
+        once(per: item / .int(groups), fill),
+        .define("xrow", 0, mutable: false),
+      ] + rowTiles
+    case .imageOuter:
+      work = [
+        .define("n", item / .int(groups), mutable: false),
+        .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
+        .define("base", 0 - .int(attributes.padding.top), mutable: false),
+        once(per: index("n"), fill),
+        .loop(
+          "p", 0, .int(y[2]),
+          [.define("xrow", index("p") * .int(attributes.stride.h), mutable: false)] + rowTiles),
+      ]
+    }
+    let body: [Stmt] = [
+      .define("filled", -1, mutable: true),
+      .define("zx", .load("xz", 0), mutable: false),
+      .parallel("item", workItems, work),
+    ]
+    return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
+  }
+
+  /// `fill` when `key` differs from the last one this call filled `xp` for.
+  private func once(per key: Expr, _ fill: [Stmt]) -> Stmt {
+    .branch(.compare(.notEqual, .variable("filled", .index), key), [.assign("filled", key)] + fill, else: [])
+  }
+
+  /// Copies input rows `base ..< base + rowsHeld` of image `n`, less the zero point, into
+  /// `xp` as int16 pairs, zero outside the image.
+  private var fill: [Stmt] {
+    let (c, h, wd) = (x[1], x[2], x[3])
+    let width = paddedWidth
+    let zero = Expr.convert(.float(0), .int16)
+    let at = { (pair: Expr, j: Int) -> Expr in
+      ((pair * .int(self.rowsHeld) + index("rr")) * .int(width) + index("col")) * 2 + .int(j)
+    }
+    // The input element of channel `2·pair + j` at (ih, iw).
+    let element = { (channel: Expr) -> Expr in
+      let place: Expr =
+        self.plainInput
+        ? ((index("n") * .int(c) + channel) * .int(h) + index("ih")) * .int(wd) + index("iw")
+        : (((index("n") * .int(c / self.b) + index("cb")) * .int(h) + index("ih")) * .int(wd) + index("iw"))
+          * .int(self.b) + channel
+      return .convert(.load("x", place) - .variable("zx", .float), .int16)
+    }
+    let half = b / 2
+    // The pairs of one column: all of them zero outside the image.
+    let column: (Bool) -> [Stmt] = { inside in
+      if self.plainInput {
+        let full: Stmt = .loop(
+          "pair", 0, .int(c / 2),
+          [0, 1].map { j in .store("xp", at(index("pair"), j), inside ? element(index("pair") * 2 + .int(j)) : zero) })
+        guard c % 2 == 1 else { return [full] }
+        let last = Expr.int(c / 2)
+        return [
+          full, .store("xp", at(last, 0), inside ? element(.int(c - 1)) : zero), .store("xp", at(last, 1), zero),
+        ]
+      }
+      let pair = index("cb") * .int(half) + index("l2")
+      return [
+        .loop(
+          "cb", 0, .int(c / self.b),
+          [.loop("l2", 0, .int(half), [0, 1].map { j in .store("xp", at(pair, j), inside ? element(index("l2") * 2 + .int(j)) : zero) })])
+      ]
+    }
+    let columns: Stmt = .loop(
+      "col", 0, .int(width),
+      [
+        .define("iw", index("col") - .int(attributes.padding.left), mutable: false),
+        .branch(.any([index("iw") < 0, index("iw") >= .int(wd)]), column(false), else: column(true)),
+      ])
+    let outside: Stmt = .loop("col", 0, .int(width), column(false))
+    return [
+      .loop(
+        "rr", 0, .int(rowsHeld),
+        [
+          .define("ih", index("base") + index("rr"), mutable: false),
+          .branch(.any([index("ih") < 0, index("ih") >= .int(h)]), [outside], else: [columns]),
+        ])
+    ]
+  }
+
+  /// Every tile of output row `p` of blocks `kb ..< kb + channelBlocks`; `xrow` is the row
+  /// of `xp` that filter row 0 reads.
+  private var rowTiles: [Stmt] {
+    ConvPlan.tileSegments(q: y[3], tile: tile, channelBlocks: channelBlocks).map { segment in
+      .loop("qt", 0, .int(segment.count), tileBody(start: segment.start, width: segment.width))
+    }
+  }
+
+  /// One tile at column `q0 = qt · width + start`.
+  private func tileBody(start: Int, width t: Int) -> [Stmt] {
+    let (r, s, kt) = (filter.h, filter.w, channelBlocks)
+    let sw = attributes.stride.w
+    let acc = { (j: Int, i: Int) in "acc\(j)_\(i)" }
+    var body: [Stmt] = [.define("q0", index("qt") * .int(t) + .int(start), mutable: false)]
+    for j in 0..<kt {
+      let initial: Expr =
+        hasBias
+        ? .convert(.vectorLoad("bias", (index("kb") + .int(j)) * .int(b)), .intVector)
+        : .convert(.splat(.float(0)), .intVector)
+      if hasBias { body.append(.define("b\(j)", initial, mutable: false)) }
+      for i in 0..<t {
+        body.append(.define(acc(j, i), hasBias ? .variable("b\(j)", .intVector) : initial, mutable: true))
+      }
+    }
+    // int16 elements between consecutive output-channel blocks in the packed weights.
+    let blockStride = pairs * r * s * b * 2
+    var tap: [Stmt] = [.define("wt", index("wr") + index("s") * .int(b * 2), mutable: false)]
+    for j in 0..<kt {
+      tap.append(.define("wv\(j)", .pairVectorLoad("wp", index("wt") + .int(j * blockStride)), mutable: false))
+    }
+    tap.append(.define("xt", index("xr") + (index("q0") * .int(sw) + index("s")) * 2, mutable: false))
+    for i in 0..<t {
+      tap.append(.define("xv\(i)", .pairSplat("xp", index("xt") + .int(i * sw * 2)), mutable: false))
+      for j in 0..<kt {
+        tap.append(.pairMultiplyAdd(acc(j, i), .variable("xv\(i)", .pairVector), .variable("wv\(j)", .pairVector)))
+      }
+    }
+    body.append(
+      .loop(
+        "pair", 0, .int(pairs),
+        [
+          .loop(
+            "r", 0, .int(r),
+            [
+              .define(
+                "xr", ((index("pair") * .int(rowsHeld) + index("xrow") + index("r")) * .int(paddedWidth)) * 2,
+                mutable: false),
+              .define("wr", ((index("kb") * .int(pairs) + index("pair")) * .int(r) + index("r")) * .int(s * b * 2), mutable: false),
+              .loop("s", 0, .int(s), tap),
+            ])
+        ]))
+    let (p, q) = (y[2], y[3])
+    body.append(
+      .define(
+        "out", (((index("n") * .int(y[1] / b) + index("kb")) * .int(p) + index("p")) * .int(q) + index("q0")) * .int(b),
+        mutable: false))
+    let zero = Expr.load("yz", 0)
+    let (low, high) = (Float(range.lowerBound), Float(range.upperBound))
+    // 1.5 · 2^23: adding it to a float of magnitude below 2^22 rounds to a whole number, half
+    // to even, and subtracting it gives that whole number back exactly.
+    let magic = Expr.splat(.float(12_582_912))
+    for j in 0..<kt {
+      let scale: Expr = perChannelScale ? .vectorLoad("ws", (index("kb") + .int(j)) * .int(b)) : .splat(.load("ws", 0))
+      body.append(.define("f\(j)", .splat(.load("xs", 0)) * scale / .splat(.load("ys", 0)), mutable: false))
+      for i in 0..<t {
+        let v = "v\(j)_\(i)"
+        let scaled = Expr.convert(.variable(acc(j, i), .intVector), .vector) * .variable("f\(j)", .vector)
+        let clamped = Expr.vectorMin(.vectorMax(scaled, .splat(.float(low) - zero)), .splat(.float(high) - zero))
+        body.append(.define(v, clamped, mutable: false))
+        var result = Expr.variable(v, .vector) + magic - magic + .splat(zero)
+        if attributes.epilogue == .relu { result = .vectorMax(result, .splat(zero)) }
+        body.append(.vectorStore("y", index("out") + .int((j * p * q + i) * b), result, aligned: true))
+      }
+    }
+    return body
+  }
+}
