@@ -1,5 +1,6 @@
 """Time resnetc's compiled programs against ONNX Runtime and OpenVINO on the same ONNX
-models, alternating the engines in rounds, after checking that their outputs agree. For the
+models, alternating the engines in rounds, after checking that their outputs agree (the
+int8 models' within 5% and in their top class). For the
 models named by --swift (resnet18-b1 and resnet50-b1 by default) the program built by the
 Swift backend runs in the same rounds, beside the C backend's.
 
@@ -127,7 +128,10 @@ def main():
         scale = float(np.abs(y_ort).max())
         errors = {engine: float(np.abs(v - y_ort).max()) / scale for engine, v in y.items()}
         err_ov = float(np.abs(y_ov - y_ort).max()) / scale
-        agree = all(e <= 1e-3 and (y[k].argmax(1) == y_ort.argmax(1)).all() for k, e in errors.items())
+        # A QDQ model's engines each round to their own quantization steps: its outputs agree
+        # within 5% of the largest and in their top class; a float model's within 1e-3.
+        bound = 0.05 if "int8" in name else 1e-3
+        agree = all(e <= bound and (y[k].argmax(1) == y_ort.argmax(1)).all() for k, e in errors.items())
         log("   max|y - ort| / max|ort|: " + ", ".join(f"{k} {e:.2e}" for k, e in errors.items())
             + f", openvino {err_ov:.2e}")
 
@@ -158,7 +162,8 @@ def main():
     print(f"CPU: {cpu()}")
     isas = sorted({r["resnetc_isa"] for r in rows})
     print(f"resnetc --target {a.target} ({', '.join(isas)}); ONNX Runtime {ort.__version__} (CPU provider; "
-          f"its MLAS picks kernels from cpuid and does not report which); OpenVINO {ov.__version__} (CPU plugin, f32)")
+          f"its MLAS picks kernels from cpuid and does not report which); OpenVINO {ov.__version__} (CPU plugin, f32; "
+          f"int8 where a QDQ model asks)")
     for r in rows:
         print(f"OpenVINO convolutions, {r['model']}: {r['openvino_kernels']}")
     print(f"threads {a.threads}, {a.rounds} rounds of {a.runs} runs each, alternating; medians in ms")

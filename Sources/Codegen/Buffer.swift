@@ -14,19 +14,22 @@ public enum Buffer: Hashable, Sendable {
   case constant(String)
   /// A graph constant repacked for a kernel.
   case packed(String, Packing)
+  /// The scales and zero points an integer-conv step reads, gathered from the constants of
+  /// node `name` and of the nodes it absorbs (`QConvPlan.Parameter`).
+  case quantization(String)
 
   /// Whether the buffer lives in the weights file (else in the arena or the caller's buffers).
   public var isConstant: Bool {
     switch self {
     case .value, .blocked: false
-    case .constant, .packed: true
+    case .constant, .packed, .quantization: true
     }
   }
 
   /// The name of the graph value or constant the buffer holds.
   public var graphName: String {
     switch self {
-    case .value(let name), .blocked(let name), .constant(let name), .packed(let name, _): name
+    case .value(let name), .blocked(let name), .constant(let name), .packed(let name, _), .quantization(let name): name
     }
   }
 
@@ -36,6 +39,7 @@ public enum Buffer: Hashable, Sendable {
     case .value(let name), .constant(let name): name
     case .blocked(let name): name + " (blocked)"
     case .packed(let name, let packing): name + " (\(packing))"
+    case .quantization(let name): name + " (quantization parameters)"
     }
   }
 }

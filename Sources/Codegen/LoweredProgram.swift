@@ -103,11 +103,12 @@ struct LoweredProgram: Sendable {
         let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
         return kind + (plan.flatTiles ? " flat" : "") + (preact == nil ? "" : " +preact")
       case .winograd: return "winograd F(2,3)"
-      case .qconv(let node, let a, let filter, let plainInput, let perChannelScale):
+      case .qconv(let node, let a, let filter, let plainInput, let perChannelScale, let residual):
         let plan = QConvPlan(
           node, a, x: type(of: node.operands[0]).shape, filter: filter, plainInput: plainInput,
-          perChannelScale: perChannelScale, target: target)
+          perChannelScale: perChannelScale, residual: residual, target: target)
         return "int16 pairs \(plan.tile)px x\(plan.channelBlocks)" + (plan.order == .imageOuter ? " image" : "")
+          + (residual == nil ? "" : " +residual")
       case .scaleShift(_, let relu): return relu ? "blocked, relu" : "blocked"
       case .pool, .globalAvgPool, .dense: return "blocked"
       case .toBlocked, .toPlain: return "reorder"
@@ -153,11 +154,12 @@ struct LoweredProgram: Sendable {
     case .winograd(let node, _):
       return
         "\(node.name): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
-    case .qconv(let node, _, _, let plainInput, _):
+    case .qconv(let node, _, _, let plainInput, _, let residual):
       let x = type(of: node.operands[0]).shape
       let weight = type(of: node.operands[3]).shape
+      let also = residual.map { " then dequantize, add the shortcut, \($0.relu ? "relu, " : "")quantize" } ?? ""
       return
-        "\(node.name): qconv2d over int16 pairs, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
+        "\(node.name): qconv2d over int16 pairs, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
     case .dense(let node):
       return
         "\(node.name): dense, weights in blocks of \(target.block!) outputs; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
@@ -209,9 +211,10 @@ extension LoweredProgram {
         border: language.convBorder
       ).kernel
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
-    case .qconv(let node, let a, let filter, let plainInput, let perChannelScale):
+    case .qconv(let node, let a, let filter, let plainInput, let perChannelScale, let residual):
       return QConvPlan(
-        node, a, x: x, filter: filter, plainInput: plainInput, perChannelScale: perChannelScale, target: target
+        node, a, x: x, filter: filter, plainInput: plainInput, perChannelScale: perChannelScale, residual: residual,
+        target: target
       ).kernel
     case .pool(let node, let a, let average): return blocked.pool(a, average: average, x: x, y: node.type.shape)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)

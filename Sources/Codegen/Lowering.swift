@@ -33,8 +33,10 @@ struct Lowering {
     /// A 3×3 stride-1 convolution as Winograd F(2×2, 3×3) on blocked tensors.
     case winograd(Node, Conv2dAttributes)
     /// An integer convolution over int16 pairs (`QConvPlan`) into a blocked output, reading a
-    /// plain or blocked input, with one weights scale or one per output channel.
-    case qconv(Node, Conv2dAttributes, kernel: Size2d, plainInput: Bool, perChannelScale: Bool)
+    /// plain or blocked input, with one weights scale or one per output channel; with
+    /// `residual`, a `QuantizedResidual` chain after it too.
+    case qconv(
+      Node, Conv2dAttributes, kernel: Size2d, plainInput: Bool, perChannelScale: Bool, residual: QConvPlan.Residual?)
     /// Plain (N,C,H,W) to blocked.
     case toBlocked(shape: [Int])
     /// Blocked to plain (N,C,H,W).
@@ -56,7 +58,7 @@ struct Lowering {
       switch kind {
       case .plain(let node), .conv(let node, _, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
         .scaleShift(let node, _),
-        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _):
+        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _, _):
         node
       case .toBlocked, .toPlain: nil
       }
@@ -104,7 +106,16 @@ struct Lowering {
       available.insert(.value(input.name))
     }
     let values = graph.valueTypes
-    for node in graph.nodes { try lower(node, types: values) }
+    if let b = target.block {
+      residuals = QuantizedResidual.find(in: graph) { conv in
+        guard case .qconv2d(let a) = conv.op else { return false }
+        return QConvPlan.applies(conv, a, graph: graph, types: values, block: b) != nil
+      }
+      let chains = Array(residuals.values)
+      skipped = Set(chains.flatMap { [$0.conv.name] + $0.absorbed.dropLast() })
+      skipped.formUnion(QuantizedResidual.unreadShortcuts(chains, in: graph))
+    }
+    for node in graph.nodes where !skipped.contains(node.name) { try lower(node, types: values) }
     for output in graph.outputs {
       guard let type = values[output] else { throw .node(output, "the output is not defined") }
       _ = buffer(output, blocked: false, shape: type.shape)
@@ -117,6 +128,12 @@ struct Lowering {
   }
 
   private var packed: [WeightsEntry] = []
+  /// Residual ends one integer-conv step computes, by the quantize that ends each; the step
+  /// is emitted there, when the shortcut has been computed too.
+  private var residuals: [String: QuantizedResidual] = [:]
+  /// Nodes no step of their own computes: the convs and absorbed nodes of `residuals`, and
+  /// the shortcut dequantizes only they read.
+  private var skipped: Set<String> = []
 
   /// A constant as kernels read it: integer tensors as floats of the same whole numbers,
   /// which must be held exactly (at most 2^24 in magnitude; i8 and u8 always are).
@@ -140,6 +157,34 @@ struct Lowering {
       packed.append(WeightsEntry(buffer: buffer, source: source, packing: packing))
     }
     return buffer
+  }
+
+  /// An integer conv step (`QConvPlan`) for `conv`, and for the residual end `residual` when
+  /// given, whose quantize's value it then writes: operands the input, the gathered scales
+  /// and zero points, the packed weights, their scales, the bias, the shortcut's integers.
+  private mutating func lowerQConv(
+    _ conv: Node, _ a: Conv2dAttributes, _ plan: QConvPlan.Fit, residual: QuantizedResidual?, block b: Int,
+    types: [String: TensorType]
+  ) throws(LoweringError) {
+    let layouts = self.layouts
+    let blockedInput = if case .value(let v) = conv.operands[0] { layouts[v] ?? false } else { false }
+    let plainInput = !(blockedInput && plan.channels % b == 0)
+    let parameters = Buffer.quantization(conv.name)
+    let values = QConvPlan.parameterValues(conv, residual, graph: graph)
+    packed.append(WeightsEntry(buffer: parameters, source: Tensor(type: TensorType([values.count]), data: values), packing: nil))
+    var operands = [try operand(conv.operands[0], blocked: !plainInput, types: types), parameters]
+    operands.append(pack(conv.operands[3].name, .pairs(block: b)))
+    operands.append(try operand(conv.operands[4], blocked: false, types: types))
+    if conv.operands.count == 9 { operands.append(try operand(conv.operands[8], blocked: false, types: types)) }
+    var epilogue: QConvPlan.Residual? = nil
+    if let residual {
+      operands.append(try operand(.value(residual.shortcutValue), blocked: true, types: types))
+      epilogue = QConvPlan.Residual(
+        relu: residual.relu != nil, range: residual.quantize.type.dtype.integerRange ?? 0...0)
+    }
+    let kind = Kind.qconv(
+      conv, a, kernel: plan.filter, plainInput: plainInput, perChannelScale: plan.perChannelScale, residual: epilogue)
+    emit(kind, operands, node: residual?.quantize ?? conv, blocked: true)
   }
 
   /// Whether a value of `shape` can be blocked.
@@ -299,18 +344,16 @@ struct Lowering {
       }
     case .qconv2d(let a):
       if let b = target.block, let plan = QConvPlan.applies(node, a, graph: graph, types: types, block: b) {
-        let plainInput = !(isBlocked(node.operands[0]) && plan.channels % b == 0)
-        var operands = [try operand(node.operands[0], blocked: !plainInput, types: types)]
-        // The weights' zero points (operand 5) are zero, and not passed.
-        for (i, extra) in node.operands.enumerated().dropFirst() where i != 5 {
-          operands.append(i == 3 ? pack(extra.name, .pairs(block: b)) : try operand(extra, blocked: false, types: types))
-        }
-        emit(
-          .qconv(node, a, kernel: plan.filter, plainInput: plainInput, perChannelScale: plan.perChannelScale), operands,
-          node: node, blocked: true)
+        try lowerQConv(node, a, plan, residual: nil, block: b, types: types)
         return
       }
     case .quantize, .dequantize:
+      if let chain = residuals[node.name], case .qconv2d(let a) = chain.conv.op, let b = target.block,
+        let plan = QConvPlan.applies(chain.conv, a, graph: graph, types: types, block: b)
+      {
+        try lowerQConv(chain.conv, a, plan, residual: chain, block: b, types: types)
+        return
+      }
       // With one scale, elementwise: on a blocked input, blocked.
       if isBlocked(node.operands[0]), blockable(node.type.shape),
         graph.constants[node.operands[1].name]?.type.shape == []

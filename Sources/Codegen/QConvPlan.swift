@@ -50,13 +50,48 @@ struct QConvPlan: Hashable, Sendable {
   let tile: Int
   let channelBlocks: Int
   let order: Order
+  /// The dequantize, shortcut add, ReLU and quantize after the conv that the step computes
+  /// too (`QuantizedResidual`), or nil.
+  let residual: Residual?
+
+  /// A residual end's epilogue: ReLU after the add or not, and the final type's range.
+  struct Residual: Hashable, Sendable {
+    let relu: Bool
+    let range: ClosedRange<Int32>
+  }
+
+  /// The scales and zero points of the step's `qp` buffer, by index: the conv's input and
+  /// output, then (for a residual end) the dequantize of its output, the shortcut's
+  /// dequantize and the final quantize.
+  enum Parameter: Int, CaseIterable {
+    case xScale, xZero, yScale, yZero, dScale, dZero, rScale, rZero, qScale, qZero
+  }
+
+  /// The `qp` values of `conv` (and of the chain `residual`), zero where absent.
+  static func parameterValues(_ conv: Node, _ residual: QuantizedResidual?, graph: Graph) -> [Float] {
+    func value(_ operand: Operand) -> Float {
+      guard let t = graph.constants[operand.name] else { return 0 }
+      return t.type.dtype.isInteger ? Float(t.integers.first ?? 0) : t.data.first ?? 0
+    }
+    let o = conv.operands
+    var values = [o[1], o[2], o[6], o[7]].map(value)
+    if let r = residual {
+      values += [r.dequantize.operands[1], r.dequantize.operands[2]].map(value)
+      values += [r.shortcut.operands[1], r.shortcut.operands[2]].map(value)
+      values += [r.quantize.operands[1], r.quantize.operands[2]].map(value)
+    } else {
+      values += [Float](repeating: 0, count: 6)
+    }
+    return values
+  }
 
   /// Plans `node`, a `qconv2d` reading `x` in blocks when `plainInput` is false, with one
   /// weights scale or one per output channel, for `target`.
   init(
     _ node: Node, _ attributes: Conv2dAttributes, x: [Int], filter: Size2d, plainInput: Bool, perChannelScale: Bool,
-    target: Target
+    residual: Residual?, target: Target
   ) {
+    self.residual = residual
     self.attributes = attributes
     self.x = x
     y = node.type.shape
@@ -127,20 +162,18 @@ struct QConvPlan: Hashable, Sendable {
   /// Units of parallel work.
   var workItems: Int { order == .rowsOuter ? y[0] * y[2] * groups : y[0] * groups }
 
-  /// The kernel: operands `x`, `xs`, `xz`, `wp`, `ws`, `ys`, `yz`, then `bias` when present
-  /// (the node's operands but the weights' zero points, which are zero).
+  /// The kernel: operands `x`, `qp` (`Parameter`), the packed weights `wp`, their scales
+  /// `ws`, then `bias` and the shortcut's integers `res` when present.
   var kernel: Kernel {
     let (k, r, s) = (y[1], filter.h, filter.w)
     var parameters = [
       KernelParameter(name: "x", elements: x.reduce(1, *), writable: false),
-      KernelParameter(name: "xs", elements: 1, writable: false),
-      KernelParameter(name: "xz", elements: 1, writable: false),
+      KernelParameter(name: "qp", elements: Parameter.allCases.count, writable: false),
       KernelParameter(name: "wp", elements: k * pairs * r * s * 2, writable: false, element: .int16),
       KernelParameter(name: "ws", elements: perChannelScale ? k : 1, writable: false),
-      KernelParameter(name: "ys", elements: 1, writable: false),
-      KernelParameter(name: "yz", elements: 1, writable: false),
     ]
     if hasBias { parameters.append(KernelParameter(name: "bias", elements: k, writable: false)) }
+    if residual != nil { parameters.append(KernelParameter(name: "res", elements: y.reduce(1, *), writable: false)) }
     parameters.append(KernelParameter(name: "y", elements: y.reduce(1, *), writable: true))
     let scratch = [
       KernelParameter(name: "xp", elements: pairs * rowsHeld * paddedWidth * 2, writable: true, element: .int16)
@@ -171,7 +204,7 @@ struct QConvPlan: Hashable, Sendable {
     }
     let body: [Stmt] = [
       .define("filled", -1, mutable: true),
-      .define("zx", .load("xz", 0), mutable: false),
+      .define("zx", .load("qp", .int(Parameter.xZero.rawValue)), mutable: false),
       .parallel("item", workItems, work),
     ]
     return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
@@ -293,24 +326,47 @@ struct QConvPlan: Hashable, Sendable {
       .define(
         "out", (((index("n") * .int(y[1] / b) + index("kb")) * .int(p) + index("p")) * .int(q) + index("q0")) * .int(b),
         mutable: false))
-    let zero = Expr.load("yz", 0)
-    let (low, high) = (Float(range.lowerBound), Float(range.upperBound))
-    // 1.5 · 2^23: adding it to a float of magnitude below 2^22 rounds to a whole number, half
-    // to even, and subtracting it gives that whole number back exactly.
-    let magic = Expr.splat(.float(12_582_912))
+    let qp = { (parameter: Parameter) in Expr.load("qp", .int(parameter.rawValue)) }
     for j in 0..<kt {
       let scale: Expr = perChannelScale ? .vectorLoad("ws", (index("kb") + .int(j)) * .int(b)) : .splat(.load("ws", 0))
-      body.append(.define("f\(j)", .splat(.load("xs", 0)) * scale / .splat(.load("ys", 0)), mutable: false))
+      body.append(.define("f\(j)", .splat(qp(.xScale)) * scale / .splat(qp(.yScale)), mutable: false))
       for i in 0..<t {
-        let v = "v\(j)_\(i)"
+        let (v, at) = ("v\(j)_\(i)", index("out") + .int((j * p * q + i) * b))
         let scaled = Expr.convert(.variable(acc(j, i), .intVector), .vector) * .variable("f\(j)", .vector)
-        let clamped = Expr.vectorMin(.vectorMax(scaled, .splat(.float(low) - zero)), .splat(.float(high) - zero))
-        body.append(.define(v, clamped, mutable: false))
-        var result = Expr.variable(v, .vector) + magic - magic + .splat(zero)
-        if attributes.epilogue == .relu { result = .vectorMax(result, .splat(zero)) }
-        body.append(.vectorStore("y", index("out") + .int((j * p * q + i) * b), result, aligned: true))
+        body += QConvPlan.quantized(scaled, v, zero: qp(.yZero), range: range)
+        var result = Expr.variable(v, .vector)
+        if attributes.epilogue == .relu { result = .vectorMax(result, .splat(qp(.yZero))) }
+        if let residual {
+          // The interpreter's dequantize, add, ReLU and quantize, in the same order; each
+          // product is a statement of its own, so that C compilers cannot contract it with
+          // the add into a fused multiply-add (which rounds once).
+          body.append(.define(v + "d", (result - .splat(qp(.dZero))) * .splat(qp(.dScale)), mutable: false))
+          let shortcut = (Expr.vectorLoad("res", at) - .splat(qp(.rZero))) * .splat(qp(.rScale))
+          body.append(.define(v + "r", shortcut, mutable: false))
+          var sum = Expr.variable(v + "d", .vector) + .variable(v + "r", .vector)
+          if residual.relu { sum = .vectorMax(sum, .splat(.float(0))) }
+          body.append(.define(v + "s", sum, mutable: false))
+          body += QConvPlan.quantized(
+            .variable(v + "s", .vector) / .splat(qp(.qScale)), v + "q", zero: qp(.qZero), range: residual.range)
+          result = .variable(v + "q", .vector)
+        }
+        body.append(.vectorStore("y", at, result, aligned: true))
       }
     }
     return body
+  }
+
+  /// Defines `name` as `saturate(round_half_to_even(value) + zero)` in `range`, lane by lane,
+  /// for values without NaN: clamped to the range less the zero point first (rounding is
+  /// monotonic, so this saturates alike), then rounded by adding and subtracting 1.5 · 2^23,
+  /// which rounds a float of magnitude below 2^22 to a whole number, half to even.
+  static func quantized(_ value: Expr, _ name: String, zero: Expr, range: ClosedRange<Int32>) -> [Stmt] {
+    let (low, high) = (Float(range.lowerBound), Float(range.upperBound))
+    let magic = Expr.splat(.float(12_582_912))
+    let clamped = Expr.vectorMin(.vectorMax(value, .splat(.float(low) - zero)), .splat(.float(high) - zero))
+    return [
+      .define(name + "c", clamped, mutable: false),
+      .define(name, Expr.variable(name + "c", .vector) + magic - magic + .splat(zero), mutable: false),
+    ]
   }
 }

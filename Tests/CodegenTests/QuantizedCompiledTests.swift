@@ -118,6 +118,81 @@ import Testing
     return graph
   }
 
+  /// Two residual ends as QDQ models spell them: `qconv2d -> dequantize -> add(dequantized
+  /// shortcut) [-> relu] -> quantize`, the first with a ReLU and a shortcut dequantize that a
+  /// graph output reads too, the second into i8 without one.
+  static func residualGraph() throws -> Graph {
+    var b = GraphBuilder(name: "residual")
+    var seed: UInt64 = 3
+    func integers(_ count: Int, _ range: ClosedRange<Int32>) -> [Int32] {
+      (0..<count).map { _ in
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return range.lowerBound + Int32((seed >> 33) % UInt64(range.upperBound - range.lowerBound + 1))
+      }
+    }
+    let c = 16
+    let x = try b.input("x", TensorType([2, c, 9, 9]))
+    func scalar(_ name: String, _ v: Float) throws -> Operand { try b.constant(name, TensorType([]), [v]) }
+    func zero(_ name: String, _ v: Int32, _ dtype: DType) throws -> Operand {
+      try b.constant(name, Tensor(type: TensorType([], dtype: dtype), integers: [v]))
+    }
+    func quantize(_ name: String, _ v: Operand, _ s: Operand, _ z: Operand) throws -> Operand {
+      try b.node(name, .quantize(axis: 1), [v, s, z])
+    }
+    func dequantize(_ name: String, _ v: Operand, _ s: Operand, _ z: Operand) throws -> Operand {
+      try b.node(name, .dequantize(axis: 1), [v, s, z])
+    }
+    func conv(
+      _ name: String, _ v: Operand, _ s: Operand, _ z: Operand, _ ys: Operand, _ yz: Operand, kernel: Int, relu: Bool
+    ) throws -> Operand {
+      let w = try b.constant(
+        name + ".w",
+        Tensor(
+          type: TensorType([c, c, kernel, kernel], dtype: .i8), integers: integers(c * c * kernel * kernel, -127...127)))
+      let ws = try b.constant(name + ".ws", TensorType([c]), (0..<c).map { 0.002 + Float($0) * 0.0001 })
+      let wz = try b.constant(
+        name + ".wz", Tensor(type: TensorType([c], dtype: .i8), integers: [Int32](repeating: 0, count: c)))
+      let bias = try b.constant(name + ".b", Tensor(type: TensorType([c], dtype: .i32), integers: integers(c, -2000...2000)))
+      let pad = kernel / 2
+      let a = Conv2dAttributes(
+        padding: Padding2d(top: pad, left: pad, bottom: pad, right: pad), epilogue: relu ? .relu : .none)
+      return try b.node(name, .qconv2d(a), [v, s, z, w, ws, wz, ys, yz, bias])
+    }
+    let (s0, z0) = (try scalar("s0", 0.03), try zero("z0", 110, .u8))
+    let q0 = try quantize("q0", x, s0, z0)
+    let (s1, z1, s2, z2) = (try scalar("s1", 0.05), try zero("z1", 0, .u8), try scalar("s2", 0.06), try zero("z2", 128, .u8))
+    let a = try conv("a", q0, s0, z0, s1, z1, kernel: 3, relu: true)
+    let c1 = try conv("b", a, s1, z1, s2, z2, kernel: 3, relu: false)
+    let shortcut = try dequantize("q0.d", q0, s0, z0)
+    let sum = try b.node("add1", .add, [try dequantize("b.d", c1, s2, z2), shortcut])
+    let (s3, z3) = (try scalar("s3", 0.04), try zero("z3", 0, .u8))
+    let r1 = try quantize("r1", try b.node("relu1", .relu, [sum]), s3, z3)
+    let (s4, z4, s5, z5) = (try scalar("s4", 0.05), try zero("z4", 120, .u8), try scalar("s5", 0.07), try zero("z5", -3, .i8))
+    let c2 = try conv("c", r1, s3, z3, s4, z4, kernel: 1, relu: false)
+    let sum2 = try b.node("add2", .add, [try dequantize("r1.d", r1, s3, z3), try dequantize("c.d", c2, s4, z4)])
+    let r2 = try quantize("r2", sum2, s5, z5)
+    let y = try dequantize("y", r2, s5, z5)
+    return try b.finish(outputs: [y, shortcut])
+  }
+
+  @Test(arguments: builds)
+  func residualEndsRunInTheConvStepAndEqualTheInterpreter(_ build: String) throws {
+    let words = build.split(separator: " ").map(String.init)
+    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    let graph = try Self.residualGraph()
+    let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+    let fused = kernels.filter { $0.hasSuffix("+residual") }.count
+    #expect(fused == (target == .generic ? 0 : 2), "\(kernels)")
+    let inputs = [Tensor(type: graph.inputs[0].type, data: values(graph.inputs[0].type.elementCount, seed: 9).map { $0 * 3 })]
+    let want = try Interpreter(graph: graph).run(inputs)
+    let got = try compiled(graph, target: target, backend: backend).run(inputs)
+    for (i, (y, reference)) in zip(got, want).enumerated() {
+      let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
+      #expect(y.type == reference.type && differing == 0, "output \(i): \(differing) of \(y.data.count) differ")
+      #expect(Set(reference.data).count > 20, "output \(i) has only \(Set(reference.data).count) distinct values")
+    }
+  }
+
   static let builds: [String] = runnableTargets.map { "c \($0.rawValue)" } + ["swift \(runnableTargets.last!.rawValue)"]
 
   @Test(arguments: builds)
