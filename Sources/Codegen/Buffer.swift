@@ -17,19 +17,24 @@ public enum Buffer: Hashable, Sendable {
   /// The scales and zero points an integer-conv step reads, gathered from the constants of
   /// node `name` and of the nodes it absorbs (`QConvPlan.Parameter`).
   case quantization(String)
+  /// The bias of integer conv `name` less `x_zero · Σ w` over each output channel's weights,
+  /// as int32 (kernels that sum raw bytes, the zero point in, take it out so).
+  case correctedBias(String)
 
   /// Whether the buffer lives in the weights file (else in the arena or the caller's buffers).
   public var isConstant: Bool {
     switch self {
     case .value, .blocked: false
-    case .constant, .packed, .quantization: true
+    case .constant, .packed, .quantization, .correctedBias: true
     }
   }
 
   /// The name of the graph value or constant the buffer holds.
   public var graphName: String {
     switch self {
-    case .value(let name), .blocked(let name), .constant(let name), .packed(let name, _), .quantization(let name): name
+    case .value(let name), .blocked(let name), .constant(let name), .packed(let name, _), .quantization(let name),
+      .correctedBias(let name):
+      name
     }
   }
 
@@ -40,6 +45,7 @@ public enum Buffer: Hashable, Sendable {
     case .blocked(let name): name + " (blocked)"
     case .packed(let name, let packing): name + " (\(packing))"
     case .quantization(let name): name + " (quantization parameters)"
+    case .correctedBias(let name): name + " (bias less the input zero point's share)"
     }
   }
 }
@@ -65,6 +71,10 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
   /// (K/B, ceil(C/2), R, S, B[k], 2[c]), two int16 to each float of the file (the lower
   /// channel in the lower half), zero past C.
   case pairs(block: Int)
+  /// Signed byte conv weights (K,C,R,S) as quads of input channels for `vpdpbusd`:
+  /// (K/B, ceil(C/4), R, S, B[k], 4[c]), four bytes to each float of the file (the lowest
+  /// channel in the lowest byte), zero past C.
+  case quads(block: Int)
 
   /// `packed for conv, block 16`.
   public var description: String {
@@ -76,6 +86,7 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
     case .dense(let b): "packed for dense, block \(b)"
     case .paddedBias(let b): "padded to a multiple of \(b)"
     case .pairs(let b): "packed as int16 pairs for an integer conv, block \(b)"
+    case .quads(let b): "packed as byte quads for an integer conv, block \(b)"
     }
   }
 }

@@ -138,6 +138,17 @@ public struct CProgram: Sendable {
       w.line("/* acc + the sums of the lanes' int16 pair products (vpmaddwd: exact, no operand is -32768). */")
       let madd = b == 16 ? "_mm512_madd_epi16((__m512i)a, (__m512i)b)" : "_mm256_madd_epi16((__m256i)a, (__m256i)b)"
       w.line("__attribute__((unused)) static inline vi madd_v(vi acc, vs a, vs b) { return acc + (vi)\(madd); }")
+      if target.hasVNNI {
+        w.line("typedef signed char vq __attribute__((vector_size(\(b * 4))));")
+        w.line("/* The four bytes at p in every 32-bit lane. */")
+        w.line(
+          "__attribute__((unused)) static inline vq quad_splat(const unsigned char *p) { int t; memcpy(&t, p, sizeof t); return (vq)((vi){0} + t); }"
+        )
+        w.line("/* acc + the sums of the lanes' products of unsigned bytes of a and signed bytes of b (vpdpbusd). */")
+        w.line(
+          "__attribute__((unused)) static inline vi dpbusd_v(vi acc, vq a, vq b) { return (vi)_mm512_dpbusd_epi32((__m512i)acc, (__m512i)a, (__m512i)b); }"
+        )
+      }
     }
     w.line()
     tables(&w)

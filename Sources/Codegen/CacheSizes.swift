@@ -28,7 +28,8 @@ public struct CacheSizes: Hashable, Sendable {
   public static func table(for target: Target) -> CacheSizes {
     switch target {
     case .generic, .avx2: CacheSizes(l1d: 32 << 10, l2: 256 << 10, l3: 8 << 20, source: "table for \(target.rawValue)")
-    case .avx512: CacheSizes(l1d: 32 << 10, l2: 1 << 20, l3: 8 << 20, source: "table for avx512")
+    case .avx512, .avx512vnni:
+      CacheSizes(l1d: 32 << 10, l2: 1 << 20, l3: 8 << 20, source: "table for \(target.rawValue)")
     }
   }
 

@@ -22,15 +22,34 @@ enum Scalar: Hashable, Sendable {
   /// A vector of `2 × vectorWidth` 16-bit integers, read as `vectorWidth` pairs: lane `l`
   /// of an `intVector` is made from pair `l` (elements `2l` and `2l + 1`).
   case pairVector
+  /// An 8-bit integer: an element of a `byte` buffer.
+  case byte
+  /// A vector of `4 × vectorWidth` bytes, read as `vectorWidth` quads (`4l ..< 4l + 4` make
+  /// lane `l`), unsigned or signed as the operation that reads it says.
+  case quadVector
 }
 
 /// The elements of a kernel buffer.
 enum Element: Hashable, Sendable {
+  /// Bytes per element.
+  var size: Int {
+    switch self {
+    case .float, .int32: 4
+    case .int16: 2
+    case .byte: 1
+    }
+  }
+
   /// 32-bit floats (every buffer of the memory plan, and most constants).
   case float
   /// 16-bit integers: a quantized conv's input as it packs it, and its packed weights (two
   /// to a float of the weights file).
   case int16
+  /// 32-bit integers (a float of the weights file holding an integer's bits).
+  case int32
+  /// Bytes: a quantized conv's input as it packs it (unsigned), and its packed weights
+  /// (signed; four to a float of the weights file).
+  case byte
 }
 
 /// `+ - * / %` (on indices `/` and `%` truncate toward zero, as C and Swift do; `%` is for
@@ -93,6 +112,15 @@ indirect enum Expr: Hashable, Sendable {
   /// The `pairVector` at elements `index ..< index + 2 × vectorWidth` of an `int16` buffer
   /// (vector-aligned).
   case pairVectorLoad(String, Expr)
+  /// The four bytes at elements `index ..< index + 4` of a `byte` buffer as every quad of a
+  /// `quadVector`.
+  case quadSplat(String, Expr)
+  /// The `quadVector` at elements `index ..< index + 4 × vectorWidth` of a `byte` buffer
+  /// (vector-aligned).
+  case quadVectorLoad(String, Expr)
+  /// The `intVector` at elements `index ..< index + vectorWidth` of an `int32` buffer
+  /// (vector-aligned).
+  case intVectorLoad(String, Expr)
 
   /// The expression's type (checked by `KernelVerifier`).
   var type: Scalar {
@@ -102,6 +130,8 @@ indirect enum Expr: Hashable, Sendable {
     case .double: .double
     case .vectorLoad, .splat, .vectorMax, .vectorMin: .vector
     case .pairSplat, .pairVectorLoad: .pairVector
+    case .quadSplat, .quadVectorLoad: .quadVector
+    case .intVectorLoad: .intVector
     case .variable(_, let t), .convert(_, let t): t
     case .arithmetic(_, let a, let b): b.type == .vector ? .vector : a.type
     case .minimum(let a, _), .maximum(let a, _): a.type
@@ -184,6 +214,10 @@ indirect enum Stmt: Hashable, Sendable {
   /// `name += madd(a, b)` for an `intVector` `name` and `pairVector`s `a` and `b`: lane `l`
   /// adds `a[2l]·b[2l] + a[2l+1]·b[2l+1]`, exact in 32 bits (no operand is -32768).
   case pairMultiplyAdd(String, Expr, Expr)
+  /// `name += dot(a, b)` for an `intVector` `name` and `quadVector`s `a` (unsigned) and `b`
+  /// (signed): lane `l` adds `Σ a[4l+j]·b[4l+j]` over `j < 4`, exact in 32 bits
+  /// (`vpdpbusd`).
+  case quadMultiplyAdd(String, Expr, Expr)
   /// `if condition { then } else { otherwise }`.
   case branch(Expr, [Stmt], else: [Stmt])
   /// The kernel's units of parallel work: `body` for `variable` in `0..<count`, the range split

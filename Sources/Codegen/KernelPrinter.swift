@@ -36,6 +36,12 @@ protocol KernelPrinter {
   func pairVectorLoad(_ buffer: String, _ index: String) -> String
   /// `name += madd(a, b)` on an int vector.
   func pairMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String
+  /// The four bytes at `buffer[index]` in every quad of a quad vector.
+  func quadSplat(_ buffer: String, _ index: String) -> String
+  func quadVectorLoad(_ buffer: String, _ index: String) -> String
+  func intVectorLoad(_ buffer: String, _ index: String) -> String
+  /// `name += dot(a, b)` of unsigned quads `a` and signed quads `b` on an int vector.
+  func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String
   func multiplyAdd(_ name: String, _ a: String, _ b: String) -> String
   /// The header of `if condition`.
@@ -110,6 +116,7 @@ extension KernelPrinter {
       w.line(vectorStore(buffer, text(index), text(value), aligned: aligned))
     case .multiplyAdd(let name, let a, let b): w.line(multiplyAdd(name, text(a, needs: 4), text(b, needs: 5)))
     case .pairMultiplyAdd(let name, let a, let b): w.line(pairMultiplyAdd(name, text(a), text(b)))
+    case .quadMultiplyAdd(let name, let a, let b): w.line(quadMultiplyAdd(name, text(a), text(b)))
     case .branch(let condition, let then, let otherwise):
       w.block(branch(text(condition))) { w in
         for statement in then { print(statement, &w) }
@@ -142,7 +149,8 @@ extension KernelPrinter {
     case .select: 0
     case .int(let v): v < 0 ? 3 : 5
     case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .roundEven, .convert,
-      .vectorLoad, .splat, .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad:
+      .vectorLoad, .splat, .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad, .quadSplat, .quadVectorLoad,
+      .intVectorLoad:
       5
     }
   }
@@ -179,6 +187,9 @@ extension KernelPrinter {
     case .vectorMin(let a, let b): body = vectorMin(text(a), text(b))
     case .pairSplat(let buffer, let i): body = pairSplat(buffer, text(i))
     case .pairVectorLoad(let buffer, let i): body = pairVectorLoad(buffer, text(i))
+    case .quadSplat(let buffer, let i): body = quadSplat(buffer, text(i))
+    case .quadVectorLoad(let buffer, let i): body = quadVectorLoad(buffer, text(i))
+    case .intVectorLoad(let buffer, let i): body = intVectorLoad(buffer, text(i))
     case .all(let parts): body = parts.map { text($0, needs: 2) }.joined(separator: " && ")
     case .minimum(let a, let b): body = minimum(text(a, needs: 5), text(b, needs: 5))
     case .maximum(let a, let b): body = maximum(text(a, needs: 5), text(b, needs: 5))
@@ -213,6 +224,8 @@ struct CKernelPrinter: KernelPrinter {
     case .int16: "short"
     case .intVector: "vi"
     case .pairVector: "vs"
+    case .byte: "unsigned char"
+    case .quadVector: "vq"
     }
   }
   func minimum(_ a: String, _ b: String) -> String { "(\(a) < \(b) ? \(a) : \(b))" }
@@ -242,6 +255,10 @@ struct CKernelPrinter: KernelPrinter {
   func pairSplat(_ buffer: String, _ index: String) -> String { "pair_splat(\(buffer) + \(index))" }
   func pairVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vs *)(\(buffer) + \(index))" }
   func pairMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = madd_v(\(name), \(a), \(b));" }
+  func quadSplat(_ buffer: String, _ index: String) -> String { "quad_splat(\(buffer) + \(index))" }
+  func quadVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vq *)(\(buffer) + \(index))" }
+  func intVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vi *)(\(buffer) + \(index))" }
+  func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = dpbusd_v(\(name), \(a), \(b));" }
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
     aligned
       ? "*(vf *)(\(buffer) + \(index)) = \(value);"
@@ -256,7 +273,14 @@ struct CKernelPrinter: KernelPrinter {
   /// writes one, then the output) and the range. Scratch comes from `aligned_alloc` in whole
   /// cache lines.
   func prologue(_ name: String, _ kernel: Kernel) -> [String] {
-    let element = { (p: KernelParameter) in p.element == .float ? "float" : "short" }
+    let element = { (p: KernelParameter) -> String in
+      switch p.element {
+      case .float: "float"
+      case .int16: "short"
+      case .int32: "int"
+      case .byte: "unsigned char"
+      }
+    }
     let pointer = { (p: KernelParameter) in "\(p.writable ? "" : "const ")\(element(p)) *restrict \(p.name)" }
     var lines: [String]
     if kernel.workItems == nil {
@@ -271,7 +295,7 @@ struct CKernelPrinter: KernelPrinter {
       }
     }
     for s in kernel.scratch {
-      let bytes = (s.elements * (s.element == .float ? 4 : 2) + 63) / 64 * 64
+      let bytes = (s.elements * s.element.size + 63) / 64 * 64
       lines.append("\(element(s)) *\(s.name) = aligned_alloc(64, \(bytes)L);")
       lines.append("if (!\(s.name)) abort();")
     }
@@ -311,6 +335,8 @@ struct SwiftKernelPrinter: KernelPrinter {
     case .int16: "Int16"
     case .intVector: "VI"
     case .pairVector: "VS"
+    case .byte: "UInt8"
+    case .quadVector: "VQ"
     }
   }
   func minimum(_ a: String, _ b: String) -> String { "min(\(a), \(b))" }
@@ -340,6 +366,10 @@ struct SwiftKernelPrinter: KernelPrinter {
   func pairSplat(_ buffer: String, _ index: String) -> String { "pairSplat(\(buffer), \(index))" }
   func pairVectorLoad(_ buffer: String, _ index: String) -> String { "pload(\(buffer), \(index))" }
   func pairMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = vmadd(\(name), \(a), \(b))" }
+  func quadSplat(_ buffer: String, _ index: String) -> String { "quadSplat(\(buffer), \(index))" }
+  func quadVectorLoad(_ buffer: String, _ index: String) -> String { "qload(\(buffer), \(index))" }
+  func intVectorLoad(_ buffer: String, _ index: String) -> String { "iload(\(buffer), \(index))" }
+  func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = vdpbusd(\(name), \(a), \(b))" }
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
     "vstore(\(value), \(buffer), \(index))"
   }
@@ -365,19 +395,30 @@ struct SwiftKernelPrinter: KernelPrinter {
         let source =
           i == kernel.parameters.count - 1
           ? "a.out"
-          : p.element == .int16
-            ? "UnsafeRawPointer(\(operand)).assumingMemoryBound(to: Int16.self)"
+          : p.element != .float
+            ? "UnsafeRawPointer(\(operand)).assumingMemoryBound(to: \(SwiftKernelPrinter.elementName(p.element)).self)"
             : p.writable ? "UnsafeMutablePointer(mutating: \(operand))" : operand
         lines.append("let \(p.name) = \(source)")
       }
     }
     for s in kernel.scratch {
-      lines.append("let \(s.name) = UnsafeMutablePointer<\(typeName(s.element == .float ? .float : .int16))>.allocate(capacity: \(s.elements))")
+      lines.append(
+        "let \(s.name) = UnsafeMutablePointer<\(SwiftKernelPrinter.elementName(s.element))>.allocate(capacity: \(s.elements))")
       lines.append("defer { \(s.name).deallocate() }")
     }
     return lines
   }
   func epilogue(_ kernel: Kernel) -> [String] { [] }
+
+  /// The Swift type of a buffer's elements.
+  static func elementName(_ element: Element) -> String {
+    switch element {
+    case .float: "Float"
+    case .int16: "Int16"
+    case .int32: "Int32"
+    case .byte: "UInt8"
+    }
+  }
   func copy(target: String, at: String, source: String, from: String, count: Int) -> String {
     "\(target).advanced(by: \(at)).update(from: \(source).advanced(by: \(from)), count: \(count))"
   }

@@ -79,7 +79,13 @@ struct KernelVerifier {
       }
     case .store(let buffer, let index, let value):
       guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
-      let element: Scalar = kinds[buffer] == .int16 ? .int16 : .float
+      let element: Scalar
+      switch kinds[buffer] {
+      case .int16: element = .int16
+      case .byte: element = .byte
+      case .float, .int32, nil: element = .float
+      }
+      guard kinds[buffer] != .int32 else { throw .type("a store into the int32 buffer \(buffer)") }
       guard try typeOf(value) == element else { throw .type("a store into \(buffer) of a \(try typeOf(value))") }
       try access(buffer, index, count: 1)
     case .storeAccumulate(let buffer, let index, let value):
@@ -90,10 +96,11 @@ struct KernelVerifier {
       guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
       guard try typeOf(value) == .vector else { throw .type("a vector store into \(buffer) of a non-vector") }
       try access(buffer, index, count: try width(), of: .float)
-    case .pairMultiplyAdd(let name, let a, let b):
+    case .pairMultiplyAdd(let name, let a, let b), .quadMultiplyAdd(let name, let a, let b):
       guard let variable = scope[name] else { throw .undefined(name) }
-      guard variable.type == .intVector, try typeOf(a) == .pairVector, try typeOf(b) == .pairVector else {
-        throw .type("\(name) += madd(\(try typeOf(a)), \(try typeOf(b))) on a \(variable.type)")
+      let operands: Scalar = if case .pairMultiplyAdd = statement { .pairVector } else { .quadVector }
+      guard variable.type == .intVector, try typeOf(a) == operands, try typeOf(b) == operands else {
+        throw .type("\(name) += dot(\(try typeOf(a)), \(try typeOf(b))) on a \(variable.type)")
       }
     case .multiplyAdd(let name, let a, let b):
       guard let variable = scope[name] else { throw .undefined(name) }
@@ -221,6 +228,13 @@ struct KernelVerifier {
       try access(buffer, index, count: 2, of: .int16)
     case .pairVectorLoad(let buffer, let index):
       try access(buffer, index, count: 2 * (try width()), of: .int16)
+    case .quadSplat(let buffer, let index):
+      _ = try width()
+      try access(buffer, index, count: 4, of: .byte)
+    case .quadVectorLoad(let buffer, let index):
+      try access(buffer, index, count: 4 * (try width()), of: .byte)
+    case .intVectorLoad(let buffer, let index):
+      try access(buffer, index, count: try width(), of: .int32)
     case .splat(let a):
       _ = try width()
       guard try typeOf(a) == .float else { throw .type("a splat of a \(try typeOf(a))") }
@@ -252,9 +266,9 @@ struct KernelVerifier {
       let from = try typeOf(a)
       let scalars: Set<Scalar> = [.index, .float, .double]
       let vectors: Set<Scalar> = [.vector, .intVector]
-      // Scalars among themselves, floats to int16, and vectors of floats to and from
+      // Scalars among themselves, floats to int16 and bytes, and vectors of floats to and from
       // vectors of integers.
-      guard (scalars.contains(from) && scalars.contains(type)) || (from == .float && type == .int16)
+      guard (scalars.contains(from) && scalars.contains(type)) || (from == .float && (type == .int16 || type == .byte))
         || (vectors.contains(from) && vectors.contains(type) && from != type)
       else {
         throw .type("a conversion from \(from) to \(type)")
@@ -297,7 +311,7 @@ struct KernelVerifier {
       return Range(lowest: min(x.lowest, y.lowest), highest: max(x.highest, y.highest))
     case .float, .double, .load, .compare, .any, .all, .squareRoot, .exponential, .roundEven, .convert, .vectorLoad,
       .splat,
-      .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad:
+      .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad, .quadSplat, .quadVectorLoad, .intVectorLoad:
       return nil
     }
   }

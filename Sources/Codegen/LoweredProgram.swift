@@ -103,11 +103,12 @@ struct LoweredProgram: Sendable {
         let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
         return kind + (plan.flatTiles ? " flat" : "") + (preact == nil ? "" : " +preact")
       case .winograd: return "winograd F(2,3)"
-      case .qconv(let node, let a, let filter, let plainInput, let perChannelScale, let residual):
+      case .qconv(let node, let a, let fit, let plainInput, let residual):
         let plan = QConvPlan(
-          node, a, x: type(of: node.operands[0]).shape, filter: filter, plainInput: plainInput,
-          perChannelScale: perChannelScale, residual: residual, target: target)
-        return "int16 pairs \(plan.tile)px x\(plan.channelBlocks)" + (plan.order == .imageOuter ? " image" : "")
+          node, a, x: type(of: node.operands[0]).shape, fit: fit, plainInput: plainInput, residual: residual,
+          target: target)
+        let kind = plan.grouping == .pairs ? "int16 pairs" : "int8 vnni"
+        return "\(kind) \(plan.tile)px x\(plan.channelBlocks)" + (plan.order == .imageOuter ? " image" : "")
           + (residual == nil ? "" : " +residual")
       case .scaleShift(_, let relu): return relu ? "blocked, relu" : "blocked"
       case .pool, .globalAvgPool, .dense: return "blocked"
@@ -154,12 +155,12 @@ struct LoweredProgram: Sendable {
     case .winograd(let node, _):
       return
         "\(node.name): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
-    case .qconv(let node, _, _, let plainInput, _, let residual):
+    case .qconv(let node, _, let fit, let plainInput, let residual):
       let x = type(of: node.operands[0]).shape
       let weight = type(of: node.operands[3]).shape
       let also = residual.map { " then dequantize, add the shortcut, \($0.relu ? "relu, " : "")quantize" } ?? ""
       return
-        "\(node.name): qconv2d over int16 pairs, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
+        "\(node.name): qconv2d over \(QConvPlan.grouping(fit, target: target) == .pairs ? "int16 pairs" : "byte quads"), blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
     case .dense(let node):
       return
         "\(node.name): dense, weights in blocks of \(target.block!) outputs; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
@@ -211,11 +212,8 @@ extension LoweredProgram {
         border: language.convBorder
       ).kernel
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
-    case .qconv(let node, let a, let filter, let plainInput, let perChannelScale, let residual):
-      return QConvPlan(
-        node, a, x: x, filter: filter, plainInput: plainInput, perChannelScale: perChannelScale, residual: residual,
-        target: target
-      ).kernel
+    case .qconv(let node, let a, let fit, let plainInput, let residual):
+      return QConvPlan(node, a, x: x, fit: fit, plainInput: plainInput, residual: residual, target: target).kernel
     case .pool(let node, let a, let average): return blocked.pool(a, average: average, x: x, y: node.type.shape)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)
     case .scaleShift(_, let relu): return blocked.scaleShift(x: x, relu: relu)

@@ -32,11 +32,9 @@ struct Lowering {
     case dense(Node)
     /// A 3×3 stride-1 convolution as Winograd F(2×2, 3×3) on blocked tensors.
     case winograd(Node, Conv2dAttributes)
-    /// An integer convolution over int16 pairs (`QConvPlan`) into a blocked output, reading a
-    /// plain or blocked input, with one weights scale or one per output channel; with
-    /// `residual`, a `QuantizedResidual` chain after it too.
-    case qconv(
-      Node, Conv2dAttributes, kernel: Size2d, plainInput: Bool, perChannelScale: Bool, residual: QConvPlan.Residual?)
+    /// An integer convolution (`QConvPlan`, of what `Fit` says) into a blocked output, reading
+    /// a plain or blocked input; with `residual`, a `QuantizedResidual` chain after it too.
+    case qconv(Node, Conv2dAttributes, QConvPlan.Fit, plainInput: Bool, residual: QConvPlan.Residual?)
     /// Plain (N,C,H,W) to blocked.
     case toBlocked(shape: [Int])
     /// Blocked to plain (N,C,H,W).
@@ -58,7 +56,7 @@ struct Lowering {
       switch kind {
       case .plain(let node), .conv(let node, _, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
         .scaleShift(let node, _),
-        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _, _):
+        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _):
         node
       case .toBlocked, .toPlain: nil
       }
@@ -173,17 +171,30 @@ struct Lowering {
     let values = QConvPlan.parameterValues(conv, residual, graph: graph)
     packed.append(WeightsEntry(buffer: parameters, source: Tensor(type: TensorType([values.count]), data: values), packing: nil))
     var operands = [try operand(conv.operands[0], blocked: !plainInput, types: types), parameters]
-    operands.append(pack(conv.operands[3].name, .pairs(block: b)))
+    let grouping = QConvPlan.grouping(plan, target: target)
+    operands.append(pack(conv.operands[3].name, grouping == .pairs ? .pairs(block: b) : .quads(block: b)))
     operands.append(try operand(conv.operands[4], blocked: false, types: types))
-    if conv.operands.count == 9 { operands.append(try operand(conv.operands[8], blocked: false, types: types)) }
+    switch grouping {
+    case .pairs:
+      if conv.operands.count == 9 { operands.append(try operand(conv.operands[8], blocked: false, types: types)) }
+    case .quads:
+      let bias = Buffer.correctedBias(conv.name)
+      let corrected = QConvPlan.correctedBias(conv, signedInput: plan.signedInput, graph: graph)
+      packed.append(
+        WeightsEntry(
+          buffer: bias,
+          source: Tensor(
+            type: TensorType([corrected.count]), data: corrected.map { Float(bitPattern: UInt32(bitPattern: $0)) }),
+          packing: nil))
+      operands.append(bias)
+    }
     var epilogue: QConvPlan.Residual? = nil
     if let residual {
       operands.append(try operand(.value(residual.shortcutValue), blocked: true, types: types))
       epilogue = QConvPlan.Residual(
         relu: residual.relu != nil, range: residual.quantize.type.dtype.integerRange ?? 0...0)
     }
-    let kind = Kind.qconv(
-      conv, a, kernel: plan.filter, plainInput: plainInput, perChannelScale: plan.perChannelScale, residual: epilogue)
+    let kind = Kind.qconv(conv, a, plan, plainInput: plainInput, residual: epilogue)
     emit(kind, operands, node: residual?.quantize ?? conv, blocked: true)
   }
 

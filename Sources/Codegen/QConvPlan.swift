@@ -53,6 +53,16 @@ struct QConvPlan: Hashable, Sendable {
   /// The dequantize, shortcut add, ReLU and quantize after the conv that the step computes
   /// too (`QuantizedResidual`), or nil.
   let residual: Residual?
+  /// Two channels to an int16 pair, or four to a quad of bytes.
+  let grouping: Grouping
+  /// Whether the input is i8 (offset by 128 into bytes).
+  let signedInput: Bool
+
+  /// The grouping of a conv that `fit` describes on `target`: quads where the target has
+  /// VNNI and the weights are signed bytes, else pairs.
+  static func grouping(_ fit: Fit, target: Target) -> Grouping {
+    target.hasVNNI && fit.signedWeights ? .quads : .pairs
+  }
 
   /// A residual end's epilogue: ReLU after the add or not, and the final type's range.
   struct Residual: Hashable, Sendable {
@@ -65,6 +75,23 @@ struct QConvPlan: Hashable, Sendable {
   /// dequantize and the final quantize.
   enum Parameter: Int, CaseIterable {
     case xScale, xZero, yScale, yZero, dScale, dZero, rScale, rZero, qScale, qZero
+  }
+
+  /// The bias of `conv` (zero where it has none) less `x_zero · Σ w` over each output
+  /// channel's weights, for kernels that sum raw bytes: `x_zero` offset by 128 for an i8
+  /// input, as its bytes are. Fits in 32 bits: at most 33,000 products of 255 · 128 and a
+  /// bias of at most 2^24 in magnitude (checked by `Lowering.floats`).
+  static func correctedBias(_ conv: Node, signedInput: Bool, graph: Graph) -> [Int32] {
+    let w = graph.constants[conv.operands[3].name]
+    let zero = Int64(graph.constants[conv.operands[2].name]?.integers.first ?? 0) + (signedInput ? 128 : 0)
+    let k = w?.type.shape[0] ?? 0
+    let perChannel = k == 0 ? 0 : (w?.integers.count ?? 0) / k
+    let bias = conv.operands.count == 9 ? graph.constants[conv.operands[8].name]?.integers : nil
+    return (0..<k).map { channel in
+      let weights = w?.integers[(channel * perChannel)..<((channel + 1) * perChannel)] ?? []
+      let sum = weights.reduce(Int64(0)) { $0 + Int64($1) }
+      return Int32(truncatingIfNeeded: Int64(bias?[channel] ?? 0) - zero * sum)
+    }
   }
 
   /// The `qp` values of `conv` (and of the chain `residual`), zero where absent.
@@ -88,10 +115,14 @@ struct QConvPlan: Hashable, Sendable {
   /// Plans `node`, a `qconv2d` reading `x` in blocks when `plainInput` is false, with one
   /// weights scale or one per output channel, for `target`.
   init(
-    _ node: Node, _ attributes: Conv2dAttributes, x: [Int], filter: Size2d, plainInput: Bool, perChannelScale: Bool,
-    residual: Residual?, target: Target
+    _ node: Node, _ attributes: Conv2dAttributes, x: [Int], fit: Fit, plainInput: Bool, residual: Residual?,
+    target: Target
   ) {
     self.residual = residual
+    let filter = fit.filter
+    let perChannelScale = fit.perChannelScale
+    grouping = QConvPlan.grouping(fit, target: target)
+    signedInput = fit.signedInput
     self.attributes = attributes
     self.x = x
     y = node.type.shape
@@ -103,25 +134,42 @@ struct QConvPlan: Hashable, Sendable {
     b = target.block!
     let kb = y[1] / b
     // Accumulators, one weights vector per block and a broadcast pair fit in the registers.
-    let limit = target == .avx512 ? 24 : target.maxTile
+    let limit = target.block == 16 ? 24 : target.maxTile
     let wide = ConvPlan.tile(for: y[3], maxTile: limit)
     let paired = target == .avx2 && kb % 2 == 0 && y[3] >= 6
     tile = paired ? 6 : wide
     channelBlocks = paired ? 2 : ConvPlan.channelBlocks(tile: wide, kb: kb, maxTile: limit)
-    let pairs = (x[1] + 1) / 2
-    let weights = y[1] * pairs * filter.h * filter.w * 2
+    let g = grouping.channels
+    let groupsIn = (x[1] + g - 1) / g
+    let elementBytes = grouping == .pairs ? 2 : 1
+    let weights = y[1] * groupsIn * filter.h * filter.w * g * elementBytes
     let height = (y[2] - 1) * attributes.stride.h + filter.h
     let width = (y[3] - 1) * attributes.stride.w + filter.w
-    let image = pairs * height * width * 2
+    let image = groupsIn * height * width * g * elementBytes
     order = weights > image ? .imageOuter : .rowsOuter
   }
 
-  /// What lowering needs to know of a `qconv2d` this plan runs.
-  struct Fit {
+  /// What lowering and the plan need to know of a `qconv2d` this plan runs.
+  struct Fit: Hashable, Sendable {
     let filter: Size2d
     /// Input channels.
     let channels: Int
     let perChannelScale: Bool
+    /// Whether the input is i8 (else u8) and the weights i8 (else u8).
+    let signedInput: Bool
+    let signedWeights: Bool
+  }
+
+  /// How input channels are grouped into a lane's products.
+  enum Grouping: Hashable, Sendable {
+    /// Two channels as int16, less the input's zero point (`vpmaddwd`).
+    case pairs
+    /// Four channels as unsigned bytes (an i8 input offset by 128), the zero point left in
+    /// and taken out by the corrected bias (`vpdpbusd`).
+    case quads
+
+    /// Channels per group.
+    var channels: Int { self == .pairs ? 2 : 4 }
   }
 
   /// Whether `node` (a `qconv2d` of `graph`) runs as this plan with blocks of `b` channels,
@@ -146,11 +194,15 @@ struct QConvPlan: Hashable, Sendable {
     else { return nil }
     // The interpreter's factors, which the kernel computes the same way.
     guard ws.data.allSatisfy({ (xs.data[0] * $0 / ys.data[0]).isFinite }) else { return nil }
-    return Fit(filter: Size2d(r, s), channels: c, perChannelScale: ws.type.shape == [k])
+    return Fit(
+      filter: Size2d(r, s), channels: c, perChannelScale: ws.type.shape == [k],
+      signedInput: x.dtype == .i8, signedWeights: w.type.dtype == .i8)
   }
 
-  /// Pairs of input channels.
-  private var pairs: Int { (x[1] + 1) / 2 }
+  /// Groups of input channels.
+  private var groupsIn: Int { (x[1] + grouping.channels - 1) / grouping.channels }
+  /// The scratch's and the packed weights' element type.
+  private var element: Element { grouping == .pairs ? .int16 : .byte }
   /// Columns of a padded row: every column a tile reads, from the left padding on.
   private var paddedWidth: Int { (y[3] - 1) * attributes.stride.w + filter.w }
   /// Rows of the padded image: every row the conv reads, from the top padding on.
@@ -169,14 +221,20 @@ struct QConvPlan: Hashable, Sendable {
     var parameters = [
       KernelParameter(name: "x", elements: x.reduce(1, *), writable: false),
       KernelParameter(name: "qp", elements: Parameter.allCases.count, writable: false),
-      KernelParameter(name: "wp", elements: k * pairs * r * s * 2, writable: false, element: .int16),
+      KernelParameter(name: "wp", elements: k * groupsIn * r * s * grouping.channels, writable: false, element: element),
       KernelParameter(name: "ws", elements: perChannelScale ? k : 1, writable: false),
     ]
-    if hasBias { parameters.append(KernelParameter(name: "bias", elements: k, writable: false)) }
+    // Quads sum the zero point in: their bias is always there, corrected (int32).
+    switch grouping {
+    case .pairs where hasBias: parameters.append(KernelParameter(name: "bias", elements: k, writable: false))
+    case .pairs: break
+    case .quads: parameters.append(KernelParameter(name: "bias", elements: k, writable: false, element: .int32))
+    }
     if residual != nil { parameters.append(KernelParameter(name: "res", elements: y.reduce(1, *), writable: false)) }
     parameters.append(KernelParameter(name: "y", elements: y.reduce(1, *), writable: true))
     let scratch = [
-      KernelParameter(name: "xp", elements: pairs * rowsHeld * paddedWidth * 2, writable: true, element: .int16)
+      KernelParameter(
+        name: "xp", elements: groupsIn * rowsHeld * paddedWidth * grouping.channels, writable: true, element: element)
     ]
     let item = index("item")
     var work: [Stmt]
@@ -215,14 +273,17 @@ struct QConvPlan: Hashable, Sendable {
     .branch(.compare(.notEqual, .variable("filled", .index), key), [.assign("filled", key)] + fill, else: [])
   }
 
-  /// Copies input rows `base ..< base + rowsHeld` of image `n`, less the zero point, into
-  /// `xp` as int16 pairs, zero outside the image.
+  /// Copies input rows `base ..< base + rowsHeld` of image `n` into `xp` in groups of
+  /// channels: pairs less the zero point, zero outside the image; quads of bytes (an i8
+  /// input offset by 128), the zero point outside the image.
   private var fill: [Stmt] {
     let (c, h, wd) = (x[1], x[2], x[3])
-    let width = paddedWidth
-    let zero = Expr.convert(.float(0), .int16)
+    let (width, g) = (paddedWidth, grouping.channels)
+    let offset: Float = signedInput ? 128 : 0
+    let type: Scalar = grouping == .pairs ? .int16 : .byte
+    let zero: Expr = grouping == .pairs ? .convert(.float(0), type) : .convert(.variable("zx", .float) + .float(offset), type)
     let at = { (pair: Expr, j: Int) -> Expr in
-      ((pair * .int(self.rowsHeld) + index("rr")) * .int(width) + index("col")) * 2 + .int(j)
+      ((pair * .int(self.rowsHeld) + index("rr")) * .int(width) + index("col")) * .int(g) + .int(j)
     }
     // The input element of channel `2·pair + j` at (ih, iw).
     let element = { (channel: Expr) -> Expr in
@@ -231,26 +292,38 @@ struct QConvPlan: Hashable, Sendable {
         ? ((index("n") * .int(c) + channel) * .int(h) + index("ih")) * .int(wd) + index("iw")
         : (((index("n") * .int(c / self.b) + index("cb")) * .int(h) + index("ih")) * .int(wd) + index("iw"))
           * .int(self.b) + channel
-      return .convert(.load("x", place) - .variable("zx", .float), .int16)
+      let value: Expr =
+        self.grouping == .pairs ? .load("x", place) - .variable("zx", .float) : .load("x", place) + .float(offset)
+      return .convert(value, type)
     }
-    let half = b / 2
-    // The pairs of one column: all of them zero outside the image.
+    let perBlock = b / g
+    // The groups of one column: padding outside the image; past the last channel, channels
+    // whose weights are zero.
     let column: (Bool) -> [Stmt] = { inside in
       if self.plainInput {
         let full: Stmt = .loop(
-          "pair", 0, .int(c / 2),
-          [0, 1].map { j in .store("xp", at(index("pair"), j), inside ? element(index("pair") * 2 + .int(j)) : zero) })
-        guard c % 2 == 1 else { return [full] }
-        let last = Expr.int(c / 2)
-        return [
-          full, .store("xp", at(last, 0), inside ? element(.int(c - 1)) : zero), .store("xp", at(last, 1), zero),
-        ]
+          "pair", 0, .int(c / g),
+          (0..<g).map { j in
+            .store("xp", at(index("pair"), j), inside ? element(index("pair") * .int(g) + .int(j)) : zero)
+          })
+        guard c % g != 0 else { return [full] }
+        let last = Expr.int(c / g)
+        return [full]
+          + (0..<g).map { j in
+            .store("xp", at(last, j), inside && c / g * g + j < c ? element(.int(c / g * g + j)) : zero)
+          }
       }
-      let pair = index("cb") * .int(half) + index("l2")
+      let pair = index("cb") * .int(perBlock) + index("l2")
       return [
         .loop(
           "cb", 0, .int(c / self.b),
-          [.loop("l2", 0, .int(half), [0, 1].map { j in .store("xp", at(pair, j), inside ? element(index("l2") * 2 + .int(j)) : zero) })])
+          [
+            .loop(
+              "l2", 0, .int(perBlock),
+              (0..<g).map { j in
+                .store("xp", at(pair, j), inside ? element(index("l2") * .int(g) + .int(j)) : zero)
+              })
+          ])
       ]
     }
     let columns: Stmt = .loop(
@@ -284,40 +357,49 @@ struct QConvPlan: Hashable, Sendable {
     let sw = attributes.stride.w
     let acc = { (j: Int, i: Int) in "acc\(j)_\(i)" }
     var body: [Stmt] = [.define("q0", index("qt") * .int(t) + .int(start), mutable: false)]
+    let g = grouping.channels
     for j in 0..<kt {
+      let place = (index("kb") + .int(j)) * .int(b)
       let initial: Expr =
-        hasBias
-        ? .convert(.vectorLoad("bias", (index("kb") + .int(j)) * .int(b)), .intVector)
-        : .convert(.splat(.float(0)), .intVector)
-      if hasBias { body.append(.define("b\(j)", initial, mutable: false)) }
-      for i in 0..<t {
-        body.append(.define(acc(j, i), hasBias ? .variable("b\(j)", .intVector) : initial, mutable: true))
-      }
+        switch grouping {
+        case .quads: .intVectorLoad("bias", place)
+        case .pairs where hasBias: .convert(.vectorLoad("bias", place), .intVector)
+        case .pairs: .convert(.splat(.float(0)), .intVector)
+        }
+      body.append(.define("b\(j)", initial, mutable: false))
+      for i in 0..<t { body.append(.define(acc(j, i), .variable("b\(j)", .intVector), mutable: true)) }
     }
-    // int16 elements between consecutive output-channel blocks in the packed weights.
-    let blockStride = pairs * r * s * b * 2
-    var tap: [Stmt] = [.define("wt", index("wr") + index("s") * .int(b * 2), mutable: false)]
+    // Elements between consecutive output-channel blocks in the packed weights.
+    let blockStride = groupsIn * r * s * b * g
+    let (load, splat, vector): ((String, Expr) -> Expr, (String, Expr) -> Expr, Scalar) =
+      grouping == .pairs
+      ? ({ .pairVectorLoad($0, $1) }, { .pairSplat($0, $1) }, .pairVector)
+      : ({ .quadVectorLoad($0, $1) }, { .quadSplat($0, $1) }, .quadVector)
+    var tap: [Stmt] = [.define("wt", index("wr") + index("s") * .int(b * g), mutable: false)]
     for j in 0..<kt {
-      tap.append(.define("wv\(j)", .pairVectorLoad("wp", index("wt") + .int(j * blockStride)), mutable: false))
+      tap.append(.define("wv\(j)", load("wp", index("wt") + .int(j * blockStride)), mutable: false))
     }
-    tap.append(.define("xt", index("xr") + (index("q0") * .int(sw) + index("s")) * 2, mutable: false))
+    tap.append(.define("xt", index("xr") + (index("q0") * .int(sw) + index("s")) * .int(g), mutable: false))
     for i in 0..<t {
-      tap.append(.define("xv\(i)", .pairSplat("xp", index("xt") + .int(i * sw * 2)), mutable: false))
+      tap.append(.define("xv\(i)", splat("xp", index("xt") + .int(i * sw * g)), mutable: false))
       for j in 0..<kt {
-        tap.append(.pairMultiplyAdd(acc(j, i), .variable("xv\(i)", .pairVector), .variable("wv\(j)", .pairVector)))
+        let (a, w) = (Expr.variable("xv\(i)", vector), Expr.variable("wv\(j)", vector))
+        tap.append(grouping == .pairs ? .pairMultiplyAdd(acc(j, i), a, w) : .quadMultiplyAdd(acc(j, i), a, w))
       }
     }
     body.append(
       .loop(
-        "pair", 0, .int(pairs),
+        "pair", 0, .int(groupsIn),
         [
           .loop(
             "r", 0, .int(r),
             [
               .define(
-                "xr", ((index("pair") * .int(rowsHeld) + index("xrow") + index("r")) * .int(paddedWidth)) * 2,
+                "xr", ((index("pair") * .int(rowsHeld) + index("xrow") + index("r")) * .int(paddedWidth)) * .int(g),
                 mutable: false),
-              .define("wr", ((index("kb") * .int(pairs) + index("pair")) * .int(r) + index("r")) * .int(s * b * 2), mutable: false),
+              .define(
+                "wr", ((index("kb") * .int(groupsIn) + index("pair")) * .int(r) + index("r")) * .int(s * b * g),
+                mutable: false),
               .loop("s", 0, .int(s), tap),
             ])
         ]))

@@ -47,6 +47,8 @@ public struct SwiftCompiler: Sendable {
     case .generic: []
     case .avx2: ["-Xcc", "-mavx2", "-Xcc", "-mfma"]
     case .avx512: ["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512bw", "-Xcc", "-mfma"]
+    case .avx512vnni:
+      ["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vnni", "-Xcc", "-mfma"]
     }
   }
 

@@ -195,6 +195,33 @@ public struct SwiftProgram: Sendable {
       UnsafeRawPointer(p + offset).loadUnaligned(as: VS.self)
     }
 
+    private typealias VQ = SIMD\(4 * b)<Int8>
+
+    /// The four bytes at `p + offset` in every quad.
+    @inline(__always) private func quadSplat(_ p: UnsafePointer<UInt8>, _ offset: Int) -> VQ {
+      unsafeBitCast(VI(repeating: UnsafeRawPointer(p + offset).loadUnaligned(as: Int32.self)), to: VQ.self)
+    }
+
+    @inline(__always) private func qload(_ p: UnsafePointer<UInt8>, _ offset: Int) -> VQ {
+      UnsafeRawPointer(p + offset).loadUnaligned(as: VQ.self)
+    }
+
+    @inline(__always) private func iload(_ p: UnsafePointer<Int32>, _ offset: Int) -> VI {
+      UnsafeRawPointer(p + offset).loadUnaligned(as: VI.self)
+    }
+
+    /// `acc` plus, in each lane, the sum of the products of its quad's unsigned bytes of `a`
+    /// and signed bytes of `b`.
+    @inline(__always) private func vdpbusd(_ acc: VI, _ a: VQ, _ b: VQ) -> VI {
+      let u = unsafeBitCast(a, to: SIMD\(4 * b)<UInt8>.self)
+      var sum = acc
+      sum &+= VI(truncatingIfNeeded: u.evenHalf.evenHalf) &* VI(truncatingIfNeeded: b.evenHalf.evenHalf)
+      sum &+= VI(truncatingIfNeeded: u.oddHalf.evenHalf) &* VI(truncatingIfNeeded: b.oddHalf.evenHalf)
+      sum &+= VI(truncatingIfNeeded: u.evenHalf.oddHalf) &* VI(truncatingIfNeeded: b.evenHalf.oddHalf)
+      sum &+= VI(truncatingIfNeeded: u.oddHalf.oddHalf) &* VI(truncatingIfNeeded: b.oddHalf.oddHalf)
+      return sum
+    }
+
     /// `acc` plus, in each lane, the sum of the products of its pairs of `a` and `b`.
     @inline(__always) private func vmadd(_ acc: VI, _ a: VS, _ b: VS) -> VI {
       let even = VI(truncatingIfNeeded: a.evenHalf) &* VI(truncatingIfNeeded: b.evenHalf)

@@ -8,6 +8,9 @@ public enum Target: String, Sendable, CaseIterable {
   case avx2
   /// AVX-512 (F, VL and BW): 16-channel blocks (NCHW16c), 32 vector registers.
   case avx512
+  /// AVX-512 with VNNI (Ice Lake, Zen 4 and later): the `avx512` kernels, and integer
+  /// convolutions that sum four byte products per lane and instruction (`vpdpbusd`).
+  case avx512vnni
 
   /// The best target this machine runs, from the CPU's flags.
   public static func native(cpuFlags: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> Target
@@ -16,6 +19,7 @@ public enum Target: String, Sendable, CaseIterable {
       return .generic
     }
     let set = Set(flags.split(separator: " ").map(String.init))
+    if set.isSuperset(of: ["avx512f", "avx512vl", "avx512bw", "avx512_vnni", "fma"]) { return .avx512vnni }
     if set.isSuperset(of: ["avx512f", "avx512vl", "avx512bw", "fma"]) { return .avx512 }
     if set.isSuperset(of: ["avx2", "fma"]) { return .avx2 }
     return .generic
@@ -27,6 +31,7 @@ public enum Target: String, Sendable, CaseIterable {
     case .generic: [.generic]
     case .avx2: [.generic, .avx2]
     case .avx512: [.generic, .avx2, .avx512]
+    case .avx512vnni: [.generic, .avx2, .avx512, .avx512vnni]
     }
   }
 
@@ -35,7 +40,7 @@ public enum Target: String, Sendable, CaseIterable {
     switch self {
     case .generic: nil
     case .avx2: 8
-    case .avx512: 16
+    case .avx512, .avx512vnni: 16
     }
   }
 
@@ -45,9 +50,12 @@ public enum Target: String, Sendable, CaseIterable {
     switch self {
     case .generic: 1
     case .avx2: 12
-    case .avx512: 28
+    case .avx512, .avx512vnni: 28
     }
   }
+
+  /// Whether integer convolutions use `vpdpbusd` (bytes) rather than `vpmaddwd` (int16 pairs).
+  var hasVNNI: Bool { self == .avx512vnni }
 
   /// Compiler flags for this target.
   public var flags: [String] {
@@ -55,6 +63,8 @@ public enum Target: String, Sendable, CaseIterable {
     case .generic: []
     case .avx2: ["-O3", "-mavx2", "-mfma"]
     case .avx512: ["-O3", "-mavx512f", "-mavx512vl", "-mavx512bw", "-mfma", "-mprefer-vector-width=512"]
+    case .avx512vnni:
+      ["-O3", "-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512vnni", "-mfma", "-mprefer-vector-width=512"]
     }
   }
 }

@@ -19,6 +19,7 @@ struct WeightsEntry: Sendable {
     case .dense(let b): return (shape[0] + b - 1) / b * shape[1] * b
     case .paddedBias(let b): return (source.data.count + b - 1) / b * b
     case .pairs: return shape[0] * ((shape[1] + 1) / 2) * shape[2] * shape[3]
+    case .quads: return shape[0] * ((shape[1] + 3) / 4) * shape[2] * shape[3]
     }
   }
 
@@ -72,6 +73,25 @@ struct WeightsEntry: Sendable {
             for si in 0..<s {
               let bits = half(ko, 2 * pair, ri, si) | half(ko, 2 * pair + 1, ri, si) << 16
               out[((((ko / b) * c2 + pair) * r + ri) * s + si) * b + ko % b] = Float(bitPattern: bits)
+            }
+          }
+        }
+      }
+    case .quads(let b):
+      let (k, c, r, s) = (shape[0], shape[1], shape[2], shape[3])
+      let c4 = (c + 3) / 4
+      // Signed bytes (i8 weights), zero past the last channel.
+      func byte(_ ko: Int, _ ci: Int, _ ri: Int, _ si: Int) -> UInt32 {
+        guard ci < c else { return 0 }
+        return UInt32(UInt8(bitPattern: Int8(w[((ko * c + ci) * r + ri) * s + si])))
+      }
+      for ko in 0..<k {
+        for quad in 0..<c4 {
+          for ri in 0..<r {
+            for si in 0..<s {
+              var bits: UInt32 = 0
+              for j in 0..<4 { bits |= byte(ko, 4 * quad + j, ri, si) << (8 * j) }
+              out[((((ko / b) * c4 + quad) * r + ri) * s + si) * b + ko % b] = Float(bitPattern: bits)
             }
           }
         }

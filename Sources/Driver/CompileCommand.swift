@@ -34,7 +34,7 @@ let compileCommand = Command(
       names: ["--backend"], value: "c|swift",
       help: "the language the program is written in (default c; --emit swift implies swift)"),
     OptionSpec(
-      names: ["--target"], value: "native|avx512|avx2|generic",
+      names: ["--target"], value: "native|avx512vnni|avx512|avx2|generic",
       help:
         "kernels for this instruction set (default native: the best this machine runs, planned for the caches it reads from the CPU; a named one is planned for a table's; generic: no vectors)"
     ),
@@ -101,7 +101,7 @@ func parseTarget(_ text: String?) throws(UsageError) -> (target: Target, caches:
     return (target, CacheSizes.native() ?? CacheSizes.table(for: target))
   }
   guard let target = Target(rawValue: text) else {
-    throw UsageError("--target expects native, avx512, avx2 or generic, got '\(text)'")
+    throw UsageError("--target expects native, avx512vnni, avx512, avx2 or generic, got '\(text)'")
   }
   return (target, CacheSizes.table(for: target))
 }

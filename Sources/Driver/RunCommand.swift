@@ -38,7 +38,7 @@ let runCommand = Command(
       names: ["--engine"], value: "interpreter|c|swift",
       help: "run with the reference interpreter (default), or compiled by the C or Swift backend (cached between runs)"),
     OptionSpec(
-      names: ["--target"], value: "native|avx512|avx2|generic",
+      names: ["--target"], value: "native|avx512vnni|avx512|avx2|generic",
       help: "with --engine c|swift: the kernels compiled, as for 'resnetc compile' (default native)"),
   ] + modelOptions
 ) { arguments, console in

@@ -23,7 +23,7 @@ let viewCommand = Command(
     OptionSpec(
       names: ["--profile"], value: "FILE.json", help: "colour boxes by time from a program's --profile --json"),
     OptionSpec(
-      names: ["--target"], value: "native|avx512|avx2|generic",
+      names: ["--target"], value: "native|avx512vnni|avx512|avx2|generic",
       help: "show the kernels compiled for this instruction set (default native)"),
   ] + modelOptions
 ) { arguments, console in

@@ -25,7 +25,8 @@ let runnableTargets: [Target] = {
   switch Target.native() {
   case .generic: [.generic]
   case .avx2: [.generic, .avx2]
-  case .avx512: [.generic, .avx2, .avx512]
+  // avx512vnni runs the avx512 float kernels; the quantized tests run it too (Target.runnable()).
+  case .avx512, .avx512vnni: [.generic, .avx2, .avx512]
   }
 }()
 

@@ -48,7 +48,7 @@ import Testing
     switch native {
     case .generic: #expect(kernel == "plain")
     case .avx2: #expect(kernel == "direct 6px x2")
-    case .avx512: #expect(kernel.hasPrefix("direct "), "\(kernel)")
+    case .avx512, .avx512vnni: #expect(kernel.hasPrefix("direct "), "\(kernel)")
     }
     let shortcut = try #require(after.first { $0["name"] == .string("layer1.0.downsample.0") })
     #expect(shortcut["epilogue"] == .string("bias+add+relu"))
