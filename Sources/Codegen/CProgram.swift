@@ -113,7 +113,7 @@ public struct CProgram: Sendable {
     w.line("#define MODEL_TARGET \"\(target.rawValue)\"")
     w.line("#define MODEL_PEAK_FLOPS_PER_ITEM \(PeakKernel.flopsPerItem(width: target.block ?? 0)).0")
     w.line()
-    w.line("typedef struct { const float *in[8]; float *out; } kernel_args;")
+    w.line("typedef struct { const float *in[12]; float *out; } kernel_args;")
     w.line("typedef void (*kernel_fn)(const kernel_args *a, long begin, long end);")
     w.line("static void parallel_for(resnetc_model *model, long total, kernel_fn fn, const kernel_args *a);")
     w.line("static void profile_step(resnetc_model *model, int step, double start);")

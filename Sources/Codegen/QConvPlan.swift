@@ -135,10 +135,20 @@ struct QConvPlan: Hashable, Sendable {
     let kb = y[1] / b
     // Accumulators, one weights vector per block and a broadcast pair fit in the registers.
     let limit = target.block == 16 ? 24 : target.maxTile
-    let wide = ConvPlan.tile(for: y[3], maxTile: limit)
     let paired = target == .avx2 && kb % 2 == 0 && y[3] >= 6
-    tile = paired ? 6 : wide
-    channelBlocks = paired ? 2 : ConvPlan.channelBlocks(tile: wide, kb: kb, maxTile: limit)
+    if paired {
+      (tile, channelBlocks) = (6, 2)
+    } else if target.block == 16 {
+      // As many channel blocks as divide the output's (up to 4), so that each broadcast feeds
+      // several multiply-adds, and the widest tile the rest of the registers hold.
+      let q = y[3]
+      let blocks = [4, 2, 1].first { kb % $0 == 0 && limit / $0 <= max(q, 1) * 2 } ?? 1
+      channelBlocks = blocks
+      tile = min(limit / blocks, q)
+    } else {
+      let wide = ConvPlan.tile(for: y[3], maxTile: limit)
+      (tile, channelBlocks) = (wide, ConvPlan.channelBlocks(tile: wide, kb: kb, maxTile: limit))
+    }
     let g = grouping.channels
     let groupsIn = (x[1] + g - 1) / g
     let elementBytes = grouping == .pairs ? 2 : 1

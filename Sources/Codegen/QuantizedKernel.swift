@@ -41,12 +41,12 @@ extension PlainKernel {
     .minimum(.maximum(v, .float(Float(range.lowerBound))), .float(Float(range.upperBound)))
   }
 
-  /// The requantized output of sum `acc` (a Double) for output channel `k`, as a float.
-  private func requantized(_ k: Expr, relu: Bool) -> [Stmt] {
+  /// The requantized output of sum `acc` (of type `sum`) for output channel `k`, as a float.
+  private func requantized(_ k: Expr, relu: Bool, sum: Scalar = .double) -> [Stmt] {
     let range = operandTypes[7].dtype.integerRange!
     let wScale = operandTypes[4].shape.isEmpty ? Expr.load("in4", 0) : .load("in4", k)
     let zero = Expr.load("in7", 0)
-    let v = Expr.convert(.variable("acc", .double), .float) * (.load("in1", 0) * wScale / .load("in6", 0))
+    let v = Expr.convert(.variable("acc", sum), .float) * (.load("in1", 0) * wScale / .load("in6", 0))
     let q = saturated(.roundEven(v) + zero, range)
     let rounded = Expr.variable("rounded", .float)
     return [.define("rounded", q, mutable: false)]
@@ -109,26 +109,30 @@ extension PlainKernel {
     ]
   }
 
-  /// `qdense`: x is (N,I), w is (O,I).
+  /// `qdense`: x is (N,I), w is (O,I). Outputs are the units of parallel work; the sums are
+  /// taken in 64-bit integers where they cannot pass 2^31 (which compilers vectorize, as
+  /// integer sums may be reordered), else in Double.
   func qdense() -> [Stmt] {
     let (n, inputs, outputs) = (y[0], operandTypes[0].shape[1], y[1])
+    let exact = inputs <= 33_000
+    let sum: Scalar = exact ? .index : .double
     let product =
       (Expr.load("x", index("n") * .int(inputs) + index("i")) - .load("in2", 0))
       * (.load("in3", index("o") * .int(inputs) + index("i")) - .variable("wz", .float))
-    let bias: Expr = node.operands.count == 9 ? .convert(.load("in8", index("o")), .double) : .double(0)
+    let bias: Expr =
+      node.operands.count == 9 ? .convert(.load("in8", index("o")), sum) : exact ? .int(0) : .double(0)
+    let item = index("item")
     return [
-      .loop(
-        "n", 0, .int(n),
+      .parallel(
+        "item", n * outputs,
         [
-          .loop(
-            "o", 0, .int(outputs),
-            [
-              .define("wz", weightZero(index("o")), mutable: false),
-              .define("acc", bias, mutable: true),
-              .loop("i", 0, .int(inputs), [.accumulate("acc", .convert(product, .double))]),
-            ] + requantized(index("o"), relu: false) + [
-              .store("y", index("n") * .int(outputs) + index("o"), .variable("out", .float))
-            ])
+          .define("n", item / .int(outputs), mutable: false),
+          .define("o", item % .int(outputs), mutable: false),
+          .define("wz", weightZero(index("o")), mutable: false),
+          .define("acc", bias, mutable: true),
+          .loop("i", 0, .int(inputs), [.accumulate("acc", .convert(product, sum))]),
+        ] + requantized(index("o"), relu: false, sum: sum) + [
+          .store("y", index("n") * .int(outputs) + index("o"), .variable("out", .float))
         ])
     ]
   }

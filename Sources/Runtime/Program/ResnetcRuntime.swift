@@ -3,11 +3,16 @@
 /// A kernel's operands (unused ones point at its output) and output.
 struct ResnetcKernelArgs {
   var in0, in1, in2, in3: UnsafePointer<Float>
-  /// Operands past the fourth (a conv's bias, shortcut and pre-activation), where there are.
+  /// Operands past the fourth (a conv's bias, shortcut and pre-activation; a quantized
+  /// op's scales and zero points), where there are.
   var in4: UnsafePointer<Float>? = nil
   var in5: UnsafePointer<Float>? = nil
   var in6: UnsafePointer<Float>? = nil
   var in7: UnsafePointer<Float>? = nil
+  var in8: UnsafePointer<Float>? = nil
+  var in9: UnsafePointer<Float>? = nil
+  var in10: UnsafePointer<Float>? = nil
+  var in11: UnsafePointer<Float>? = nil
   var out: UnsafeMutablePointer<Float>
 }
 
