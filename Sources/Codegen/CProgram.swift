@@ -136,6 +136,15 @@ public struct CProgram: Sendable {
         "__attribute__((unused)) static inline vs pair_splat(const short *p) { int t; memcpy(&t, p, sizeof t); return (vs)((vi){0} + t); }"
       )
       w.line("/* acc + the sums of the lanes' int16 pair products (vpmaddwd: exact, no operand is -32768). */")
+      w.line("typedef unsigned char vb __attribute__((vector_size(\(b))));")
+      w.line("typedef short vh __attribute__((vector_size(\(b * 2))));")
+      w.line("/* A vector's whole-number lanes stored as bytes or int16. */")
+      w.line(
+        "__attribute__((unused)) static inline void store_bytes(unsigned char *p, vf v) { const vb t = __builtin_convertvector(v, vb); memcpy(p, &t, sizeof t); }"
+      )
+      w.line(
+        "__attribute__((unused)) static inline void store_shorts(short *p, vf v) { const vh t = __builtin_convertvector(v, vh); memcpy(p, &t, sizeof t); }"
+      )
       let madd = b == 16 ? "_mm512_madd_epi16((__m512i)a, (__m512i)b)" : "_mm256_madd_epi16((__m256i)a, (__m256i)b)"
       w.line("__attribute__((unused)) static inline vi madd_v(vi acc, vs a, vs b) { return acc + (vi)\(madd); }")
       if target.hasVNNI {

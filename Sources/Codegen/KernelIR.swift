@@ -218,6 +218,9 @@ indirect enum Stmt: Hashable, Sendable {
   /// (signed): lane `l` adds `Σ a[4l+j]·b[4l+j]` over `j < 4`, exact in 32 bits
   /// (`vpdpbusd`).
   case quadMultiplyAdd(String, Expr, Expr)
+  /// The lanes of the float vector `value`, whole numbers in the range of `element`, stored
+  /// as `vectorWidth` elements of the `element` buffer `buffer` from `index`.
+  case narrowingStore(String, Expr, Expr, Element)
   /// `if condition { then } else { otherwise }`.
   case branch(Expr, [Stmt], else: [Stmt])
   /// The kernel's units of parallel work: `body` for `variable` in `0..<count`, the range split

@@ -42,6 +42,8 @@ protocol KernelPrinter {
   func intVectorLoad(_ buffer: String, _ index: String) -> String
   /// `name += dot(a, b)` of unsigned quads `a` and signed quads `b` on an int vector.
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String
+  /// A float vector's whole-number lanes stored as int16 or bytes.
+  func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String
   func multiplyAdd(_ name: String, _ a: String, _ b: String) -> String
   /// The header of `if condition`.
@@ -117,6 +119,8 @@ extension KernelPrinter {
     case .multiplyAdd(let name, let a, let b): w.line(multiplyAdd(name, text(a, needs: 4), text(b, needs: 5)))
     case .pairMultiplyAdd(let name, let a, let b): w.line(pairMultiplyAdd(name, text(a), text(b)))
     case .quadMultiplyAdd(let name, let a, let b): w.line(quadMultiplyAdd(name, text(a), text(b)))
+    case .narrowingStore(let buffer, let i, let value, let element):
+      w.line(narrowingStore(buffer, text(i), text(value), element))
     case .branch(let condition, let then, let otherwise):
       w.block(branch(text(condition))) { w in
         for statement in then { print(statement, &w) }
@@ -259,6 +263,9 @@ struct CKernelPrinter: KernelPrinter {
   func quadVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vq *)(\(buffer) + \(index))" }
   func intVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vi *)(\(buffer) + \(index))" }
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = dpbusd_v(\(name), \(a), \(b));" }
+  func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String {
+    "store_\(element == .byte ? "bytes" : "shorts")(\(buffer) + \(index), \(value));"
+  }
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
     aligned
       ? "*(vf *)(\(buffer) + \(index)) = \(value);"
@@ -370,6 +377,9 @@ struct SwiftKernelPrinter: KernelPrinter {
   func quadVectorLoad(_ buffer: String, _ index: String) -> String { "qload(\(buffer), \(index))" }
   func intVectorLoad(_ buffer: String, _ index: String) -> String { "iload(\(buffer), \(index))" }
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = vdpbusd(\(name), \(a), \(b))" }
+  func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String {
+    "\(element == .byte ? "vstoreBytes" : "vstoreShorts")(\(value), \(buffer), \(index))"
+  }
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
     "vstore(\(value), \(buffer), \(index))"
   }

@@ -96,6 +96,12 @@ struct KernelVerifier {
       guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
       guard try typeOf(value) == .vector else { throw .type("a vector store into \(buffer) of a non-vector") }
       try access(buffer, index, count: try width(), of: .float)
+    case .narrowingStore(let buffer, let index, let value, let element):
+      guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
+      guard element == .int16 || element == .byte, try typeOf(value) == .vector else {
+        throw .type("a narrowing store of a \(try typeOf(value)) into \(element) elements")
+      }
+      try access(buffer, index, count: try width(), of: element)
     case .pairMultiplyAdd(let name, let a, let b), .quadMultiplyAdd(let name, let a, let b):
       guard let variable = scope[name] else { throw .undefined(name) }
       let operands: Scalar = if case .pairMultiplyAdd = statement { .pairVector } else { .quadVector }

@@ -211,6 +211,11 @@ struct QConvPlan: Hashable, Sendable {
 
   /// Groups of input channels.
   private var groupsIn: Int { (x[1] + grouping.channels - 1) / grouping.channels }
+  /// Blocks of `xp`: the input's channel blocks, or one of all the channels of a plain input.
+  private var blocksIn: Int { plainInput ? 1 : x[1] / b }
+  /// Elements of one pixel of one block of `xp`: a channel block, or all the channels of a
+  /// plain input rounded up to whole groups.
+  private var blockWidth: Int { plainInput ? groupsIn * grouping.channels : b }
   /// The scratch's and the packed weights' element type.
   private var element: Element { grouping == .pairs ? .int16 : .byte }
   /// Columns of a padded row: every column a tile reads, from the left padding on.
@@ -244,7 +249,7 @@ struct QConvPlan: Hashable, Sendable {
     parameters.append(KernelParameter(name: "y", elements: y.reduce(1, *), writable: true))
     let scratch = [
       KernelParameter(
-        name: "xp", elements: groupsIn * rowsHeld * paddedWidth * grouping.channels, writable: true, element: element)
+        name: "xp", elements: blocksIn * rowsHeld * paddedWidth * blockWidth, writable: true, element: element)
     ]
     let item = index("item")
     var work: [Stmt]
@@ -283,74 +288,75 @@ struct QConvPlan: Hashable, Sendable {
     .branch(.compare(.notEqual, .variable("filled", .index), key), [.assign("filled", key)] + fill, else: [])
   }
 
-  /// Copies input rows `base ..< base + rowsHeld` of image `n` into `xp` in groups of
-  /// channels: pairs less the zero point, zero outside the image; quads of bytes (an i8
-  /// input offset by 128), the zero point outside the image.
+  /// Copies input rows `base ..< base + rowsHeld` of image `n` into `xp`, laid out as
+  /// (input blocks, rows, paddedWidth, block width): pairs less the zero point, zero
+  /// outside the image; quads of bytes (an i8 input offset by 128), the zero point outside
+  /// the image. A blocked input is copied a pixel's block at a time (one vector converted
+  /// and stored narrow); a plain one a channel at a time.
   private var fill: [Stmt] {
-    let (c, h, wd) = (x[1], x[2], x[3])
-    let (width, g) = (paddedWidth, grouping.channels)
+    let (h, wd) = (x[2], x[3])
+    let (width, gw) = (paddedWidth, blockWidth)
     let offset: Float = signedInput ? 128 : 0
-    let type: Scalar = grouping == .pairs ? .int16 : .byte
-    let zero: Expr = grouping == .pairs ? .convert(.float(0), type) : .convert(.variable("zx", .float) + .float(offset), type)
-    let at = { (pair: Expr, j: Int) -> Expr in
-      ((pair * .int(self.rowsHeld) + index("rr")) * .int(width) + index("col")) * .int(g) + .int(j)
-    }
-    // The input element of channel `2·pair + j` at (ih, iw).
-    let element = { (channel: Expr) -> Expr in
-      let place: Expr =
-        self.plainInput
-        ? ((index("n") * .int(c) + channel) * .int(h) + index("ih")) * .int(wd) + index("iw")
-        : (((index("n") * .int(c / self.b) + index("cb")) * .int(h) + index("ih")) * .int(wd) + index("iw"))
-          * .int(self.b) + channel
-      let value: Expr =
-        self.grouping == .pairs ? .load("x", place) - .variable("zx", .float) : .load("x", place) + .float(offset)
-      return .convert(value, type)
-    }
-    let perBlock = b / g
-    // The groups of one column: padding outside the image; past the last channel, channels
-    // whose weights are zero.
-    let column: (Bool) -> [Stmt] = { inside in
-      if self.plainInput {
-        let full: Stmt = .loop(
-          "pair", 0, .int(c / g),
-          (0..<g).map { j in
-            .store("xp", at(index("pair"), j), inside ? element(index("pair") * .int(g) + .int(j)) : zero)
-          })
-        guard c % g != 0 else { return [full] }
-        let last = Expr.int(c / g)
-        return [full]
-          + (0..<g).map { j in
-            .store("xp", at(last, j), inside && c / g * g + j < c ? element(.int(c / g * g + j)) : zero)
-          }
-      }
-      let pair = index("cb") * .int(perBlock) + index("l2")
-      return [
+    // The column ranges left of the image, inside it and right of it.
+    let left = min(attributes.padding.left, width)
+    let inside = max(0, min(wd, width - left))
+    let right = width - left - inside
+    let rows = { (outsideRow: [Stmt], insideRow: [Stmt]) -> [Stmt] in
+      [
         .loop(
-          "cb", 0, .int(c / self.b),
+          "rr", 0, .int(self.rowsHeld),
           [
-            .loop(
-              "l2", 0, .int(perBlock),
-              (0..<g).map { j in
-                .store("xp", at(pair, j), inside ? element(index("l2") * .int(g) + .int(j)) : zero)
-              })
+            .define("ih", index("base") + index("rr"), mutable: false),
+            .branch(.any([index("ih") < 0, index("ih") >= .int(h)]), outsideRow, else: insideRow),
           ])
       ]
     }
-    let columns: Stmt = .loop(
-      "col", 0, .int(width),
-      [
-        .define("iw", index("col") - .int(attributes.padding.left), mutable: false),
-        .branch(.any([index("iw") < 0, index("iw") >= .int(wd)]), column(false), else: column(true)),
-      ])
-    let outside: Stmt = .loop("col", 0, .int(width), column(false))
-    return [
-      .loop(
-        "rr", 0, .int(rowsHeld),
-        [
-          .define("ih", index("base") + index("rr"), mutable: false),
-          .branch(.any([index("ih") < 0, index("ih") >= .int(h)]), [outside], else: [columns]),
-        ])
-    ]
+    let columns = { (body: (Bool) -> [Stmt]) -> [Stmt] in
+      var parts: [Stmt] = []
+      if left > 0 { parts.append(.loop("col", 0, .int(left), body(false))) }
+      if inside > 0 { parts.append(.loop("col", .int(left), .int(left + inside), body(true))) }
+      if right > 0 { parts.append(.loop("col", .int(left + inside), .int(width), body(false))) }
+      return parts
+    }
+    guard plainInput else {
+      let padding: Expr =
+        grouping == .pairs ? .splat(.float(0)) : .splat(.variable("zx", .float) + .float(offset))
+      let at = ((index("cb") * .int(rowsHeld) + index("rr")) * .int(width) + index("col")) * .int(gw)
+      let pixel = { (inImage: Bool) -> [Stmt] in
+        guard inImage else { return [.narrowingStore("xp", at, padding, self.element)] }
+        let place =
+          (((index("n") * .int(self.blocksIn) + index("cb")) * .int(h) + index("ih")) * .int(wd) + index("col")
+            - .int(self.attributes.padding.left)) * .int(self.b)
+        let value: Expr =
+          self.grouping == .pairs
+          ? .vectorLoad("x", place) - .splat(.variable("zx", .float))
+          : .vectorLoad("x", place) + .splat(.float(offset))
+        return [.narrowingStore("xp", at, value, self.element)]
+      }
+      let block = { (inRow: Bool) -> [Stmt] in
+        [.loop("cb", 0, .int(self.blocksIn), inRow ? columns(pixel) : [.loop("col", 0, .int(width), pixel(false))])]
+      }
+      return rows(block(false), block(true))
+    }
+    let c = x[1]
+    let type: Scalar = grouping == .pairs ? .int16 : .byte
+    let zero: Expr =
+      grouping == .pairs ? .convert(.float(0), type) : .convert(.variable("zx", .float) + .float(offset), type)
+    let at = { (channel: Int) -> Expr in (index("rr") * .int(width) + index("col")) * .int(gw) + .int(channel) }
+    // Channel `channel` at (ih, col - left padding), or past the last channel its padding.
+    let pixel = { (inImage: Bool) -> [Stmt] in
+      (0..<gw).map { channel in
+        guard inImage, channel < c else { return .store("xp", at(channel), zero) }
+        let place =
+          ((index("n") * .int(c) + .int(channel)) * .int(h) + index("ih")) * .int(wd) + index("col")
+          - .int(self.attributes.padding.left)
+        let value: Expr =
+          self.grouping == .pairs
+          ? .load("x", place) - .variable("zx", .float) : .load("x", place) + .float(offset)
+        return .store("xp", at(channel), .convert(value, type))
+      }
+    }
+    return rows([.loop("col", 0, .int(width), pixel(false))], columns(pixel))
   }
 
   /// Every tile of output row `p` of blocks `kb ..< kb + channelBlocks`; `xrow` is the row
@@ -385,32 +391,43 @@ struct QConvPlan: Hashable, Sendable {
       grouping == .pairs
       ? ({ .pairVectorLoad($0, $1) }, { .pairSplat($0, $1) }, .pairVector)
       : ({ .quadVectorLoad($0, $1) }, { .quadSplat($0, $1) }, .quadVector)
+    let gw = blockWidth
     var tap: [Stmt] = [.define("wt", index("wr") + index("s") * .int(b * g), mutable: false)]
     for j in 0..<kt {
       tap.append(.define("wv\(j)", load("wp", index("wt") + .int(j * blockStride)), mutable: false))
     }
-    tap.append(.define("xt", index("xr") + (index("q0") * .int(sw) + index("s")) * .int(g), mutable: false))
+    tap.append(.define("xt", index("xr") + (index("q0") * .int(sw) + index("s")) * .int(gw), mutable: false))
     for i in 0..<t {
-      tap.append(.define("xv\(i)", splat("xp", index("xt") + .int(i * sw * g)), mutable: false))
+      tap.append(.define("xv\(i)", splat("xp", index("xt") + .int(i * sw * gw)), mutable: false))
       for j in 0..<kt {
         let (a, w) = (Expr.variable("xv\(i)", vector), Expr.variable("wv\(j)", vector))
         tap.append(grouping == .pairs ? .pairMultiplyAdd(acc(j, i), a, w) : .quadMultiplyAdd(acc(j, i), a, w))
       }
     }
+    // Each group of input channels: group `gi` of block `cbi` of `xp`.
+    let perBlock = gw / g
     body.append(
       .loop(
-        "pair", 0, .int(groupsIn),
+        "cbi", 0, .int(blocksIn),
         [
           .loop(
-            "r", 0, .int(r),
+            "gi", 0, .int(perBlock),
             [
-              .define(
-                "xr", ((index("pair") * .int(rowsHeld) + index("xrow") + index("r")) * .int(paddedWidth)) * .int(g),
-                mutable: false),
-              .define(
-                "wr", ((index("kb") * .int(groupsIn) + index("pair")) * .int(r) + index("r")) * .int(s * b * g),
-                mutable: false),
-              .loop("s", 0, .int(s), tap),
+              .loop(
+                "r", 0, .int(r),
+                [
+                  .define(
+                    "xr",
+                    ((index("cbi") * .int(rowsHeld) + index("xrow") + index("r")) * .int(paddedWidth)) * .int(gw)
+                      + index("gi") * .int(g),
+                    mutable: false),
+                  .define(
+                    "wr",
+                    ((index("kb") * .int(groupsIn) + index("cbi") * .int(perBlock) + index("gi")) * .int(r)
+                      + index("r")) * .int(s * b * g),
+                    mutable: false),
+                  .loop("s", 0, .int(s), tap),
+                ])
             ])
         ]))
     let (p, q) = (y[2], y[3])

@@ -197,6 +197,17 @@ public struct SwiftProgram: Sendable {
 
     private typealias VQ = SIMD\(4 * b)<Int8>
 
+    /// The whole-number lanes of `v` stored as bytes or int16 at `p + offset`.
+    @inline(__always) private func vstoreBytes(_ v: VF, _ p: UnsafeMutablePointer<UInt8>, _ offset: Int) {
+      let t = SIMD\(b)<UInt8>(truncatingIfNeeded: VI(v, rounding: .towardZero))
+      UnsafeMutableRawPointer(p + offset).storeBytes(of: t, as: SIMD\(b)<UInt8>.self)
+    }
+
+    @inline(__always) private func vstoreShorts(_ v: VF, _ p: UnsafeMutablePointer<Int16>, _ offset: Int) {
+      let t = SIMD\(b)<Int16>(truncatingIfNeeded: VI(v, rounding: .towardZero))
+      UnsafeMutableRawPointer(p + offset).storeBytes(of: t, as: SIMD\(b)<Int16>.self)
+    }
+
     /// The four bytes at `p + offset` in every quad.
     @inline(__always) private func quadSplat(_ p: UnsafePointer<UInt8>, _ offset: Int) -> VQ {
       unsafeBitCast(VI(repeating: UnsafeRawPointer(p + offset).loadUnaligned(as: Int32.self)), to: VQ.self)
