@@ -25,7 +25,16 @@ extension PlainKernel {
   /// else its index along `axis`.
   private func alongAxis(_ axis: Int, _ f: (Expr, Expr) -> Expr) -> [Stmt] {
     guard !operandTypes[1].shape.isEmpty else {
-      return [.loop("i", 0, .int(count), [.store("y", index("i"), f(.load("x", index("i")), .int(0)))])]
+      let element: [Stmt] = [.store("y", index("i"), f(.load("x", index("i")), .int(0)))]
+      // Large tensors (a stem's output) in parallel runs of `run` elements.
+      let run = 16_384
+      guard count > 2 * run else { return [.loop("i", 0, .int(count), element)] }
+      let start = index("part") * .int(run)
+      return [
+        .parallel(
+          "part", (count + run - 1) / run,
+          [.loop("i", start, .minimum(start + .int(run), .int(count)), element)])
+      ]
     }
     let outer = y[..<axis].reduce(1, *), extent = y[axis], inner = y[(axis + 1)...].reduce(1, *)
     let i = (index("o") * .int(extent) + index("c")) * .int(inner) + index("j")

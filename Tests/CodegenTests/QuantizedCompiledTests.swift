@@ -193,6 +193,31 @@ import Testing
     }
   }
 
+  /// Quantize and dequantize of a tensor large enough to run in parallel parts (the last
+  /// one short), on values that saturate, fall on halves and include NaN (the zero point).
+  @Test(arguments: builds)
+  func largeQuantizeAndDequantizeEqualTheInterpreter(_ build: String) throws {
+    let words = build.split(separator: " ").map(String.init)
+    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    var b = GraphBuilder(name: "qdq")
+    let type = TensorType([1, 3, 101, 113])
+    let x = try b.input("x", type)
+    let s = try b.constant("s", TensorType([]), [0.25])
+    let z = try b.constant("z", Tensor(type: TensorType([], dtype: .i8), integers: [-5]))
+    let q = try b.node("q", .quantize(axis: 1), [x, s, z])
+    let y = try b.node("y", .dequantize(axis: 1), [q, s, z])
+    let graph = try b.finish(outputs: [y])
+    var data = values(type.elementCount, seed: 12).map { $0 * 40 }
+    for i in stride(from: 0, to: data.count, by: 997) { data[i] = .nan }
+    for i in stride(from: 5, to: data.count, by: 1009) { data[i] = 0.125 * Float(i % 7) - 0.375 }
+    let inputs = [Tensor(type: type, data: data)]
+    let want = try Interpreter(graph: graph).run(inputs)[0]
+    let got = try compiled(graph, target: target, backend: backend).run(inputs)[0]
+    let differing = zip(got.data, want.data).filter { $0 != $1 }.count
+    #expect(differing == 0, "\(differing) of \(want.data.count) differ")
+    #expect(want.data.contains(-0.25 * 123) && want.data.contains(0.25 * 132), "no value saturates")
+  }
+
   static let builds: [String] = Target.runnable().map { "c \($0.rawValue)" } + ["swift \(Target.runnable().last!.rawValue)"]
 
   @Test(arguments: builds)
