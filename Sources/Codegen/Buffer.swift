@@ -10,6 +10,9 @@ public enum Buffer: Hashable, Sendable {
   case value(String)
   /// A graph value in the target's blocked layout NCHW`B`c.
   case blocked(String)
+  /// A graph value of integers, blocked as NCHW`B`c, one byte each (offset by 128 when the
+  /// type is signed, so every byte reads as unsigned): written and read by integer convs only.
+  case quantized(String)
   /// A graph constant as the graph holds it.
   case constant(String)
   /// A graph constant repacked for a kernel.
@@ -24,7 +27,7 @@ public enum Buffer: Hashable, Sendable {
   /// Whether the buffer lives in the weights file (else in the arena or the caller's buffers).
   public var isConstant: Bool {
     switch self {
-    case .value, .blocked: false
+    case .value, .blocked, .quantized: false
     case .constant, .packed, .quantization, .correctedBias: true
     }
   }
@@ -32,7 +35,7 @@ public enum Buffer: Hashable, Sendable {
   /// The name of the graph value or constant the buffer holds.
   public var graphName: String {
     switch self {
-    case .value(let name), .blocked(let name), .constant(let name), .packed(let name, _), .quantization(let name),
+    case .value(let name), .blocked(let name), .quantized(let name), .constant(let name), .packed(let name, _), .quantization(let name),
       .correctedBias(let name):
       name
     }
@@ -43,6 +46,7 @@ public enum Buffer: Hashable, Sendable {
     switch self {
     case .value(let name), .constant(let name): name
     case .blocked(let name): name + " (blocked)"
+    case .quantized(let name): name + " (bytes, blocked)"
     case .packed(let name, let packing): name + " (\(packing))"
     case .quantization(let name): name + " (quantization parameters)"
     case .correctedBias(let name): name + " (bias less the input zero point's share)"

@@ -50,6 +50,7 @@ public struct CProgram: Sendable {
     let lowered = try LoweredProgram(graph: graph, target: target, caches: caches)
     let layout = { (buffer: Buffer) -> String in
       if case .blocked = buffer, let b = target.block { return "NCHW\(b)c" }
+      if case .quantized = buffer, let b = target.block { return "NCHW\(b)c bytes" }
       return "NCHW"
     }
     var choices: [String: (kernel: String, layout: String)] = [:]
@@ -59,7 +60,12 @@ public struct CProgram: Sendable {
       // A ReLU that joined a scale_shift's pass is that step's output; a pre-activation, its
       // second one.
       for buffer in [step.output] + (step.extraOutput.map { [$0] } ?? []) {
-        guard case .blocked(let name) = buffer, name != node.name else { continue }
+        let name: String
+        switch buffer {
+        case .blocked(let n), .quantized(let n): name = n
+        case .value, .constant, .packed, .quantization, .correctedBias: continue
+        }
+        guard name != node.name else { continue }
         choices[name] = ("in %\(IRName.spelling(of: node.name))", layout(buffer))
       }
     }
@@ -141,6 +147,9 @@ public struct CProgram: Sendable {
       w.line("/* A vector's whole-number lanes stored as bytes or int16. */")
       w.line(
         "__attribute__((unused)) static inline void store_bytes(unsigned char *p, vf v) { const vb t = __builtin_convertvector(v, vb); memcpy(p, &t, sizeof t); }"
+      )
+      w.line(
+        "__attribute__((unused)) static inline vf load_bytes(const unsigned char *p) { vb t; memcpy(&t, p, sizeof t); return __builtin_convertvector(t, vf); }"
       )
       w.line(
         "__attribute__((unused)) static inline void store_shorts(short *p, vf v) { const vh t = __builtin_convertvector(v, vh); memcpy(p, &t, sizeof t); }"

@@ -121,6 +121,9 @@ indirect enum Expr: Hashable, Sendable {
   /// The `intVector` at elements `index ..< index + vectorWidth` of an `int32` buffer
   /// (vector-aligned).
   case intVectorLoad(String, Expr)
+  /// The `vectorWidth` unsigned bytes at elements `index ..< index + vectorWidth` of a
+  /// `byte` buffer, as a vector of floats.
+  case byteVectorLoad(String, Expr)
 
   /// The expression's type (checked by `KernelVerifier`).
   var type: Scalar {
@@ -128,7 +131,7 @@ indirect enum Expr: Hashable, Sendable {
     case .int: .index
     case .float, .load, .squareRoot, .exponential, .roundEven, .lane: .float
     case .double: .double
-    case .vectorLoad, .splat, .vectorMax, .vectorMin: .vector
+    case .vectorLoad, .splat, .vectorMax, .vectorMin, .byteVectorLoad: .vector
     case .pairSplat, .pairVectorLoad: .pairVector
     case .quadSplat, .quadVectorLoad: .quadVector
     case .intVectorLoad: .intVector

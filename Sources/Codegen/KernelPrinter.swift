@@ -40,6 +40,8 @@ protocol KernelPrinter {
   func quadSplat(_ buffer: String, _ index: String) -> String
   func quadVectorLoad(_ buffer: String, _ index: String) -> String
   func intVectorLoad(_ buffer: String, _ index: String) -> String
+  /// Unsigned bytes widened to a float vector.
+  func byteVectorLoad(_ buffer: String, _ index: String) -> String
   /// `name += dot(a, b)` of unsigned quads `a` and signed quads `b` on an int vector.
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String
   /// A float vector's whole-number lanes stored as int16 or bytes.
@@ -154,7 +156,7 @@ extension KernelPrinter {
     case .int(let v): v < 0 ? 3 : 5
     case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .roundEven, .convert,
       .vectorLoad, .splat, .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad, .quadSplat, .quadVectorLoad,
-      .intVectorLoad:
+      .intVectorLoad, .byteVectorLoad:
       5
     }
   }
@@ -194,6 +196,7 @@ extension KernelPrinter {
     case .quadSplat(let buffer, let i): body = quadSplat(buffer, text(i))
     case .quadVectorLoad(let buffer, let i): body = quadVectorLoad(buffer, text(i))
     case .intVectorLoad(let buffer, let i): body = intVectorLoad(buffer, text(i))
+    case .byteVectorLoad(let buffer, let i): body = byteVectorLoad(buffer, text(i))
     case .all(let parts): body = parts.map { text($0, needs: 2) }.joined(separator: " && ")
     case .minimum(let a, let b): body = minimum(text(a, needs: 5), text(b, needs: 5))
     case .maximum(let a, let b): body = maximum(text(a, needs: 5), text(b, needs: 5))
@@ -262,6 +265,7 @@ struct CKernelPrinter: KernelPrinter {
   func quadSplat(_ buffer: String, _ index: String) -> String { "quad_splat(\(buffer) + \(index))" }
   func quadVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vq *)(\(buffer) + \(index))" }
   func intVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vi *)(\(buffer) + \(index))" }
+  func byteVectorLoad(_ buffer: String, _ index: String) -> String { "load_bytes(\(buffer) + \(index))" }
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = dpbusd_v(\(name), \(a), \(b));" }
   func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String {
     "store_\(element == .byte ? "bytes" : "shorts")(\(buffer) + \(index), \(value));"
@@ -376,6 +380,7 @@ struct SwiftKernelPrinter: KernelPrinter {
   func quadSplat(_ buffer: String, _ index: String) -> String { "quadSplat(\(buffer), \(index))" }
   func quadVectorLoad(_ buffer: String, _ index: String) -> String { "qload(\(buffer), \(index))" }
   func intVectorLoad(_ buffer: String, _ index: String) -> String { "iload(\(buffer), \(index))" }
+  func byteVectorLoad(_ buffer: String, _ index: String) -> String { "vloadBytes(\(buffer), \(index))" }
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = vdpbusd(\(name), \(a), \(b))" }
   func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String {
     "\(element == .byte ? "vstoreBytes" : "vstoreShorts")(\(value), \(buffer), \(index))"
@@ -402,9 +407,10 @@ struct SwiftKernelPrinter: KernelPrinter {
       lines = ["func \(name)(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int) {"]
       for (i, p) in kernel.parameters.enumerated() {
         let operand = "a.in\(i)" + (i >= 4 ? "!" : "")
+        let element = SwiftKernelPrinter.elementName(p.element)
         let source =
           i == kernel.parameters.count - 1
-          ? "a.out"
+          ? (p.element == .float ? "a.out" : "UnsafeMutableRawPointer(a.out).assumingMemoryBound(to: \(element).self)")
           : p.element != .float
             ? "UnsafeRawPointer(\(operand)).assumingMemoryBound(to: \(SwiftKernelPrinter.elementName(p.element)).self)"
             : p.writable ? "UnsafeMutablePointer(mutating: \(operand))" : operand

@@ -241,6 +241,8 @@ struct KernelVerifier {
       try access(buffer, index, count: 4 * (try width()), of: .byte)
     case .intVectorLoad(let buffer, let index):
       try access(buffer, index, count: try width(), of: .int32)
+    case .byteVectorLoad(let buffer, let index):
+      try access(buffer, index, count: try width(), of: .byte)
     case .splat(let a):
       _ = try width()
       guard try typeOf(a) == .float else { throw .type("a splat of a \(try typeOf(a))") }
@@ -317,7 +319,8 @@ struct KernelVerifier {
       return Range(lowest: min(x.lowest, y.lowest), highest: max(x.highest, y.highest))
     case .float, .double, .load, .compare, .any, .all, .squareRoot, .exponential, .roundEven, .convert, .vectorLoad,
       .splat,
-      .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad, .quadSplat, .quadVectorLoad, .intVectorLoad:
+      .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad, .quadSplat, .quadVectorLoad, .intVectorLoad,
+      .byteVectorLoad:
       return nil
     }
   }

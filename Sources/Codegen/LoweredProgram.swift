@@ -44,9 +44,9 @@ struct LoweredProgram: Sendable {
         // A second output is placed just before the step, apart from its operands and output,
         // and counts as read by the step: unread (a dead scale_shift), it still must not share
         // the output's space.
-        let extra = step.extraOutput.map { [($0, step.elements * 4, [Buffer]())] } ?? []
+        let extra = step.extraOutput.map { [($0, step.outputBytes, [Buffer]())] } ?? []
         let reads = step.operands.filter { !$0.isConstant } + (step.extraOutput.map { [$0] } ?? [])
-        return extra + [(step.output, step.elements * 4, reads)]
+        return extra + [(step.output, step.outputBytes, reads)]
       })
   }
 
@@ -103,10 +103,10 @@ struct LoweredProgram: Sendable {
         let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
         return kind + (plan.flatTiles ? " flat" : "") + (preact == nil ? "" : " +preact")
       case .winograd: return "winograd F(2,3)"
-      case .qconv(let node, let a, let fit, let plainInput, let residual):
+      case .qconv(let node, let a, let fit, let plainInput, let residual, let bytes):
         let plan = QConvPlan(
           node, a, x: type(of: node.operands[0]).shape, fit: fit, plainInput: plainInput, residual: residual,
-          target: target)
+          bytes: bytes, target: target)
         let kind = plan.grouping == .pairs ? "int16 pairs" : "int8 vnni"
         return "\(kind) \(plan.tile)px x\(plan.channelBlocks)" + (plan.order == .imageOuter ? " image" : "")
           + (residual == nil ? "" : " +residual")
@@ -155,7 +155,7 @@ struct LoweredProgram: Sendable {
     case .winograd(let node, _):
       return
         "\(node.name): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
-    case .qconv(let node, _, let fit, let plainInput, let residual):
+    case .qconv(let node, _, let fit, let plainInput, let residual, _):
       let x = type(of: node.operands[0]).shape
       let weight = type(of: node.operands[3]).shape
       let also = residual.map { " then dequantize, add the shortcut, \($0.relu ? "relu, " : "")quantize" } ?? ""
@@ -212,8 +212,10 @@ extension LoweredProgram {
         border: language.convBorder
       ).kernel
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
-    case .qconv(let node, let a, let fit, let plainInput, let residual):
-      return QConvPlan(node, a, x: x, fit: fit, plainInput: plainInput, residual: residual, target: target).kernel
+    case .qconv(let node, let a, let fit, let plainInput, let residual, let bytes):
+      return QConvPlan(
+        node, a, x: x, fit: fit, plainInput: plainInput, residual: residual, bytes: bytes, target: target
+      ).kernel
     case .pool(let node, let a, let average): return blocked.pool(a, average: average, x: x, y: node.type.shape)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)
     case .scaleShift(_, let relu): return blocked.scaleShift(x: x, relu: relu)

@@ -34,7 +34,8 @@ struct Lowering {
     case winograd(Node, Conv2dAttributes)
     /// An integer convolution (`QConvPlan`, of what `Fit` says) into a blocked output, reading
     /// a plain or blocked input; with `residual`, a `QuantizedResidual` chain after it too.
-    case qconv(Node, Conv2dAttributes, QConvPlan.Fit, plainInput: Bool, residual: QConvPlan.Residual?)
+    case qconv(
+      Node, Conv2dAttributes, QConvPlan.Fit, plainInput: Bool, residual: QConvPlan.Residual?, bytes: QConvPlan.Bytes)
     /// Plain (N,C,H,W) to blocked.
     case toBlocked(shape: [Int])
     /// Blocked to plain (N,C,H,W).
@@ -56,10 +57,16 @@ struct Lowering {
       switch kind {
       case .plain(let node), .conv(let node, _, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
         .scaleShift(let node, _),
-        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _):
+        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _, _):
         node
       case .toBlocked, .toPlain: nil
       }
+    }
+
+    /// Bytes its output takes: four per element, one for a value of bytes.
+    var outputBytes: Int {
+      if case .quantized = output { return elements }
+      return elements * 4
     }
 
     /// The name its kernel and profile line carry: the node's, or the reordered buffer's.
@@ -111,7 +118,14 @@ struct Lowering {
       }
       let chains = Array(residuals.values)
       skipped = Set(chains.flatMap { [$0.conv.name] + $0.absorbed.dropLast() })
-      skipped.formUnion(QuantizedResidual.unreadShortcuts(chains, in: graph))
+      let unread = QuantizedResidual.unreadShortcuts(chains, in: graph)
+      skipped.formUnion(unread)
+      byteValues = QuantizedResidual.byteValues(
+        in: graph, chains: chains, unreadShortcuts: unread, block: b,
+        runs: { conv in
+          guard case .qconv2d(let a) = conv.op else { return nil }
+          return QConvPlan.applies(conv, a, graph: graph, types: values, block: b)
+        })
     }
     for node in graph.nodes where !skipped.contains(node.name) { try lower(node, types: values) }
     for output in graph.outputs {
@@ -132,6 +146,8 @@ struct Lowering {
   /// Nodes no step of their own computes: the convs and absorbed nodes of `residuals`, and
   /// the shortcut dequantizes only they read.
   private var skipped: Set<String> = []
+  /// Integer values integer convs write and read as bytes (`Buffer.quantized`).
+  private var byteValues: Set<String> = []
 
   /// A constant as kernels read it: integer tensors as floats of the same whole numbers,
   /// which must be held exactly (at most 2^24 in magnitude; i8 and u8 always are).
@@ -165,12 +181,19 @@ struct Lowering {
     types: [String: TensorType]
   ) throws(LoweringError) {
     let layouts = self.layouts
+    let input = conv.operands[0].name
+    let bytes = QConvPlan.Bytes(
+      input: byteValues.contains(input), shortcut: residual.map { byteValues.contains($0.shortcutValue) } ?? false,
+      output: byteValues.contains(residual?.quantize.name ?? conv.name))
     let blockedInput = if case .value(let v) = conv.operands[0] { layouts[v] ?? false } else { false }
-    let plainInput = !(blockedInput && plan.channels % b == 0)
+    let plainInput = !bytes.input && !(blockedInput && plan.channels % b == 0)
     let parameters = Buffer.quantization(conv.name)
     let values = QConvPlan.parameterValues(conv, residual, graph: graph)
     packed.append(WeightsEntry(buffer: parameters, source: Tensor(type: TensorType([values.count]), data: values), packing: nil))
-    var operands = [try operand(conv.operands[0], blocked: !plainInput, types: types), parameters]
+    var operands = [
+      bytes.input ? Buffer.quantized(input) : try operand(conv.operands[0], blocked: !plainInput, types: types),
+      parameters,
+    ]
     let grouping = QConvPlan.grouping(plan, target: target)
     operands.append(pack(conv.operands[3].name, grouping == .pairs ? .pairs(block: b) : .quads(block: b)))
     operands.append(try operand(conv.operands[4], blocked: false, types: types))
@@ -190,12 +213,22 @@ struct Lowering {
     }
     var epilogue: QConvPlan.Residual? = nil
     if let residual {
-      operands.append(try operand(.value(residual.shortcutValue), blocked: true, types: types))
+      operands.append(
+        bytes.shortcut
+          ? .quantized(residual.shortcutValue) : try operand(.value(residual.shortcutValue), blocked: true, types: types))
       epilogue = QConvPlan.Residual(
-        relu: residual.relu != nil, range: residual.quantize.type.dtype.integerRange ?? 0...0)
+        relu: residual.relu != nil, range: residual.quantize.type.dtype.integerRange ?? 0...0,
+        signedShortcut: types[residual.shortcutValue]?.dtype == .i8)
     }
-    let kind = Kind.qconv(conv, a, plan, plainInput: plainInput, residual: epilogue)
-    emit(kind, operands, node: residual?.quantize ?? conv, blocked: true)
+    let kind = Kind.qconv(conv, a, plan, plainInput: plainInput, residual: epilogue, bytes: bytes)
+    let result = residual?.quantize ?? conv
+    guard bytes.output else {
+      emit(kind, operands, node: result, blocked: true)
+      return
+    }
+    steps.append(Step(kind: kind, operands: operands, output: .quantized(result.name), elements: result.type.elementCount))
+    available.insert(.quantized(result.name))
+    self.layouts[result.name] = true
   }
 
   /// Whether a value of `shape` can be blocked.

@@ -57,6 +57,7 @@ struct QConvPlan: Hashable, Sendable {
   let grouping: Grouping
   /// Whether the input is i8 (offset by 128 into bytes).
   let signedInput: Bool
+  let bytes: Bytes
 
   /// The grouping of a conv that `fit` describes on `target`: quads where the target has
   /// VNNI and the weights are signed bytes, else pairs.
@@ -64,10 +65,20 @@ struct QConvPlan: Hashable, Sendable {
     target.hasVNNI && fit.signedWeights ? .quads : .pairs
   }
 
-  /// A residual end's epilogue: ReLU after the add or not, and the final type's range.
+  /// A residual end's epilogue: ReLU after the add or not, the final type's range, and
+  /// whether the shortcut's integers are signed.
   struct Residual: Hashable, Sendable {
     let relu: Bool
     let range: ClosedRange<Int32>
+    let signedShortcut: Bool
+  }
+
+  /// Which of the step's integer tensors are bytes (`Buffer.quantized`) rather than whole
+  /// numbers in floats: its input, its shortcut, its output.
+  struct Bytes: Hashable, Sendable {
+    let input: Bool
+    let shortcut: Bool
+    let output: Bool
   }
 
   /// The scales and zero points of the step's `qp` buffer, by index: the conv's input and
@@ -116,9 +127,10 @@ struct QConvPlan: Hashable, Sendable {
   /// weights scale or one per output channel, for `target`.
   init(
     _ node: Node, _ attributes: Conv2dAttributes, x: [Int], fit: Fit, plainInput: Bool, residual: Residual?,
-    target: Target
+    bytes: Bytes, target: Target
   ) {
     self.residual = residual
+    self.bytes = bytes
     let filter = fit.filter
     let perChannelScale = fit.perChannelScale
     grouping = QConvPlan.grouping(fit, target: target)
@@ -234,7 +246,7 @@ struct QConvPlan: Hashable, Sendable {
   var kernel: Kernel {
     let (k, r, s) = (y[1], filter.h, filter.w)
     var parameters = [
-      KernelParameter(name: "x", elements: x.reduce(1, *), writable: false),
+      KernelParameter(name: "x", elements: x.reduce(1, *), writable: false, element: bytes.input ? .byte : .float),
       KernelParameter(name: "qp", elements: Parameter.allCases.count, writable: false),
       KernelParameter(name: "wp", elements: k * groupsIn * r * s * grouping.channels, writable: false, element: element),
       KernelParameter(name: "ws", elements: perChannelScale ? k : 1, writable: false),
@@ -245,8 +257,13 @@ struct QConvPlan: Hashable, Sendable {
     case .pairs: break
     case .quads: parameters.append(KernelParameter(name: "bias", elements: k, writable: false, element: .int32))
     }
-    if residual != nil { parameters.append(KernelParameter(name: "res", elements: y.reduce(1, *), writable: false)) }
-    parameters.append(KernelParameter(name: "y", elements: y.reduce(1, *), writable: true))
+    if residual != nil {
+      parameters.append(
+        KernelParameter(
+          name: "res", elements: y.reduce(1, *), writable: false, element: bytes.shortcut ? .byte : .float))
+    }
+    parameters.append(
+      KernelParameter(name: "y", elements: y.reduce(1, *), writable: true, element: bytes.output ? .byte : .float))
     let scratch = [
       KernelParameter(
         name: "xp", elements: blocksIn * rowsHeld * paddedWidth * blockWidth, writable: true, element: element)
@@ -327,10 +344,13 @@ struct QConvPlan: Hashable, Sendable {
         let place =
           (((index("n") * .int(self.blocksIn) + index("cb")) * .int(h) + index("ih")) * .int(wd) + index("col")
             - .int(self.attributes.padding.left)) * .int(self.b)
+        // Bytes hold the integers offset already; floats hold the integers themselves.
+        let integers: Expr =
+          self.bytes.input ? .byteVectorLoad("x", place) - .splat(.float(offset)) : .vectorLoad("x", place)
         let value: Expr =
           self.grouping == .pairs
-          ? .vectorLoad("x", place) - .splat(.variable("zx", .float))
-          : .vectorLoad("x", place) + .splat(.float(offset))
+          ? integers - .splat(.variable("zx", .float))
+          : self.bytes.input ? .byteVectorLoad("x", place) : integers + .splat(.float(offset))
         return [.narrowingStore("xp", at, value, self.element)]
       }
       let block = { (inRow: Bool) -> [Stmt] in
@@ -450,7 +470,10 @@ struct QConvPlan: Hashable, Sendable {
           // product is a statement of its own, so that C compilers cannot contract it with
           // the add into a fused multiply-add (which rounds once).
           body.append(.define(v + "d", (result - .splat(qp(.dZero))) * .splat(qp(.dScale)), mutable: false))
-          let shortcut = (Expr.vectorLoad("res", at) - .splat(qp(.rZero))) * .splat(qp(.rScale))
+          let integers: Expr =
+            bytes.shortcut
+            ? .byteVectorLoad("res", at) - .splat(.float(residual.signedShortcut ? 128 : 0)) : .vectorLoad("res", at)
+          let shortcut = (integers - .splat(qp(.rZero))) * .splat(qp(.rScale))
           body.append(.define(v + "r", shortcut, mutable: false))
           var sum = Expr.variable(v + "d", .vector) + .variable(v + "r", .vector)
           if residual.relu { sum = .vectorMax(sum, .splat(.float(0))) }
@@ -459,7 +482,12 @@ struct QConvPlan: Hashable, Sendable {
             .variable(v + "s", .vector) / .splat(qp(.qScale)), v + "q", zero: qp(.qZero), range: residual.range)
           result = .variable(v + "q", .vector)
         }
-        body.append(.vectorStore("y", at, result, aligned: true))
+        if bytes.output {
+          let signed = (residual?.range ?? range).lowerBound < 0
+          body.append(.narrowingStore("y", at, signed ? result + .splat(.float(128)) : result, .byte))
+        } else {
+          body.append(.vectorStore("y", at, result, aligned: true))
+        }
       }
     }
     return body

@@ -74,6 +74,35 @@ struct QuantizedResidual: Hashable, Sendable {
     return chains
   }
 
+  /// The integer values that can live as bytes (`Buffer.quantized`): each written by an
+  /// integer-conv step (a conv `runs` accepts on its own, or a chain's quantize), no graph
+  /// output, and read only as the input of such convs, blocked (channels a multiple of `b`),
+  /// or as the shortcut of a chain whose dequantize nothing else reads.
+  static func byteValues(
+    in graph: Graph, chains: [QuantizedResidual], unreadShortcuts: Set<String>, block b: Int,
+    runs: (Node) -> QConvPlan.Fit?
+  ) -> Set<String> {
+    let inChains = Set(chains.flatMap { [$0.conv.name] + $0.absorbed.dropLast() })
+    var written: Set<String> = Set(chains.map(\.quantize.name))
+    for node in graph.nodes where !inChains.contains(node.name) {
+      if case .qconv2d = node.op, runs(node) != nil { written.insert(node.name) }
+    }
+    let outputs = Set(graph.outputs)
+    var result: Set<String> = []
+    for value in written where !outputs.contains(value) {
+      let readers = graph.nodes.filter { $0.operands.contains(.value(value)) }
+      let accepted = !readers.isEmpty && readers.allSatisfy { reader in
+        if unreadShortcuts.contains(reader.name) { return true }
+        guard case .qconv2d = reader.op, let fit = runs(reader), fit.channels % b == 0,
+          reader.operands.enumerated().allSatisfy({ $0.offset == 0 || $0.element != .value(value) })
+        else { return false }
+        return true
+      }
+      if accepted { result.insert(value) }
+    }
+    return result
+  }
+
   /// The shortcut dequantizes that no node reads but the adds of `chains`: no step computes
   /// them.
   static func unreadShortcuts(_ chains: [QuantizedResidual], in graph: Graph) -> Set<String> {

@@ -203,6 +203,10 @@ public struct SwiftProgram: Sendable {
       UnsafeMutableRawPointer(p + offset).storeBytes(of: t, as: SIMD\(b)<UInt8>.self)
     }
 
+    @inline(__always) private func vloadBytes(_ p: UnsafePointer<UInt8>, _ offset: Int) -> VF {
+      VF(VI(truncatingIfNeeded: UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD\(b)<UInt8>.self)))
+    }
+
     @inline(__always) private func vstoreShorts(_ v: VF, _ p: UnsafeMutablePointer<Int16>, _ offset: Int) {
       let t = SIMD\(b)<Int16>(truncatingIfNeeded: VI(v, rounding: .towardZero))
       UnsafeMutableRawPointer(p + offset).storeBytes(of: t, as: SIMD\(b)<Int16>.self)

@@ -60,7 +60,9 @@ func opCounts(_ graph: Graph) -> [(name: String, count: Int)] {
 func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCompiler.CompilerError) -> JSON {
   let model = try ResnetCompiler.Model(graph: graph)
   let values = graph.valueTypes
-  let compiles = !graph.nodes.contains { $0.op.isQuantized }
+  // A quantized model whose output is still an integer tensor does not compile: it has no
+  // kernels or arena to show.
+  let compiles = !graph.nodes.contains { $0.op.isQuantized } || (try? model.kernelChoices()) != nil
   let choices = compiles ? try model.kernelChoices() : [:]
   let layers = graph.nodes.map { node -> JSON in
     var members: [(key: String, value: JSON)] = [
@@ -95,7 +97,9 @@ func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetComp
 func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCompiler.CompilerError) -> String {
   let model = try ResnetCompiler.Model(graph: graph)
   let values = graph.valueTypes
-  let compiles = !graph.nodes.contains { $0.op.isQuantized }
+  // A quantized model whose output is still an integer tensor does not compile: it has no
+  // kernels or arena to show.
+  let compiles = !graph.nodes.contains { $0.op.isQuantized } || (try? model.kernelChoices()) != nil
   let choices = compiles ? try model.kernelChoices() : [:]
   var rows = [["layer", "op", "output", "parameters", "multiply-adds", "kernel", "layout", "epilogue", "fused"]]
   for node in graph.nodes {

@@ -180,9 +180,14 @@ import Testing
     let words = build.split(separator: " ").map(String.init)
     let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
     let graph = try Self.residualGraph()
-    let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+    let lowered = try LoweredProgram(graph: graph, target: target)
+    let kernels = lowered.stepKernels
     let fused = kernels.filter { $0.hasSuffix("+residual") }.count
     #expect(fused == (target == .generic ? 0 : 2), "\(kernels)")
+    // The first conv's output (read by the second) and the first residual end's (read by the
+    // third conv and as the second end's shortcut) are bytes.
+    let bytes = lowered.steps.filter { if case .quantized = $0.output { true } else { false } }.map(\.output.graphName)
+    #expect(bytes == (target == .generic ? [] : ["a", "r1"]), "\(bytes)")
     let inputs = [Tensor(type: graph.inputs[0].type, data: values(graph.inputs[0].type.elementCount, seed: 9).map { $0 * 3 })]
     let want = try Interpreter(graph: graph).run(inputs)
     let got = try compiled(graph, target: target, backend: backend).run(inputs)
