@@ -103,6 +103,7 @@ struct LoweredProgram: Sendable {
         let kind = plan.groupBlocks == nil ? "direct \(plan.tile)px x\(plan.channelBlocks)" : "grouped \(plan.tile)px"
         return kind + (plan.flatTiles ? " flat" : "") + (preact == nil ? "" : " +preact")
       case .winograd: return "winograd F(2,3)"
+      case .qdense: return "int vectors"
       case .qconv(let node, let a, let fit, let plainInput, let residual, let bytes):
         let plan = QConvPlan(
           node, a, x: type(of: node.operands[0]).shape, fit: fit, plainInput: plainInput, residual: residual,
@@ -161,6 +162,9 @@ struct LoweredProgram: Sendable {
       let also = residual.map { " then dequantize, add the shortcut, \($0.relu ? "relu, " : "")quantize" } ?? ""
       return
         "\(node.name): qconv2d over \(QConvPlan.grouping(fit, target: target) == .pairs ? "int16 pairs" : "byte quads"), blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
+    case .qdense(let node):
+      return
+        "\(node.name): qdense on vectors; x is \(d(type(of: node.operands[0]).shape)), w is \(d(type(of: node.operands[3]).shape)), y is \(d(node.type.shape))"
     case .dense(let node):
       return
         "\(node.name): dense, weights in blocks of \(target.block!) outputs; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
@@ -212,6 +216,8 @@ extension LoweredProgram {
         border: language.convBorder
       ).kernel
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
+    case .qdense(let node):
+      return PlainKernel(node: node, operandTypes: operandTypes(node)).qdenseVectors(block: target.block ?? 1)
     case .qconv(let node, let a, let fit, let plainInput, let residual, let bytes):
       return QConvPlan(
         node, a, x: x, fit: fit, plainInput: plainInput, residual: residual, bytes: bytes, target: target

@@ -30,6 +30,8 @@ struct Lowering {
     case scaleShift(Node, relu: Bool)
     /// A dense layer with weights packed in blocks of outputs.
     case dense(Node)
+    /// An integer dense layer on vectors (`PlainKernel.qdenseVectors`).
+    case qdense(Node)
     /// A 3×3 stride-1 convolution as Winograd F(2×2, 3×3) on blocked tensors.
     case winograd(Node, Conv2dAttributes)
     /// An integer convolution (`QConvPlan`, of what `Fit` says) into a blocked output, reading
@@ -57,7 +59,7 @@ struct Lowering {
       switch kind {
       case .plain(let node), .conv(let node, _, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
         .scaleShift(let node, _),
-        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _, _):
+        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _, _), .qdense(let node):
         node
       case .toBlocked, .toPlain: nil
       }
@@ -407,8 +409,15 @@ struct Lowering {
         emit(.plain(node), operands, node: node, blocked: true)
         return
       }
+    case .qdense:
+      if let b = target.block, let x = types[node.operands[0].name],
+        PlainKernel.vectorDense(inputs: x.shape[1], block: b)
+      {
+        emit(.qdense(node), try operands(node.operands, blocked: false, types: types), node: node, blocked: false)
+        return
+      }
     case .batchNorm, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,
-      .transpose, .qdense:
+      .transpose:
       break
     }
     emit(.plain(node), try operands(node.operands, blocked: false, types: types), node: node, blocked: false)

@@ -145,4 +145,49 @@ extension PlainKernel {
         ])
     ]
   }
+
+  /// Whether `qdense` of `inputs` inputs runs on vectors of `b` lanes: each lane sums
+  /// `inputs / b` products of at most 255² in a float, exact while below 2^24.
+  static func vectorDense(inputs: Int, block b: Int) -> Bool {
+    inputs % b == 0 && inputs / b * 255 * 255 < 1 << 24
+  }
+
+  /// `qdense` on vectors of `b` lanes (where `vectorDense` holds): each output's products
+  /// summed lane by lane in floats (exact: whole numbers below 2^24), the lanes then in
+  /// Double with the bias, and requantized as the plain kernel does.
+  func qdenseVectors(block b: Int) -> Kernel {
+    let (n, inputs, outputs) = (y[0], operandTypes[0].shape[1], y[1])
+    var parameters = zip(LoweredProgram.operandNames(node), operandTypes).map {
+      KernelParameter(name: $0, elements: $1.elementCount, writable: false)
+    }
+    parameters.append(KernelParameter(name: "y", elements: node.type.elementCount, writable: true))
+    let item = index("item")
+    let bias: Expr = node.operands.count == 9 ? .convert(.load("in8", index("o")), .double) : .double(0)
+    let sums: [Stmt] = (0..<b).map { .accumulate("acc", .convert(.lane(.variable("lanes", .vector), .int($0)), .double)) }
+    let body: [Stmt] = [
+      .parallel(
+        "item", n * outputs,
+        [
+          .define("n", item / .int(outputs), mutable: false),
+          .define("o", item % .int(outputs), mutable: false),
+          .define("wz", weightZero(index("o")), mutable: false),
+          .define("lanes", .splat(.float(0)), mutable: true),
+          .loop(
+            "i", 0, .int(inputs / b),
+            [
+              .define(
+                "xv", .vectorLoad("x", index("n") * .int(inputs) + index("i") * .int(b)) - .splat(.load("in2", 0)),
+                mutable: false),
+              .define(
+                "wv", .vectorLoad("in3", index("o") * .int(inputs) + index("i") * .int(b)) - .splat(.variable("wz", .float)),
+                mutable: false),
+              .multiplyAdd("lanes", .variable("xv", .vector), .variable("wv", .vector)),
+            ]),
+          .define("acc", bias, mutable: true),
+        ] + sums + requantized(index("o"), relu: false) + [
+          .store("y", index("n") * .int(outputs) + index("o"), .variable("out", .float))
+        ])
+    ]
+    return Kernel(parameters: parameters, vectorWidth: b, body: body)
+  }
 }
