@@ -35,7 +35,8 @@ public enum Buffer: Hashable, Sendable {
   /// The name of the graph value or constant the buffer holds.
   public var graphName: String {
     switch self {
-    case .value(let name), .blocked(let name), .quantized(let name), .constant(let name), .packed(let name, _), .quantization(let name),
+    case .value(let name), .blocked(let name), .quantized(let name), .constant(let name), .packed(let name, _),
+      .quantization(let name),
       .correctedBias(let name):
       name
     }

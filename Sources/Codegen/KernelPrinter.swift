@@ -266,7 +266,9 @@ struct CKernelPrinter: KernelPrinter {
   func quadVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vq *)(\(buffer) + \(index))" }
   func intVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vi *)(\(buffer) + \(index))" }
   func byteVectorLoad(_ buffer: String, _ index: String) -> String { "load_bytes(\(buffer) + \(index))" }
-  func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = dpbusd_v(\(name), \(a), \(b));" }
+  func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String {
+    "\(name) = dpbusd_v(\(name), \(a), \(b));"
+  }
   func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String {
     "store_\(element == .byte ? "bytes" : "shorts")(\(buffer) + \(index), \(value));"
   }
@@ -419,7 +421,8 @@ struct SwiftKernelPrinter: KernelPrinter {
     }
     for s in kernel.scratch {
       lines.append(
-        "let \(s.name) = UnsafeMutablePointer<\(SwiftKernelPrinter.elementName(s.element))>.allocate(capacity: \(s.elements))")
+        "let \(s.name) = UnsafeMutablePointer<\(SwiftKernelPrinter.elementName(s.element))>.allocate(capacity: \(s.elements))"
+      )
       lines.append("defer { \(s.name).deallocate() }")
     }
     return lines

@@ -276,8 +276,9 @@ struct KernelVerifier {
       let vectors: Set<Scalar> = [.vector, .intVector]
       // Scalars among themselves, floats to int16 and bytes, and vectors of floats to and from
       // vectors of integers.
-      guard (scalars.contains(from) && scalars.contains(type)) || (from == .float && (type == .int16 || type == .byte))
-        || (vectors.contains(from) && vectors.contains(type) && from != type)
+      guard
+        (scalars.contains(from) && scalars.contains(type)) || (from == .float && (type == .int16 || type == .byte))
+          || (vectors.contains(from) && vectors.contains(type) && from != type)
       else {
         throw .type("a conversion from \(from) to \(type)")
       }

@@ -158,7 +158,8 @@ struct Lowering {
     let limit: Int32 = 1 << 24
     if let big = tensor.integers.first(where: { $0 > limit || $0 < -limit }) {
       throw .node(
-        name, "the constant holds \(big), which compiled programs cannot hold exactly (their integers are at most 2^24)")
+        name, "the constant holds \(big), which compiled programs cannot hold exactly (their integers are at most 2^24)"
+      )
     }
     return Tensor(type: TensorType(tensor.type.shape), data: tensor.integers.map(Float.init))
   }
@@ -169,7 +170,8 @@ struct Lowering {
     if !packed.contains(where: { $0.buffer == buffer }), let tensor = graph.constants[name] {
       // Integer weights (i8 or u8, of an integer conv) pack from their whole numbers.
       let source =
-        tensor.type.dtype.isInteger ? Tensor(type: TensorType(tensor.type.shape), data: tensor.integers.map(Float.init)) : tensor
+        tensor.type.dtype.isInteger
+        ? Tensor(type: TensorType(tensor.type.shape), data: tensor.integers.map(Float.init)) : tensor
       packed.append(WeightsEntry(buffer: buffer, source: source, packing: packing))
     }
     return buffer
@@ -191,7 +193,8 @@ struct Lowering {
     let plainInput = !bytes.input && !(blockedInput && plan.channels % b == 0)
     let parameters = Buffer.quantization(conv.name)
     let values = QConvPlan.parameterValues(conv, residual, graph: graph)
-    packed.append(WeightsEntry(buffer: parameters, source: Tensor(type: TensorType([values.count]), data: values), packing: nil))
+    packed.append(
+      WeightsEntry(buffer: parameters, source: Tensor(type: TensorType([values.count]), data: values), packing: nil))
     var operands = [
       bytes.input ? Buffer.quantized(input) : try operand(conv.operands[0], blocked: !plainInput, types: types),
       parameters,
@@ -217,7 +220,8 @@ struct Lowering {
     if let residual {
       operands.append(
         bytes.shortcut
-          ? .quantized(residual.shortcutValue) : try operand(.value(residual.shortcutValue), blocked: true, types: types))
+          ? .quantized(residual.shortcutValue)
+          : try operand(.value(residual.shortcutValue), blocked: true, types: types))
       epilogue = QConvPlan.Residual(
         relu: residual.relu != nil, range: residual.quantize.type.dtype.integerRange ?? 0...0,
         signedShortcut: types[residual.shortcutValue]?.dtype == .i8)
@@ -228,7 +232,8 @@ struct Lowering {
       emit(kind, operands, node: result, blocked: true)
       return
     }
-    steps.append(Step(kind: kind, operands: operands, output: .quantized(result.name), elements: result.type.elementCount))
+    steps.append(
+      Step(kind: kind, operands: operands, output: .quantized(result.name), elements: result.type.elementCount))
     available.insert(.quantized(result.name))
     self.layouts[result.name] = true
   }

@@ -248,7 +248,8 @@ struct QConvPlan: Hashable, Sendable {
     var parameters = [
       KernelParameter(name: "x", elements: x.reduce(1, *), writable: false, element: bytes.input ? .byte : .float),
       KernelParameter(name: "qp", elements: Parameter.allCases.count, writable: false),
-      KernelParameter(name: "wp", elements: k * groupsIn * r * s * grouping.channels, writable: false, element: element),
+      KernelParameter(
+        name: "wp", elements: k * groupsIn * r * s * grouping.channels, writable: false, element: element),
       KernelParameter(name: "ws", elements: perChannelScale ? k : 1, writable: false),
     ]
     // Quads sum the zero point in: their bias is always there, corrected (int32).
@@ -273,14 +274,15 @@ struct QConvPlan: Hashable, Sendable {
     switch order {
     case .rowsOuter:
       let perImage = y[2] * groups
-      work = [
-        .define("n", item / .int(perImage), mutable: false),
-        .define("p", item / .int(groups) % .int(y[2]), mutable: false),
-        .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
-        .define("base", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top), mutable: false),
-        once(per: item / .int(groups), fill),
-        .define("xrow", 0, mutable: false),
-      ] + rowTiles
+      work =
+        [
+          .define("n", item / .int(perImage), mutable: false),
+          .define("p", item / .int(groups) % .int(y[2]), mutable: false),
+          .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
+          .define("base", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top), mutable: false),
+          once(per: item / .int(groups), fill),
+          .define("xrow", 0, mutable: false),
+        ] + rowTiles
     case .imageOuter:
       work = [
         .define("n", item / .int(groups), mutable: false),

@@ -80,7 +80,8 @@ extension PlainKernel {
       * (.load("x", ((index("n") * .int(c) + index("g") * .int(cpg) + index("c")) * .int(h) + ih) * .int(wd) + iw)
         - .load("in2", 0))
     let tap: [Stmt] = [
-      .define("iw", index("q") * .int(a.stride.w) - .int(a.padding.left) + index("s") * .int(a.dilation.w), mutable: false),
+      .define(
+        "iw", index("q") * .int(a.stride.w) - .int(a.padding.left) + index("s") * .int(a.dilation.w), mutable: false),
       .skip(.any([ih < 0, ih >= .int(h), iw < 0, iw >= .int(wd)])),
       .accumulate("acc", .convert(product, .double)),
     ]
@@ -163,7 +164,9 @@ extension PlainKernel {
     parameters.append(KernelParameter(name: "y", elements: node.type.elementCount, writable: true))
     let item = index("item")
     let bias: Expr = node.operands.count == 9 ? .convert(.load("in8", index("o")), .double) : .double(0)
-    let sums: [Stmt] = (0..<b).map { .accumulate("acc", .convert(.lane(.variable("lanes", .vector), .int($0)), .double)) }
+    let sums: [Stmt] = (0..<b).map {
+      .accumulate("acc", .convert(.lane(.variable("lanes", .vector), .int($0)), .double))
+    }
     let body: [Stmt] = [
       .parallel(
         "item", n * outputs,
@@ -179,7 +182,8 @@ extension PlainKernel {
                 "xv", .vectorLoad("x", index("n") * .int(inputs) + index("i") * .int(b)) - .splat(.load("in2", 0)),
                 mutable: false),
               .define(
-                "wv", .vectorLoad("in3", index("o") * .int(inputs) + index("i") * .int(b)) - .splat(.variable("wz", .float)),
+                "wv",
+                .vectorLoad("in3", index("o") * .int(inputs) + index("i") * .int(b)) - .splat(.variable("wz", .float)),
                 mutable: false),
               .multiplyAdd("lanes", .variable("xv", .vector), .variable("wv", .vector)),
             ]),

@@ -91,13 +91,15 @@ struct QuantizedResidual: Hashable, Sendable {
     var result: Set<String> = []
     for value in written where !outputs.contains(value) {
       let readers = graph.nodes.filter { $0.operands.contains(.value(value)) }
-      let accepted = !readers.isEmpty && readers.allSatisfy { reader in
-        if unreadShortcuts.contains(reader.name) { return true }
-        guard case .qconv2d = reader.op, let fit = runs(reader), fit.channels % b == 0,
-          reader.operands.enumerated().allSatisfy({ $0.offset == 0 || $0.element != .value(value) })
-        else { return false }
-        return true
-      }
+      let accepted =
+        !readers.isEmpty
+        && readers.allSatisfy { reader in
+          if unreadShortcuts.contains(reader.name) { return true }
+          guard case .qconv2d = reader.op, let fit = runs(reader), fit.channels % b == 0,
+            reader.operands.enumerated().allSatisfy({ $0.offset == 0 || $0.element != .value(value) })
+          else { return false }
+          return true
+        }
       if accepted { result.insert(value) }
     }
     return result

@@ -104,12 +104,15 @@ import Testing
         let wd = (shape[3] + a.padding.left + a.padding.right - r) / a.stride.w + 1
         shape = [2, k, h, wd]
         nodes.append(
-          Node(name: p + "conv\(j)", op: .qconv2d(a), operands: operands, type: TensorType(shape, dtype: chain.activations)))
+          Node(
+            name: p + "conv\(j)", op: .qconv2d(a), operands: operands, type: TensorType(shape, dtype: chain.activations)
+          ))
         previous = p + "conv\(j)"
       }
       nodes.append(
         Node(
-          name: p + "y", op: .dequantize(axis: 1), operands: [.value(previous), .constant(p + "s2"), .constant(p + "z")],
+          name: p + "y", op: .dequantize(axis: 1),
+          operands: [.value(previous), .constant(p + "s2"), .constant(p + "z")],
           type: TensorType(shape)))
       outputs.append(p + "y")
     }
@@ -148,11 +151,13 @@ import Testing
       let w = try b.constant(
         name + ".w",
         Tensor(
-          type: TensorType([c, c, kernel, kernel], dtype: .i8), integers: integers(c * c * kernel * kernel, -127...127)))
+          type: TensorType([c, c, kernel, kernel], dtype: .i8), integers: integers(c * c * kernel * kernel, -127...127))
+      )
       let ws = try b.constant(name + ".ws", TensorType([c]), (0..<c).map { 0.002 + Float($0) * 0.0001 })
       let wz = try b.constant(
         name + ".wz", Tensor(type: TensorType([c], dtype: .i8), integers: [Int32](repeating: 0, count: c)))
-      let bias = try b.constant(name + ".b", Tensor(type: TensorType([c], dtype: .i32), integers: integers(c, -2000...2000)))
+      let bias = try b.constant(
+        name + ".b", Tensor(type: TensorType([c], dtype: .i32), integers: integers(c, -2000...2000)))
       let pad = kernel / 2
       let a = Conv2dAttributes(
         padding: Padding2d(top: pad, left: pad, bottom: pad, right: pad), epilogue: relu ? .relu : .none)
@@ -160,14 +165,18 @@ import Testing
     }
     let (s0, z0) = (try scalar("s0", 0.03), try zero("z0", 110, .u8))
     let q0 = try quantize("q0", x, s0, z0)
-    let (s1, z1, s2, z2) = (try scalar("s1", 0.05), try zero("z1", 0, .u8), try scalar("s2", 0.06), try zero("z2", 128, .u8))
+    let (s1, z1, s2, z2) = (
+      try scalar("s1", 0.05), try zero("z1", 0, .u8), try scalar("s2", 0.06), try zero("z2", 128, .u8)
+    )
     let a = try conv("a", q0, s0, z0, s1, z1, kernel: 3, relu: true)
     let c1 = try conv("b", a, s1, z1, s2, z2, kernel: 3, relu: false)
     let shortcut = try dequantize("q0.d", q0, s0, z0)
     let sum = try b.node("add1", .add, [try dequantize("b.d", c1, s2, z2), shortcut])
     let (s3, z3) = (try scalar("s3", 0.04), try zero("z3", 0, .u8))
     let r1 = try quantize("r1", try b.node("relu1", .relu, [sum]), s3, z3)
-    let (s4, z4, s5, z5) = (try scalar("s4", 0.05), try zero("z4", 120, .u8), try scalar("s5", 0.07), try zero("z5", -3, .i8))
+    let (s4, z4, s5, z5) = (
+      try scalar("s4", 0.05), try zero("z4", 120, .u8), try scalar("s5", 0.07), try zero("z5", -3, .i8)
+    )
     let c2 = try conv("c", r1, s3, z3, s4, z4, kernel: 1, relu: false)
     let sum2 = try b.node("add2", .add, [try dequantize("r1.d", r1, s3, z3), try dequantize("c.d", c2, s4, z4)])
     let r2 = try quantize("r2", sum2, s5, z5)
@@ -188,7 +197,9 @@ import Testing
     // third conv and as the second end's shortcut) are bytes.
     let bytes = lowered.steps.filter { if case .quantized = $0.output { true } else { false } }.map(\.output.graphName)
     #expect(bytes == (target == .generic ? [] : ["a", "r1"]), "\(bytes)")
-    let inputs = [Tensor(type: graph.inputs[0].type, data: values(graph.inputs[0].type.elementCount, seed: 9).map { $0 * 3 })]
+    let inputs = [
+      Tensor(type: graph.inputs[0].type, data: values(graph.inputs[0].type.elementCount, seed: 9).map { $0 * 3 })
+    ]
     let want = try Interpreter(graph: graph).run(inputs)
     let got = try compiled(graph, target: target, backend: backend).run(inputs)
     for (i, (y, reference)) in zip(got, want).enumerated() {
@@ -223,7 +234,8 @@ import Testing
     #expect(want.data.contains(-0.25 * 123) && want.data.contains(0.25 * 132), "no value saturates")
   }
 
-  static let builds: [String] = Target.runnable().map { "c \($0.rawValue)" } + ["swift \(Target.runnable().last!.rawValue)"]
+  static let builds: [String] =
+    Target.runnable().map { "c \($0.rawValue)" } + ["swift \(Target.runnable().last!.rawValue)"]
 
   @Test(arguments: builds)
   func compiledQuantizedConvsEqualTheInterpreter(_ build: String) throws {
@@ -246,8 +258,11 @@ import Testing
     for (i, (y, reference)) in zip(got, want).enumerated() {
       let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
       #expect(y.type == reference.type)
-      let pairs = zip(y.data, reference.data).enumerated().filter { $0.element.0 != $0.element.1 }.prefix(3).map { "\($0.offset): \($0.element.0) vs \($0.element.1)" }
-      #expect(differing == 0, "chain \(i): \(differing) of \(y.data.count) outputs differ from the interpreter's: \(pairs)")
+      let pairs = zip(y.data, reference.data).enumerated().filter { $0.element.0 != $0.element.1 }.prefix(3).map {
+        "\($0.offset): \($0.element.0) vs \($0.element.1)"
+      }
+      #expect(
+        differing == 0, "chain \(i): \(differing) of \(y.data.count) outputs differ from the interpreter's: \(pairs)")
       // The outputs are not all clipped: they hold many distinct steps.
       #expect(Set(reference.data).count > 20, "chain \(i) has only \(Set(reference.data).count) distinct outputs")
     }

@@ -39,7 +39,8 @@ import Testing
     return try Quantizer.quantize(float, ranges: ranges).graph
   }
 
-  static let builds: [String] = Target.runnable().map { "c \($0.rawValue)" } + ["swift \(Target.runnable().last!.rawValue)"]
+  static let builds: [String] =
+    Target.runnable().map { "c \($0.rawValue)" } + ["swift \(Target.runnable().last!.rawValue)"]
 
   /// 60 quantized graphs after `-O1`, compiled side by side as one library by each backend
   /// for each target: the interpreter's outputs. Integer ops are exact; f32 ops after the

@@ -11,7 +11,8 @@ import Testing
     #expect(run.status == 0)
     #expect(
       run.out
-        == "resnetc \(Driver.version)\ntargets: generic, avx2, avx512, avx512vnni (native here: \(Target.native().rawValue))\n")
+        == "resnetc \(Driver.version)\ntargets: generic, avx2, avx512, avx512vnni (native here: \(Target.native().rawValue))\n"
+    )
   }
 
   @Test func listShowsEveryBuiltinWithItsCounts() throws {
