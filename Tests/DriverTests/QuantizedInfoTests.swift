@@ -1,0 +1,37 @@
+import Codegen
+import Foundation
+import GraphIR
+import Testing
+
+@testable import Driver
+
+/// `info` on a QDQ model that compiles: each integer conv's kernel, as this CPU's best
+/// target runs it.
+@Suite struct QuantizedInfoTests {
+  static let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("ONNXTests/Quantized/resnet50.qdq.onnx").path
+
+  @Test func integerConvsShowTheirKernels() throws {
+    let target = Target.native()
+    let run = resnetc("info", Self.model, "--json")
+    #expect(run.status == 0, "\(run.err)")
+    let info = try JSON.parse(Array(run.out.utf8))
+    guard case .array(let layers)? = info["layers"] else {
+      Issue.record("no layers in \(run.out.prefix(200))")
+      return
+    }
+    let kernels = layers.compactMap { layer -> String? in
+      guard layer["op"] == .string("qconv2d"), case .string(let kernel)? = layer["kernel"] else { return nil }
+      return kernel
+    }
+    #expect(kernels.count == 53, "\(kernels.count) qconv2d layers with a kernel")
+    // The fixture's narrow early convs (8 channels) run the plain kernel where blocks are 16.
+    let vector = target == .avx512vnni ? "int8 vnni" : "int16 pairs"
+    let fast = kernels.filter { $0.hasPrefix(vector) }.count
+    switch target {
+    case .generic: #expect(Set(kernels) == ["plain"], "\(Set(kernels))")
+    case .avx2, .avx512, .avx512vnni: #expect(fast > 20, "\(fast) of 53 run \(vector): \(Set(kernels))")
+    }
+    if case .int(let arena)? = info["arenaBytes"] { #expect(arena > 0) } else { Issue.record("no arena") }
+  }
+}
