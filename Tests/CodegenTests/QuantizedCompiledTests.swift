@@ -134,7 +134,7 @@ import Testing
       }
     }
     let c = 16
-    let x = try b.input("x", TensorType([2, c, 9, 9]))
+    let x = try b.input("x", TensorType([2, c, 17, 19]))
     func scalar(_ name: String, _ v: Float) throws -> Operand { try b.constant(name, TensorType([]), [v]) }
     func zero(_ name: String, _ v: Int32, _ dtype: DType) throws -> Operand {
       try b.constant(name, Tensor(type: TensorType([], dtype: dtype), integers: [v]))
