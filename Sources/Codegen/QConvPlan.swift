@@ -1,28 +1,33 @@
 import GraphIR
 
-/// The plan of an integer convolution (`qconv2d`) summed over int16 pairs of input channels,
-/// and the kernel it builds.
+/// The plan of an integer convolution (`qconv2d`) summed in 32-bit lanes over groups of input
+/// channels, and the kernel it builds.
 ///
-/// Its tensors hold whole numbers in f32 buffers, as every integer value of a compiled
-/// program does. The input (plain NCHW, or blocked NCHW`B`c) less its zero point is first
-/// copied into the scratch `xp` as int16 pairs of input channels, zero on every padded row
-/// and column (ONNX pads with the zero point, which adds nothing):
-/// `xp` is (ceil(C/2), rows, paddedWidth, 2). A register tile of `tile` output pixels by
-/// `channelBlocks` output-channel blocks then sums in int32 lanes: for each pair of input
-/// channels and tap, one weights vector per block (`wp`, packed as `Packing.pairs`) and one
-/// broadcast pair per pixel, multiplied and added pairwise (`vpmaddwd`): two multiply-adds
-/// per lane and instruction, exact, as no operand reaches -32768 (both are within ±255).
-/// Each sum, its bias included, is requantized with the interpreter's Float operations:
-/// `Float(sum) · (x_scale · w_scale[k] / y_scale)`, clamped to the output type's range less
-/// the zero point, rounded half to even, plus the zero point (and at least it with ReLU).
-/// The output is blocked.
+/// Integer tensors reach it as whole numbers in f32 buffers, or as bytes (`Buffer.quantized`)
+/// where only integer convs read them. The input is first copied into the scratch `xp`, laid
+/// out as (input blocks, rows, paddedWidth, block width), in one of two `Grouping`s:
+/// - pairs (AVX2, AVX-512): int16, the input less its zero point, zero on every padded row and
+///   column (ONNX pads with the zero point, which adds nothing); lanes add pairs of products
+///   with `vpmaddwd`, exact, as no operand reaches -32768 (both are within ±255);
+/// - quads (AVX-512 VNNI): bytes, the input as it is (an i8 input offset by 128), padding the
+///   zero point; lanes add four products of unsigned input and signed weight bytes with
+///   `vpdpbusd`, and the bias, corrected by `x_zero · Σ w`, takes the zero point out.
+///
+/// A register tile of `tile` output pixels by `channelBlocks` output-channel blocks sums, for
+/// each group of input channels and tap, one weights vector per block (`wp`, packed as
+/// `Packing.pairs` or `.quads`) times one broadcast group per pixel. Each sum, its bias
+/// included, is requantized with the interpreter's Float operations: `Float(sum) · (x_scale ·
+/// w_scale[k] / y_scale)`, clamped to the output type's range less the zero point, rounded
+/// half to even, plus the zero point (and at least it with ReLU); a `residual` end then
+/// dequantizes it, adds the dequantized shortcut, applies ReLU and quantizes again. The
+/// output is blocked, in floats or bytes.
 ///
 ///     y[n, k, p, q] = requantize(bias[k] + Σ (x[n, c, p·sh + r - pt, q·sw + s - pl] - x_zero) · w[k, c, r, s])
 ///
 /// Units of parallel work are (image, output row, group of channel blocks), groups fastest,
-/// so the pairs of one row's inputs serve every group in turn; where the weights are larger
-/// than the image (the late stages), (image, group), each filling the whole padded image
-/// once and reading a group's weights from cache for every row.
+/// so the copied rows of one output row serve every group in turn; where the weights are
+/// larger than the image (the late stages), (image, group), each filling the whole padded
+/// image once and reading a group's weights from cache for every row.
 struct QConvPlan: Hashable, Sendable {
   /// The order of an image's units of parallel work.
   enum Order: Hashable, Sendable {

@@ -1,8 +1,9 @@
 import GraphIR
 
 /// The plain kernels of the quantized ops. Integer tensors live in f32 buffers, each element
-/// a whole number in its type's range (held exactly). Sums of products are taken in Double,
-/// which holds every sum a ResNet reaches exactly. The requantization is the interpreter's:
+/// a whole number in its type's range (held exactly). Sums of products are taken in Double or
+/// 64-bit integers, which hold every sum a ResNet reaches exactly (and `qdense` on vectors
+/// in floats only while exact). The requantization is the interpreter's:
 /// `Float(sum) · (x_scale · w_scale[k] / y_scale)` in Float, rounded half to even, plus the
 /// zero point, saturated. So these kernels give the interpreter's integers exactly.
 extension PlainKernel {
