@@ -8,12 +8,13 @@ struct PlainKernel {
   let operandTypes: [TensorType]
 
   /// The kernel, its buffers sized from the node's types.
-  var kernel: Kernel {
-    var parameters = zip(LoweredProgram.operandNames(node), operandTypes).map {
+  var kernel: Kernel { Kernel(parameters: parameters, body: body) }
+
+  /// The operands `x`, `in1`, ... and the output `y`, sized from the node's types.
+  var parameters: [KernelParameter] {
+    zip(LoweredProgram.operandNames(node), operandTypes).map {
       KernelParameter(name: $0, elements: $1.elementCount, writable: false)
-    }
-    parameters.append(KernelParameter(name: "y", elements: node.type.elementCount, writable: true))
-    return Kernel(parameters: parameters, body: body)
+    } + [KernelParameter(name: "y", elements: node.type.elementCount, writable: true)]
   }
 
   var y: [Int] { node.type.shape }

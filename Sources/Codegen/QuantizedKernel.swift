@@ -159,10 +159,6 @@ extension PlainKernel {
   /// Double with the bias, and requantized as the plain kernel does.
   func qdenseVectors(block b: Int) -> Kernel {
     let (n, inputs, outputs) = (y[0], operandTypes[0].shape[1], y[1])
-    var parameters = zip(LoweredProgram.operandNames(node), operandTypes).map {
-      KernelParameter(name: $0, elements: $1.elementCount, writable: false)
-    }
-    parameters.append(KernelParameter(name: "y", elements: node.type.elementCount, writable: true))
     let item = index("item")
     let bias: Expr = node.operands.count == 9 ? .convert(.load("in8", index("o")), .double) : .double(0)
     let sums: [Stmt] = (0..<b).map {

@@ -58,40 +58,24 @@ struct WeightsEntry: Sendable {
         }
       }
     case .winograd(let b): Winograd.transformWeights(source, block: b, into: out)
-    case .pairs(let b):
+    case .pairs(let b), .quads(let b):
+      // Groups of `g` input channels, each a `32 / g`-bit two's complement field of one
+      // float's bits (the lowest channel lowest), zero past the last channel. The whole
+      // numbers are those of an i8 or u8 constant: they fit in 16 bits, and i8 ones in 8.
+      let g = if case .pairs = packing { 2 } else { 4 }
       let (k, c, r, s) = (shape[0], shape[1], shape[2], shape[3])
-      let c2 = (c + 1) / 2
-      // The whole numbers of an integer constant (Lowering.floats), at most 2^24 in
-      // magnitude; i8 and u8 weights fit in an int16.
-      func half(_ ko: Int, _ ci: Int, _ ri: Int, _ si: Int) -> UInt32 {
-        guard ci < c else { return 0 }
-        return UInt32(UInt16(bitPattern: Int16(w[((ko * c + ci) * r + ri) * s + si])))
-      }
+      let (groups, width) = ((c + g - 1) / g, 32 / g)
+      let mask: UInt32 = (1 << width) - 1
       for ko in 0..<k {
-        for pair in 0..<c2 {
-          for ri in 0..<r {
-            for si in 0..<s {
-              let bits = half(ko, 2 * pair, ri, si) | half(ko, 2 * pair + 1, ri, si) << 16
-              out[((((ko / b) * c2 + pair) * r + ri) * s + si) * b + ko % b] = Float(bitPattern: bits)
-            }
-          }
-        }
-      }
-    case .quads(let b):
-      let (k, c, r, s) = (shape[0], shape[1], shape[2], shape[3])
-      let c4 = (c + 3) / 4
-      // Signed bytes (i8 weights), zero past the last channel.
-      func byte(_ ko: Int, _ ci: Int, _ ri: Int, _ si: Int) -> UInt32 {
-        guard ci < c else { return 0 }
-        return UInt32(UInt8(bitPattern: Int8(w[((ko * c + ci) * r + ri) * s + si])))
-      }
-      for ko in 0..<k {
-        for quad in 0..<c4 {
+        for group in 0..<groups {
           for ri in 0..<r {
             for si in 0..<s {
               var bits: UInt32 = 0
-              for j in 0..<4 { bits |= byte(ko, 4 * quad + j, ri, si) << (8 * j) }
-              out[((((ko / b) * c4 + quad) * r + ri) * s + si) * b + ko % b] = Float(bitPattern: bits)
+              for j in 0..<g where g * group + j < c {
+                let v = Int32(w[((ko * c + g * group + j) * r + ri) * s + si])
+                bits |= (UInt32(bitPattern: v) & mask) << (width * j)
+              }
+              out[((((ko / b) * groups + group) * r + ri) * s + si) * b + ko % b] = Float(bitPattern: bits)
             }
           }
         }
