@@ -490,7 +490,7 @@ struct ConvPlan: Hashable, Sendable {
 
   /// `fill` when `key` differs from the last one this call filled a scratch buffer for (the
   /// kernel's `filled`, -1 at first): a copy made once per output row or image and thread.
-  private static func once(per key: Expr, _ fill: [Stmt]) -> Stmt {
+  static func once(per key: Expr, _ fill: [Stmt]) -> Stmt {
     .branch(.compare(.notEqual, .variable("filled", .index), key), [.assign("filled", key)] + fill, else: [])
   }
 

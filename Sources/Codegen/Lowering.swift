@@ -114,20 +114,20 @@ struct Lowering {
     }
     let values = graph.valueTypes
     if let b = target.block {
-      residuals = QuantizedResidual.find(in: graph) { conv in
-        guard case .qconv2d(let a) = conv.op else { return false }
-        return QConvPlan.applies(conv, a, graph: graph, types: values, block: b) != nil
+      for node in graph.nodes {
+        if case .qconv2d(let a) = node.op, let fit = QConvPlan.applies(node, a, graph: graph, types: values, block: b) {
+          fits[node.name] = fit
+        }
       }
+      let fits = self.fits
+      let readers = QuantizedResidual.readers(of: graph)
+      residuals = QuantizedResidual.find(in: graph, readers: readers) { fits[$0.name] != nil }
       let chains = Array(residuals.values)
       skipped = Set(chains.flatMap { [$0.conv.name] + $0.absorbed.dropLast() })
-      let unread = QuantizedResidual.unreadShortcuts(chains, in: graph)
+      let unread = QuantizedResidual.unreadShortcuts(chains, in: graph, readers: readers)
       skipped.formUnion(unread)
       byteValues = QuantizedResidual.byteValues(
-        in: graph, chains: chains, unreadShortcuts: unread, block: b,
-        runs: { conv in
-          guard case .qconv2d(let a) = conv.op else { return nil }
-          return QConvPlan.applies(conv, a, graph: graph, types: values, block: b)
-        })
+        in: graph, readers: readers, chains: chains, unreadShortcuts: unread, block: b, runs: { fits[$0.name] })
     }
     for node in graph.nodes where !skipped.contains(node.name) { try lower(node, types: values) }
     for output in graph.outputs {
@@ -148,6 +148,8 @@ struct Lowering {
   /// Nodes no step of their own computes: the convs and absorbed nodes of `residuals`, and
   /// the shortcut dequantizes only they read.
   private var skipped: Set<String> = []
+  /// The `qconv2d` nodes the integer-conv kernel runs, with what it needs of each.
+  private var fits: [String: QConvPlan.Fit] = [:]
   /// Integer values integer convs write and read as bytes (`Buffer.quantized`).
   private var byteValues: Set<String> = []
 
@@ -161,6 +163,12 @@ struct Lowering {
         name, "the constant holds \(big), which compiled programs cannot hold exactly (their integers are at most 2^24)"
       )
     }
+    return wholeNumbers(tensor)
+  }
+
+  /// An integer tensor as f32 of the same whole numbers (others as they are).
+  static func wholeNumbers(_ tensor: Tensor) -> Tensor {
+    guard tensor.type.dtype.isInteger else { return tensor }
     return Tensor(type: TensorType(tensor.type.shape), data: tensor.integers.map(Float.init))
   }
 
@@ -169,10 +177,7 @@ struct Lowering {
     let buffer = Buffer.packed(name, packing)
     if !packed.contains(where: { $0.buffer == buffer }), let tensor = graph.constants[name] {
       // Integer weights (i8 or u8, of an integer conv) pack from their whole numbers.
-      let source =
-        tensor.type.dtype.isInteger
-        ? Tensor(type: TensorType(tensor.type.shape), data: tensor.integers.map(Float.init)) : tensor
-      packed.append(WeightsEntry(buffer: buffer, source: source, packing: packing))
+      packed.append(WeightsEntry(buffer: buffer, source: Lowering.wholeNumbers(tensor), packing: packing))
     }
     return buffer
   }
@@ -227,15 +232,7 @@ struct Lowering {
         signedShortcut: types[residual.shortcutValue]?.dtype == .i8)
     }
     let kind = Kind.qconv(conv, a, plan, plainInput: plainInput, residual: epilogue, bytes: bytes)
-    let result = residual?.quantize ?? conv
-    guard bytes.output else {
-      emit(kind, operands, node: result, blocked: true)
-      return
-    }
-    steps.append(
-      Step(kind: kind, operands: operands, output: .quantized(result.name), elements: result.type.elementCount))
-    available.insert(.quantized(result.name))
-    self.layouts[result.name] = true
+    emit(kind, operands, node: residual?.quantize ?? conv, blocked: true, bytes: bytes.output)
   }
 
   /// Whether a value of `shape` can be blocked.
@@ -268,8 +265,9 @@ struct Lowering {
     }
   }
 
-  private mutating func emit(_ kind: Kind, _ operands: [Buffer], node: Node, blocked: Bool) {
-    let output: Buffer = blocked ? .blocked(node.name) : .value(node.name)
+  /// A step computing `node` into its plain, blocked or (`bytes`) byte buffer.
+  private mutating func emit(_ kind: Kind, _ operands: [Buffer], node: Node, blocked: Bool, bytes: Bool = false) {
+    let output: Buffer = bytes ? .quantized(node.name) : blocked ? .blocked(node.name) : .value(node.name)
     steps.append(Step(kind: kind, operands: operands, output: output, elements: node.type.elementCount))
     available.insert(output)
     layouts[node.name] = blocked
@@ -394,13 +392,13 @@ struct Lowering {
         return
       }
     case .qconv2d(let a):
-      if let b = target.block, let plan = QConvPlan.applies(node, a, graph: graph, types: types, block: b) {
+      if let b = target.block, let plan = fits[node.name] {
         try lowerQConv(node, a, plan, residual: nil, block: b, types: types)
         return
       }
     case .quantize, .dequantize:
       if let chain = residuals[node.name], case .qconv2d(let a) = chain.conv.op, let b = target.block,
-        let plan = QConvPlan.applies(chain.conv, a, graph: graph, types: types, block: b)
+        let plan = fits[chain.conv.name]
       {
         try lowerQConv(chain.conv, a, plan, residual: chain, block: b, types: types)
         return

@@ -285,7 +285,7 @@ struct QConvPlan: Hashable, Sendable {
           .define("p", item / .int(groups) % .int(y[2]), mutable: false),
           .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
           .define("base", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top), mutable: false),
-          once(per: item / .int(groups), fill),
+          ConvPlan.once(per: item / .int(groups), fill),
           .define("xrow", 0, mutable: false),
         ] + rowTiles
     case .imageOuter:
@@ -293,7 +293,7 @@ struct QConvPlan: Hashable, Sendable {
         .define("n", item / .int(groups), mutable: false),
         .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
         .define("base", 0 - .int(attributes.padding.top), mutable: false),
-        once(per: index("n"), fill),
+        ConvPlan.once(per: index("n"), fill),
         .loop(
           "p", 0, .int(y[2]),
           [.define("xrow", index("p") * .int(attributes.stride.h), mutable: false)] + rowTiles),
@@ -305,11 +305,6 @@ struct QConvPlan: Hashable, Sendable {
       .parallel("item", workItems, work),
     ]
     return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
-  }
-
-  /// `fill` when `key` differs from the last one this call filled `xp` for.
-  private func once(per key: Expr, _ fill: [Stmt]) -> Stmt {
-    .branch(.compare(.notEqual, .variable("filled", .index), key), [.assign("filled", key)] + fill, else: [])
   }
 
   /// Copies input rows `base ..< base + rowsHeld` of image `n` into `xp`, laid out as

@@ -27,11 +27,7 @@ struct QuantizedResidual: Hashable, Sendable {
 
   /// The chains of `graph` that start at a conv `runs` accepts, by the name of the quantize
   /// that ends each.
-  static func find(in graph: Graph, runs: (Node) -> Bool) -> [String: QuantizedResidual] {
-    var readers: [String: [Node]] = [:]
-    for node in graph.nodes {
-      for case .value(let name) in node.operands { readers[name, default: []].append(node) }
-    }
+  static func find(in graph: Graph, readers: [String: [Node]], runs: (Node) -> Bool) -> [String: QuantizedResidual] {
     let defining = Dictionary(graph.nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     let outputs = Set(graph.outputs)
     // The one node that reads `value`, once, where `value` is no graph output.
@@ -79,7 +75,8 @@ struct QuantizedResidual: Hashable, Sendable {
   /// output, and read only as the input of such convs, blocked (channels a multiple of `b`),
   /// or as the shortcut of a chain whose dequantize nothing else reads.
   static func byteValues(
-    in graph: Graph, chains: [QuantizedResidual], unreadShortcuts: Set<String>, block b: Int,
+    in graph: Graph, readers allReaders: [String: [Node]], chains: [QuantizedResidual], unreadShortcuts: Set<String>,
+    block b: Int,
     runs: (Node) -> QConvPlan.Fit?
   ) -> Set<String> {
     let inChains = Set(chains.flatMap { [$0.conv.name] + $0.absorbed.dropLast() })
@@ -90,7 +87,7 @@ struct QuantizedResidual: Hashable, Sendable {
     let outputs = Set(graph.outputs)
     var result: Set<String> = []
     for value in written where !outputs.contains(value) {
-      let readers = graph.nodes.filter { $0.operands.contains(.value(value)) }
+      let readers = allReaders[value] ?? []
       let accepted =
         !readers.isEmpty
         && readers.allSatisfy { reader in
@@ -105,14 +102,26 @@ struct QuantizedResidual: Hashable, Sendable {
     return result
   }
 
+  /// The nodes that read each value (a node once per operand that names it).
+  static func readers(of graph: Graph) -> [String: [Node]] {
+    var readers: [String: [Node]] = [:]
+    for node in graph.nodes {
+      for case .value(let name) in node.operands { readers[name, default: []].append(node) }
+    }
+    return readers
+  }
+
   /// The shortcut dequantizes that no node reads but the adds of `chains`: no step computes
   /// them.
-  static func unreadShortcuts(_ chains: [QuantizedResidual], in graph: Graph) -> Set<String> {
+  static func unreadShortcuts(_ chains: [QuantizedResidual], in graph: Graph, readers: [String: [Node]])
+    -> Set<String>
+  {
     let absorbedAdds = Set(chains.map(\.add.name))
     var result: Set<String> = []
     for chain in chains where !graph.outputs.contains(chain.shortcut.name) {
-      let readers = graph.nodes.filter { $0.operands.contains(.value(chain.shortcut.name)) }
-      if readers.allSatisfy({ absorbedAdds.contains($0.name) }) { result.insert(chain.shortcut.name) }
+      if (readers[chain.shortcut.name] ?? []).allSatisfy({ absorbedAdds.contains($0.name) }) {
+        result.insert(chain.shortcut.name)
+      }
     }
     return result
   }

@@ -234,6 +234,24 @@ import Testing
     #expect(want.data.contains(-0.25 * 123) && want.data.contains(0.25 * 132), "no value saturates")
   }
 
+  /// Every target's int8 kernels compile, in C and Swift, whether or not this CPU runs them
+  /// (the tests above run the ones it does): the residual graph has both kinds of conv step,
+  /// bytes between them and residual ends.
+  @Test(arguments: Target.allCases.flatMap { ["c \($0.rawValue)", "swift \($0.rawValue)"] })
+  func everyTargetsIntegerKernelsCompile(_ build: String) throws {
+    let words = build.split(separator: " ").map(String.init)
+    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    let graph = try Self.residualGraph()
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    switch backend {
+    case .c: try Artifacts.build(graph, kind: .lib, output: dir + "/model", compiler: try compiler(), target: target)
+    case .swift:
+      try Artifacts.buildSwift(graph, kind: .lib, output: dir + "/model", compiler: try swiftCompiler(), target: target)
+    }
+    #expect(FileManager.default.fileExists(atPath: dir + "/libmodel.so"))
+  }
+
   static let builds: [String] =
     Target.runnable().map { "c \($0.rawValue)" } + ["swift \(Target.runnable().last!.rawValue)"]
 

@@ -25,16 +25,16 @@ import Testing
     let folder = try Artifacts.privateDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let output = folder + "/model"
+    let (cc, swiftc): (CCompiler, SwiftCompiler)
     do {
-      switch backend {
-      case .c: try Artifacts.build(graph, kind: .lib, output: output, compiler: try CCompiler.locate(), target: target)
-      case .swift:
-        try Artifacts.buildSwift(
-          graph, kind: .lib, output: output, compiler: try SwiftCompiler.locate(), target: target)
-      }
+      (cc, swiftc) = (try CCompiler.locate(), try SwiftCompiler.locate())
     } catch {
       Issue.record("compiling needs clang (or cc) and swiftc, which CI has: \(error)")
       throw error
+    }
+    switch backend {
+    case .c: try Artifacts.build(graph, kind: .lib, output: output, compiler: cc, target: target)
+    case .swift: try Artifacts.buildSwift(graph, kind: .lib, output: output, compiler: swiftc, target: target)
     }
     let model = try NativeModel(libraryPath: folder + "/libmodel.so", weightsPath: output + ".weights")
     let interpreter = try Interpreter(graph: graph)
