@@ -358,7 +358,7 @@ struct SwiftKernelPrinter: KernelPrinter {
   func roundEven(_ a: String) -> String { "(\(a)).rounded(.toNearestOrEven)" }
   func exponential(_ a: String) -> String { "expf(\(a))" }
   func convert(_ a: String, to type: Scalar) -> String {
-    type == .intVector ? "VI(\(a), rounding: .towardZero)" : "\(typeName(type))(\(a))"
+    type == .intVector ? "vint(\(a))" : "\(typeName(type))(\(a))"
   }
   func define(_ name: String, _ type: Scalar, _ value: String, mutable: Bool) -> String {
     "\(mutable ? "var" : "let") \(name): \(typeName(type)) = \(value)"

@@ -197,9 +197,17 @@ public struct SwiftProgram: Sendable {
 
     private typealias VQ = SIMD\(4 * b)<Int8>
 
+    /// The whole numbers `v` holds (each within ±2^22) as the low bits of 32-bit lanes: adding
+    /// 1.5 · 2^23 leaves a float whose bits are 0x4B400000 plus the number, so the low 16 bits
+    /// are the number as int16, the low 8 its byte. (Swift's float-to-integer vector
+    /// conversion runs lane by lane through a generic path, a hundred times slower.)
+    @inline(__always) private func lowBits(_ v: VF) -> VI {
+      unsafeBitCast(v + VF(repeating: 12_582_912), to: VI.self)
+    }
+
     /// The whole-number lanes of `v` stored as bytes or int16 at `p + offset`.
     @inline(__always) private func vstoreBytes(_ v: VF, _ p: UnsafeMutablePointer<UInt8>, _ offset: Int) {
-      let t = SIMD\(b)<UInt8>(truncatingIfNeeded: VI(v, rounding: .towardZero))
+      let t = SIMD\(b)<UInt8>(truncatingIfNeeded: lowBits(v))
       UnsafeMutableRawPointer(p + offset).storeBytes(of: t, as: SIMD\(b)<UInt8>.self)
     }
 
@@ -208,7 +216,7 @@ public struct SwiftProgram: Sendable {
     }
 
     @inline(__always) private func vstoreShorts(_ v: VF, _ p: UnsafeMutablePointer<Int16>, _ offset: Int) {
-      let t = SIMD\(b)<Int16>(truncatingIfNeeded: VI(v, rounding: .towardZero))
+      let t = SIMD\(b)<Int16>(truncatingIfNeeded: lowBits(v))
       UnsafeMutableRawPointer(p + offset).storeBytes(of: t, as: SIMD\(b)<Int16>.self)
     }
 
@@ -225,22 +233,31 @@ public struct SwiftProgram: Sendable {
       UnsafeRawPointer(p + offset).loadUnaligned(as: VI.self)
     }
 
+    /// The whole-number lanes of `v` (each within ±2^24) as integers, lane by lane.
+    @inline(__always) private func vint(_ v: VF) -> VI {
+      var r = VI()
+      for i in 0..<\(b) { r[i] = Int32(v[i]) }
+      return r
+    }
+
     /// `acc` plus, in each lane, the sum of the products of its quad's unsigned bytes of `a`
-    /// and signed bytes of `b`.
+    /// and signed bytes of `b`: each byte shifted out of the lane's 32 bits (the unsigned
+    /// ones masked, the signed ones shifted down arithmetically), as whole-vector operations.
     @inline(__always) private func vdpbusd(_ acc: VI, _ a: VQ, _ b: VQ) -> VI {
-      let u = unsafeBitCast(a, to: SIMD\(4 * b)<UInt8>.self)
+      let (x, w) = (unsafeBitCast(a, to: VI.self), unsafeBitCast(b, to: VI.self))
+      let m = VI(repeating: 0xFF)
       var sum = acc
-      sum &+= VI(truncatingIfNeeded: u.evenHalf.evenHalf) &* VI(truncatingIfNeeded: b.evenHalf.evenHalf)
-      sum &+= VI(truncatingIfNeeded: u.oddHalf.evenHalf) &* VI(truncatingIfNeeded: b.oddHalf.evenHalf)
-      sum &+= VI(truncatingIfNeeded: u.evenHalf.oddHalf) &* VI(truncatingIfNeeded: b.evenHalf.oddHalf)
-      sum &+= VI(truncatingIfNeeded: u.oddHalf.oddHalf) &* VI(truncatingIfNeeded: b.oddHalf.oddHalf)
+      sum &+= (x & m) &* ((w &<< 24) &>> 24)
+      sum &+= ((x &>> 8) & m) &* ((w &<< 16) &>> 24)
+      sum &+= ((x &>> 16) & m) &* ((w &<< 8) &>> 24)
+      sum &+= ((x &>> 24) & m) &* (w &>> 24)
       return sum
     }
 
     /// `acc` plus, in each lane, the sum of the products of its pairs of `a` and `b`.
     @inline(__always) private func vmadd(_ acc: VI, _ a: VS, _ b: VS) -> VI {
-      let even = VI(truncatingIfNeeded: a.evenHalf) &* VI(truncatingIfNeeded: b.evenHalf)
-      return acc &+ even &+ VI(truncatingIfNeeded: a.oddHalf) &* VI(truncatingIfNeeded: b.oddHalf)
+      let (x, w) = (unsafeBitCast(a, to: VI.self), unsafeBitCast(b, to: VI.self))
+      return acc &+ ((x &<< 16) &>> 16) &* ((w &<< 16) &>> 16) &+ (x &>> 16) &* (w &>> 16)
     }
 
     """
