@@ -231,6 +231,10 @@ indirect enum Stmt: Hashable, Sendable {
   case parallel(String, Int, [Stmt])
   /// `for variable in lower..<upper { body }`, nothing when `upper <= lower`.
   case loop(String, Expr, Expr, [Stmt])
+  /// `loop`, which compilers are asked to keep rolled: its body is a register tile's step
+  /// that already uses nearly every vector register, and copies of it side by side make the
+  /// compiler spill them.
+  case rolledLoop(String, Expr, Expr, [Stmt])
   /// A loop over the positions of an `InsideRange`.
   case inside(InsideRange, [Stmt])
   /// Go on with the next iteration of the innermost loop when the condition holds.

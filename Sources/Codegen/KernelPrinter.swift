@@ -20,6 +20,9 @@ protocol KernelPrinter {
   func statement(_ text: String) -> String
   /// The header of `for v in lower..<upper` (which runs nothing when upper <= lower).
   func loop(_ variable: String, _ lower: String, _ upper: String, literalBounds: Bool) -> String
+  /// The line before a `rolledLoop`'s header that asks the compiler not to unroll it, or nil
+  /// where the language has none.
+  var rolledLoopPrefix: String? { get }
   /// The name a loop variable its body never reads takes, or nil to keep its own.
   var unusedLoopVariable: String? { get }
   func skip(_ condition: String) -> String
@@ -92,7 +95,8 @@ extension KernelPrinter {
     case .store(let buffer, let index, let value): w.line(statement("\(buffer)[\(text(index))] = \(text(value))"))
     case .storeAccumulate(let buffer, let index, let value):
       w.line(statement("\(buffer)[\(text(index))] += \(text(value))"))
-    case .loop(let variable, let lower, let upper, let body):
+    case .loop(let variable, let lower, let upper, let body), .rolledLoop(let variable, let lower, let upper, let body):
+      if case .rolledLoop = s, let line = rolledLoopPrefix { w.line(line) }
       let literal: Bool
       if case .int(let a) = lower, case .int(let b) = upper { literal = a <= b } else { literal = false }
       w.block(
@@ -250,6 +254,8 @@ struct CKernelPrinter: KernelPrinter {
   }
   func statement(_ text: String) -> String { text + ";" }
   var unusedLoopVariable: String? { nil }
+  /// A macro of the program's prologue (`CProgram`): a pragma for clang or GCC, else nothing.
+  var rolledLoopPrefix: String? { "ROLLED_LOOP" }
   func loop(_ variable: String, _ lower: String, _ upper: String, literalBounds: Bool) -> String {
     "for (long \(variable) = \(lower); \(variable) < \(upper); ++\(variable))"
   }
@@ -366,6 +372,8 @@ struct SwiftKernelPrinter: KernelPrinter {
   func statement(_ text: String) -> String { text }
   /// Swift warns of a loop variable that is never read.
   var unusedLoopVariable: String? { "_" }
+  /// Swift has no pragma for it.
+  var rolledLoopPrefix: String? { nil }
   func loop(_ variable: String, _ lower: String, _ upper: String, literalBounds: Bool) -> String {
     literalBounds
       ? "for \(variable) in \(lower)..<\(upper)" : "for \(variable) in stride(from: \(lower), to: \(upper), by: 1)"

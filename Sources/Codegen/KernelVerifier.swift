@@ -124,7 +124,7 @@ struct KernelVerifier {
       scope = saved
     case .parallel(let variable, _, _):
       throw .type("the parallel loop over \(variable) is not at the kernel's top level")
-    case .loop(let variable, let lower, let upper, let body):
+    case .loop(let variable, let lower, let upper, let body), .rolledLoop(let variable, let lower, let upper, let body):
       guard try typeOf(lower) == .index, try typeOf(upper) == .index else { throw .type("loop \(variable) bounds") }
       let (low, high) = (try range(lower), try range(upper))
       guard let low, let high else { throw .unbounded(buffer: "the bounds of loop \(variable)") }

@@ -426,16 +426,17 @@ struct QConvPlan: Hashable, Sendable {
         tap.append(grouping == .pairs ? .pairMultiplyAdd(acc(j, i), a, w) : .quadMultiplyAdd(acc(j, i), a, w))
       }
     }
-    // Each group of input channels: group `gi` of block `cbi` of `xp`.
+    // Each group of input channels: group `gi` of block `cbi` of `xp`. The tile's
+    // accumulators, weights and broadcast fill the registers, so the loops stay rolled.
     let perBlock = gw / g
     body.append(
       .loop(
         "cbi", 0, .int(blocksIn),
         [
-          .loop(
+          .rolledLoop(
             "gi", 0, .int(perBlock),
             [
-              .loop(
+              .rolledLoop(
                 "r", 0, .int(r),
                 [
                   .define(
@@ -448,7 +449,7 @@ struct QConvPlan: Hashable, Sendable {
                     ((index("kb") * .int(groupsIn) + index("cbi") * .int(perBlock) + index("gi")) * .int(r)
                       + index("r")) * .int(s * b * g),
                     mutable: false),
-                  .loop("s", 0, .int(s), tap),
+                  .rolledLoop("s", 0, .int(s), tap),
                 ])
             ])
         ]))

@@ -38,4 +38,19 @@ import Testing
     #expect(load(i * (j % k)) == "y[0L] = x[i * (j % k)];")
     #expect(load(i - (j + k)) == "y[0L] = x[i - (j + k)];")
   }
+
+  /// A rolled loop asks C compilers not to unroll it (a register tile's step unrolled side by
+  /// side made clang spill the tile); Swift has no such pragma and prints a plain loop.
+  @Test func rolledLoopsCarryThePragmaInC() {
+    let body: [Stmt] = [.rolledLoop("i", 0, 4, [.store("y", index("i"), .load("x", index("i")))])]
+    let kernel = Kernel(parameters: Self.buffers, body: body)
+    var c = CWriter()
+    CKernelPrinter().print(kernel, &c)
+    let lines = c.text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    #expect(lines.first == "ROLLED_LOOP")
+    #expect(lines.dropFirst().first == "for (long i = 0L; i < 4L; ++i) {")
+    var swift = CWriter()
+    SwiftKernelPrinter().print(kernel, &swift)
+    #expect(swift.text.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces) == "for i in 0..<4 {")
+  }
 }
