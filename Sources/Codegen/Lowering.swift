@@ -129,6 +129,8 @@ struct Lowering {
       byteValues = QuantizedResidual.byteValues(
         in: graph, readers: readers, chains: chains, unreadShortcuts: unread, block: b, runs: { fits[$0.name] })
     }
+    maxPools = QuantizedMaxPool.find(in: graph, readers: QuantizedResidual.readers(of: graph))
+    skipped.formUnion(maxPools.values.flatMap(\.absorbed))
     for node in graph.nodes where !skipped.contains(node.name) { try lower(node, types: values) }
     for output in graph.outputs {
       guard let type = values[output] else { throw .node(output, "the output is not defined") }
@@ -148,6 +150,8 @@ struct Lowering {
   /// Nodes no step of their own computes: the convs and absorbed nodes of `residuals`, and
   /// the shortcut dequantizes only they read.
   private var skipped: Set<String> = []
+  /// Quantized max pools one step computes on the integers, by the quantize that ends each.
+  private var maxPools: [String: QuantizedMaxPool] = [:]
   /// The `qconv2d` nodes the integer-conv kernel runs, with what it needs of each.
   private var fits: [String: QConvPlan.Fit] = [:]
   /// Integer values integer convs write and read as bytes (`Buffer.quantized`).
@@ -346,7 +350,7 @@ struct Lowering {
     case .scaleShift:
       if isBlocked(node.operands[0]), blockable(node.type.shape), node.operands.dropFirst().allSatisfy(\.isConstant) {
         let b = target.block ?? 1
-        var operands = [try operand(node.operands[0], blocked: true, types: types)]
+        let operands = [try operand(node.operands[0], blocked: true, types: types)]
         let factors = node.operands.dropFirst().map { pack($0.name, .paddedBias(block: b)) }
         // Right after the conv that computed its input, it joins that conv's stores.
         if let last = steps.last, last.output == operands[0], last.extraOutput == nil,
@@ -397,6 +401,17 @@ struct Lowering {
         return
       }
     case .quantize, .dequantize:
+      if let chain = maxPools[node.name], case .maxPool2d(let a) = chain.pool.op {
+        // The pool of the integers (whole numbers in floats) writes the quantize's value.
+        if isBlocked(chain.input) {
+          emit(
+            .pool(chain.pool, a, average: nil), [try operand(chain.input, blocked: true, types: types)], node: node,
+            blocked: true)
+        } else {
+          emit(.plain(chain.pool), [try operand(chain.input, blocked: false, types: types)], node: node, blocked: false)
+        }
+        return
+      }
       if let chain = residuals[node.name], case .qconv2d(let a) = chain.conv.op, let b = target.block,
         let plan = fits[chain.conv.name]
       {

@@ -209,6 +209,76 @@ import Testing
     }
   }
 
+  /// A conv's integers through dequantize -> max_pool2d -> quantize: with the same scale and
+  /// zero point on both sides (as QDQ models write a stem's pool) one step pools the integers;
+  /// with another scale the three run as they are. Both give the interpreter's integers.
+  @Test(arguments: builds)
+  func quantizedMaxPoolsEqualTheInterpreter(_ build: String) throws {
+    let words = build.split(separator: " ").map(String.init)
+    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    var b = GraphBuilder(name: "pool")
+    let c = 16
+    let x = try b.input("x", TensorType([2, 3, 23, 21]))
+    var seed: UInt64 = 5
+    func integers(_ count: Int) -> [Int32] {
+      (0..<count).map { _ in
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int32((seed >> 33) % 255) - 127
+      }
+    }
+    func scalar(_ name: String, _ v: Float) throws -> Operand { try b.constant(name, TensorType([]), [v]) }
+    func zero(_ name: String, _ v: Int32) throws -> Operand {
+      try b.constant(name, Tensor(type: TensorType([], dtype: .u8), integers: [v]))
+    }
+    func conv(_ name: String, _ v: Operand, channels: Int, kernel: Int, stride: Int, _ q: [Operand]) throws -> Operand {
+      let w = try b.constant(
+        name + ".w",
+        Tensor(
+          type: TensorType([c, channels, kernel, kernel], dtype: .i8),
+          integers: integers(c * channels * kernel * kernel)))
+      let ws = try b.constant(name + ".ws", TensorType([c]), (0..<c).map { 0.003 + Float($0) * 0.0002 })
+      let wz = try b.constant(
+        name + ".wz", Tensor(type: TensorType([c], dtype: .i8), integers: .init(repeating: 0, count: c)))
+      let pad = kernel / 2
+      let a = Conv2dAttributes(
+        stride: .square(stride), padding: Padding2d(top: pad, left: pad, bottom: pad, right: pad), epilogue: .relu)
+      return try b.node(name, .qconv2d(a), [v, q[0], q[1], w, ws, wz, q[2], q[3]])
+    }
+    let (s0, z0, s1, z1) = (try scalar("s0", 0.02), try zero("z0", 128), try scalar("s1", 0.05), try zero("z1", 3))
+    let stem = try conv(
+      "stem", try b.node("q0", .quantize(axis: 1), [x, s0, z0]), channels: 3, kernel: 7, stride: 2, [s0, z0, s1, z1])
+    let window = Pool2dAttributes(
+      kernel: .square(3), stride: .square(2), padding: Padding2d(top: 1, left: 1, bottom: 1, right: 1))
+    // The same scale and zero point: one pool of the integers.
+    let pooled = try b.node(
+      "p1.q", .quantize(axis: 1),
+      [try b.node("p1", .maxPool2d(window), [try b.node("p1.d", .dequantize(axis: 1), [stem, s1, z1])]), s1, z1])
+    let (s2, z2) = (try scalar("s2", 0.04), try zero("z2", 7))
+    let next = try conv("next", pooled, channels: c, kernel: 3, stride: 1, [s1, z1, s2, z2])
+    // Another scale after the pool: dequantize, pool and quantize.
+    let (s3, z3) = (try scalar("s3", 0.07), try zero("z3", 0))
+    let requantized = try b.node(
+      "p2.q", .quantize(axis: 1),
+      [try b.node("p2", .maxPool2d(window), [try b.node("p2.d", .dequantize(axis: 1), [stem, s1, z1])]), s3, z3])
+    let y1 = try b.node("y1", .dequantize(axis: 1), [next, s2, z2])
+    let y2 = try b.node("y2", .dequantize(axis: 1), [requantized, s3, z3])
+    let graph = try b.finish(outputs: [y1, y2])
+    let ops = try LoweredProgram(graph: graph, target: target).stepLabels.map(\.op)
+    // Quantize q0 and p2.q, dequantize p2.d, y1 and y2: p1.d and p1.q have no step of their own.
+    #expect(ops.filter { $0 == "max_pool2d" }.count == 2, "\(ops)")
+    #expect(ops.filter { $0 == "quantize" }.count == 2 && ops.filter { $0 == "dequantize" }.count == 3, "\(ops)")
+    let inputs = [
+      Tensor(type: graph.inputs[0].type, data: values(graph.inputs[0].type.elementCount, seed: 21).map { $0 * 2 })
+    ]
+    let want = try Interpreter(graph: graph).run(inputs)
+    let got = try compiled(graph, target: target, backend: backend).run(inputs)
+    for (i, (y, reference)) in zip(got, want).enumerated() {
+      let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
+      #expect(y.type == reference.type && differing == 0, "output \(i): \(differing) of \(y.data.count) differ")
+      #expect(Set(reference.data).count > 20, "output \(i) has only \(Set(reference.data).count) distinct values")
+    }
+  }
+
   /// Quantize and dequantize of a tensor large enough to run in parallel parts (the last
   /// one short), on values that saturate, fall on halves and include NaN (the zero point).
   @Test(arguments: builds)
