@@ -233,7 +233,8 @@ struct Lowering {
           : try operand(.value(residual.shortcutValue), blocked: true, types: types))
       epilogue = QConvPlan.Residual(
         relu: residual.relu != nil, range: residual.quantize.type.dtype.integerRange ?? 0...0,
-        signedShortcut: types[residual.shortcutValue]?.dtype == .i8)
+        signedShortcut: types[residual.shortcutValue]?.dtype == .i8,
+        sharedZero: values[QConvPlan.Parameter.yZero.rawValue] == values[QConvPlan.Parameter.dZero.rawValue])
     }
     let kind = Kind.qconv(conv, a, plan, plainInput: plainInput, residual: epilogue, bytes: bytes)
     emit(kind, operands, node: residual?.quantize ?? conv, blocked: true, bytes: bytes.output)

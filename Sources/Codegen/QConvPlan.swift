@@ -76,6 +76,9 @@ struct QConvPlan: Hashable, Sendable {
     let relu: Bool
     let range: ClosedRange<Int32>
     let signedShortcut: Bool
+    /// Whether the dequantize's zero point is the conv's output zero point (as QDQ models
+    /// write them), so that `c - dz` is the rounded product itself.
+    var sharedZero: Bool = false
   }
 
   /// Which of the step's integer tensors are bytes (`Buffer.quantized`) rather than whole
@@ -465,48 +468,61 @@ struct QConvPlan: Hashable, Sendable {
       for i in 0..<t {
         let (v, at) = ("v\(j)_\(i)", index("out") + .int((j * p * q + i) * b))
         let scaled = Expr.convert(.variable(acc(j, i), .intVector), .vector) * .variable("f\(j)", .vector)
-        body += QConvPlan.quantized(scaled, v, zero: qp(.yZero), range: range)
-        var result = Expr.variable(v, .vector)
-        if attributes.epilogue == .relu { result = .vectorMax(result, .splat(qp(.yZero))) }
-        if let residual {
-          // The interpreter's dequantize, add, ReLU and quantize, in the same order; each
-          // product is a statement of its own, so that C compilers cannot contract it with
-          // the add into a fused multiply-add (which rounds once).
-          body.append(.define(v + "d", (result - .splat(qp(.dZero))) * .splat(qp(.dScale)), mutable: false))
-          let integers: Expr =
-            bytes.shortcut
-            ? .byteVectorLoad("res", at) - .splat(.float(residual.signedShortcut ? 128 : 0)) : .vectorLoad("res", at)
-          let shortcut = (integers - .splat(qp(.rZero))) * .splat(qp(.rScale))
-          body.append(.define(v + "r", shortcut, mutable: false))
-          var sum = Expr.variable(v + "d", .vector) + .variable(v + "r", .vector)
-          if residual.relu { sum = .vectorMax(sum, .splat(.float(0))) }
-          body.append(.define(v + "s", sum, mutable: false))
-          body += QConvPlan.quantized(
-            .variable(v + "s", .vector) / .splat(qp(.qScale)), v + "q", zero: qp(.qZero), range: residual.range)
-          result = .variable(v + "q", .vector)
+        // The conv's ReLU (at least its zero point) is a lower bound of 0 before the zero point.
+        body += QConvPlan.clamped(
+          scaled, v, zero: qp(.yZero), range: range, atLeastZero: attributes.epilogue == .relu)
+        guard let residual else {
+          let signed = range.lowerBound < 0
+          let result = QConvPlan.rounded(v, plus: qp(.yZero) + .float(bytes.output && signed ? 128 : 0))
+          body.append(
+            bytes.output
+              ? .narrowingStore("y", at, result, .byte) : .vectorStore("y", at, result, aligned: true))
+          continue
         }
-        if bytes.output {
-          let signed = (residual?.range ?? range).lowerBound < 0
-          body.append(.narrowingStore("y", at, signed ? result + .splat(.float(128)) : result, .byte))
-        } else {
-          body.append(.vectorStore("y", at, result, aligned: true))
-        }
+        // The interpreter's dequantize, add, ReLU and quantize, in the same order; each
+        // product is a statement of its own, so that C compilers cannot contract it with
+        // the add into a fused multiply-add (which rounds once).
+        let integer: Expr =
+          residual.sharedZero
+          ? QConvPlan.rounded(v, plus: .float(0))
+          : QConvPlan.rounded(v, plus: qp(.yZero)) - .splat(qp(.dZero))
+        body.append(.define(v + "d", integer * .splat(qp(.dScale)), mutable: false))
+        let shortcut: Expr =
+          bytes.shortcut
+          ? .byteVectorLoad("res", at) - .splat(qp(.rZero) + .float(residual.signedShortcut ? 128 : 0))
+          : .vectorLoad("res", at) - .splat(qp(.rZero))
+        body.append(.define(v + "r", shortcut * .splat(qp(.rScale)), mutable: false))
+        var sum = Expr.variable(v + "d", .vector) + .variable(v + "r", .vector)
+        if residual.relu { sum = .vectorMax(sum, .splat(.float(0))) }
+        body.append(.define(v + "s", sum, mutable: false))
+        body += QConvPlan.clamped(
+          .variable(v + "s", .vector) / .splat(qp(.qScale)), v + "q", zero: qp(.qZero), range: residual.range,
+          atLeastZero: false)
+        let signed = residual.range.lowerBound < 0
+        let result = QConvPlan.rounded(v + "q", plus: qp(.qZero) + .float(bytes.output && signed ? 128 : 0))
+        body.append(
+          bytes.output ? .narrowingStore("y", at, result, .byte) : .vectorStore("y", at, result, aligned: true))
       }
     }
     return body
   }
 
-  /// Defines `name` as `saturate(round_half_to_even(value) + zero)` in `range`, lane by lane,
-  /// for values without NaN: clamped to the range less the zero point first (rounding is
-  /// monotonic, so this saturates alike), then rounded by adding and subtracting 1.5 · 2^23,
-  /// which rounds a float of magnitude below 2^22 to a whole number, half to even.
-  static func quantized(_ value: Expr, _ name: String, zero: Expr, range: ClosedRange<Int32>) -> [Stmt] {
-    let (low, high) = (Float(range.lowerBound), Float(range.upperBound))
-    let magic = Expr.splat(.float(12_582_912))
-    let clamped = Expr.vectorMin(.vectorMax(value, .splat(.float(low) - zero)), .splat(.float(high) - zero))
-    return [
-      .define(name + "c", clamped, mutable: false),
-      .define(name, Expr.variable(name + "c", .vector) + magic - magic + .splat(zero), mutable: false),
-    ]
+  /// Defines `name + "c"` as `value` clamped to `range` less `zero` (at least 0 when
+  /// `atLeastZero`, which ReLU after the zero point is: the zero point is in the range). For
+  /// values without NaN; rounding is monotonic, so clamping first saturates alike.
+  static func clamped(_ value: Expr, _ name: String, zero: Expr, range: ClosedRange<Int32>, atLeastZero: Bool)
+    -> [Stmt]
+  {
+    let low: Expr = atLeastZero ? .float(0) : .float(Float(range.lowerBound)) - zero
+    let clamped = Expr.vectorMin(.vectorMax(value, .splat(low)), .splat(.float(Float(range.upperBound)) - zero))
+    return [.define(name + "c", clamped, mutable: false)]
+  }
+
+  /// `round_half_to_even(name + "c") + plus` (a whole number, `plus` too): adding 1.5 · 2^23
+  /// rounds a float of magnitude below 2^22 to a whole number, half to even, and subtracting
+  /// `1.5 · 2^23 - plus` then is exact, every value a whole number below 2^24.
+  static func rounded(_ name: String, plus: Expr) -> Expr {
+    let magic: Float = 12_582_912
+    return Expr.variable(name + "c", .vector) + .splat(.float(magic)) - .splat(.float(magic) - plus)
   }
 }

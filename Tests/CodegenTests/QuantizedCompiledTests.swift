@@ -178,7 +178,9 @@ import Testing
       try scalar("s4", 0.05), try zero("z4", 120, .u8), try scalar("s5", 0.07), try zero("z5", -3, .i8)
     )
     let c2 = try conv("c", r1, s3, z3, s4, z4, kernel: 1, relu: false)
-    let sum2 = try b.node("add2", .add, [try dequantize("r1.d", r1, s3, z3), try dequantize("c.d", c2, s4, z4)])
+    // This end dequantizes with another scale and zero point than the conv quantized with.
+    let (s4d, z4d) = (try scalar("s4d", 0.045), try zero("z4d", 117, .u8))
+    let sum2 = try b.node("add2", .add, [try dequantize("r1.d", r1, s3, z3), try dequantize("c.d", c2, s4d, z4d)])
     let r2 = try quantize("r2", sum2, s5, z5)
     let y = try dequantize("y", r2, s5, z5)
     return try b.finish(outputs: [y, shortcut])
