@@ -94,6 +94,31 @@ struct QConvPlan: Hashable, Sendable {
   /// dequantize and the final quantize.
   enum Parameter: Int, CaseIterable {
     case xScale, xZero, yScale, yZero, dScale, dZero, rScale, rZero, qScale, qZero
+
+    /// The local the kernel loads it into once, before its work: read from `qp` where it is
+    /// used, it would be loaded again after every store, since a store of bytes may alias it.
+    var variable: Expr { .variable("qp_\(self)", .float) }
+  }
+
+  /// The parameters the kernel reads.
+  private var parametersRead: [Parameter] {
+    var read: [Parameter] = [.xScale, .yScale, .yZero]
+    if let residual {
+      read += [.dScale, .rScale, .rZero, .qScale, .qZero]
+      if !residual.sharedZero { read.append(.dZero) }
+    }
+    return read
+  }
+
+  /// The requantizing factor of each of the unit's output-channel blocks, `x_scale ·
+  /// w_scale[k] / y_scale` as the interpreter computes it: once per unit of work, not per
+  /// tile.
+  private var factors: [Stmt] {
+    (0..<channelBlocks).map { j in
+      let scale: Expr = perChannelScale ? .vectorLoad("ws", (index("kb") + .int(j)) * .int(b)) : .splat(.load("ws", 0))
+      return .define(
+        "f\(j)", .splat(Parameter.xScale.variable) * scale / .splat(Parameter.yScale.variable), mutable: false)
+    }
   }
 
   /// The bias of `conv` (zero where it has none) less `x_zero · Σ w` over each output
@@ -290,23 +315,27 @@ struct QConvPlan: Hashable, Sendable {
           .define("base", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top), mutable: false),
           ConvPlan.once(per: item / .int(groups), fill),
           .define("xrow", 0, mutable: false),
-        ] + rowTiles
+        ] + factors + rowTiles
     case .imageOuter:
-      work = [
-        .define("n", item / .int(groups), mutable: false),
-        .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
-        .define("base", 0 - .int(attributes.padding.top), mutable: false),
-        ConvPlan.once(per: index("n"), fill),
-        .loop(
-          "p", 0, .int(y[2]),
-          [.define("xrow", index("p") * .int(attributes.stride.h), mutable: false)] + rowTiles),
-      ]
+      work =
+        [
+          .define("n", item / .int(groups), mutable: false),
+          .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
+          .define("base", 0 - .int(attributes.padding.top), mutable: false),
+          ConvPlan.once(per: index("n"), fill),
+        ] + factors + [
+          .loop(
+            "p", 0, .int(y[2]),
+            [.define("xrow", index("p") * .int(attributes.stride.h), mutable: false)] + rowTiles)
+        ]
     }
-    let body: [Stmt] = [
-      .define("filled", -1, mutable: true),
-      .define("zx", .load("qp", .int(Parameter.xZero.rawValue)), mutable: false),
-      .parallel("item", workItems, work),
-    ]
+    let body: [Stmt] =
+      [
+        .define("filled", -1, mutable: true),
+        .define("zx", .load("qp", .int(Parameter.xZero.rawValue)), mutable: false),
+      ] + parametersRead.map { .define("qp_\($0)", .load("qp", .int($0.rawValue)), mutable: false) } + [
+        .parallel("item", workItems, work)
+      ]
     return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
   }
 
@@ -461,10 +490,8 @@ struct QConvPlan: Hashable, Sendable {
       .define(
         "out", (((index("n") * .int(y[1] / b) + index("kb")) * .int(p) + index("p")) * .int(q) + index("q0")) * .int(b),
         mutable: false))
-    let qp = { (parameter: Parameter) in Expr.load("qp", .int(parameter.rawValue)) }
+    let qp = { (parameter: Parameter) in parameter.variable }
     for j in 0..<kt {
-      let scale: Expr = perChannelScale ? .vectorLoad("ws", (index("kb") + .int(j)) * .int(b)) : .splat(.load("ws", 0))
-      body.append(.define("f\(j)", .splat(qp(.xScale)) * scale / .splat(qp(.yScale)), mutable: false))
       for i in 0..<t {
         let (v, at) = ("v\(j)_\(i)", index("out") + .int((j * p * q + i) * b))
         let scaled = Expr.convert(.variable(acc(j, i), .intVector), .vector) * .variable("f\(j)", .vector)
