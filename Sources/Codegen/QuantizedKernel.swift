@@ -10,28 +10,32 @@ extension PlainKernel {
   /// `quantize` (`x` f32, `in1` scales, `in2` zero points): NaN gives the zero point.
   func quantize(axis: Int, to dtype: DType) -> [Stmt] {
     let range = dtype.integerRange!
-    return alongAxis(axis) { x, c in
-      let zero = Expr.load("in2", c)
-      let q = Expr.roundEven(x / .load("in1", c)) + zero
+    return alongAxis(axis) { x, scale, zero in
+      let q = Expr.roundEven(x / scale) + zero
       return .select(.compare(.notEqual, x, x), zero, saturated(q, range))
     }
   }
 
   /// `dequantize` (`x` integers, `in1` scales, `in2` zero points).
   func dequantize(axis: Int) -> [Stmt] {
-    alongAxis(axis) { x, c in (x - .load("in2", c)) * .load("in1", c) }
+    alongAxis(axis) { x, scale, zero in (x - zero) * scale }
   }
 
-  /// `y[i] = f(x[i], c)` with `c` the index of element i's scale: 0 for a per-tensor scale,
-  /// else its index along `axis`.
-  private func alongAxis(_ axis: Int, _ f: (Expr, Expr) -> Expr) -> [Stmt] {
+  /// `y[i] = f(x[i], scale, zero)` with element i's scale and zero point: one of each, read
+  /// into locals before the loop (so that the compiler need not read them again after every
+  /// store, and can vectorize the loop), or those at its index along `axis`.
+  private func alongAxis(_ axis: Int, _ f: (Expr, Expr, Expr) -> Expr) -> [Stmt] {
     guard !operandTypes[1].shape.isEmpty else {
-      let element: [Stmt] = [.store("y", index("i"), f(.load("x", index("i")), .int(0)))]
+      let (scale, zero) = (Expr.variable("scale", .float), Expr.variable("zero", .float))
+      let parameters: [Stmt] = [
+        .define("scale", .load("in1", 0), mutable: false), .define("zero", .load("in2", 0), mutable: false),
+      ]
+      let element: [Stmt] = [.store("y", index("i"), f(.load("x", index("i")), scale, zero))]
       // Large tensors (a stem's output) in parallel runs of `run` elements.
       let run = 16_384
-      guard count > 2 * run else { return [.loop("i", 0, .int(count), element)] }
+      guard count > 2 * run else { return parameters + [.loop("i", 0, .int(count), element)] }
       let start = index("part") * .int(run)
-      return [
+      return parameters + [
         .parallel(
           "part", (count + run - 1) / run,
           [.loop("i", start, .minimum(start + .int(run), .int(count)), element)])
@@ -39,10 +43,9 @@ extension PlainKernel {
     }
     let outer = y[..<axis].reduce(1, *), extent = y[axis], inner = y[(axis + 1)...].reduce(1, *)
     let i = (index("o") * .int(extent) + index("c")) * .int(inner) + index("j")
+    let element = f(.load("x", i), .load("in1", index("c")), .load("in2", index("c")))
     return [
-      .loop(
-        "o", 0, .int(outer),
-        [.loop("c", 0, .int(extent), [.loop("j", 0, .int(inner), [.store("y", i, f(.load("x", i), index("c")))])])])
+      .loop("o", 0, .int(outer), [.loop("c", 0, .int(extent), [.loop("j", 0, .int(inner), [.store("y", i, element)])])])
     ]
   }
 
