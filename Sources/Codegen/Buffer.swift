@@ -1,3 +1,5 @@
+import GraphIR
+
 /// A buffer of a lowered program, identified by what it holds: a graph value in one of its
 /// layouts, or a graph constant as it is or repacked for a kernel.
 ///
@@ -80,6 +82,12 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
   /// (K/B, ceil(C/4), R, S, B[k], 4[c]), four bytes to each float of the file (the lowest
   /// channel in the lowest byte), zero past C.
   case quads(block: Int)
+  /// An i8 or u8 constant as unsigned bytes in its own order, `offset` added (128 for i8),
+  /// four bytes to each float of the file (the first in the lowest byte), zero past the end.
+  case bytes(offset: Int)
+
+  /// The offset that makes integers of `dtype` unsigned bytes: 128 for i8, else 0.
+  static func byteOffset(_ dtype: DType) -> Int { dtype == .i8 ? 128 : 0 }
 
   /// `packed for conv, block 16`.
   public var description: String {
@@ -92,6 +100,7 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
     case .paddedBias(let b): "padded to a multiple of \(b)"
     case .pairs(let b): "packed as int16 pairs for an integer conv, block \(b)"
     case .quads(let b): "packed as byte quads for an integer conv, block \(b)"
+    case .bytes(let offset): offset == 0 ? "packed as bytes" : "packed as bytes offset by \(offset)"
     }
   }
 }

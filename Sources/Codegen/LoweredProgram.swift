@@ -217,7 +217,8 @@ extension LoweredProgram {
       ).kernel
     case .winograd(let node, let a): return Winograd(node, a, x: x, target: target).kernel
     case .qdense(let node):
-      return PlainKernel(node: node, operandTypes: operandTypes(node)).qdenseVectors(block: target.block ?? 1)
+      return PlainKernel(node: node, operandTypes: operandTypes(node)).qdenseVectors(
+        block: target.block ?? 1, weightOffset: Packing.byteOffset(type(of: node.operands[3]).dtype))
     case .qconv(let node, let a, let fit, let plainInput, let residual, let bytes):
       return QConvPlan(
         node, a, x: x, fit: fit, plainInput: plainInput, residual: residual, bytes: bytes, target: target

@@ -430,9 +430,13 @@ struct Lowering {
       }
     case .qdense:
       if let b = target.block, let x = types[node.operands[0].name],
-        PlainKernel.vectorDense(inputs: x.shape[1], block: b)
+        PlainKernel.vectorDense(inputs: x.shape[1], block: b), node.operands[3].isConstant
       {
-        emit(.qdense(node), try operands(node.operands, blocked: false, types: types), node: node, blocked: false)
+        // The weights as bytes: a quarter of the floats' memory traffic.
+        var operands = try operands(node.operands, blocked: false, types: types)
+        let dtype = graph.constants[node.operands[3].name]?.type.dtype ?? .u8
+        operands[3] = pack(node.operands[3].name, .bytes(offset: Packing.byteOffset(dtype)))
+        emit(.qdense(node), operands, node: node, blocked: false)
         return
       }
     case .batchNorm, .flatten, .softmax, .subsample2d, .padChannels, .pad2d, .reshape,

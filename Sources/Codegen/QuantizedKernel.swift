@@ -157,41 +157,53 @@ extension PlainKernel {
     inputs % b == 0 && inputs / b * 255 * 255 < 1 << 24
   }
 
-  /// `qdense` on vectors of `b` lanes (where `vectorDense` holds): each output's products
-  /// summed lane by lane in floats (exact: whole numbers below 2^24), the lanes then in
-  /// Double with the bias, and requantized as the plain kernel does.
-  func qdenseVectors(block b: Int) -> Kernel {
+  /// `qdense` on vectors of `b` lanes (where `vectorDense` holds), its weights bytes offset by
+  /// `weightOffset` (`Packing.bytes`): each output's products
+  /// summed lane by lane in floats, in up to four vectors side by side so that the
+  /// multiply-adds need not wait for each other (exact: every partial sum a whole number
+  /// below 2^24), the lanes then in Double with the bias, and requantized as the plain kernel
+  /// does.
+  func qdenseVectors(block b: Int, weightOffset: Int) -> Kernel {
     let (n, inputs, outputs) = (y[0], operandTypes[0].shape[1], y[1])
     let item = index("item")
     let bias: Expr = node.operands.count == 9 ? .convert(.load("in8", index("o")), .double) : .double(0)
     let sums: [Stmt] = (0..<b).map {
       .accumulate("acc", .convert(.lane(.variable("lanes", .vector), .int($0)), .double))
     }
+    let ways = [4, 2, 1].first { inputs % ($0 * b) == 0 }!
+    let lanes = (0..<ways).map { "lanes\($0)" }
+    var step: [Stmt] = []
+    for (j, name) in lanes.enumerated() {
+      let at = index("i") * .int(ways * b) + .int(j * b)
+      step += [
+        .define(
+          "xv\(j)", .vectorLoad("x", index("n") * .int(inputs) + at) - .splat(.variable("xz", .float)), mutable: false),
+        .define(
+          "wv\(j)", .byteVectorLoad("in3", index("o") * .int(inputs) + at) - .splat(.variable("wz", .float)),
+          mutable: false),
+        .multiplyAdd(name, .variable("xv\(j)", .vector), .variable("wv\(j)", .vector)),
+      ]
+    }
+    let total = lanes.dropFirst().reduce(Expr.variable(lanes[0], .vector)) { $0 + .variable($1, .vector) }
     let body: [Stmt] = [
+      .define("xz", .load("in2", 0), mutable: false),
       .parallel(
         "item", n * outputs,
         [
           .define("n", item / .int(outputs), mutable: false),
           .define("o", item % .int(outputs), mutable: false),
-          .define("wz", weightZero(index("o")), mutable: false),
-          .define("lanes", .splat(.float(0)), mutable: true),
-          .loop(
-            "i", 0, .int(inputs / b),
-            [
-              .define(
-                "xv", .vectorLoad("x", index("n") * .int(inputs) + index("i") * .int(b)) - .splat(.load("in2", 0)),
-                mutable: false),
-              .define(
-                "wv",
-                .vectorLoad("in3", index("o") * .int(inputs) + index("i") * .int(b)) - .splat(.variable("wz", .float)),
-                mutable: false),
-              .multiplyAdd("lanes", .variable("xv", .vector), .variable("wv", .vector)),
-            ]),
+          // The weights are bytes offset by `weightOffset`: so is their zero point.
+          .define("wz", weightZero(index("o")) + .float(Float(weightOffset)), mutable: false),
+        ] + lanes.map { .define($0, .splat(.float(0)), mutable: true) } + [
+          .loop("i", 0, .int(inputs / (ways * b)), step),
+          .define("lanes", total, mutable: false),
           .define("acc", bias, mutable: true),
         ] + sums + requantized(index("o"), relu: false) + [
           .store("y", index("n") * .int(outputs) + index("o"), .variable("out", .float))
-        ])
+        ]),
     ]
+    var parameters = self.parameters
+    parameters[3].element = .byte
     return Kernel(parameters: parameters, vectorWidth: b, body: body)
   }
 }

@@ -20,6 +20,7 @@ struct WeightsEntry: Sendable {
     case .paddedBias(let b): return (source.data.count + b - 1) / b * b
     case .pairs: return shape[0] * ((shape[1] + 1) / 2) * shape[2] * shape[3]
     case .quads: return shape[0] * ((shape[1] + 3) / 4) * shape[2] * shape[3]
+    case .bytes: return (source.data.count + 3) / 4
     }
   }
 
@@ -58,6 +59,14 @@ struct WeightsEntry: Sendable {
         }
       }
     case .winograd(let b): Winograd.transformWeights(source, block: b, into: out)
+    case .bytes(let offset):
+      for i in 0..<out.count {
+        var bits: UInt32 = 0
+        for j in 0..<4 where 4 * i + j < w.count {
+          bits |= (UInt32(truncatingIfNeeded: Int32(w[4 * i + j]) + Int32(offset)) & 0xFF) << (8 * j)
+        }
+        out[i] = Float(bitPattern: bits)
+      }
     case .pairs(let b), .quads(let b):
       // Groups of `g` input channels, each a `32 / g`-bit two's complement field of one
       // float's bits (the lowest channel lowest), zero past the last channel. The whole

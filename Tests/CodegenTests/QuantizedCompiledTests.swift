@@ -281,6 +281,66 @@ import Testing
     }
   }
 
+  /// Dense layers on vectors, their weights bytes in the weights file: i8 weights (offset by
+  /// 128 there) with a scale per output, and u8 weights with a zero point and one scale. Both
+  /// give the interpreter's integers.
+  @Test(arguments: builds)
+  func quantizedDenseLayersEqualTheInterpreter(_ build: String) throws {
+    let words = build.split(separator: " ").map(String.init)
+    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    var b = GraphBuilder(name: "dense")
+    let (inputs, outputs) = (192, 37)
+    let x = try b.input("x", TensorType([3, inputs]))
+    var seed: UInt64 = 8
+    func integers(_ count: Int, _ range: ClosedRange<Int32>) -> [Int32] {
+      (0..<count).map { _ in
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return range.lowerBound + Int32((seed >> 33) % UInt64(range.upperBound - range.lowerBound + 1))
+      }
+    }
+    func scalar(_ name: String, _ v: Float) throws -> Operand { try b.constant(name, TensorType([]), [v]) }
+    func zero(_ name: String, _ v: Int32, _ dtype: DType = .u8) throws -> Operand {
+      try b.constant(name, Tensor(type: TensorType([], dtype: dtype), integers: [v]))
+    }
+    let (xs, xz) = (try scalar("xs", 0.03), try zero("xz", 100))
+    let q = try b.node("q", .quantize(axis: 1), [x, xs, xz])
+    let signed = try b.node(
+      "signed", .qdense,
+      [
+        q, xs, xz,
+        try b.constant(
+          "w1",
+          Tensor(type: TensorType([outputs, inputs], dtype: .i8), integers: integers(outputs * inputs, -128...127))),
+        try b.constant("w1s", TensorType([outputs]), (0..<outputs).map { 0.002 + Float($0) * 0.00005 }),
+        try b.constant(
+          "w1z", Tensor(type: TensorType([outputs], dtype: .i8), integers: .init(repeating: 0, count: outputs))),
+        try scalar("y1s", 0.2), try zero("y1z", 120),
+        try b.constant(
+          "b1", Tensor(type: TensorType([outputs], dtype: .i32), integers: integers(outputs, -3000...3000))),
+      ])
+    let unsigned = try b.node(
+      "unsigned", .qdense,
+      [
+        q, xs, xz,
+        try b.constant(
+          "w2", Tensor(type: TensorType([outputs, inputs], dtype: .u8), integers: integers(outputs * inputs, 0...255))),
+        try scalar("w2s", 0.0025), try zero("w2z", 131), try scalar("y2s", 0.3), try zero("y2z", 128),
+      ])
+    let y1 = try b.node("y1", .dequantize(axis: 1), [signed, try scalar("y1s.d", 0.2), try zero("y1z.d", 120)])
+    let y2 = try b.node("y2", .dequantize(axis: 1), [unsigned, try scalar("y2s.d", 0.3), try zero("y2z.d", 128)])
+    let graph = try b.finish(outputs: [y1, y2])
+    let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+    #expect(kernels.filter { $0 == "int vectors" }.count == (target == .generic ? 0 : 2), "\(kernels)")
+    let data = [Tensor(type: graph.inputs[0].type, data: values(3 * inputs, seed: 31).map { $0 * 3 })]
+    let want = try Interpreter(graph: graph).run(data)
+    let got = try compiled(graph, target: target, backend: backend).run(data)
+    for (i, (y, reference)) in zip(got, want).enumerated() {
+      let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
+      #expect(y.type == reference.type && differing == 0, "output \(i): \(differing) of \(y.data.count) differ")
+      #expect(Set(reference.data).count > 20, "output \(i) has only \(Set(reference.data).count) distinct values")
+    }
+  }
+
   /// Quantize and dequantize of a tensor large enough to run in parallel parts (the last
   /// one short), on values that saturate, fall on halves and include NaN (the zero point).
   @Test(arguments: builds)
