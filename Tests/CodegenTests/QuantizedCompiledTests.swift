@@ -50,6 +50,26 @@ import Testing
       activations: .u8, perChannel: true, bias: true, weightZero: 3),
   ]
 
+  /// `count` integers in `range` from a linear congruential sequence at `seed`.
+  static func integers(_ count: Int, _ range: ClosedRange<Int32>, seed: inout UInt64) -> [Int32] {
+    (0..<count).map { _ in
+      seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return range.lowerBound + Int32((seed >> 33) % UInt64(range.upperBound - range.lowerBound + 1))
+    }
+  }
+
+  /// `graph` compiled by `backend` for `target` gives the interpreter's outputs on `inputs`
+  /// exactly, and the outputs are not all clipped (each holds more than 20 values).
+  static func expectInterpretersIntegers(_ graph: Graph, _ inputs: [Tensor], target: Target, backend: Backend) throws {
+    let want = try Interpreter(graph: graph).run(inputs)
+    let got = try compiled(graph, target: target, backend: backend).run(inputs)
+    for (i, (y, reference)) in zip(got, want).enumerated() {
+      let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
+      #expect(y.type == reference.type && differing == 0, "output \(i): \(differing) of \(y.data.count) differ")
+      #expect(Set(reference.data).count > 20, "output \(i) has only \(Set(reference.data).count) distinct values")
+    }
+  }
+
   static func conv(stride: Int, pad: Int, relu: Bool) -> Conv2dAttributes {
     Conv2dAttributes(
       stride: .square(stride), padding: Padding2d(top: pad, left: pad, bottom: pad, right: pad),
@@ -64,10 +84,7 @@ import Testing
     var outputs: [String] = []
     var seed: UInt64 = 11
     func integers(_ count: Int, _ range: ClosedRange<Int32>) -> [Int32] {
-      (0..<count).map { _ in
-        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return range.lowerBound + Int32((seed >> 33) % UInt64(range.upperBound - range.lowerBound + 1))
-      }
+      Self.integers(count, range, seed: &seed)
     }
     for (i, chain) in chains.enumerated() {
       let p = "c\(i)."
@@ -128,10 +145,7 @@ import Testing
     var b = GraphBuilder(name: "residual")
     var seed: UInt64 = 3
     func integers(_ count: Int, _ range: ClosedRange<Int32>) -> [Int32] {
-      (0..<count).map { _ in
-        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return range.lowerBound + Int32((seed >> 33) % UInt64(range.upperBound - range.lowerBound + 1))
-      }
+      Self.integers(count, range, seed: &seed)
     }
     let c = 16
     let x = try b.input("x", TensorType([2, c, 17, 19]))
@@ -202,13 +216,7 @@ import Testing
     let inputs = [
       Tensor(type: graph.inputs[0].type, data: values(graph.inputs[0].type.elementCount, seed: 9).map { $0 * 3 })
     ]
-    let want = try Interpreter(graph: graph).run(inputs)
-    let got = try compiled(graph, target: target, backend: backend).run(inputs)
-    for (i, (y, reference)) in zip(got, want).enumerated() {
-      let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
-      #expect(y.type == reference.type && differing == 0, "output \(i): \(differing) of \(y.data.count) differ")
-      #expect(Set(reference.data).count > 20, "output \(i) has only \(Set(reference.data).count) distinct values")
-    }
+    try Self.expectInterpretersIntegers(graph, inputs, target: target, backend: backend)
   }
 
   /// A conv's integers through dequantize -> max_pool2d -> quantize: with the same scale and
@@ -222,12 +230,7 @@ import Testing
     let c = 16
     let x = try b.input("x", TensorType([2, 3, 23, 21]))
     var seed: UInt64 = 5
-    func integers(_ count: Int) -> [Int32] {
-      (0..<count).map { _ in
-        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return Int32((seed >> 33) % 255) - 127
-      }
-    }
+    func integers(_ count: Int) -> [Int32] { Self.integers(count, -127...127, seed: &seed) }
     func scalar(_ name: String, _ v: Float) throws -> Operand { try b.constant(name, TensorType([]), [v]) }
     func zero(_ name: String, _ v: Int32) throws -> Operand {
       try b.constant(name, Tensor(type: TensorType([], dtype: .u8), integers: [v]))
@@ -272,13 +275,7 @@ import Testing
     let inputs = [
       Tensor(type: graph.inputs[0].type, data: values(graph.inputs[0].type.elementCount, seed: 21).map { $0 * 2 })
     ]
-    let want = try Interpreter(graph: graph).run(inputs)
-    let got = try compiled(graph, target: target, backend: backend).run(inputs)
-    for (i, (y, reference)) in zip(got, want).enumerated() {
-      let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
-      #expect(y.type == reference.type && differing == 0, "output \(i): \(differing) of \(y.data.count) differ")
-      #expect(Set(reference.data).count > 20, "output \(i) has only \(Set(reference.data).count) distinct values")
-    }
+    try Self.expectInterpretersIntegers(graph, inputs, target: target, backend: backend)
   }
 
   /// Dense layers on vectors, their weights bytes in the weights file: i8 weights (offset by
@@ -293,10 +290,7 @@ import Testing
     let x = try b.input("x", TensorType([3, inputs]))
     var seed: UInt64 = 8
     func integers(_ count: Int, _ range: ClosedRange<Int32>) -> [Int32] {
-      (0..<count).map { _ in
-        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return range.lowerBound + Int32((seed >> 33) % UInt64(range.upperBound - range.lowerBound + 1))
-      }
+      Self.integers(count, range, seed: &seed)
     }
     func scalar(_ name: String, _ v: Float) throws -> Operand { try b.constant(name, TensorType([]), [v]) }
     func zero(_ name: String, _ v: Int32, _ dtype: DType = .u8) throws -> Operand {
@@ -332,13 +326,7 @@ import Testing
     let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
     #expect(kernels.filter { $0 == "int vectors" }.count == (target == .generic ? 0 : 2), "\(kernels)")
     let data = [Tensor(type: graph.inputs[0].type, data: values(3 * inputs, seed: 31).map { $0 * 3 })]
-    let want = try Interpreter(graph: graph).run(data)
-    let got = try compiled(graph, target: target, backend: backend).run(data)
-    for (i, (y, reference)) in zip(got, want).enumerated() {
-      let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
-      #expect(y.type == reference.type && differing == 0, "output \(i): \(differing) of \(y.data.count) differ")
-      #expect(Set(reference.data).count > 20, "output \(i) has only \(Set(reference.data).count) distinct values")
-    }
+    try Self.expectInterpretersIntegers(graph, data, target: target, backend: backend)
   }
 
   /// Quantize and dequantize of a tensor large enough to run in parallel parts (the last
