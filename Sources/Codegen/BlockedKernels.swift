@@ -17,12 +17,13 @@ struct BlockedKernels {
   /// Pooling of a blocked input over planes (n, channel block): max pooling where `average`
   /// is nil (padding never wins), else average pooling, divided by the taps inside the image
   /// or, where `average` is true, by those inside the padded image (as the plain kernel).
-  func pool(_ a: Pool2dAttributes, average: Bool?, x: [Int], y: [Int]) -> Kernel {
+  func pool(_ a: Pool2dAttributes, average: Bool?, x: [Int], y: [Int], bytes: PoolBytes = .none) -> Kernel {
     let (h, wd, p, q) = (x[2], x[3], y[2], y[3])
     let (ih, iw) = (index("ih"), index("iw"))
     let m = Expr.variable("m", .vector)
     var tap = a.tapStart(h: h, wd: wd, paddedCounter: average == true ? "count" : nil)
-    let v = Expr.vectorLoad("x", ((index("plane") * .int(h) + ih) * .int(wd) + iw) * .int(b))
+    let place = ((index("plane") * .int(h) + ih) * .int(wd) + iw) * .int(b)
+    let v: Expr = bytes.input ? .byteVectorLoad("x", place) : .vectorLoad("x", place)
     tap.append(average == nil ? .assign("m", .vectorMax(v, m)) : .assign("m", m + v))
     if average == false { tap.append(.accumulate("count", 1)) }
     let window: Stmt = .loop(
@@ -36,13 +37,29 @@ struct BlockedKernels {
     if average != nil { pixel.append(.define("count", 0, mutable: true)) }
     pixel.append(window)
     // A window with no tap inside has a zero sum; dividing it by one keeps it zero.
-    let result = average == nil ? m : m * .splat(.float(1) / .convert(.maximum(index("count"), 1), .float))
+    var result = average == nil ? m : m * .splat(.float(1) / .convert(.maximum(index("count"), 1), .float))
+    // Bytes hold the integers plus the offset: the max of either form is that of the other.
+    let shift = Float((bytes.output ? bytes.offset : 0) - (bytes.input ? bytes.offset : 0))
+    if shift != 0 { result = result + .splat(.float(shift)) }
+    let out = ((index("plane") * .int(p) + index("p")) * .int(q) + index("q")) * .int(b)
     pixel.append(
-      .vectorStore(
-        "y", ((index("plane") * .int(p) + index("p")) * .int(q) + index("q")) * .int(b), result, aligned: true))
+      bytes.output ? .narrowingStore("y", out, result, .byte) : .vectorStore("y", out, result, aligned: true))
+    var parameters = parameters(input: x.reduce(1, *), output: y.reduce(1, *))
+    if bytes.input { parameters[0].element = .byte }
+    if bytes.output { parameters[1].element = .byte }
     return Kernel(
-      parameters: parameters(input: x.reduce(1, *), output: y.reduce(1, *)), vectorWidth: b,
+      parameters: parameters, vectorWidth: b,
       body: [.parallel("plane", y[0] * y[1] / b, [.loop("p", 0, .int(p), [.loop("q", 0, .int(q), pixel)])])])
+  }
+
+  /// Whether a max pool of integers reads and writes bytes (`Buffer.quantized`, the integers
+  /// plus `offset`) rather than whole numbers in floats.
+  struct PoolBytes: Hashable, Sendable {
+    let input: Bool
+    let output: Bool
+    let offset: Int
+
+    static let none = PoolBytes(input: false, output: false, offset: 0)
   }
 
   /// Global average pooling of a blocked input into (N,C,1,1), which is the plain layout; the

@@ -150,9 +150,10 @@ struct LoweredProgram: Sendable {
         } ?? ""
       return
         "\(node.name): conv2d, blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
-    case .pool(let node, _, let average):
+    case .pool(let node, _, let average, let bytes):
+      let io = bytes.input || bytes.output ? " (bytes\(bytes.input ? " in" : "")\(bytes.output ? " out" : ""))" : ""
       return
-        "\(node.name): \(average == nil ? "max_pool2d" : "avg_pool2d"), blocked; x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
+        "\(node.name): \(average == nil ? "max_pool2d" : "avg_pool2d"), blocked\(io); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape))"
     case .winograd(let node, _):
       return
         "\(node.name): conv2d 3x3 as Winograd F(2x2,3x3), blocked by \(target.block!); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))"
@@ -223,7 +224,8 @@ extension LoweredProgram {
       return QConvPlan(
         node, a, x: x, fit: fit, plainInput: plainInput, residual: residual, bytes: bytes, target: target
       ).kernel
-    case .pool(let node, let a, let average): return blocked.pool(a, average: average, x: x, y: node.type.shape)
+    case .pool(let node, let a, let average, let bytes):
+      return blocked.pool(a, average: average, x: x, y: node.type.shape, bytes: bytes)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)
     case .scaleShift(_, let relu): return blocked.scaleShift(x: x, relu: relu)
     case .dense(let node):

@@ -20,8 +20,8 @@ struct Lowering {
     /// joined it, written to the step's `extraOutput`.
     case conv(Node, Conv2dAttributes, kernel: Size2d, plainInput: Bool, preact: ConvPlan.PreActivation?)
     /// Max pooling (`average` nil) or average pooling (`average` whether the divisor counts
-    /// the padding) over a blocked input.
-    case pool(Node, Pool2dAttributes, average: Bool?)
+    /// the padding) over a blocked input; a max pool of integers may read or write bytes.
+    case pool(Node, Pool2dAttributes, average: Bool?, bytes: BlockedKernels.PoolBytes = .none)
     /// Global average pooling of a blocked input into plain (N,C,1,1).
     case globalAvgPool(Node)
     /// A per-channel scale and shift of a blocked tensor (a BatchNorm left unfolded, such as
@@ -57,7 +57,7 @@ struct Lowering {
     /// The graph node this step computes, if it is not a reorder.
     var node: Node? {
       switch kind {
-      case .plain(let node), .conv(let node, _, _, _, _), .pool(let node, _, _), .globalAvgPool(let node),
+      case .plain(let node), .conv(let node, _, _, _, _), .pool(let node, _, _, _), .globalAvgPool(let node),
         .scaleShift(let node, _),
         .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _, _), .qdense(let node):
         node
@@ -126,10 +126,13 @@ struct Lowering {
       skipped = Set(chains.flatMap { [$0.conv.name] + $0.absorbed.dropLast() })
       let unread = QuantizedResidual.unreadShortcuts(chains, in: graph, readers: readers)
       skipped.formUnion(unread)
+      maxPools = QuantizedMaxPool.find(in: graph, readers: readers)
       byteValues = QuantizedResidual.byteValues(
-        in: graph, readers: readers, chains: chains, unreadShortcuts: unread, block: b, runs: { fits[$0.name] })
+        in: graph, readers: readers, chains: chains, unreadShortcuts: unread, pools: Array(maxPools.values), block: b,
+        runs: { fits[$0.name] })
+    } else {
+      maxPools = QuantizedMaxPool.find(in: graph, readers: QuantizedResidual.readers(of: graph))
     }
-    maxPools = QuantizedMaxPool.find(in: graph, readers: QuantizedResidual.readers(of: graph))
     skipped.formUnion(maxPools.values.flatMap(\.absorbed))
     for node in graph.nodes where !skipped.contains(node.name) { try lower(node, types: values) }
     for output in graph.outputs {
@@ -403,11 +406,15 @@ struct Lowering {
       }
     case .quantize, .dequantize:
       if let chain = maxPools[node.name], case .maxPool2d(let a) = chain.pool.op {
-        // The pool of the integers (whole numbers in floats) writes the quantize's value.
-        if isBlocked(chain.input) {
-          emit(
-            .pool(chain.pool, a, average: nil), [try operand(chain.input, blocked: true, types: types)], node: node,
-            blocked: true)
+        // The pool of the integers (bytes, or whole numbers in floats) writes the quantize's
+        // value.
+        let input = chain.input.name
+        let bytes = BlockedKernels.PoolBytes(
+          input: byteValues.contains(input), output: byteValues.contains(node.name),
+          offset: Packing.byteOffset(node.type.dtype))
+        if bytes.input || isBlocked(chain.input) {
+          let x = bytes.input ? Buffer.quantized(input) : try operand(chain.input, blocked: true, types: types)
+          emit(.pool(chain.pool, a, average: nil, bytes: bytes), [x], node: node, blocked: true, bytes: bytes.output)
         } else {
           emit(.plain(chain.pool), [try operand(chain.input, blocked: false, types: types)], node: node, blocked: false)
         }

@@ -71,12 +71,13 @@ struct QuantizedResidual: Hashable, Sendable {
   }
 
   /// The integer values that can live as bytes (`Buffer.quantized`): each written by an
-  /// integer-conv step (a conv `runs` accepts on its own, or a chain's quantize), no graph
-  /// output, and read only as the input of such convs, blocked (channels a multiple of `b`),
-  /// or as the shortcut of a chain whose dequantize nothing else reads.
+  /// integer-conv step (a conv `runs` accepts on its own, or a chain's quantize) or by the
+  /// pool of a quantized max pool (`pools`) whose input such a step writes, no graph output,
+  /// and read only as the input of such convs, blocked (channels a multiple of `b`), as the
+  /// shortcut of a chain whose dequantize nothing else reads, or by a quantized max pool.
   static func byteValues(
     in graph: Graph, readers allReaders: [String: [Node]], chains: [QuantizedResidual], unreadShortcuts: Set<String>,
-    block b: Int,
+    pools: [QuantizedMaxPool], block b: Int,
     runs: (Node) -> QConvPlan.Fit?
   ) -> Set<String> {
     let inChains = Set(chains.flatMap { [$0.conv.name] + $0.absorbed.dropLast() })
@@ -84,6 +85,9 @@ struct QuantizedResidual: Hashable, Sendable {
     for node in graph.nodes where !inChains.contains(node.name) {
       if case .qconv2d = node.op, runs(node) != nil { written.insert(node.name) }
     }
+    // A pool's input in blocks (written by an integer conv) makes its output blocked too.
+    for pool in pools where written.contains(pool.input.name) { written.insert(pool.quantize.name) }
+    let poolDequantizes = Set(pools.map(\.dequantize.name))
     let outputs = Set(graph.outputs)
     var result: Set<String> = []
     for value in written where !outputs.contains(value) {
@@ -91,7 +95,7 @@ struct QuantizedResidual: Hashable, Sendable {
       let accepted =
         !readers.isEmpty
         && readers.allSatisfy { reader in
-          if unreadShortcuts.contains(reader.name) { return true }
+          if unreadShortcuts.contains(reader.name) || poolDequantizes.contains(reader.name) { return true }
           guard case .qconv2d = reader.op, let fit = runs(reader), fit.channels % b == 0,
             reader.operands.enumerated().allSatisfy({ $0.offset == 0 || $0.element != .value(value) })
           else { return false }
