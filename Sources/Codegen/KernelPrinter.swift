@@ -422,7 +422,7 @@ struct SwiftKernelPrinter: KernelPrinter {
           i == kernel.parameters.count - 1
           ? (p.element == .float ? "a.out" : "UnsafeMutableRawPointer(a.out).assumingMemoryBound(to: \(element).self)")
           : p.element != .float
-            ? "UnsafeRawPointer(\(operand)).assumingMemoryBound(to: \(SwiftKernelPrinter.elementName(p.element)).self)"
+            ? "UnsafeRawPointer(\(operand)).assumingMemoryBound(to: \(element).self)"
             : p.writable ? "UnsafeMutablePointer(mutating: \(operand))" : operand
         lines.append("let \(p.name) = \(source)")
       }

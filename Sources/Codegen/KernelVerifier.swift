@@ -83,9 +83,9 @@ struct KernelVerifier {
       switch kinds[buffer] {
       case .int16: element = .int16
       case .byte: element = .byte
-      case .float, .int32, nil: element = .float
+      case .float, nil: element = .float
+      case .int32: throw .type("a store into the int32 buffer \(buffer)")
       }
-      guard kinds[buffer] != .int32 else { throw .type("a store into the int32 buffer \(buffer)") }
       guard try typeOf(value) == element else { throw .type("a store into \(buffer) of a \(try typeOf(value))") }
       try access(buffer, index, count: 1)
     case .storeAccumulate(let buffer, let index, let value):

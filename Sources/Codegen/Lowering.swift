@@ -103,16 +103,14 @@ struct Lowering {
     }
     self.graph = graph
     self.target = target
-    var readers: [String: Int] = [:]
-    for node in graph.nodes {
-      for case .value(let v) in node.operands { readers[v, default: 0] += 1 }
-    }
-    self.readers = readers
+    let readers = QuantizedResidual.readers(of: graph)
+    self.readers = readers.mapValues(\.count)
     for input in graph.inputs {
       layouts[input.name] = false
       available.insert(.value(input.name))
     }
     let values = graph.valueTypes
+    maxPools = QuantizedMaxPool.find(in: graph, readers: readers)
     if let b = target.block {
       for node in graph.nodes {
         if case .qconv2d(let a) = node.op, let fit = QConvPlan.applies(node, a, graph: graph, types: values, block: b) {
@@ -120,18 +118,14 @@ struct Lowering {
         }
       }
       let fits = self.fits
-      let readers = QuantizedResidual.readers(of: graph)
       residuals = QuantizedResidual.find(in: graph, readers: readers) { fits[$0.name] != nil }
       let chains = Array(residuals.values)
       skipped = Set(chains.flatMap { [$0.conv.name] + $0.absorbed.dropLast() })
       let unread = QuantizedResidual.unreadShortcuts(chains, in: graph, readers: readers)
       skipped.formUnion(unread)
-      maxPools = QuantizedMaxPool.find(in: graph, readers: readers)
       byteValues = QuantizedResidual.byteValues(
         in: graph, readers: readers, chains: chains, unreadShortcuts: unread, pools: Array(maxPools.values), block: b,
         runs: { fits[$0.name] })
-    } else {
-      maxPools = QuantizedMaxPool.find(in: graph, readers: QuantizedResidual.readers(of: graph))
     }
     skipped.formUnion(maxPools.values.flatMap(\.absorbed))
     for node in graph.nodes where !skipped.contains(node.name) { try lower(node, types: values) }

@@ -102,7 +102,7 @@ struct QConvPlan: Hashable, Sendable {
 
   /// The parameters the kernel reads.
   private var parametersRead: [Parameter] {
-    var read: [Parameter] = [.xScale, .yScale, .yZero]
+    var read: [Parameter] = [.xScale, .xZero, .yScale, .yZero]
     if let residual {
       read += [.dScale, .rScale, .rZero, .qScale, .qZero]
       if !residual.sharedZero { read.append(.dZero) }
@@ -335,8 +335,7 @@ struct QConvPlan: Hashable, Sendable {
     }
     let body: [Stmt] =
       [
-        .define("filled", -1, mutable: true),
-        .define("zx", .load("qp", .int(Parameter.xZero.rawValue)), mutable: false),
+        .define("filled", -1, mutable: true)
       ] + parametersRead.map { .define("qp_\($0)", .load("qp", .int($0.rawValue)), mutable: false) } + [
         .parallel("item", workItems, work)
       ]
@@ -375,20 +374,22 @@ struct QConvPlan: Hashable, Sendable {
     }
     guard plainInput else {
       let padding: Expr =
-        grouping == .pairs ? .splat(.float(0)) : .splat(.variable("zx", .float) + .float(offset))
+        grouping == .pairs ? .splat(.float(0)) : .splat(Parameter.xZero.variable + .float(offset))
       let at = ((index("cb") * .int(rowsHeld) + index("rr")) * .int(width) + index("col")) * .int(gw)
       let pixel = { (inImage: Bool) -> [Stmt] in
         guard inImage else { return [.narrowingStore("xp", at, padding, self.element)] }
         let place =
           (((index("n") * .int(self.blocksIn) + index("cb")) * .int(h) + index("ih")) * .int(wd) + index("col")
             - .int(self.attributes.padding.left)) * .int(self.b)
-        // Bytes hold the integers offset already; floats hold the integers themselves.
-        let integers: Expr =
-          self.bytes.input ? .byteVectorLoad("x", place) - .splat(.float(offset)) : .vectorLoad("x", place)
+        // Bytes hold the integers offset already (as quads want them); floats hold the
+        // integers themselves.
         let value: Expr =
-          self.grouping == .pairs
-          ? integers - .splat(.variable("zx", .float))
-          : self.bytes.input ? .byteVectorLoad("x", place) : integers + .splat(.float(offset))
+          switch (self.grouping, self.bytes.input) {
+          case (.pairs, true): .byteVectorLoad("x", place) - .splat(.float(offset) + Parameter.xZero.variable)
+          case (.pairs, false): .vectorLoad("x", place) - .splat(Parameter.xZero.variable)
+          case (.quads, true): .byteVectorLoad("x", place)
+          case (.quads, false): .vectorLoad("x", place) + .splat(.float(offset))
+          }
         return [.narrowingStore("xp", at, value, self.element)]
       }
       let block = { (inRow: Bool) -> [Stmt] in
@@ -399,7 +400,7 @@ struct QConvPlan: Hashable, Sendable {
     let c = x[1]
     let type: Scalar = grouping == .pairs ? .int16 : .byte
     let zero: Expr =
-      grouping == .pairs ? .convert(.float(0), type) : .convert(.variable("zx", .float) + .float(offset), type)
+      grouping == .pairs ? .convert(.float(0), type) : .convert(Parameter.xZero.variable + .float(offset), type)
     let at = { (channel: Int) -> Expr in (index("rr") * .int(width) + index("col")) * .int(gw) + .int(channel) }
     // Channel `channel` at (ih, col - left padding), or past the last channel its padding.
     let pixel = { (inImage: Bool) -> [Stmt] in
@@ -410,7 +411,7 @@ struct QConvPlan: Hashable, Sendable {
           - .int(self.attributes.padding.left)
         let value: Expr =
           self.grouping == .pairs
-          ? .load("x", place) - .variable("zx", .float) : .load("x", place) + .float(offset)
+          ? .load("x", place) - Parameter.xZero.variable : .load("x", place) + .float(offset)
         return .store("xp", at(channel), .convert(value, type))
       }
     }

@@ -158,11 +158,10 @@ extension PlainKernel {
   }
 
   /// `qdense` on vectors of `b` lanes (where `vectorDense` holds), its weights bytes offset by
-  /// `weightOffset` (`Packing.bytes`): each output's products
-  /// summed lane by lane in floats, in up to four vectors side by side so that the
-  /// multiply-adds need not wait for each other (exact: every partial sum a whole number
-  /// below 2^24), the lanes then in Double with the bias, and requantized as the plain kernel
-  /// does.
+  /// `weightOffset` (`Packing.bytes`): each output's products summed lane by lane in floats,
+  /// in up to four vectors side by side so that the multiply-adds need not wait for each
+  /// other (exact: every partial sum a whole number below 2^24), the lanes then in Double
+  /// with the bias, and requantized as the plain kernel does.
   func qdenseVectors(block b: Int, weightOffset: Int) -> Kernel {
     let (n, inputs, outputs) = (y[0], operandTypes[0].shape[1], y[1])
     let item = index("item")

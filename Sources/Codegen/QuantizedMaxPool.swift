@@ -28,10 +28,7 @@ struct QuantizedMaxPool: Hashable, Sendable {
     let outputs = Set(graph.outputs)
     let types = graph.valueTypes
     func onlyReader(_ value: String) -> Node? {
-      guard !outputs.contains(value), let list = readers[value], list.count == 1,
-        list[0].operands.filter({ $0 == .value(value) }).count == 1
-      else { return nil }
-      return list[0]
+      QuantizedResidual.onlyReader(of: value, readers: readers, outputs: outputs)
     }
     // The constant scale (positive, finite) and zero point of a per-tensor (de)quantize.
     func parameters(_ node: Node) -> (scale: Float, zero: Int32)? {

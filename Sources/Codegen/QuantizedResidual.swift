@@ -30,12 +30,8 @@ struct QuantizedResidual: Hashable, Sendable {
   static func find(in graph: Graph, readers: [String: [Node]], runs: (Node) -> Bool) -> [String: QuantizedResidual] {
     let defining = Dictionary(graph.nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     let outputs = Set(graph.outputs)
-    // The one node that reads `value`, once, where `value` is no graph output.
     func onlyReader(_ value: String) -> Node? {
-      guard !outputs.contains(value), let list = readers[value], list.count == 1,
-        list[0].operands.filter({ $0 == .value(value) }).count == 1
-      else { return nil }
-      return list[0]
+      QuantizedResidual.onlyReader(of: value, readers: readers, outputs: outputs)
     }
     // Whether `node` is a (de)quantize with one scale and zero point, both constants.
     func perTensor(_ node: Node) -> Bool {
@@ -104,6 +100,14 @@ struct QuantizedResidual: Hashable, Sendable {
       if accepted { result.insert(value) }
     }
     return result
+  }
+
+  /// The one node that reads `value`, once, where `value` is no graph output (of `outputs`).
+  static func onlyReader(of value: String, readers: [String: [Node]], outputs: Set<String>) -> Node? {
+    guard !outputs.contains(value), let list = readers[value], list.count == 1,
+      list[0].operands.filter({ $0 == .value(value) }).count == 1
+    else { return nil }
+    return list[0]
   }
 
   /// The nodes that read each value (a node once per operand that names it).

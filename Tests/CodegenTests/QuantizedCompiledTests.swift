@@ -50,6 +50,12 @@ import Testing
       activations: .u8, perChannel: true, bias: true, weightZero: 3),
   ]
 
+  /// The backend and target of a build argument such as "c avx512vnni".
+  static func parse(_ build: String) -> (Backend, Target) {
+    let words = build.split(separator: " ").map(String.init)
+    return (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+  }
+
   /// `count` integers in `range` from a linear congruential sequence at `seed`.
   static func integers(_ count: Int, _ range: ClosedRange<Int32>, seed: inout UInt64) -> [Int32] {
     (0..<count).map { _ in
@@ -149,10 +155,6 @@ import Testing
     }
     let c = 16
     let x = try b.input("x", TensorType([2, c, 17, 19]))
-    func scalar(_ name: String, _ v: Float) throws -> Operand { try b.constant(name, TensorType([]), [v]) }
-    func zero(_ name: String, _ v: Int32, _ dtype: DType) throws -> Operand {
-      try b.constant(name, Tensor(type: TensorType([], dtype: dtype), integers: [v]))
-    }
     func quantize(_ name: String, _ v: Operand, _ s: Operand, _ z: Operand) throws -> Operand {
       try b.node(name, .quantize(axis: 1), [v, s, z])
     }
@@ -177,23 +179,24 @@ import Testing
         padding: Padding2d(top: pad, left: pad, bottom: pad, right: pad), epilogue: relu ? .relu : .none)
       return try b.node(name, .qconv2d(a), [v, s, z, w, ws, wz, ys, yz, bias])
     }
-    let (s0, z0) = (try scalar("s0", 0.03), try zero("z0", 110, .u8))
+    let (s0, z0) = (try b.scalar("s0", 0.03), try b.zeroPoint("z0", 110, .u8))
     let q0 = try quantize("q0", x, s0, z0)
     let (s1, z1, s2, z2) = (
-      try scalar("s1", 0.05), try zero("z1", 0, .u8), try scalar("s2", 0.06), try zero("z2", 128, .u8)
+      try b.scalar("s1", 0.05), try b.zeroPoint("z1", 0, .u8), try b.scalar("s2", 0.06), try b.zeroPoint("z2", 128, .u8)
     )
     let a = try conv("a", q0, s0, z0, s1, z1, kernel: 3, relu: true)
     let c1 = try conv("b", a, s1, z1, s2, z2, kernel: 3, relu: false)
     let shortcut = try dequantize("q0.d", q0, s0, z0)
     let sum = try b.node("add1", .add, [try dequantize("b.d", c1, s2, z2), shortcut])
-    let (s3, z3) = (try scalar("s3", 0.04), try zero("z3", 0, .u8))
+    let (s3, z3) = (try b.scalar("s3", 0.04), try b.zeroPoint("z3", 0, .u8))
     let r1 = try quantize("r1", try b.node("relu1", .relu, [sum]), s3, z3)
     let (s4, z4, s5, z5) = (
-      try scalar("s4", 0.05), try zero("z4", 120, .u8), try scalar("s5", 0.07), try zero("z5", -3, .i8)
+      try b.scalar("s4", 0.05), try b.zeroPoint("z4", 120, .u8), try b.scalar("s5", 0.07),
+      try b.zeroPoint("z5", -3, .i8)
     )
     let c2 = try conv("c", r1, s3, z3, s4, z4, kernel: 1, relu: false)
     // This end dequantizes with another scale and zero point than the conv quantized with.
-    let (s4d, z4d) = (try scalar("s4d", 0.045), try zero("z4d", 117, .u8))
+    let (s4d, z4d) = (try b.scalar("s4d", 0.045), try b.zeroPoint("z4d", 117, .u8))
     let sum2 = try b.node("add2", .add, [try dequantize("r1.d", r1, s3, z3), try dequantize("c.d", c2, s4d, z4d)])
     let r2 = try quantize("r2", sum2, s5, z5)
     let y = try dequantize("y", r2, s5, z5)
@@ -202,8 +205,7 @@ import Testing
 
   @Test(arguments: builds)
   func residualEndsRunInTheConvStepAndEqualTheInterpreter(_ build: String) throws {
-    let words = build.split(separator: " ").map(String.init)
-    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    let (backend, target) = Self.parse(build)
     let graph = try Self.residualGraph()
     let lowered = try LoweredProgram(graph: graph, target: target)
     let kernels = lowered.stepKernels
@@ -224,17 +226,12 @@ import Testing
   /// with another scale the three run as they are. Both give the interpreter's integers.
   @Test(arguments: builds)
   func quantizedMaxPoolsEqualTheInterpreter(_ build: String) throws {
-    let words = build.split(separator: " ").map(String.init)
-    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    let (backend, target) = Self.parse(build)
     var b = GraphBuilder(name: "pool")
     let c = 16
     let x = try b.input("x", TensorType([2, 3, 47, 45]))
     var seed: UInt64 = 5
     func integers(_ count: Int) -> [Int32] { Self.integers(count, -127...127, seed: &seed) }
-    func scalar(_ name: String, _ v: Float) throws -> Operand { try b.constant(name, TensorType([]), [v]) }
-    func zero(_ name: String, _ v: Int32, _ dtype: DType = .u8) throws -> Operand {
-      try b.constant(name, Tensor(type: TensorType([], dtype: dtype), integers: [v]))
-    }
     func conv(_ name: String, _ v: Operand, channels: Int, kernel: Int, stride: Int, _ q: [Operand]) throws -> Operand {
       let w = try b.constant(
         name + ".w",
@@ -249,7 +246,9 @@ import Testing
         stride: .square(stride), padding: Padding2d(top: pad, left: pad, bottom: pad, right: pad), epilogue: .relu)
       return try b.node(name, .qconv2d(a), [v, q[0], q[1], w, ws, wz, q[2], q[3]])
     }
-    let (s0, z0, s1, z1) = (try scalar("s0", 0.02), try zero("z0", 128), try scalar("s1", 0.05), try zero("z1", 3))
+    let (s0, z0, s1, z1) = (
+      try b.scalar("s0", 0.02), try b.zeroPoint("z0", 128), try b.scalar("s1", 0.05), try b.zeroPoint("z1", 3)
+    )
     let stem = try conv(
       "stem", try b.node("q0", .quantize(axis: 1), [x, s0, z0]), channels: 3, kernel: 7, stride: 2, [s0, z0, s1, z1])
     let window = Pool2dAttributes(
@@ -261,12 +260,12 @@ import Testing
     }
     // The same scale and zero point: one pool of the integers, here bytes in and out (u8).
     let pooled = try pool("p1", stem, [s1, z1, s1, z1])
-    let (s2, z2) = (try scalar("s2", 0.04), try zero("z2", -5, .i8))
+    let (s2, z2) = (try b.scalar("s2", 0.04), try b.zeroPoint("z2", -5, .i8))
     let next = try conv("next", pooled, channels: c, kernel: 3, stride: 1, [s1, z1, s2, z2])
     // Bytes in, whole numbers in floats out (i8: the bytes' offset of 128 taken off).
     let pooled2 = try pool("p3", next, [s2, z2, s2, z2])
     // Another scale after the pool: dequantize, pool and quantize.
-    let (s3, z3) = (try scalar("s3", 0.02), try zero("z3", 0))
+    let (s3, z3) = (try b.scalar("s3", 0.02), try b.zeroPoint("z3", 0))
     let requantized = try pool("p2", pooled2, [s2, z2, s3, z3])
     let y1 = try b.node("y1", .dequantize(axis: 1), [pooled2, s2, z2])
     let y2 = try b.node("y2", .dequantize(axis: 1), [requantized, s3, z3])
@@ -289,8 +288,7 @@ import Testing
   /// give the interpreter's integers.
   @Test(arguments: builds)
   func quantizedDenseLayersEqualTheInterpreter(_ build: String) throws {
-    let words = build.split(separator: " ").map(String.init)
-    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    let (backend, target) = Self.parse(build)
     var b = GraphBuilder(name: "dense")
     let (inputs, outputs) = (192, 37)
     let x = try b.input("x", TensorType([3, inputs]))
@@ -298,11 +296,7 @@ import Testing
     func integers(_ count: Int, _ range: ClosedRange<Int32>) -> [Int32] {
       Self.integers(count, range, seed: &seed)
     }
-    func scalar(_ name: String, _ v: Float) throws -> Operand { try b.constant(name, TensorType([]), [v]) }
-    func zero(_ name: String, _ v: Int32, _ dtype: DType = .u8) throws -> Operand {
-      try b.constant(name, Tensor(type: TensorType([], dtype: dtype), integers: [v]))
-    }
-    let (xs, xz) = (try scalar("xs", 0.03), try zero("xz", 100))
+    let (xs, xz) = (try b.scalar("xs", 0.03), try b.zeroPoint("xz", 100))
     let q = try b.node("q", .quantize(axis: 1), [x, xs, xz])
     let signed = try b.node(
       "signed", .qdense,
@@ -314,7 +308,7 @@ import Testing
         try b.constant("w1s", TensorType([outputs]), (0..<outputs).map { 0.002 + Float($0) * 0.00005 }),
         try b.constant(
           "w1z", Tensor(type: TensorType([outputs], dtype: .i8), integers: .init(repeating: 0, count: outputs))),
-        try scalar("y1s", 0.2), try zero("y1z", 120),
+        try b.scalar("y1s", 0.2), try b.zeroPoint("y1z", 120),
         try b.constant(
           "b1", Tensor(type: TensorType([outputs], dtype: .i32), integers: integers(outputs, -3000...3000))),
       ])
@@ -324,10 +318,12 @@ import Testing
         q, xs, xz,
         try b.constant(
           "w2", Tensor(type: TensorType([outputs, inputs], dtype: .u8), integers: integers(outputs * inputs, 0...255))),
-        try scalar("w2s", 0.0025), try zero("w2z", 131), try scalar("y2s", 0.3), try zero("y2z", 128),
+        try b.scalar("w2s", 0.0025), try b.zeroPoint("w2z", 131), try b.scalar("y2s", 0.3), try b.zeroPoint("y2z", 128),
       ])
-    let y1 = try b.node("y1", .dequantize(axis: 1), [signed, try scalar("y1s.d", 0.2), try zero("y1z.d", 120)])
-    let y2 = try b.node("y2", .dequantize(axis: 1), [unsigned, try scalar("y2s.d", 0.3), try zero("y2z.d", 128)])
+    let y1 = try b.node(
+      "y1", .dequantize(axis: 1), [signed, try b.scalar("y1s.d", 0.2), try b.zeroPoint("y1z.d", 120)])
+    let y2 = try b.node(
+      "y2", .dequantize(axis: 1), [unsigned, try b.scalar("y2s.d", 0.3), try b.zeroPoint("y2z.d", 128)])
     let graph = try b.finish(outputs: [y1, y2])
     let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
     #expect(kernels.filter { $0 == "int vectors" }.count == (target == .generic ? 0 : 2), "\(kernels)")
@@ -339,8 +335,7 @@ import Testing
   /// one short), on values that saturate, fall on halves and include NaN (the zero point).
   @Test(arguments: builds)
   func largeQuantizeAndDequantizeEqualTheInterpreter(_ build: String) throws {
-    let words = build.split(separator: " ").map(String.init)
-    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    let (backend, target) = Self.parse(build)
     var b = GraphBuilder(name: "qdq")
     let type = TensorType([1, 3, 101, 113])
     let x = try b.input("x", type)
@@ -365,8 +360,7 @@ import Testing
   /// bytes between them and residual ends.
   @Test(arguments: Target.allCases.flatMap { ["c \($0.rawValue)", "swift \($0.rawValue)"] })
   func everyTargetsIntegerKernelsCompile(_ build: String) throws {
-    let words = build.split(separator: " ").map(String.init)
-    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    let (backend, target) = Self.parse(build)
     let graph = try Self.residualGraph()
     let dir = try scratchDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -383,8 +377,7 @@ import Testing
 
   @Test(arguments: builds)
   func compiledQuantizedConvsEqualTheInterpreter(_ build: String) throws {
-    let words = build.split(separator: " ").map(String.init)
-    let (backend, target) = (Backend(rawValue: words[0])!, Target(rawValue: words[1])!)
+    let (backend, target) = Self.parse(build)
     let graph = try Self.graph()
     let inputs = graph.inputs.enumerated().map { i, input in
       Tensor(type: input.type, data: values(input.type.elementCount, seed: UInt64(40 + i)).map { $0 * 3 })
@@ -410,5 +403,17 @@ import Testing
       // The outputs are not all clipped: they hold many distinct steps.
       #expect(Set(reference.data).count > 20, "chain \(i) has only \(Set(reference.data).count) distinct outputs")
     }
+  }
+}
+
+extension GraphBuilder {
+  /// A constant f32 scalar (a scale).
+  fileprivate mutating func scalar(_ name: String, _ v: Float) throws -> Operand {
+    try constant(name, TensorType([]), [v])
+  }
+
+  /// A constant integer scalar of `dtype` (a zero point).
+  fileprivate mutating func zeroPoint(_ name: String, _ v: Int32, _ dtype: DType = .u8) throws -> Operand {
+    try constant(name, Tensor(type: TensorType([], dtype: dtype), integers: [v]))
   }
 }
