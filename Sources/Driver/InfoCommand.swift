@@ -56,21 +56,28 @@ func opCounts(_ graph: Graph) -> [(name: String, count: Int)] {
   return counts.keys.sorted().map { ($0, counts[$0]!) }
 }
 
+/// The kernel and layout each node compiles to on this machine, or nil for a quantized model
+/// the compiler refuses (its output an integer tensor, say), which has no kernels or arena to
+/// show; a float model's refusal is an error.
+func compiledChoices(_ model: ResnetCompiler.Model, _ graph: Graph) throws(ResnetCompiler.CompilerError)
+  -> [String: (kernel: String, layout: String)]?
+{
+  guard graph.nodes.contains(where: { $0.op.isQuantized }) else { return try model.kernelChoices() }
+  return try? model.kernelChoices()
+}
+
 /// The `--json` object.
 func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCompiler.CompilerError) -> JSON {
   let model = try ResnetCompiler.Model(graph: graph)
   let values = graph.valueTypes
-  // A quantized model whose output is still an integer tensor does not compile: it has no
-  // kernels or arena to show.
-  let compiles = !graph.nodes.contains { $0.op.isQuantized } || (try? model.kernelChoices()) != nil
-  let choices = compiles ? try model.kernelChoices() : [:]
+  let choices = try compiledChoices(model, graph)
   let layers = graph.nodes.map { node -> JSON in
     var members: [(key: String, value: JSON)] = [
       ("name", .string(node.name)), ("op", .string(node.op.name)),
       ("shape", .array(node.type.shape.map { .int($0) })),
       ("parameters", .int(graph.parameterCount(of: node))),
       ("multiplyAdds", .int(graph.multiplyAdds(of: node, values: values))),
-      ("kernel", .string(choices[node.name]?.kernel ?? "")), ("layout", .string(choices[node.name]?.layout ?? "")),
+      ("kernel", .string(choices?[node.name]?.kernel ?? "")), ("layout", .string(choices?[node.name]?.layout ?? "")),
     ]
     if case .conv2d = node.op {
       members.append(("epilogue", .string(epilogueText(node))))
@@ -85,7 +92,7 @@ func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetComp
     ("model", .string(graph.name)),
     ("parameters", .int(graph.parameterCount)),
     ("multiplyAdds", .int(graph.multiplyAdds)),
-    ("arenaBytes", compiles ? .int(try model.arenaBytes()) : .null),
+    ("arenaBytes", choices != nil ? .int(try model.arenaBytes()) : .null),
     ("ops", .object(opCounts(graph).map { ($0.name, .int($0.count)) })),
     ("inputs", .array(graph.inputs.map { tensor($0.name, $0.type) })),
     ("outputs", .array(graph.outputs.map { tensor($0, values[$0]!) })),
@@ -97,17 +104,14 @@ func infoJSON(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetComp
 func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCompiler.CompilerError) -> String {
   let model = try ResnetCompiler.Model(graph: graph)
   let values = graph.valueTypes
-  // A quantized model whose output is still an integer tensor does not compile: it has no
-  // kernels or arena to show.
-  let compiles = !graph.nodes.contains { $0.op.isQuantized } || (try? model.kernelChoices()) != nil
-  let choices = compiles ? try model.kernelChoices() : [:]
+  let choices = try compiledChoices(model, graph)
   var rows = [["layer", "op", "output", "parameters", "multiply-adds", "kernel", "layout", "epilogue", "fused"]]
   for node in graph.nodes {
     let params = graph.parameterCount(of: node)
     let macs = graph.multiplyAdds(of: node, values: values)
     rows.append([
       IRName.spelling(of: node.name), node.op.name, node.type.description, params == 0 ? "" : grouped(params),
-      macs == 0 ? "" : grouped(macs), choices[node.name]?.kernel ?? "", choices[node.name]?.layout ?? "",
+      macs == 0 ? "" : grouped(macs), choices?[node.name]?.kernel ?? "", choices?[node.name]?.layout ?? "",
       epilogueText(node), (fused[node.name] ?? []).map { IRName.spelling(of: $0) }.joined(separator: ","),
     ])
   }
@@ -118,9 +122,9 @@ func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCom
   text += "parameters     \(grouped(graph.parameterCount))\n"
   text += "multiply-adds  \(grouped(graph.multiplyAdds)) (\(gigas(graph.multiplyAdds)) G)\n"
   text +=
-    compiles
+    choices != nil
     ? "arena          \(grouped(try model.arenaBytes())) bytes (peak of intermediate values in code compiled for this machine)\n"
-    : "arena          none: integer ops are not compiled yet (the reference interpreter runs them)\n"
+    : "arena          none: this quantized model does not compile ('resnetc compile' says why; 'resnetc run' interprets it)\n"
   text +=
     "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ")
     + "\n"

@@ -34,4 +34,18 @@ import Testing
     }
     if case .int(let arena)? = info["arenaBytes"] { #expect(arena > 0) } else { Issue.record("no arena") }
   }
+
+  /// A quantized model the compiler refuses (its output an integer tensor) still gets its
+  /// table, with no kernels and no arena, and says why there is none.
+  @Test func aQuantizedModelThatDoesNotCompileHasNoArena() throws {
+    var b = GraphBuilder(name: "q")
+    let x = try b.input("x", TensorType([1, 16]))
+    let s = try b.constant("s", TensorType([]), [0.1])
+    let z = try b.constant("z", Tensor(type: TensorType([], dtype: .u8), integers: [3]))
+    let q = try b.node("q", .quantize(axis: 1), [x, s, z])
+    let graph = try b.finish(outputs: [q])
+    let table = try infoTable(graph)
+    #expect(table.contains("arena          none: this quantized model does not compile"), "\(table)")
+    #expect(try infoJSON(graph)["arenaBytes"] == JSON.null)
+  }
 }
