@@ -200,7 +200,7 @@ public struct SwiftProgram: Sendable {
     /// The whole numbers `v` holds (each within ±2^22) as the low bits of 32-bit lanes: adding
     /// 1.5 · 2^23 leaves a float whose bits are 0x4B400000 plus the number, so the low 16 bits
     /// are the number as int16, the low 8 its byte. (Swift's float-to-integer vector
-    /// conversion runs lane by lane through a generic path, a hundred times slower.)
+    /// conversion runs lane by lane through a generic path: some 80 times slower on Zen 5.)
     @inline(__always) private func lowBits(_ v: VF) -> VI {
       unsafeBitCast(v + VF(repeating: 12_582_912), to: VI.self)
     }
