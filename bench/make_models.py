@@ -8,7 +8,8 @@ BatchNorm and ReLU before each convolution); and ResNet-50 at 160x160 and at bat
 BatchNorm statistics far from the identity. For int8, ResNet-18 and ResNet-50 v1.5 at batch
 1 quantized by ONNX Runtime's quantize_static (QDQ: per-channel int8 weights, uint8
 activations, min-max ranges from 16 seeded normal inputs, after its pre-processing), as people quantize for ONNX
-Runtime and OpenVINO.
+Runtime and OpenVINO; and the same with weights within ±64 (reduce_range, "int8r"), as ONNX Runtime
+advises for CPUs without VNNI, whose pairs of byte products vpmaddubsw sums in int16 without saturating.
 
 Usage: python make_models.py OUTDIR
 """
@@ -125,8 +126,9 @@ def resnet(depth, v15, batch, seed=0, width_factor=1, groups=1, group_width=None
     return model
 
 
-def quantize(fp32, qdq):
-    """`fp32` quantized by ONNX Runtime's quantize_static into the QDQ model `qdq`."""
+def quantize(fp32, qdq, reduce_range=False):
+    """`fp32` quantized by ONNX Runtime's quantize_static into the QDQ model `qdq` (with
+    weights within ±64 where `reduce_range`)."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -144,7 +146,7 @@ def quantize(fp32, qdq):
     prepared = qdq + ".prepared.onnx"
     quant_pre_process(fp32, prepared, skip_symbolic_shape=True)
     quantize_static(prepared, qdq, Calibration(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                    reduce_range=reduce_range, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     os.remove(prepared)
 
 
@@ -174,8 +176,9 @@ if __name__ == "__main__":
     if not os.path.exists(path):
         onnx.save_model(resnet(50, False, 4), path)
         print("wrote", path, flush=True)
-    for fp32, tag in [("resnet18-b1", "resnet18-int8-b1"), ("resnet50-v1.5-b1", "resnet50-v1.5-int8-b1")]:
-        path = os.path.join(out, tag + ".onnx")
-        if not os.path.exists(path):
-            quantize(os.path.join(out, fp32 + ".onnx"), path)
-            print("wrote", path, flush=True)
+    for fp32, tag in [("resnet18-b1", "resnet18"), ("resnet50-v1.5-b1", "resnet50-v1.5")]:
+        for suffix, reduce_range in [("int8", False), ("int8r", True)]:
+            path = os.path.join(out, f"{tag}-{suffix}-b1.onnx")
+            if not os.path.exists(path):
+                quantize(os.path.join(out, fp32 + ".onnx"), path, reduce_range)
+                print("wrote", path, flush=True)

@@ -78,7 +78,7 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
   /// (K/B, ceil(C/2), R, S, B[k], 2[c]), two int16 to each float of the file (the lower
   /// channel in the lower half), zero past C.
   case pairs(block: Int)
-  /// Signed byte conv weights (K,C,R,S) as quads of input channels for `vpdpbusd`:
+  /// Signed byte conv weights (K,C,R,S) as quads of input channels for `vpdpbusd` (or `vpmaddubsw`):
   /// (K/B, ceil(C/4), R, S, B[k], 4[c]), four bytes to each float of the file (the lowest
   /// channel in the lowest byte), zero past C.
   case quads(block: Int)

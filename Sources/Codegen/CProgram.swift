@@ -150,7 +150,6 @@ public struct CProgram: Sendable {
       w.line(
         "__attribute__((unused)) static inline vs pair_splat(const short *p) { int t; memcpy(&t, p, sizeof t); return (vs)((vi){0} + t); }"
       )
-      w.line("/* acc + the sums of the lanes' int16 pair products (vpmaddwd: exact, no operand is -32768). */")
       w.line("typedef unsigned char vb __attribute__((vector_size(\(b))));")
       w.line("typedef short vh __attribute__((vector_size(\(b * 2))));")
       w.line("/* A vector's whole-number lanes stored as bytes or int16. */")
@@ -163,17 +162,27 @@ public struct CProgram: Sendable {
       w.line(
         "__attribute__((unused)) static inline void store_shorts(short *p, vf v) { const vh t = __builtin_convertvector(v, vh); memcpy(p, &t, sizeof t); }"
       )
+      w.line("/* acc + the sums of the lanes' int16 pair products (vpmaddwd: exact, no operand is -32768). */")
       let madd = b == 16 ? "_mm512_madd_epi16((__m512i)a, (__m512i)b)" : "_mm256_madd_epi16((__m256i)a, (__m256i)b)"
       w.line("__attribute__((unused)) static inline vi madd_v(vi acc, vs a, vs b) { return acc + (vi)\(madd); }")
+      w.line("typedef signed char vq __attribute__((vector_size(\(b * 4))));")
+      w.line("/* The four bytes at p in every 32-bit lane. */")
+      w.line(
+        "__attribute__((unused)) static inline vq quad_splat(const unsigned char *p) { int t; memcpy(&t, p, sizeof t); return (vq)((vi){0} + t); }"
+      )
+      let bits = b == 16 ? "512" : "256"
       if target.hasVNNI {
-        w.line("typedef signed char vq __attribute__((vector_size(\(b * 4))));")
-        w.line("/* The four bytes at p in every 32-bit lane. */")
-        w.line(
-          "__attribute__((unused)) static inline vq quad_splat(const unsigned char *p) { int t; memcpy(&t, p, sizeof t); return (vq)((vi){0} + t); }"
-        )
         w.line("/* acc + the sums of the lanes' products of unsigned bytes of a and signed bytes of b (vpdpbusd). */")
         w.line(
-          "__attribute__((unused)) static inline vi dpbusd_v(vi acc, vq a, vq b) { return (vi)_mm512_dpbusd_epi32((__m512i)acc, (__m512i)a, (__m512i)b); }"
+          "__attribute__((unused)) static inline vi quad_madd_v(vi acc, vq a, vq b) { return (vi)_mm512_dpbusd_epi32((__m512i)acc, (__m512i)a, (__m512i)b); }"
+        )
+      } else {
+        w.line("/* acc + the sums of the lanes' products of unsigned bytes of a and signed bytes of b: vpmaddubsw adds")
+        w.line(
+          "   pairs in int16, saturating (the compiler uses it only for weights whose pairs cannot), vpmaddwd the two pairs. */"
+        )
+        w.line(
+          "__attribute__((unused)) static inline vi quad_madd_v(vi acc, vq a, vq b) { return acc + (vi)_mm\(bits)_madd_epi16(_mm\(bits)_maddubs_epi16((__m\(bits)i)a, (__m\(bits)i)b), _mm\(bits)_set1_epi16(1)); }"
         )
       }
     }

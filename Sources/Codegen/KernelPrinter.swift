@@ -273,7 +273,7 @@ struct CKernelPrinter: KernelPrinter {
   func intVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vi *)(\(buffer) + \(index))" }
   func byteVectorLoad(_ buffer: String, _ index: String) -> String { "load_bytes(\(buffer) + \(index))" }
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String {
-    "\(name) = dpbusd_v(\(name), \(a), \(b));"
+    "\(name) = quad_madd_v(\(name), \(a), \(b));"
   }
   func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String {
     "store_\(element == .byte ? "bytes" : "shorts")(\(buffer) + \(index), \(value));"

@@ -108,7 +108,7 @@ struct LoweredProgram: Sendable {
         let plan = QConvPlan(
           node, a, x: type(of: node.operands[0]).shape, fit: fit, plainInput: plainInput, residual: residual,
           bytes: bytes, target: target)
-        let kind = plan.grouping == .pairs ? "int16 pairs" : "int8 vnni"
+        let kind = QConvPlan.kernelName(plan.grouping, target: target)
         return "\(kind) \(plan.tile)px x\(plan.channelBlocks)" + (plan.order == .imageOuter ? " image" : "")
           + (residual == nil ? "" : " +residual")
       case .scaleShift(_, let relu): return relu ? "blocked, relu" : "blocked"

@@ -9,9 +9,11 @@ import GraphIR
 /// - pairs (AVX2, AVX-512): int16, the input less its zero point, zero on every padded row and
 ///   column (ONNX pads with the zero point, which adds nothing); lanes add pairs of products
 ///   with `vpmaddwd`, exact, as no operand reaches -32768 (both are within ±255);
-/// - quads (AVX-512 VNNI): bytes, the input as it is (an i8 input offset by 128), padding the
-///   zero point; lanes add four products of unsigned input and signed weight bytes with
-///   `vpdpbusd`, and the bias, corrected by `x_zero · Σ w`, takes the zero point out.
+/// - quads (AVX-512 VNNI; AVX2 and AVX-512 for weights whose byte pairs cannot saturate):
+///   bytes, the input as it is (an i8 input offset by 128), padding the zero point; lanes add
+///   four products of unsigned input and signed weight bytes with `vpdpbusd`, or without VNNI
+///   with `vpmaddubsw` (two pairs in int16) then `vpmaddwd` by ones, exact only where
+///   `bytePairsExact` holds; the bias, corrected by `x_zero · Σ w`, takes the zero point out.
 ///
 /// A register tile of `tile` output pixels by `channelBlocks` output-channel blocks sums, for
 /// each group of input channels and tap, one weights vector per block (`wp`, packed as
@@ -64,10 +66,43 @@ struct QConvPlan: Hashable, Sendable {
   let signedInput: Bool
   let bytes: Bytes
 
-  /// The grouping of a conv that `fit` describes on `target`: quads where the target has
-  /// VNNI and the weights are signed bytes, else pairs.
+  /// The grouping of a conv that `fit` describes on `target`: quads where the weights are
+  /// signed bytes and the target has VNNI, or has not but no byte pair of the weights can
+  /// pass int16 (`Fit.bytePairsExact`); else pairs.
   static func grouping(_ fit: Fit, target: Target) -> Grouping {
-    target.hasVNNI && fit.signedWeights ? .quads : .pairs
+    fit.signedWeights && (target.hasVNNI || fit.bytePairsExact) ? .quads : .pairs
+  }
+
+  /// What the kernel of `grouping` multiplies with on `target`, as `info` and tests name it.
+  static func kernelName(_ grouping: Grouping, target: Target) -> String {
+    switch grouping {
+    case .pairs: "int16 pairs"
+    case .quads: target.hasVNNI ? "int8 vnni" : "int8 byte pairs"
+    }
+  }
+
+  /// Whether every pair of signed weights that `vpmaddubsw` adds in an int16 lane (input
+  /// channels 2i and 2i + 1 of one output channel and tap) sums exactly for every pair of
+  /// unsigned input bytes: the positive weights of a pair add to at most 128, and so do the
+  /// negative ones in magnitude (255 · 128 = 32,640, where 255 · 129 passes 32,767). Weights
+  /// within ±64 (as ONNX Runtime's `reduce_range` and `resnetc quantize --reduce-range` write
+  /// them) always are.
+  static func bytePairsExact(_ w: Tensor) -> Bool {
+    guard w.type.shape.count == 4 else { return false }
+    let c = w.type.shape[1]
+    let taps = w.type.shape[2] * w.type.shape[3]
+    let v = w.integers
+    guard v.count == w.type.shape[0] * c * taps else { return false }
+    for k in 0..<w.type.shape[0] {
+      for pair in stride(from: 0, to: c - 1, by: 2) {
+        for t in 0..<taps {
+          let a = v[(k * c + pair) * taps + t]
+          let b = v[(k * c + pair + 1) * taps + t]
+          if max(a, 0) + max(b, 0) > 128 || min(a, 0) + min(b, 0) < -128 { return false }
+        }
+      }
+    }
+    return true
   }
 
   /// A residual end's epilogue: ReLU after the add or not, the final type's range, and
@@ -186,7 +221,10 @@ struct QConvPlan: Hashable, Sendable {
     let limit = target.block == 16 ? (strided1x1 ? 20 : 24) : target.maxTile
     let paired = target == .avx2 && kb % 2 == 0 && y[3] >= 6
     if paired {
-      (tile, channelBlocks) = (6, 2)
+      // Byte pairs take two registers more (vpmaddwd's ones and vpmaddubsw's int16 sums):
+      // 12 accumulators spilled one; 4x2 measured as fast as 5x2 and divides more rows
+      // (Zen 5, --target avx2, ResNet-18 int8r on 1 thread: 6x2 16.7-17.0 ms, 4x2 15.6).
+      (tile, channelBlocks) = (grouping == .quads ? 4 : 6, 2)
     } else if target.block == 16 {
       // As many channel blocks as divide the output's (up to 4), so that each broadcast feeds
       // several multiply-adds, and the widest tile the rest of the registers hold.
@@ -217,6 +255,9 @@ struct QConvPlan: Hashable, Sendable {
     /// Whether the input is i8 (else u8) and the weights i8 (else u8).
     let signedInput: Bool
     let signedWeights: Bool
+    /// Whether the weights are signed bytes whose pairs `vpmaddubsw` sums exactly
+    /// (`bytePairsExact`), so that targets without VNNI can multiply bytes too.
+    let bytePairsExact: Bool
   }
 
   /// How input channels are grouped into a lane's products.
@@ -224,7 +265,7 @@ struct QConvPlan: Hashable, Sendable {
     /// Two channels as int16, less the input's zero point (`vpmaddwd`).
     case pairs
     /// Four channels as unsigned bytes (an i8 input offset by 128), the zero point left in
-    /// and taken out by the corrected bias (`vpdpbusd`).
+    /// and taken out by the corrected bias (`vpdpbusd`, or `vpmaddubsw` and `vpmaddwd`).
     case quads
 
     /// Channels per group.
@@ -255,7 +296,8 @@ struct QConvPlan: Hashable, Sendable {
     guard ws.data.allSatisfy({ (xs.data[0] * $0 / ys.data[0]).isFinite }) else { return nil }
     return Fit(
       filter: Size2d(r, s), channels: c, perChannelScale: ws.type.shape == [k],
-      signedInput: x.dtype == .i8, signedWeights: w.type.dtype == .i8)
+      signedInput: x.dtype == .i8, signedWeights: w.type.dtype == .i8,
+      bytePairsExact: w.type.dtype == .i8 && bytePairsExact(w))
   }
 
   /// Groups of input channels.

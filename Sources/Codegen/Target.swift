@@ -54,7 +54,8 @@ public enum Target: String, Sendable, CaseIterable {
     }
   }
 
-  /// Whether integer convolutions use `vpdpbusd` (bytes) rather than `vpmaddwd` (int16 pairs).
+  /// Whether integer convolutions sum byte quads with `vpdpbusd`; without it they sum bytes
+  /// with `vpmaddubsw` where its int16 pairs cannot saturate, else int16 pairs (`vpmaddwd`).
   var hasVNNI: Bool { self == .avx512vnni }
 
   /// Compiler flags for this target.

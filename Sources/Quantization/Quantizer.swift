@@ -44,9 +44,17 @@ public enum Quantizer {
     }
   }
 
+  /// The largest magnitude of an 8-bit weight, and of a weight in `reducedRange`.
+  public static let fullRange: Int32 = 127
+  /// Weights within ±64, as ONNX Runtime's `reduce_range` writes them: no two of them pass
+  /// int16 in `vpmaddubsw`'s pair sums, so that CPUs without VNNI multiply bytes exactly.
+  public static let reducedRange: Int32 = 64
+
   /// The QDQ model of prepared graph `graph`, with `ranges` from `Calibration.ranges` for each
-  /// of `activations(graph)`.
-  public static func quantize(_ graph: Graph, ranges: [String: ActivationRange]) throws -> QuantizedModel {
+  /// of `activations(graph)`, its weights within ±`weightRange` (`fullRange` or `reducedRange`).
+  public static func quantize(_ graph: Graph, ranges: [String: ActivationRange], weightRange: Int32 = fullRange)
+    throws -> QuantizedModel
+  {
     var result = graph
     var points: [QuantizationPoint] = []
     var weightNodes: [Node] = []
@@ -92,7 +100,7 @@ public enum Quantizer {
       if let shared = quantizedWeights[w] {
         dq = shared
       } else {
-        dq = quantizeWeight(w, weight, graph: &result)
+        dq = quantizeWeight(w, weight, range: weightRange, graph: &result)
         quantizedWeights[w] = dq
         weightNodes.append(dq)
       }
@@ -130,8 +138,8 @@ public enum Quantizer {
   }
 
   /// `dequantize(@w.quantized, @w.scale, @w.zero_point) {axis=0}` with i8 values in
-  /// [-127, 127] and one scale per output channel: `max|w[k]| / 127`.
-  static func quantizeWeight(_ name: String, _ weight: Tensor, graph: inout Graph) -> Node {
+  /// [-range, range] and one scale per output channel: `max|w[k]| / range`.
+  static func quantizeWeight(_ name: String, _ weight: Tensor, range: Int32, graph: inout Graph) -> Node {
     let channels = weight.type.shape[0]
     let per = weight.type.elementCount / max(channels, 1)
     var scales: [Float] = []
@@ -140,10 +148,11 @@ public enum Quantizer {
     for k in 0..<channels {
       let values = weight.data[(k * per)..<((k + 1) * per)]
       let largest = values.reduce(Float(0)) { max($0, abs($1)) }
-      let scale = largest > 0 && largest.isFinite ? largest / 127 : 1
+      let scale = largest > 0 && largest.isFinite ? largest / Float(range) : 1
       scales.append(scale)
+      let bound = Float(range)
       for v in values {
-        integers.append(Int32(min(max((v / scale).rounded(.toNearestOrEven), -127), 127)))
+        integers.append(Int32(min(max((v / scale).rounded(.toNearestOrEven), -bound), bound)))
       }
     }
     let q = graph.freshConstantName(name + ".quantized")

@@ -82,8 +82,9 @@ import Testing
       epilogue: relu ? .relu : .none)
   }
 
-  /// The chains side by side in one graph, each with its own input and output.
-  static func graph() throws -> Graph {
+  /// The chains side by side in one graph, each with its own input and output, their
+  /// weights drawn from `weights` (their scales larger as its upper bound is smaller).
+  static func graph(weights: ClosedRange<Int32> = -127...127) throws -> Graph {
     var constants = ConstantTable()
     var inputs: [GraphInput] = []
     var nodes: [Node] = []
@@ -108,8 +109,12 @@ import Testing
         let (c, k) = (chain.channels[j] / a.groups, chain.channels[j + 1])
         let w = p + "w\(j)"
         constants.set(
-          w, Tensor(type: TensorType([k, c, r, r], dtype: .i8), integers: integers(k * c * r * r, -127...127)))
-        let scales = chain.perChannel ? (0..<k).map { Float(0.001) + Float($0 % 5) * 0.0007 } : [0.0015]
+          w, Tensor(type: TensorType([k, c, r, r], dtype: .i8), integers: integers(k * c * r * r, weights)))
+        // Narrower weights, larger scales: the outputs spread as far.
+        let spread = 127 / Float(weights.upperBound)
+        let scales = (chain.perChannel ? (0..<k).map { Float(0.001) + Float($0 % 5) * 0.0007 } : [0.0015]).map {
+          $0 * spread
+        }
         constants.set(w + "s", Tensor(type: TensorType(chain.perChannel ? [k] : []), data: scales))
         constants.set(
           w + "z",
@@ -146,8 +151,8 @@ import Testing
 
   /// Two residual ends as QDQ models spell them: `qconv2d -> dequantize -> add(dequantized
   /// shortcut) [-> relu] -> quantize`, the first with a ReLU and a shortcut dequantize that a
-  /// graph output reads too, the second into i8 without one.
-  static func residualGraph() throws -> Graph {
+  /// graph output reads too, the second into i8 without one; the weights drawn from `weights` (scaled as in `graph`).
+  static func residualGraph(weights: ClosedRange<Int32> = -127...127) throws -> Graph {
     var b = GraphBuilder(name: "residual")
     var seed: UInt64 = 3
     func integers(_ count: Int, _ range: ClosedRange<Int32>) -> [Int32] {
@@ -167,9 +172,10 @@ import Testing
       let w = try b.constant(
         name + ".w",
         Tensor(
-          type: TensorType([c, c, kernel, kernel], dtype: .i8), integers: integers(c * c * kernel * kernel, -127...127))
+          type: TensorType([c, c, kernel, kernel], dtype: .i8), integers: integers(c * c * kernel * kernel, weights))
       )
-      let ws = try b.constant(name + ".ws", TensorType([c]), (0..<c).map { 0.002 + Float($0) * 0.0001 })
+      let spread = 127 / Float(weights.upperBound)
+      let ws = try b.constant(name + ".ws", TensorType([c]), (0..<c).map { (0.002 + Float($0) * 0.0001) * spread })
       let wz = try b.constant(
         name + ".wz", Tensor(type: TensorType([c], dtype: .i8), integers: [Int32](repeating: 0, count: c)))
       let bias = try b.constant(
@@ -403,6 +409,53 @@ import Testing
       // The outputs are not all clipped: they hold many distinct steps.
       #expect(Set(reference.data).count > 20, "chain \(i) has only \(Set(reference.data).count) distinct outputs")
     }
+  }
+
+  /// vpmaddubsw adds two byte products in int16, saturating: weights run as byte pairs
+  /// without VNNI only where no pair's positive or negative weights pass 128 in magnitude.
+  @Test func bytePairsAreExactOnlyForPairsWithinInt16() {
+    func exact(_ pairs: [(Int32, Int32)]) -> Bool {
+      // One output channel, the pairs side by side on the channel axis, a 1x1 filter.
+      QConvPlan.bytePairsExact(
+        Tensor(type: TensorType([1, pairs.count * 2, 1, 1], dtype: .i8), integers: pairs.flatMap { [$0.0, $0.1] }))
+    }
+    #expect(exact([(64, 64), (-64, -64), (127, -128), (-128, 127), (0, 127)]))
+    #expect(!exact([(64, 64), (65, 64)]))
+    #expect(!exact([(-65, -64)]))
+    #expect(exact([(1, 127)]))
+    #expect(!exact([(2, 127)]))
+    // An odd channel count leaves the last channel alone (its pair is padding).
+    #expect(QConvPlan.bytePairsExact(Tensor(type: TensorType([1, 3, 1, 1], dtype: .i8), integers: [64, 64, 127])))
+    // The pairs are of input channels at one tap, not of neighbouring taps.
+    let taps = Tensor(type: TensorType([1, 2, 1, 2], dtype: .i8), integers: [100, 0, 0, 100])
+    #expect(QConvPlan.bytePairsExact(taps))
+    let sameTap = Tensor(type: TensorType([1, 2, 1, 2], dtype: .i8), integers: [100, 0, 100, 0])
+    #expect(!QConvPlan.bytePairsExact(sameTap))
+  }
+
+  /// Weights within ±64 (as ONNX Runtime's reduce_range writes them) run as byte pairs on AVX2
+  /// and AVX-512 (as quads with VNNI), on the same convs as the int16 pairs of full-range
+  /// weights, and give the interpreter's integers; so do residual ends over them.
+  @Test(arguments: builds)
+  func reducedRangeWeightsRunAsBytesAndEqualTheInterpreter(_ build: String) throws {
+    let (backend, target) = Self.parse(build)
+    let graph = try Self.graph(weights: -64...64)
+    let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+    let kind = QConvPlan.kernelName(.quads, target: target)
+    let bytes = kernels.filter { $0.hasPrefix(kind) }.count
+    #expect(bytes == (target == .generic ? 0 : target == .avx2 ? 6 : 5), "\(bytes) convs of \(kind): \(kernels)")
+    #expect(!kernels.contains { $0.hasPrefix("int16 pairs") }, "\(kernels)")
+    let inputs = graph.inputs.enumerated().map { i, input in
+      Tensor(type: input.type, data: values(input.type.elementCount, seed: UInt64(40 + i)).map { $0 * 3 })
+    }
+    try Self.expectInterpretersIntegers(graph, inputs, target: target, backend: backend)
+    let residual = try Self.residualGraph(weights: -64...64)
+    let residualKernels = try LoweredProgram(graph: residual, target: target).stepKernels
+    #expect(residualKernels.filter { $0.hasPrefix(kind) }.count == (target == .generic ? 0 : 3), "\(residualKernels)")
+    let x = residual.inputs[0].type
+    try Self.expectInterpretersIntegers(
+      residual, [Tensor(type: x, data: values(x.elementCount, seed: 9).map { $0 * 3 })], target: target,
+      backend: backend)
   }
 }
 

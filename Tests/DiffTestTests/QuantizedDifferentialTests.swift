@@ -1,4 +1,3 @@
-import Codegen
 import Foundation
 import GraphIR
 import ONNX
@@ -7,6 +6,7 @@ import Quantization
 import Runtime
 import Testing
 
+@testable import Codegen
 @testable import DiffTest
 
 /// Generated graphs (fan-out, shared weights, odd shapes, hostile names) quantized by
@@ -25,7 +25,8 @@ import Testing
   }
 
   /// Case `c` quantized by the library: BatchNorm folded, calibrated on its inputs and three
-  /// more drawn from `dice`, by min-max for even seeds and percentile for odd ones.
+  /// more drawn from `dice`, by min-max for even seeds and percentile for odd ones; the
+  /// weights of every third seed within ±64 (`--reduce-range`: byte pairs without VNNI).
   static func quantized(_ c: DiffCase, _ dice: inout Dice) throws -> Graph {
     let float = try Quantizer.prepare(c.graph)
     let calibration =
@@ -36,7 +37,8 @@ import Testing
     let ranges = try Calibration.ranges(
       float, values: Quantizer.activations(float), inputs: calibration,
       method: c.seed % 2 == 0 ? .minMax : .percentile(99.9))
-    return try Quantizer.quantize(float, ranges: ranges).graph
+    let weightRange = c.seed % 3 == 0 ? Quantizer.reducedRange : Quantizer.fullRange
+    return try Quantizer.quantize(float, ranges: ranges, weightRange: weightRange).graph
   }
 
   static let builds: [String] =
@@ -61,6 +63,14 @@ import Testing
       cases.append(try DiffCase(graph: model, seed: seed))
     }
     let union = GraphUnion(cases.map(\.graph), name: "quantized")
+    let kernels = try LoweredProgram(graph: union.graph, target: target).stepKernels
+    let counts = ["int16 pairs", "int8 byte pairs", "int8 vnni"].map { kind in
+      "\(kernels.filter { $0.hasPrefix(kind) }.count) \(kind)"
+    }
+    // Without VNNI, both int16 pairs and byte pairs (the reduced-range graphs') are checked.
+    if target == .avx2 || target == .avx512 {
+      #expect(kernels.contains { $0.hasPrefix("int16 pairs") } && kernels.contains { $0.hasPrefix("int8 byte pairs") })
+    }
     let folder = NSTemporaryDirectory() + "resnetc-qdifftest-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -80,7 +90,9 @@ import Testing
       if DifferentialRunner.compare(got, c.reference, tolerance: 0) == nil { exact += 1 }
       worst = max(worst, Self.relativeError(got, c.reference))
     }
-    print("quantized compiled \(build): \(exact) of \(cases.count) graphs exact, largest difference \(worst)")
+    print(
+      "quantized compiled \(build): \(exact) of \(cases.count) graphs exact, largest difference \(worst); convs: \(counts.joined(separator: ", "))"
+    )
     #expect(worst <= 1e-4, "a compiled quantized graph is \(worst) from the interpreter")
   }
 

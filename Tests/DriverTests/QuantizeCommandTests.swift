@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 import GraphIR
 import Models
@@ -38,6 +39,34 @@ import Testing
       "--percentile", "99.9", "--report-inputs", "0")
     #expect(run.status == 0, "\(run.err)")
     #expect(run.out.contains("(percentile 99.9, 3 calibration inputs)") && !run.out.contains("top-1"), "\(run.out)")
+  }
+
+  /// --reduce-range writes weights within ±64, and every conv of the result compiles to the
+  /// byte kernel on this CPU's vector target (VNNI quads, else vpmaddubsw pairs).
+  @Test func reducedRangeWeightsRunAsBytes() throws {
+    let dir = try temporaryDirectory()
+    let run = resnetc(
+      "quantize", "resnet20", "-o", dir + "/q", "--calibrate-random", "2", "--reduce-range", "--report-inputs", "0")
+    #expect(run.status == 0, "\(run.err)")
+    #expect(run.out.contains("weights within ±64"), "\(run.out)")
+    let graph = try ModelFile.load(irPath: dir + "/q.gir")
+    let weights = graph.constants.names.compactMap { graph.constants[$0] }.filter {
+      $0.type.dtype == .i8 && $0.type.shape.count == 4
+    }
+    #expect(weights.count == 19 && weights.allSatisfy { $0.integers.allSatisfy { abs($0) <= 64 } })
+    #expect(weights.allSatisfy { $0.integers.contains { abs($0) == 64 } })
+    let info = resnetc("info", dir + "/q.gir", "--json")
+    #expect(info.status == 0, "\(info.err)")
+    let target = Target.native()
+    let kernels = try JSON.parse(Array(info.out.utf8))["layers"].map { layers -> [String] in
+      guard case .array(let rows) = layers else { return [] }
+      return rows.compactMap { row in
+        guard row["op"] == .string("qconv2d"), case .string(let kernel)? = row["kernel"] else { return nil }
+        return kernel
+      }
+    }
+    let bytes = target == .avx512vnni ? "int8 vnni" : target == .generic ? "plain" : "int8 byte pairs"
+    #expect(kernels?.count == 19 && kernels?.allSatisfy { $0.hasPrefix(bytes) } == true, "\(kernels ?? [])")
   }
 
   @Test func badCalibrationOptionsAreUsageErrors() throws {

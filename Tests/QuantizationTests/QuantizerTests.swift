@@ -31,15 +31,23 @@ import Testing
   /// The position of the largest element, counted from the slice's start.
   static func top1(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
 
+  /// Each fixture quantized with each method, its weights in the full range and within ±64
+  /// (`--reduce-range`), against ONNX Runtime's quantize_static of the full range.
   @Test(arguments: ["resnet18-w8", "resnet50-w8"], [CalibrationMethod.minMax, .percentile(99.999)])
   func top1AgreementWithFloatReachesONNXRuntimes(name: String, method: CalibrationMethod) throws {
+    for weightRange in [Quantizer.fullRange, Quantizer.reducedRange] {
+      try expectAgreement(name: name, method: method, weightRange: weightRange)
+    }
+  }
+
+  func expectAgreement(name: String, method: CalibrationMethod, weightRange: Int32) throws {
     let base = try Self.directory() + "/" + name
     let float = try Quantizer.prepare(try ONNXImporter.load(path: base + ".fp32.onnx"))
     #expect(!float.nodes.contains { $0.op == .batchNorm(epsilon: 1e-5) })
     let calibration = (0..<32).map { [Self.input(seed: 5000 + $0)] }
     let values = Quantizer.activations(float)
     let ranges = try Calibration.ranges(float, values: values, inputs: calibration, method: method)
-    let model = try Quantizer.quantize(float, ranges: ranges)
+    let model = try Quantizer.quantize(float, ranges: ranges, weightRange: weightRange)
     var compiled = model.graph
     try PassManager.pipeline(.o1).run(&compiled)
     let convs = float.nodes.filter { if case .conv2d = $0.op { true } else { false } }.count
@@ -64,7 +72,7 @@ import Testing
       ortWorst = max(ortWorst, zip(ortRow, row).map { abs($0 - $1) }.max()! / scale)
     }
     print(
-      "\(name) \(method): top-1 equal to fp32 on \(ours)/200 (ONNX Runtime: \(theirs)/200), largest error \(worst) (ONNX Runtime: \(ortWorst))"
+      "\(name) \(method), weights within ±\(weightRange): top-1 equal to fp32 on \(ours)/200 (ONNX Runtime: \(theirs)/200), largest error \(worst) (ONNX Runtime: \(ortWorst))"
     )
     #expect(ours >= theirs, "top-1 equal to fp32 on \(ours) of 200; ONNX Runtime's quantize_static: \(theirs)")
     #expect(worst < 0.1, "largest error against fp32: \(worst) of the row's largest value")
@@ -93,11 +101,15 @@ import Testing
   @Test func weightsAreSymmetricPerOutputChannel() {
     var graph = Graph(name: "w")
     let weight = Tensor(type: TensorType([2, 3]), data: [0.5, -1, 0.25, 0, 0, 0])
-    let node = Quantizer.quantizeWeight("w", weight, graph: &graph)
+    let node = Quantizer.quantizeWeight("w", weight, range: Quantizer.fullRange, graph: &graph)
     let q = graph.constants[node.operands[0].name]!
     #expect(q.type.dtype == .i8 && q.integers == [64, -127, 32, 0, 0, 0])
     #expect(graph.constants[node.operands[1].name]!.data == [1 / 127, 1])
     #expect(graph.constants[node.operands[2].name]!.integers == [0, 0])
+    // The reduced range: the largest magnitude becomes 64 (1 is exactly 64 steps of 1/64).
+    let reduced = Quantizer.quantizeWeight("w", weight, range: Quantizer.reducedRange, graph: &graph)
+    #expect(graph.constants[reduced.operands[0].name]!.integers == [32, -64, 16, 0, 0, 0])
+    #expect(graph.constants[reduced.operands[1].name]!.data == [1 / 64, 1])
   }
 
   @Test func percentileLeavesOutOutliers() {
