@@ -118,6 +118,7 @@ public struct CProgram: Sendable {
     w.line("#define MODEL_STEPS \(steps.count)")
     w.line("#define MODEL_TARGET \"\(target.rawValue)\"")
     w.line("#define MODEL_PEAK_FLOPS_PER_ITEM \(PeakKernel.flopsPerItem(width: target.block ?? 0)).0")
+    w.line("#define MODEL_INT8_PEAK_OPS_PER_ITEM \(lowered.integerPeakOpsPerItem).0")
     w.line()
     w.line("/* Before a loop whose body is a register tile's step: keep it rolled (copies of it side by")
     w.line("   side make the compiler spill the tile's registers). */")
@@ -133,6 +134,7 @@ public struct CProgram: Sendable {
     w.line("static void parallel_for(resnetc_model *model, long total, kernel_fn fn, const kernel_args *a);")
     w.line("static void profile_step(resnetc_model *model, int step, double start);")
     w.line("static void peak_kernel(const kernel_args *a, long begin, long end);")
+    w.line("static void peak_int8_kernel(const kernel_args *a, long begin, long end);")
     w.line("static double now_ms(void);")
     if let b = target.block {
       w.line("typedef float vf __attribute__((vector_size(\(b * 4))));")
@@ -192,6 +194,14 @@ public struct CProgram: Sendable {
     for (k, kernel) in pass.kernels.enumerated() { self.kernel(k, kernel, &w) }
     w.line("/* The multiply-add loop --profile measures this machine's peak with (PeakKernel). */")
     CKernelPrinter().function("peak_kernel", PeakKernel.kernel(width: target.block ?? 0), &w)
+    if lowered.integerPeakOpsPerItem > 0, let b = target.block, let integer = PeakKernel.integerKernel(width: b) {
+      w.line("/* The byte multiply-add loop --profile measures integer layers against (PeakKernel). */")
+      CKernelPrinter().function("peak_int8_kernel", integer, &w)
+    } else {
+      w.line("/* No integer layers to measure: MODEL_INT8_PEAK_OPS_PER_ITEM is 0 and this never runs. */")
+      w.line(
+        "static void peak_int8_kernel(const kernel_args *a, long begin, long end) { (void)a; (void)begin; (void)end; }")
+    }
     w.line()
     forward(pass, &w)
     return w.text + CRuntimeText.api
@@ -223,6 +233,9 @@ public struct CProgram: Sendable {
     let labels = lowered.stepLabels.map { CName.stringLiteral($0.label) + ", " + CName.stringLiteral($0.op) }
     w.line("static const char *const step_labels[][2] = {\(labels.map { "{\($0)}" }.joined(separator: ", "))};")
     w.line("static const double step_flops[] = {\(lowered.stepFlops.map { "\($0).0" }.joined(separator: ", "))};")
+    w.line(
+      "static const unsigned char step_integer[] = {\(lowered.stepIntegers.map { $0 ? "1" : "0" }.joined(separator: ", "))};"
+    )
     w.line(
       "static const char *const step_kernels[] = {\(lowered.stepKernels.map(CName.stringLiteral).joined(separator: ", "))};"
     )

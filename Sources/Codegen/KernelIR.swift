@@ -124,6 +124,9 @@ indirect enum Expr: Hashable, Sendable {
   /// The `vectorWidth` unsigned bytes at elements `index ..< index + vectorWidth` of a
   /// `byte` buffer, as a vector of floats.
   case byteVectorLoad(String, Expr)
+  /// The bits of an `intVector` read as a `quadVector` (each lane's four bytes, the lowest
+  /// first): a value the next multiply-add depends on, as the integer peak loop needs.
+  case quadBits(Expr)
 
   /// The expression's type (checked by `KernelVerifier`).
   var type: Scalar {
@@ -133,7 +136,7 @@ indirect enum Expr: Hashable, Sendable {
     case .double: .double
     case .vectorLoad, .splat, .vectorMax, .vectorMin, .byteVectorLoad: .vector
     case .pairSplat, .pairVectorLoad: .pairVector
-    case .quadSplat, .quadVectorLoad: .quadVector
+    case .quadSplat, .quadVectorLoad, .quadBits: .quadVector
     case .intVectorLoad: .intVector
     case .variable(_, let t), .convert(_, let t): t
     case .arithmetic(_, let a, let b): b.type == .vector ? .vector : a.type

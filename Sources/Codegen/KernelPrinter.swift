@@ -45,6 +45,8 @@ protocol KernelPrinter {
   func intVectorLoad(_ buffer: String, _ index: String) -> String
   /// Unsigned bytes widened to a float vector.
   func byteVectorLoad(_ buffer: String, _ index: String) -> String
+  /// An int vector's bits as a quad vector.
+  func quadBits(_ a: String) -> String
   /// `name += dot(a, b)` of unsigned quads `a` and signed quads `b` on an int vector.
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String
   /// A float vector's whole-number lanes stored as int16 or bytes.
@@ -160,7 +162,7 @@ extension KernelPrinter {
     case .int(let v): v < 0 ? 3 : 5
     case .float, .double, .variable, .load, .minimum, .maximum, .squareRoot, .exponential, .roundEven, .convert,
       .vectorLoad, .splat, .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad, .quadSplat, .quadVectorLoad,
-      .intVectorLoad, .byteVectorLoad:
+      .intVectorLoad, .byteVectorLoad, .quadBits:
       5
     }
   }
@@ -201,6 +203,7 @@ extension KernelPrinter {
     case .quadVectorLoad(let buffer, let i): body = quadVectorLoad(buffer, text(i))
     case .intVectorLoad(let buffer, let i): body = intVectorLoad(buffer, text(i))
     case .byteVectorLoad(let buffer, let i): body = byteVectorLoad(buffer, text(i))
+    case .quadBits(let a): body = quadBits(text(a))
     case .all(let parts): body = parts.map { text($0, needs: 2) }.joined(separator: " && ")
     case .minimum(let a, let b): body = minimum(text(a, needs: 5), text(b, needs: 5))
     case .maximum(let a, let b): body = maximum(text(a, needs: 5), text(b, needs: 5))
@@ -272,6 +275,7 @@ struct CKernelPrinter: KernelPrinter {
   func quadVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vq *)(\(buffer) + \(index))" }
   func intVectorLoad(_ buffer: String, _ index: String) -> String { "*(const vi *)(\(buffer) + \(index))" }
   func byteVectorLoad(_ buffer: String, _ index: String) -> String { "load_bytes(\(buffer) + \(index))" }
+  func quadBits(_ a: String) -> String { "(vq)(\(a))" }
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String {
     "\(name) = quad_madd_v(\(name), \(a), \(b));"
   }
@@ -391,6 +395,7 @@ struct SwiftKernelPrinter: KernelPrinter {
   func quadVectorLoad(_ buffer: String, _ index: String) -> String { "qload(\(buffer), \(index))" }
   func intVectorLoad(_ buffer: String, _ index: String) -> String { "iload(\(buffer), \(index))" }
   func byteVectorLoad(_ buffer: String, _ index: String) -> String { "vloadBytes(\(buffer), \(index))" }
+  func quadBits(_ a: String) -> String { "unsafeBitCast(\(a), to: VQ.self)" }
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = vdpbusd(\(name), \(a), \(b))" }
   func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String {
     "\(element == .byte ? "vstoreBytes" : "vstoreShorts")(\(value), \(buffer), \(index))"

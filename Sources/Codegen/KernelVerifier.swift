@@ -243,6 +243,8 @@ struct KernelVerifier {
       try access(buffer, index, count: try width(), of: .int32)
     case .byteVectorLoad(let buffer, let index):
       try access(buffer, index, count: try width(), of: .byte)
+    case .quadBits(let a):
+      guard try typeOf(a) == .intVector else { throw .type("the bits of a \(try typeOf(a)) as quads") }
     case .splat(let a):
       _ = try width()
       guard try typeOf(a) == .float else { throw .type("a splat of a \(try typeOf(a))") }
@@ -321,7 +323,7 @@ struct KernelVerifier {
     case .float, .double, .load, .compare, .any, .all, .squareRoot, .exponential, .roundEven, .convert, .vectorLoad,
       .splat,
       .lane, .vectorMax, .vectorMin, .pairSplat, .pairVectorLoad, .quadSplat, .quadVectorLoad, .intVectorLoad,
-      .byteVectorLoad:
+      .byteVectorLoad, .quadBits:
       return nil
     }
   }

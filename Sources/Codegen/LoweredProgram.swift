@@ -81,6 +81,24 @@ struct LoweredProgram: Sendable {
     return steps.map { step in step.node.map { 2 * graph.multiplyAdds(of: $0, values: values) } ?? 0 }
   }
 
+  /// Whether each step multiplies integers (a `qconv2d` or `qdense`): the profile measures
+  /// those against the integer peak loop (`PeakKernel.integerKernel`).
+  var stepIntegers: [Bool] {
+    steps.map { step in
+      switch step.node?.op {
+      case .qconv2d, .qdense: true
+      default: false
+      }
+    }
+  }
+
+  /// Operations of one work item of the integer peak loop, 0 where the profile needs none
+  /// (no integer step, or a target without vectors).
+  var integerPeakOpsPerItem: Int {
+    guard let b = target.block, stepIntegers.contains(true) else { return 0 }
+    return PeakKernel.integerOpsPerItem(width: b)
+  }
+
   /// Each step's profile label and op name.
   var stepLabels: [(label: String, op: String)] {
     steps.map { ($0.label, $0.node?.op.name ?? "reorder") }

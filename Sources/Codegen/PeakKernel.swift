@@ -7,6 +7,12 @@
 /// multiply-adds, enough chains to cover the latency of a multiply-add on both pipes of
 /// current x86 cores, and stores their sum so that nothing is dead. The input holds the
 /// factor, small enough that the sums never overflow.
+///
+/// Integer layers are measured against a second loop, `integerKernel`: the byte quads that
+/// the target's integer convs multiply (`vpdpbusd` with VNNI, else `vpmaddubsw` and
+/// `vpmaddwd`), two operations a product as for floats: each chain multiplies its own bytes by
+/// the input's, zero bytes (the time of these instructions does not depend on the values), so
+/// that the sums stay zero.
 enum PeakKernel {
   /// Independent accumulators.
   static let chains = 10
@@ -42,6 +48,34 @@ enum PeakKernel {
       parameters: [
         KernelParameter(name: "x", elements: b, writable: false),
         KernelParameter(name: "y", elements: items * b, writable: true),
+      ], vectorWidth: width, body: [.parallel("item", items, body)])
+  }
+
+  /// Operations of one work item of `integerKernel` with `width` lanes: four products a lane.
+  static func integerOpsPerItem(width: Int) -> Int { 2 * 4 * chains * iterations * width }
+
+  /// The integer loop for vectors of `width` 32-bit lanes, nil without vectors: operands `x`
+  /// (one quad vector of bytes, zero) and `y` (one float vector per item).
+  static func integerKernel(width: Int) -> Kernel? {
+    guard width > 0 else { return nil }
+    var body: [Stmt] = [.define("m", .quadVectorLoad("x", .int(0)), mutable: false)]
+    for c in 0..<chains {
+      body.append(.define("acc\(c)", .convert(.splat(.float(0)), .intVector), mutable: true))
+    }
+    // Each step multiplies the accumulator's own bytes (by zero bytes), so that no step is
+    // the same as another and none can leave the loop: a compiler would sum a product of
+    // unchanging operands once (as it may for `vpmaddubsw`, which has no accumulator).
+    let m = Expr.variable("m", .quadVector)
+    body.append(
+      .loop(
+        "i", 0, .int(iterations),
+        (0..<chains).map { .quadMultiplyAdd("acc\($0)", .quadBits(.variable("acc\($0)", .intVector)), m) }))
+    let sums = (0..<chains).map { Expr.convert(.variable("acc\($0)", .intVector), .vector) }
+    body.append(.vectorStore("y", index("item") * .int(width), sums.dropFirst().reduce(sums[0], +), aligned: true))
+    return Kernel(
+      parameters: [
+        KernelParameter(name: "x", elements: 4 * width, writable: false, element: .byte),
+        KernelParameter(name: "y", elements: items * width, writable: true),
       ], vectorWidth: width, body: [.parallel("item", items, body)])
   }
 }

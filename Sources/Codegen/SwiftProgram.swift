@@ -84,6 +84,13 @@ public struct SwiftProgram: Sendable {
     var peak = CWriter()
     peak.line("// The multiply-add loop --profile measures this machine's peak with.")
     SwiftKernelPrinter().function("resnetcPeakKernel", PeakKernel.kernel(width: target.block ?? 0), &peak)
+    if lowered.integerPeakOpsPerItem > 0, let b = target.block, let integer = PeakKernel.integerKernel(width: b) {
+      peak.line("// The byte multiply-add loop --profile measures integer layers against.")
+      SwiftKernelPrinter().function("resnetcPeakInt8Kernel", integer, &peak)
+    } else {
+      peak.line("// No integer layers to measure: modelInt8PeakOpsPerItem is 0 and this never runs.")
+      peak.line("func resnetcPeakInt8Kernel(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int) {}")
+    }
     let kernelFiles = files.enumerated().map { number, indices in
       SwiftSource(
         suffix: "_kernels\(number + 1)",
@@ -146,11 +153,13 @@ public struct SwiftProgram: Sendable {
     }
     w.line("private let stepLabels: [(String, String)] = [\(labels.joined(separator: ", "))]")
     w.line("private let stepFlops: [Double] = [\(lowered.stepFlops.map { "\($0)" }.joined(separator: ", "))]")
+    w.line("private let stepIntegers: [Bool] = [\(lowered.stepIntegers.map { "\($0)" }.joined(separator: ", "))]")
     w.line(
       "private let stepKernels: [String] = [\(lowered.stepKernels.map(SwiftProgram.stringLiteral).joined(separator: ", "))]"
     )
     w.line("private let modelTarget = \"\(target.rawValue)\"")
     w.line("private let modelPeakFlopsPerItem = \(PeakKernel.flopsPerItem(width: target.block ?? 0)).0")
+    w.line("private let modelInt8PeakOpsPerItem = \(lowered.integerPeakOpsPerItem).0")
     w.line()
   }
 

@@ -29,6 +29,20 @@ import Testing
     #expect(throws: KernelError.type("x is not writable")) { try KernelVerifier.verify(readOnly) }
   }
 
+  /// The integer peak loop verifies for each vector width; an int vector's bits read as quads
+  /// must come from an int vector.
+  @Test func theIntegerPeakLoopVerifiesAndQuadBitsTakeIntVectors() throws {
+    for width in [8, 16] {
+      let kernel = try #require(PeakKernel.integerKernel(width: width))
+      #expect(throws: Never.self) { try KernelVerifier.verify(kernel) }
+    }
+    #expect(PeakKernel.integerKernel(width: 0) == nil)
+    let floats = Kernel(
+      parameters: Self.buffers, vectorWidth: 4,
+      body: [.define("q", .quadBits(.vectorLoad("x", 0)), mutable: false)])
+    #expect(throws: KernelError.type("the bits of a vector as quads")) { try KernelVerifier.verify(floats) }
+  }
+
   /// A skip narrows what follows: `ih` in -1...12 is read only where it is in 0..<12.
   @Test func aSkipNarrowsTheRangeAfterIt() {
     func kernel(_ guardIt: Bool) -> Kernel {

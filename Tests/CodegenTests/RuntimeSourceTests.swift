@@ -56,11 +56,14 @@ import Testing
     #define MODEL_STEPS 1
     #define MODEL_TARGET "test"
     #define MODEL_PEAK_FLOPS_PER_ITEM 2e6
+    /* Its loop does fewer: a large count keeps three digits in the printed rate. */
+    #define MODEL_INT8_PEAK_OPS_PER_ITEM 1e9
     typedef struct { const float *in[4]; float *out; } kernel_args;
     typedef void (*kernel_fn)(const kernel_args *a, long begin, long end);
     static void parallel_for(resnetc_model *model, long total, kernel_fn fn, const kernel_args *a);
     static void profile_step(resnetc_model *model, int step, double start);
     static void peak_kernel(const kernel_args *a, long begin, long end);
+    static void peak_int8_kernel(const kernel_args *a, long begin, long end);
     static double now_ms(void);
     static const int64_t input_dims_0[] = {2, 4};
     static const char *const input_names[] = {"x"};
@@ -73,13 +76,21 @@ import Testing
     static const int64_t *const output_dims[] = {output_dims_0};
     static const int64_t output_counts[] = {8};
     static const char *const step_labels[][2] = {{"scale", "scale_shift"}};
-    static const double step_flops[] = {16.0};
+    static const double step_flops[] = {1.6e7};
+    static const unsigned char step_integer[] = {1};
     static const char *const step_kernels[] = {"by hand"};
     static void peak_kernel(const kernel_args *a, long begin, long end) {
       for (long item = begin; item < end; ++item) {
         float s = a->in[0][0];
         for (long i = 0; i < 1000000; ++i) s = s * 0.5f + a->in[0][0];
         a->out[item] = s;
+      }
+    }
+    static void peak_int8_kernel(const kernel_args *a, long begin, long end) {
+      for (long item = begin; item < end; ++item) {
+        unsigned s = (unsigned)a->in[0][0];
+        for (long i = 0; i < 1000000; ++i) s = s * 3u + (unsigned)a->in[0][1];
+        a->out[item] = (float)s;
       }
     }
     static void scale(const kernel_args *a, long begin, long end) {
@@ -171,15 +182,26 @@ import Testing
     Self.expectProfile(lines, out)
   }
 
-  /// The profile's peak line (the model's loop on 2 threads, a measured rate) and its step row
-  /// with the kernel's name.
+  /// The profile's peak lines (the model's loops on 2 threads, measured rates) and its step
+  /// row with the kernel's name, its percentage of the int8 peak (the step is marked integer).
   static func expectProfile(_ lines: [String], _ out: String) {
     let peak = lines.first { $0.hasPrefix("peak ") } ?? ""
     #expect(peak.hasSuffix(" GFLOP/s: the test multiply-add loop on 2 threads, measured now"), "\(out)")
     let rate = Double(peak.dropFirst(5).prefix { $0 != " " }) ?? 0
     #expect(rate > 0, "\(out)")
+    let int8 = lines.first { $0.hasPrefix("int8 peak ") } ?? ""
+    #expect(
+      int8.hasSuffix(
+        " GOP/s: the test byte multiply-add loop on 2 threads, measured now; integer layers' % peak is of it"),
+      "\(out)")
+    let int8Rate = Double(int8.dropFirst(10).prefix { $0 != " " }) ?? 0
+    #expect(int8Rate > 0, "\(out)")
     let row = lines.first { $0.hasPrefix("scale ") }?.split(separator: " ", omittingEmptySubsequences: true) ?? []
     #expect(row.count == 7 && row[1] == "scale_shift" && row[2] == "by" && row[3] == "hand", "\(out)")
+    // The row's percentage is of the int8 peak (both printed rounded to 0.1).
+    if row.count == 7, let gflops = Double(row[5]), let percent = Double(row[6]), gflops > 0 {
+      #expect(abs(percent - gflops / int8Rate * 100) <= 0.1 + percent * 0.02, "\(out)")
+    }
   }
 }
 
@@ -197,16 +219,26 @@ import Testing
       private let modelInputs: [(name: String, shape: [Int])] = [("x", [2, 4])]
       private let modelOutputs: [(name: String, shape: [Int])] = [("y", [2, 4])]
       private let stepLabels: [(String, String)] = [("scale", "scale_shift")]
-      private let stepFlops: [Double] = [16]
+      private let stepFlops: [Double] = [1.6e7]
+      private let stepIntegers: [Bool] = [true]
       private let stepKernels: [String] = ["by hand"]
       private let modelTarget = "test"
       private let modelPeakFlopsPerItem = 2e6
+      private let modelInt8PeakOpsPerItem = 1e9
 
       func resnetcPeakKernel(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int) {
         for item in begin..<end {
           var s = a.in0[0]
           for _ in 0..<1_000_000 { s = s * 0.5 + a.in0[0] }
           a.out[item] = s
+        }
+      }
+
+      func resnetcPeakInt8Kernel(_ a: ResnetcKernelArgs, _ begin: Int, _ end: Int) {
+        for item in begin..<end {
+          var s = UInt32(a.in0[0])
+          for _ in 0..<1_000_000 { s = s &* 3 &+ UInt32(a.in0[1]) }
+          a.out[item] = Float(s)
         }
       }
 

@@ -69,6 +69,45 @@ import Testing
     #expect(kernels?.count == 19 && kernels?.allSatisfy { $0.hasPrefix(bytes) } == true, "\(kernels ?? [])")
   }
 
+  /// A quantized program's profile measures its integer layers against the target's byte
+  /// multiply-add loop (a second peak line, `peak_int8_gops` in the JSON), and its float
+  /// peak stays the first line; with C and Swift programs for AVX2.
+  @Test(arguments: ["c", "swift"])
+  func integerLayersArePercentagesOfTheInt8Peak(_ backend: String) throws {
+    let dir = try temporaryDirectory()
+    let quantize = resnetc(
+      "quantize", "resnet20", "-o", dir + "/q", "--calibrate-random", "2", "--reduce-range", "--report-inputs", "0")
+    #expect(quantize.status == 0, "\(quantize.err)")
+    let compile = resnetc("compile", dir + "/q.gir", "-o", dir + "/p", "--target", "avx2", "--backend", backend)
+    #expect(compile.status == 0, "\(compile.err)")
+    let (status, text, err) = try execute(dir + "/p", ["--profile", "--bench", "2", "--threads", "1"])
+    #expect(status == 0, "\(err)")
+    let lines = text.split(separator: "\n").map(String.init)
+    #expect(lines.first?.hasSuffix(" GFLOP/s: the avx2 multiply-add loop on 1 thread, measured now") == true, "\(text)")
+    let int8Line = lines.first { $0.hasPrefix("int8 peak ") } ?? ""
+    #expect(int8Line.contains(" GOP/s: the avx2 byte multiply-add loop on 1 thread"), "\(text)")
+    let int8Peak = Double(int8Line.dropFirst(10).prefix { $0 != " " }) ?? 0
+    #expect(int8Peak > 0, "\(text)")
+    // Every qconv2d row's percentage is its rate over the int8 peak (both rounded to 0.1).
+    let rows = lines.map { $0.split(separator: " ", omittingEmptySubsequences: true) }.filter {
+      $0.count >= 6 && $0[1] == "qconv2d"
+    }
+    #expect(rows.count == 19, "\(text)")
+    for row in rows {
+      guard let rate = Double(row[row.count - 2]), let percent = Double(row[row.count - 1]) else {
+        Issue.record("no rate in \(row)")
+        continue
+      }
+      #expect(abs(percent - rate / int8Peak * 100) <= 0.1 + percent * 0.02, "\(row) against \(int8Peak)")
+    }
+    let (_, json, _) = try execute(dir + "/p", ["--profile", "--json", "--bench", "1", "--threads", "1"])
+    if case .double(let gops)? = try JSON.parse(Array(json.utf8))["peak_int8_gops"] {
+      #expect(gops > 0)
+    } else {
+      Issue.record("no peak_int8_gops in \(json.prefix(200))")
+    }
+  }
+
   @Test func badCalibrationOptionsAreUsageErrors() throws {
     let dir = try temporaryDirectory()
     expectFailure(

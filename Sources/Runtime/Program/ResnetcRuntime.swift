@@ -331,69 +331,90 @@ public final class ResnetcModel: @unchecked Sendable {
     pthread_mutex_unlock(runLock)
   }
 
-  /// GFLOP/s of the compiled target's multiply-add loop (`resnetcPeakKernel`) on every thread
-  /// at once, measured now: after a first round that wakes the cores, the best of three.
-  private func measurePeak() -> Double {
+  /// GFLOP/s (or GOP/s) of loop `kernel`, which does `perItem` operations on every thread at
+  /// once reading `input`, measured now: after a first round that wakes the cores, the best of
+  /// three.
+  private func measureLoop(_ kernel: @escaping Kernel, input: Float, perItem: Double) -> Double {
     let factor = UnsafeMutablePointer<Float>.allocate(capacity: 64)
     let sums = UnsafeMutablePointer<Float>.allocate(capacity: maxThreads * 64)
     defer {
       factor.deallocate()
       sums.deallocate()
     }
-    factor.initialize(repeating: 1e-7, count: 64)
+    factor.initialize(repeating: input, count: 64)
     let args = ResnetcKernelArgs(
       in0: UnsafePointer(factor), in1: UnsafePointer(factor), in2: UnsafePointer(factor), in3: UnsafePointer(factor),
       out: sums)
     var best = 0.0
     for round in 0..<4 {
       let start = resnetcMilliseconds()
-      pool.parallelFor(pool.threads, resnetcPeakKernel, args)
+      pool.parallelFor(pool.threads, kernel, args)
       let ms = resnetcMilliseconds() - start
-      let rate = ms > 0 ? Double(pool.threads) * modelPeakFlopsPerItem / ms / 1e6 : 0
+      let rate = ms > 0 ? Double(pool.threads) * perItem / ms / 1e6 : 0
       if round > 0 && rate > best { best = rate }
     }
     return best
   }
 
+  /// The peaks of the target's multiply-add loop (`resnetcPeakKernel`) and, where the model
+  /// has integer layers, of its byte multiply-add loop (`resnetcPeakInt8Kernel`, on zero
+  /// bytes; else 0).
+  private func measurePeaks() -> (peak: Double, int8: Double) {
+    let peak = measureLoop(resnetcPeakKernel, input: 1e-7, perItem: modelPeakFlopsPerItem)
+    let int8 =
+      modelInt8PeakOpsPerItem > 0 ? measureLoop(resnetcPeakInt8Kernel, input: 0, perItem: modelInt8PeakOpsPerItem) : 0
+    return (peak, int8)
+  }
+
   /// A table of mean times per layer, the kernel each runs, GFLOP/s and percent of the peak
-  /// measured now.
+  /// measured now (integer layers: of the int8 peak).
   public func profileReport() -> String {
     pthread_mutex_lock(runLock)
     defer { pthread_mutex_unlock(runLock) }
     let runs = Double(max(profiledRuns, 1))
-    let measured = measurePeak()
-    let peak = measured > 0 ? measured : 1
+    let measured = measurePeaks()
+    let peak = measured.peak > 0 ? measured.peak : 1
     let threads = pool.threads
+    let plural = threads == 1 ? "" : "s"
     var text =
       resnetcFormat("peak %.1f GFLOP/s: the ", peak) + modelTarget
-      + " multiply-add loop on \(threads) thread\(threads == 1 ? "" : "s"), measured now\n"
+      + " multiply-add loop on \(threads) thread\(plural), measured now\n"
+    if measured.int8 > 0 {
+      text +=
+        resnetcFormat("int8 peak %.1f GOP/s: the ", measured.int8) + modelTarget
+        + " byte multiply-add loop on \(threads) thread\(plural), measured now; integer layers' % peak is of it\n"
+    }
     text +=
       column("layer", 40) + " " + column("op", 16) + " " + column("kernel", 26) + " "
       + String(repeating: " ", count: 7) + "ms" + String(repeating: " ", count: 3) + "GFLOP/s  % peak\n"
-    var total = 0.0, flops = 0.0
+    var total = 0.0, flops = 0.0, atPeak = 0.0
     for (i, (label, op)) in stepLabels.enumerated() {
       let ms = stepMilliseconds[i] / runs, rate = ms > 0 ? stepFlops[i] / ms / 1e6 : 0
+      let stepPeak = stepIntegers[i] && measured.int8 > 0 ? measured.int8 : peak
       total += ms
       flops += stepFlops[i]
+      atPeak += stepFlops[i] / stepPeak / 1e6
       text +=
         column(label, 40) + " " + column(op, 16) + " " + column(stepKernels[i], 26)
-        + resnetcFormat(" %9.3f %9.1f %7.1f\n", ms, rate, rate / peak * 100)
+        + resnetcFormat(" %9.3f %9.1f %7.1f\n", ms, rate, rate / stepPeak * 100)
     }
+    // The total's percentage: the time every step would take at its peak, over the time taken.
     let rate = total > 0 ? flops / total / 1e6 : 0
     return text + column("total", 40) + " " + column("", 16) + " " + column("", 26)
-      + resnetcFormat(" %9.3f %9.1f %7.1f\n", total, rate, rate / peak * 100)
+      + resnetcFormat(" %9.3f %9.1f %7.1f\n", total, rate, total > 0 ? atPeak / total * 100 : 0)
   }
 
   /// The profile as one JSON object, the C runtime's `resnetc_profile_json`: target, threads,
-  /// runs, peak_gflops, layers (layer, op, kernel, ms, gflops), total_ms, gflops.
+  /// runs, peak_gflops, peak_int8_gops (0 without integer layers), layers (layer, op, kernel,
+  /// ms, gflops), total_ms, gflops.
   public func profileJSON() -> String {
     pthread_mutex_lock(runLock)
     defer { pthread_mutex_unlock(runLock) }
     let runs = max(profiledRuns, 1)
-    let peak = measurePeak()
+    let peaks = measurePeaks()
     var text =
       "{\"target\": \"\(modelTarget)\", \"threads\": \(pool.threads), \"runs\": \(runs), "
-      + resnetcFormat("\"peak_gflops\": %.3f, \"layers\": [", peak)
+      + resnetcFormat("\"peak_gflops\": %.3f, \"peak_int8_gops\": %.3f, \"layers\": [", peaks.peak, peaks.int8)
     var total = 0.0, flops = 0.0
     for (i, (label, op)) in stepLabels.enumerated() {
       let ms = stepMilliseconds[i] / Double(runs), rate = ms > 0 ? stepFlops[i] / ms / 1e6 : 0

@@ -151,54 +151,74 @@ void resnetc_set_profiling(resnetc_model *model, int on) {
 
 static void *aligned_bytes(uint64_t bytes);
 
-/* GFLOP/s of the compiled target's multiply-add loop (peak_kernel) on every thread at once,
-   measured now: after a first round that wakes the cores, the best of three. */
-static double measure_peak(resnetc_model *model) {
-  static float factor[64] __attribute__((aligned(64)));
-  for (int i = 0; i < 64; ++i) factor[i] = 1e-7f;
+/* GFLOP/s (or GOP/s) of loop `kernel`, which does `per_item` operations on each thread at once
+   reading `input`, measured now: after a first round that wakes the cores, the best of three. */
+static double measure_loop(resnetc_model *model, kernel_fn kernel, const float *input, double per_item) {
   float *sums = aligned_bytes(sizeof(float) * MAX_THREADS * 64);
   if (!sums) return 0;
-  const kernel_args args = {{factor}, sums};
+  const kernel_args args = {{input}, sums};
   double best = 0;
   for (int round = 0; round < 4; ++round) {
     double start = now_ms();
-    parallel_for(model, model->threads, peak_kernel, &args);
+    parallel_for(model, model->threads, kernel, &args);
     double ms = now_ms() - start;
-    double rate = ms > 0 ? model->threads * MODEL_PEAK_FLOPS_PER_ITEM / ms / 1e6 : 0;
+    double rate = ms > 0 ? model->threads * per_item / ms / 1e6 : 0;
     if (round > 0 && rate > best) best = rate;
   }
   free(sums);
   return best;
 }
 
+/* The peaks of the target's multiply-add loop (peak_kernel) and, where the model has integer
+   layers, of its byte multiply-add loop (peak_int8_kernel, on zero bytes; else 0). */
+static void measure_peaks(resnetc_model *model, double *peak, double *int8_peak) {
+  static float factor[64] __attribute__((aligned(64)));
+  static const float zeros[64] __attribute__((aligned(64)));
+  for (int i = 0; i < 64; ++i) factor[i] = 1e-7f;
+  *peak = measure_loop(model, peak_kernel, factor, MODEL_PEAK_FLOPS_PER_ITEM);
+  *int8_peak = MODEL_INT8_PEAK_OPS_PER_ITEM > 0
+                   ? measure_loop(model, peak_int8_kernel, zeros, MODEL_INT8_PEAK_OPS_PER_ITEM)
+                   : 0;
+}
+
 const char *resnetc_profile_report(resnetc_model *model) {
   if (!model) return "";
   pthread_mutex_lock(&model->run_lock);
   free(model->report);
-  size_t size = 512 + (size_t)MODEL_STEPS * 224, used = 0;
+  size_t size = 768 + (size_t)MODEL_STEPS * 224, used = 0;
   model->report = malloc(size);
   if (!model->report) {
     pthread_mutex_unlock(&model->run_lock);
     return "";
   }
   long runs = model->profiled_runs > 0 ? model->profiled_runs : 1;
-  double total = 0, flops = 0, peak = measure_peak(model);
+  double total = 0, flops = 0, at_peak = 0, peak, int8_peak;
+  measure_peaks(model, &peak, &int8_peak);
   if (peak <= 0) peak = 1;
+  const char *plural = model->threads == 1 ? "" : "s";
   used += (size_t)snprintf(model->report + used, size - used,
                            "peak %.1f GFLOP/s: the " MODEL_TARGET " multiply-add loop on %d thread%s, measured now\n",
-                           peak, model->threads, model->threads == 1 ? "" : "s");
+                           peak, model->threads, plural);
+  if (int8_peak > 0)
+    used += (size_t)snprintf(model->report + used, size - used,
+                             "int8 peak %.1f GOP/s: the " MODEL_TARGET
+                             " byte multiply-add loop on %d thread%s, measured now; integer layers' %% peak is of it\n",
+                             int8_peak, model->threads, plural);
   used += (size_t)snprintf(model->report + used, size - used, "%-40s %-16s %-26s %9s %9s %7s\n", "layer", "op", "kernel", "ms",
                            "GFLOP/s", "% peak");
   for (int i = 0; i < MODEL_STEPS; ++i) {
     double ms = model->step_ms[i] / (double)runs, rate = ms > 0 ? step_flops[i] / ms / 1e6 : 0;
+    double step_peak = step_integer[i] && int8_peak > 0 ? int8_peak : peak;
     total += ms;
     flops += step_flops[i];
+    at_peak += step_flops[i] / step_peak / 1e6;
     used += (size_t)snprintf(model->report + used, size - used, "%-40.40s %-16.16s %-26.26s %9.3f %9.1f %7.1f\n",
-                             step_labels[i][0], step_labels[i][1], step_kernels[i], ms, rate, rate / peak * 100);
+                             step_labels[i][0], step_labels[i][1], step_kernels[i], ms, rate, rate / step_peak * 100);
   }
+  /* The total's percentage: the time every step would take at its peak, over the time taken. */
   double rate = total > 0 ? flops / total / 1e6 : 0;
   snprintf(model->report + used, size - used, "%-40s %-16s %-26s %9.3f %9.1f %7.1f\n", "total", "", "", total, rate,
-           rate / peak * 100);
+           total > 0 ? at_peak / total * 100 : 0);
   pthread_mutex_unlock(&model->run_lock);
   return model->report;
 }
@@ -237,10 +257,12 @@ const char *resnetc_profile_json(resnetc_model *model) {
   }
   char *r = model->report;
   long runs = model->profiled_runs > 0 ? model->profiled_runs : 1;
-  double total = 0, flops = 0, peak = measure_peak(model);
+  double total = 0, flops = 0, peak, int8_peak;
+  measure_peaks(model, &peak, &int8_peak);
   used += (size_t)snprintf(r + used, size - used,
-                           "{\"target\": \"" MODEL_TARGET "\", \"threads\": %d, \"runs\": %ld, \"peak_gflops\": %.3f, \"layers\": [",
-                           model->threads, runs, peak);
+                           "{\"target\": \"" MODEL_TARGET "\", \"threads\": %d, \"runs\": %ld, \"peak_gflops\": %.3f, "
+                           "\"peak_int8_gops\": %.3f, \"layers\": [",
+                           model->threads, runs, peak, int8_peak);
   for (int i = 0; i < MODEL_STEPS; ++i) {
     double ms = model->step_ms[i] / (double)runs, rate = ms > 0 ? step_flops[i] / ms / 1e6 : 0;
     total += ms;

@@ -39,11 +39,13 @@ int resnetc_run(resnetc_model *model, const float *const *inputs, float *const *
 /* Threads an instance uses (default: the processors online); its workers sleep between runs. */
 int resnetc_set_threads(resnetc_model *model, int threads);
 /* With profiling on, resnetc_run times every step; the report is a table of mean times per
-   layer, GFLOP/s and percent of the machine's peak, valid until the next call. */
+   layer, GFLOP/s and percent of the machine's peak (integer layers: of its int8 peak), valid
+   until the next call. */
 void resnetc_set_profiling(resnetc_model *model, int on);
 const char *resnetc_profile_report(resnetc_model *model);
-/* The same as one JSON object: target, threads, runs, peak_gflops, total_ms, gflops and
-   layers (each with layer, op, kernel, ms and gflops), valid until the next call. */
+/* The same as one JSON object: target, threads, runs, peak_gflops, peak_int8_gops (0 for a
+   model without integer layers), total_ms, gflops and layers (each with layer, op, kernel, ms
+   and gflops), valid until the next call. */
 const char *resnetc_profile_json(resnetc_model *model);
 void resnetc_destroy(resnetc_model *model);
 /* A sentence for an error code. */
