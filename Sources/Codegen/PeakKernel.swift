@@ -12,7 +12,7 @@
 /// the target's integer convs multiply (`vpdpbusd` with VNNI, else `vpmaddubsw` and
 /// `vpmaddwd`), two operations a product as for floats: each chain multiplies its own bytes by
 /// the input's, zero bytes (the time of these instructions does not depend on the values), so
-/// that the sums stay zero.
+/// that the sums stay where they start.
 enum PeakKernel {
   /// Independent accumulators.
   static let chains = 10
@@ -60,7 +60,8 @@ enum PeakKernel {
     guard width > 0 else { return nil }
     var body: [Stmt] = [.define("m", .quadVectorLoad("x", .int(0)), mutable: false)]
     for c in 0..<chains {
-      body.append(.define("acc\(c)", .convert(.splat(.float(0)), .intVector), mutable: true))
+      // Chains that start apart, so that no compiler can merge them into one.
+      body.append(.define("acc\(c)", .convert(.splat(.float(Float(c))), .intVector), mutable: true))
     }
     // Each step multiplies the accumulator's own bytes (by zero bytes), so that no step is
     // the same as another and none can leave the loop: a compiler would sum a product of
