@@ -18,8 +18,10 @@ let infoCommand = Command(
     add of the shortcut, relu); fused names the nodes the passes folded or fused into it.
     The arena is the peak memory of intermediate values in the
     program compiled for this machine (--target native; its static memory plan, also
-    RESNETC_ARENA_BYTES in the generated header). With --json, one object with model,
-    parameters, multiplyAdds, arenaBytes, ops (count per op name), inputs, outputs and layers.
+    RESNETC_ARENA_BYTES in the generated header). On a CPU without VNNI, a note says how
+    many integer convs run as int16 pairs and which weights would run as byte pairs.
+    With --json, one object with model, parameters, multiplyAdds, arenaBytes, ops (count
+    per op name), inputs, outputs and layers.
     """,
   options: [OptionSpec(names: ["--json"], value: nil, help: "print one JSON object instead of a table")] + modelOptions
 ) { arguments, console in
@@ -128,7 +130,22 @@ func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCom
   text +=
     "nodes          \(graph.nodes.count): " + opCounts(graph).map { "\($0.count) \($0.name)" }.joined(separator: ", ")
     + "\n"
+  if let note = int16PairsNote(graph.nodes.compactMap { choices?[$0.name]?.kernel }, target: Target.native()) {
+    text += note + "\n"
+  }
   return text
+}
+
+/// Where integer convs run as int16 pairs on a CPU without VNNI (AVX2, AVX-512): why, and
+/// which weights would run as byte pairs; nil where none does or the CPU has VNNI.
+func int16PairsNote(_ kernels: [String], target: Target) -> String? {
+  guard target == .avx2 || target == .avx512 else { return nil }
+  let count = kernels.filter { $0.hasPrefix("int16 pairs") }.count
+  guard count > 0 else { return nil }
+  return
+    "note           \(count) integer conv\(count == 1 ? " runs" : "s run") as int16 pairs (vpmaddwd): this CPU has no VNNI, "
+    + "and the faster byte pairs (vpmaddubsw) take only signed weights whose pairs cannot "
+    + "pass int16, as weights within ±64 are ('resnetc quantize --reduce-range', or ONNX Runtime's reduce_range)"
 }
 
 /// `11,689,512`.

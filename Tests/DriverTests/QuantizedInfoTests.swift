@@ -35,6 +35,25 @@ import Testing
     if case .int(let arena)? = info["arenaBytes"] { #expect(arena > 0) } else { Issue.record("no arena") }
   }
 
+  /// Without VNNI the table says why convs run as int16 pairs and which weights run as byte
+  /// pairs; with VNNI (or none of them) it says nothing.
+  @Test func int16PairsAreExplainedWithoutVNNI() throws {
+    let kernels = ["int16 pairs 6px x2", "int8 byte pairs 4px x2", "int16 pairs 6px x2 +residual", "plain"]
+    let note = try #require(int16PairsNote(kernels, target: .avx2))
+    #expect(note.hasPrefix("note           2 integer convs run as int16 pairs (vpmaddwd): this CPU has no VNNI"))
+    #expect(note.contains("weights within ±64 are ('resnetc quantize --reduce-range'"))
+    #expect(int16PairsNote(Array(kernels.prefix(1)), target: .avx512)?.contains("1 integer conv runs as") == true)
+    #expect(int16PairsNote(kernels, target: .avx512vnni) == nil)
+    #expect(int16PairsNote(["int8 byte pairs 4px x2"], target: .avx2) == nil)
+    // The fixture's 8-bit weights run as int16 pairs on AVX2 and AVX-512: the table says so.
+    let table = resnetc("info", Self.model)
+    #expect(table.status == 0, "\(table.err)")
+    switch Target.native() {
+    case .avx2, .avx512: #expect(table.out.contains(" as int16 pairs (vpmaddwd): this CPU has no VNNI"), "\(table.out)")
+    case .generic, .avx512vnni: #expect(!table.out.contains("note "), "\(table.out)")
+    }
+  }
+
   /// A quantized model the compiler refuses (its output an integer tensor) still gets its
   /// table, with no kernels and no arena, and says why there is none.
   @Test func aQuantizedModelThatDoesNotCompileHasNoArena() throws {
