@@ -36,6 +36,9 @@ public enum Calibration {
     _ graph: Graph, values: [String], inputs: [[Tensor]], method: CalibrationMethod,
     progress: (_ done: Int, _ pass: Int, _ passes: Int) -> Void = { _, _, _ in }
   ) throws -> [String: ActivationRange] {
+    // A model whose outputs read no activation (all of them computed from constants) has
+    // nothing to observe.
+    guard !values.isEmpty else { return [:] }
     var probe = graph
     probe.outputs = values
     let interpreter = try Interpreter(graph: probe)

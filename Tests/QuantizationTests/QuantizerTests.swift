@@ -112,6 +112,30 @@ import Testing
     #expect(graph.constants[reduced.operands[1].name]!.data == [1 / 64, 1])
   }
 
+  /// A model whose outputs read no activation (a generated graph whose outputs come from
+  /// constants only) observes nothing and quantizes its weights; calibration used to build a
+  /// probe graph without outputs and fail with 'the graph has no outputs'.
+  @Test func aModelWithoutActivationsQuantizesItsWeightsOnly() throws {
+    var b = GraphBuilder(name: "constants")
+    _ = try b.input("x", TensorType([1, 4]))
+    let c = try b.constant("c", TensorType([1, 4]), [1, -2, 3, -4])
+    let f = try b.node("f", .flatten(axis: 1), [c])
+    let y = try b.node("y", .dense, [f, try b.constant("w", TensorType([2, 4]), [0.5, 0.25, -1, 2, 1, 1, 1, 1])])
+    let graph = try b.finish(outputs: [y])
+    let float = try Quantizer.prepare(graph)
+    let values = Quantizer.activations(float)
+    #expect(values.isEmpty, "\(values)")
+    let inputs = [[Tensor(type: TensorType([1, 4]), data: [1, 2, 3, 4])]]
+    let ranges = try Calibration.ranges(float, values: values, inputs: inputs, method: .minMax)
+    #expect(ranges.isEmpty)
+    let model = try Quantizer.quantize(float, ranges: ranges)
+    #expect(model.points.isEmpty)
+    #expect(model.graph.nodes.contains { $0.op == .dequantize(axis: 0) })
+    let out = try Interpreter(graph: model.graph).run(inputs[0])[0].data
+    let want = try Interpreter(graph: float).run(inputs[0])[0].data
+    #expect(zip(out, want).allSatisfy { abs($0 - $1) <= 0.05 * max(abs($1), 1) }, "\(out) vs \(want)")
+  }
+
   @Test func percentileLeavesOutOutliers() {
     var histogram = [Int](repeating: 10, count: 100)
     histogram[99] = 1
