@@ -82,6 +82,12 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
   /// (K/B, ceil(C/4), R, S, B[k], 4[c]), four bytes to each float of the file (the lowest
   /// channel in the lowest byte), zero past C.
   case quads(block: Int)
+  /// A plain-input integer conv's weights (K,C,R,S) with each filter row's taps and channels
+  /// together: `.pairs` or `.quads` of the weights as (K, S·C, R, 1), channel `s·C + c`
+  /// holding w[k, c, r, s] (lowering transforms the tensor), so that a row's S·C products
+  /// fill whole groups but the last (`QConvPlan.packedTaps`).
+  case tapPairs(block: Int)
+  case tapQuads(block: Int)
   /// An i8 or u8 constant as unsigned bytes in its own order, `offset` added (128 for i8),
   /// four bytes to each float of the file (the first in the lowest byte), zero past the end.
   case bytes(offset: Int)
@@ -100,6 +106,8 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
     case .paddedBias(let b): "padded to a multiple of \(b)"
     case .pairs(let b): "packed as int16 pairs for an integer conv, block \(b)"
     case .quads(let b): "packed as byte quads for an integer conv, block \(b)"
+    case .tapPairs(let b): "packed as int16 pairs of a filter row's taps and channels, block \(b)"
+    case .tapQuads(let b): "packed as byte quads of a filter row's taps and channels, block \(b)"
     case .bytes(let offset): offset == 0 ? "packed as bytes" : "packed as bytes offset by \(offset)"
     }
   }

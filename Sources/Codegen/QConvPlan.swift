@@ -65,6 +65,18 @@ struct QConvPlan: Hashable, Sendable {
   /// Whether the input is i8 (offset by 128 into bytes).
   let signedInput: Bool
   let bytes: Bytes
+  /// Whether a plain input's rows are held as they are (each pixel's channels, pixel after
+  /// pixel) and a group takes consecutive elements of a filter row, taps and channels
+  /// together, rather than one pixel's channels padded to whole groups: a 7-wide stem of 3
+  /// channels sums 6 quads a row instead of 7 (the weights packed `.tapQuads`/`.tapPairs`).
+  let packedTaps: Bool
+
+  /// Whether a conv whose input is plain (`plainInput`) with `channels` channels and a
+  /// filter `width` wide packs its taps (`packedTaps`): where that takes fewer groups a row.
+  static func packsTaps(plainInput: Bool, channels: Int, width: Int, grouping: Grouping) -> Bool {
+    let g = grouping.channels
+    return plainInput && width > 1 && (width * channels + g - 1) / g < width * ((channels + g - 1) / g)
+  }
 
   /// The grouping of a conv that `fit` describes on `target`: quads where the weights are
   /// signed bytes and the target has VNNI, or has not but no byte pair of the weights can
@@ -208,6 +220,7 @@ struct QConvPlan: Hashable, Sendable {
     y = node.type.shape
     self.filter = filter
     self.plainInput = plainInput
+    packedTaps = QConvPlan.packsTaps(plainInput: plainInput, channels: x[1], width: filter.w, grouping: grouping)
     hasBias = node.operands.count == 9
     self.perChannelScale = perChannelScale
     range = node.type.dtype.integerRange ?? 0...0
@@ -300,8 +313,19 @@ struct QConvPlan: Hashable, Sendable {
       bytePairsExact: w.type.dtype == .i8 && bytePairsExact(w))
   }
 
-  /// Groups of input channels.
-  private var groupsIn: Int { (x[1] + grouping.channels - 1) / grouping.channels }
+  /// Groups of input channels (with `packedTaps`, of a filter row's taps and channels).
+  private var groupsIn: Int {
+    ((packedTaps ? filter.w * x[1] : x[1]) + grouping.channels - 1) / grouping.channels
+  }
+  /// Taps of a filter row the tile steps through (one with `packedTaps`: a group holds taps).
+  private var tapsPerRow: Int { packedTaps ? 1 : filter.w }
+  /// Elements of `xp` from one pixel to the next: a block, a plain pixel padded to whole
+  /// groups, or with `packedTaps` its channels only.
+  private var pixelElements: Int { packedTaps ? x[1] : blockWidth }
+  /// Elements past a packed row's last pixel that its last group reads (their weights are 0).
+  private var rowSlack: Int { packedTaps ? groupsIn * grouping.channels - filter.w * x[1] : 0 }
+  /// Elements of one row of one block of `xp`.
+  private var rowElements: Int { paddedWidth * pixelElements + rowSlack }
   /// Blocks of `xp`: the input's channel blocks, or one of all the channels of a plain input.
   private var blocksIn: Int { plainInput ? 1 : x[1] / b }
   /// Elements of one pixel of one block of `xp`: a channel block, or all the channels of a
@@ -323,12 +347,12 @@ struct QConvPlan: Hashable, Sendable {
   /// The kernel: operands `x`, `qp` (`Parameter`), the packed weights `wp`, their scales
   /// `ws`, then `bias` and the shortcut's integers `res` when present.
   var kernel: Kernel {
-    let (k, r, s) = (y[1], filter.h, filter.w)
+    let (k, r) = (y[1], filter.h)
     var parameters = [
       KernelParameter(name: "x", elements: x.reduce(1, *), writable: false, element: bytes.input ? .byte : .float),
       KernelParameter(name: "qp", elements: Parameter.allCases.count, writable: false),
       KernelParameter(
-        name: "wp", elements: k * groupsIn * r * s * grouping.channels, writable: false, element: element),
+        name: "wp", elements: k * groupsIn * r * tapsPerRow * grouping.channels, writable: false, element: element),
       KernelParameter(name: "ws", elements: perChannelScale ? k : 1, writable: false),
     ]
     // Quads sum the zero point in: their bias is always there, corrected (int32).
@@ -346,7 +370,7 @@ struct QConvPlan: Hashable, Sendable {
       KernelParameter(name: "y", elements: y.reduce(1, *), writable: true, element: bytes.output ? .byte : .float))
     let scratch = [
       KernelParameter(
-        name: "xp", elements: blocksIn * rowsHeld * paddedWidth * blockWidth, writable: true, element: element)
+        name: "xp", elements: blocksIn * rowsHeld * rowElements, writable: true, element: element)
     ]
     let item = index("item")
     var work: [Stmt]
@@ -443,10 +467,12 @@ struct QConvPlan: Hashable, Sendable {
     let type: Scalar = grouping == .pairs ? .int16 : .byte
     let zero: Expr =
       grouping == .pairs ? .convert(.float(0), type) : .convert(Parameter.xZero.variable + .float(offset), type)
-    let at = { (channel: Int) -> Expr in (index("rr") * .int(width) + index("col")) * .int(gw) + .int(channel) }
+    let pe = pixelElements
+    let at = { (channel: Int) -> Expr in index("rr") * .int(self.rowElements) + index("col") * .int(pe) + .int(channel)
+    }
     // Channel `channel` at (ih, col - left padding), or past the last channel its padding.
     let pixel = { (inImage: Bool) -> [Stmt] in
-      (0..<gw).map { channel in
+      (0..<pe).map { channel in
         guard inImage, channel < c else { return .store("xp", at(channel), zero) }
         let place =
           ((index("n") * .int(c) + .int(channel)) * .int(h) + index("ih")) * .int(wd) + index("col")
@@ -457,7 +483,16 @@ struct QConvPlan: Hashable, Sendable {
         return .store("xp", at(channel), .convert(value, type))
       }
     }
-    return rows([.loop("col", 0, .int(width), pixel(false))], columns(pixel))
+    // With packed taps, the elements past the row's last pixel that its last group reads.
+    let slack: [Stmt] =
+      rowSlack == 0
+      ? []
+      : [
+        .loop(
+          "e", 0, .int(rowSlack),
+          [.store("xp", index("rr") * .int(rowElements) + .int(width * pe) + index("e"), zero)])
+      ]
+    return rows([.loop("col", 0, .int(width), pixel(false))] + slack, columns(pixel) + slack)
   }
 
   /// Every tile of output row `p` of blocks `kb ..< kb + channelBlocks`; `xrow` is the row
@@ -470,7 +505,7 @@ struct QConvPlan: Hashable, Sendable {
 
   /// One tile at column `q0 = qt · width + start`.
   private func tileBody(start: Int, width t: Int) -> [Stmt] {
-    let (r, s, kt) = (filter.h, filter.w, channelBlocks)
+    let (r, s, kt) = (filter.h, tapsPerRow, channelBlocks)
     let sw = attributes.stride.w
     let acc = { (j: Int, i: Int) in "acc\(j)_\(i)" }
     var body: [Stmt] = [.define("q0", index("qt") * .int(t) + .int(start), mutable: false)]
@@ -492,22 +527,23 @@ struct QConvPlan: Hashable, Sendable {
       grouping == .pairs
       ? ({ .pairVectorLoad($0, $1) }, { .pairSplat($0, $1) }, .pairVector)
       : ({ .quadVectorLoad($0, $1) }, { .quadSplat($0, $1) }, .quadVector)
-    let gw = blockWidth
+    let pe = pixelElements
     var tap: [Stmt] = [.define("wt", index("wr") + index("s") * .int(b * g), mutable: false)]
     for j in 0..<kt {
       tap.append(.define("wv\(j)", load("wp", index("wt") + .int(j * blockStride)), mutable: false))
     }
-    tap.append(.define("xt", index("xr") + (index("q0") * .int(sw) + index("s")) * .int(gw), mutable: false))
+    tap.append(.define("xt", index("xr") + (index("q0") * .int(sw) + index("s")) * .int(pe), mutable: false))
     for i in 0..<t {
-      tap.append(.define("xv\(i)", splat("xp", index("xt") + .int(i * sw * gw)), mutable: false))
+      tap.append(.define("xv\(i)", splat("xp", index("xt") + .int(i * sw * pe)), mutable: false))
       for j in 0..<kt {
         let (a, w) = (Expr.variable("xv\(i)", vector), Expr.variable("wv\(j)", vector))
         tap.append(grouping == .pairs ? .pairMultiplyAdd(acc(j, i), a, w) : .quadMultiplyAdd(acc(j, i), a, w))
       }
     }
-    // Each group of input channels: group `gi` of block `cbi` of `xp`. The tile's
-    // accumulators, weights and broadcast fill the registers, so the loops stay rolled.
-    let perBlock = gw / g
+    // Each group of input channels: group `gi` of block `cbi` of `xp` (with packed taps, the
+    // groups of a filter row). The tile's accumulators, weights and broadcast fill the
+    // registers, so the loops stay rolled.
+    let perBlock = packedTaps ? groupsIn : blockWidth / g
     body.append(
       .loop(
         "cbi", 0, .int(blocksIn),
@@ -520,7 +556,7 @@ struct QConvPlan: Hashable, Sendable {
                 [
                   .define(
                     "xr",
-                    ((index("cbi") * .int(rowsHeld) + index("xrow") + index("r")) * .int(paddedWidth)) * .int(gw)
+                    (index("cbi") * .int(rowsHeld) + index("xrow") + index("r")) * .int(rowElements)
                       + index("gi") * .int(g),
                     mutable: false),
                   .define(

@@ -18,8 +18,8 @@ struct WeightsEntry: Sendable {
       return shape[0] * ConvPlan.groupBlocks(channels: shape[0], groups: g, block: b) * b * shape[2] * shape[3]
     case .dense(let b): return (shape[0] + b - 1) / b * shape[1] * b
     case .paddedBias(let b): return (source.data.count + b - 1) / b * b
-    case .pairs: return shape[0] * ((shape[1] + 1) / 2) * shape[2] * shape[3]
-    case .quads: return shape[0] * ((shape[1] + 3) / 4) * shape[2] * shape[3]
+    case .pairs, .tapPairs: return shape[0] * ((shape[1] + 1) / 2) * shape[2] * shape[3]
+    case .quads, .tapQuads: return shape[0] * ((shape[1] + 3) / 4) * shape[2] * shape[3]
     case .bytes: return (source.data.count + 3) / 4
     }
   }
@@ -67,11 +67,15 @@ struct WeightsEntry: Sendable {
         }
         out[i] = Float(bitPattern: bits)
       }
-    case .pairs(let b), .quads(let b):
+    case .pairs(let b), .quads(let b), .tapPairs(let b), .tapQuads(let b):
       // Groups of `g` input channels, each a `32 / g`-bit two's complement field of one
       // float's bits (the lowest channel lowest), zero past the last channel. The whole
       // numbers are those of an i8 or u8 constant: they fit in 16 bits, and i8 ones in 8.
-      let g = if case .pairs = packing { 2 } else { 4 }
+      let g =
+        switch packing {
+        case .pairs, .tapPairs: 2
+        default: 4
+        }
       let (k, c, r, s) = (shape[0], shape[1], shape[2], shape[3])
       let (groups, width) = ((c + g - 1) / g, 32 / g)
       let mask: UInt32 = (1 << width) - 1

@@ -391,11 +391,26 @@ import Testing
     // On the vector targets every conv whose output channels fill blocks runs the int16-pair
     // kernel, in both orders (rows outer, image outer): all but the last chain's (a weights
     // zero point, groups), and on AVX-512 the one of 24 channels.
-    let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+    let lowered = try LoweredProgram(graph: graph, target: target)
+    let kernels = lowered.stepKernels
     let kind = target.hasVNNI ? "int8 vnni" : "int16 pairs"
     let paired = kernels.filter { $0.hasPrefix(kind) }.count
     let expected: Int = target == .generic ? 0 : target == .avx2 ? 6 : 5
     #expect(paired == expected, "\(paired) convs of \(kind): \(kernels)")
+    // The stem (3 channels, 7 wide) sums a filter row's taps and channels together: 6 quads
+    // or 11 pairs a row instead of 7 or 14; no other conv does.
+    let tapPacked = lowered.steps.flatMap(\.operands).filter { buffer in
+      switch buffer {
+      case .packed(_, .tapQuads), .packed(_, .tapPairs): true
+      default: false
+      }
+    }
+    #expect(
+      tapPacked
+        == (target == .generic
+          ? []
+          : [.packed("c0.w0", target.hasVNNI ? .tapQuads(block: target.block!) : .tapPairs(block: target.block!))]),
+      "\(tapPacked)")
     let want = try Interpreter(graph: graph).run(inputs)
     let got = try compiled(graph, target: target, backend: backend).run(inputs)
     for (i, (y, reference)) in zip(got, want).enumerated() {
