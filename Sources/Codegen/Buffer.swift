@@ -84,8 +84,8 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
   case quads(block: Int)
   /// A plain-input integer conv's weights (K,C,R,S) with each filter row's taps and channels
   /// together: `.pairs` or `.quads` of the weights as (K, S·C, R, 1), channel `s·C + c`
-  /// holding w[k, c, r, s] (lowering transforms the tensor), so that a row's S·C products
-  /// fill whole groups but the last (`QConvPlan.packedTaps`).
+  /// holding w[k, c, r, s], so that a row's S·C products fill whole groups but the last
+  /// (`QConvPlan.packedTaps`).
   case tapPairs(block: Int)
   case tapQuads(block: Int)
   /// An i8 or u8 constant as unsigned bytes in its own order, `offset` added (128 for i8),

@@ -183,27 +183,6 @@ struct Lowering {
     return buffer
   }
 
-  /// The buffer of integer conv weights `name` (K,C,R,S) as (K, S·C, R, 1), channel `s·C + c`
-  /// holding w[k, c, r, s], packed as `packing` (`.tapPairs` or `.tapQuads`), recorded once.
-  private mutating func packTaps(_ name: String, _ packing: Packing) -> Buffer {
-    let buffer = Buffer.packed(name, packing)
-    if !packed.contains(where: { $0.buffer == buffer }), let tensor = graph.constants[name] {
-      let w = Lowering.wholeNumbers(tensor)
-      let (k, c, r, s) = (w.type.shape[0], w.type.shape[1], w.type.shape[2], w.type.shape[3])
-      var rows = [Float](repeating: 0, count: w.data.count)
-      for ko in 0..<k {
-        for ci in 0..<c {
-          for ri in 0..<r {
-            for si in 0..<s { rows[(ko * s * c + si * c + ci) * r + ri] = w.data[((ko * c + ci) * r + ri) * s + si] }
-          }
-        }
-      }
-      packed.append(
-        WeightsEntry(buffer: buffer, source: Tensor(type: TensorType([k, s * c, r, 1]), data: rows), packing: packing))
-    }
-    return buffer
-  }
-
   /// An integer conv step (`QConvPlan`) for `conv`, and for the residual end `residual` when
   /// given, whose quantize's value it then writes: operands the input, the gathered scales
   /// and zero points, the packed weights, their scales, the bias, the shortcut's integers.
@@ -227,12 +206,7 @@ struct Lowering {
       parameters,
     ]
     let grouping = QConvPlan.grouping(plan, target: target)
-    let weights = conv.operands[3].name
-    if QConvPlan.packsTaps(plainInput: plainInput, channels: plan.channels, width: plan.filter.w, grouping: grouping) {
-      operands.append(packTaps(weights, grouping == .pairs ? .tapPairs(block: b) : .tapQuads(block: b)))
-    } else {
-      operands.append(pack(weights, grouping == .pairs ? .pairs(block: b) : .quads(block: b)))
-    }
+    operands.append(pack(conv.operands[3].name, QConvPlan.weightsPacking(plan, plainInput: plainInput, target: target)))
     operands.append(try operand(conv.operands[4], blocked: false, types: types))
     switch grouping {
     case .pairs:

@@ -78,6 +78,18 @@ struct QConvPlan: Hashable, Sendable {
     return plainInput && width > 1 && (width * channels + g - 1) / g < width * ((channels + g - 1) / g)
   }
 
+  /// How the weights of a conv that `fit` describes are packed on `target` (a vector one):
+  /// by its grouping, with the taps together where it packs them.
+  static func weightsPacking(_ fit: Fit, plainInput: Bool, target: Target) -> Packing {
+    let grouping = grouping(fit, target: target)
+    let b = target.block!
+    let taps = packsTaps(plainInput: plainInput, channels: fit.channels, width: fit.filter.w, grouping: grouping)
+    switch grouping {
+    case .pairs: return taps ? .tapPairs(block: b) : .pairs(block: b)
+    case .quads: return taps ? .tapQuads(block: b) : .quads(block: b)
+    }
+  }
+
   /// The grouping of a conv that `fit` describes on `target`: quads where the weights are
   /// signed bytes and the target has VNNI, or has not but no byte pair of the weights can
   /// pass int16 (`Fit.bytePairsExact`); else pairs.
@@ -540,10 +552,10 @@ struct QConvPlan: Hashable, Sendable {
         tap.append(grouping == .pairs ? .pairMultiplyAdd(acc(j, i), a, w) : .quadMultiplyAdd(acc(j, i), a, w))
       }
     }
-    // Each group of input channels: group `gi` of block `cbi` of `xp` (with packed taps, the
-    // groups of a filter row). The tile's accumulators, weights and broadcast fill the
-    // registers, so the loops stay rolled.
-    let perBlock = packedTaps ? groupsIn : blockWidth / g
+    // Each group of input channels: group `gi` of block `cbi` of `xp` (a plain input is one
+    // block of all its groups; with packed taps, those of a filter row). The tile's
+    // accumulators, weights and broadcast fill the registers, so the loops stay rolled.
+    let perBlock = plainInput ? groupsIn : b / g
     body.append(
       .loop(
         "cbi", 0, .int(blocksIn),

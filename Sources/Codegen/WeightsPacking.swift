@@ -18,8 +18,10 @@ struct WeightsEntry: Sendable {
       return shape[0] * ConvPlan.groupBlocks(channels: shape[0], groups: g, block: b) * b * shape[2] * shape[3]
     case .dense(let b): return (shape[0] + b - 1) / b * shape[1] * b
     case .paddedBias(let b): return (source.data.count + b - 1) / b * b
-    case .pairs, .tapPairs: return shape[0] * ((shape[1] + 1) / 2) * shape[2] * shape[3]
-    case .quads, .tapQuads: return shape[0] * ((shape[1] + 3) / 4) * shape[2] * shape[3]
+    case .pairs: return shape[0] * ((shape[1] + 1) / 2) * shape[2] * shape[3]
+    case .quads: return shape[0] * ((shape[1] + 3) / 4) * shape[2] * shape[3]
+    case .tapPairs: return shape[0] * ((shape[3] * shape[1] + 1) / 2) * shape[2]
+    case .tapQuads: return shape[0] * ((shape[3] * shape[1] + 3) / 4) * shape[2]
     case .bytes: return (source.data.count + 3) / 4
     }
   }
@@ -71,21 +73,29 @@ struct WeightsEntry: Sendable {
       // Groups of `g` input channels, each a `32 / g`-bit two's complement field of one
       // float's bits (the lowest channel lowest), zero past the last channel. The whole
       // numbers are those of an i8 or u8 constant: they fit in 16 bits, and i8 ones in 8.
-      let g =
+      // Tap packings group a filter row's S·C elements as the channels of one tap: element
+      // `s·C + c` is w[k, c, r, s].
+      let (g, taps) =
         switch packing {
-        case .pairs, .tapPairs: 2
-        default: 4
+        case .pairs: (2, false)
+        case .tapPairs: (2, true)
+        case .tapQuads: (4, true)
+        default: (4, false)
         }
-      let (k, c, r, s) = (shape[0], shape[1], shape[2], shape[3])
-      let (groups, width) = ((c + g - 1) / g, 32 / g)
+      let (k, c, r, sw) = (shape[0], shape[1], shape[2], shape[3])
+      let (channels, s) = taps ? (sw * c, 1) : (c, sw)
+      let weight = { (ko: Int, channel: Int, ri: Int, si: Int) -> Float in
+        taps ? w[((ko * c + channel % c) * r + ri) * sw + channel / c] : w[((ko * c + channel) * r + ri) * sw + si]
+      }
+      let (groups, width) = ((channels + g - 1) / g, 32 / g)
       let mask: UInt32 = (1 << width) - 1
       for ko in 0..<k {
         for group in 0..<groups {
           for ri in 0..<r {
             for si in 0..<s {
               var bits: UInt32 = 0
-              for j in 0..<g where g * group + j < c {
-                let v = Int32(w[((ko * c + g * group + j) * r + ri) * s + si])
+              for j in 0..<g where g * group + j < channels {
+                let v = Int32(weight(ko, g * group + j, ri, si))
                 bits |= (UInt32(bitPattern: v) & mask) << (width * j)
               }
               out[((((ko / b) * groups + group) * r + ri) * s + si) * b + ko % b] = Float(bitPattern: bits)

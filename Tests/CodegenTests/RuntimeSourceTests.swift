@@ -199,9 +199,8 @@ import Testing
     let row = lines.first { $0.hasPrefix("scale ") }?.split(separator: " ", omittingEmptySubsequences: true) ?? []
     #expect(row.count == 7 && row[1] == "scale_shift" && row[2] == "by" && row[3] == "hand", "\(out)")
     // The row's percentage is of the int8 peak (both printed rounded to 0.1).
-    if row.count == 7, let gflops = Double(row[5]), let percent = Double(row[6]), gflops > 0 {
-      #expect(abs(percent - gflops / int8Rate * 100) <= 0.1 + percent * 0.02, "\(out)")
-    }
+    let (gflops, percent) = (Double(row.count == 7 ? row[5] : "") ?? 0, Double(row.count == 7 ? row[6] : "") ?? -1)
+    #expect(gflops > 0 && abs(percent - gflops / int8Rate * 100) <= 0.1 + percent * 0.02, "\(out)")
   }
 }
 
