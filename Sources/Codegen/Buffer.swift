@@ -70,6 +70,9 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
   case groupedConv(block: Int, groups: Int)
   /// 3x3 weights transformed for Winograd F(2x2,3x3).
   case winograd(block: Int)
+  /// Integer 3x3 weights transformed for the integer Winograd kernel (`QWinograd`), as int16
+  /// pairs of input channels: (16, K/B, C/2, B[k], 2[c]).
+  case winogradPairs(block: Int)
   /// Dense weights (O,I) as (ceil(O/B), I, B), zero-padded past O.
   case dense(block: Int)
   /// A bias zero-padded to a multiple of B.
@@ -102,6 +105,7 @@ public enum Packing: Hashable, Sendable, CustomStringConvertible {
     case .stem(let b): "packed for a plain-input conv, block \(b)"
     case .groupedConv(let b, let g): "packed for a conv of \(g) groups, block \(b)"
     case .winograd(let b): "Winograd-transformed, block \(b)"
+    case .winogradPairs(let b): "Winograd-transformed as int16 pairs for an integer conv, block \(b)"
     case .dense(let b): "packed for dense, block \(b)"
     case .paddedBias(let b): "padded to a multiple of \(b)"
     case .pairs(let b): "packed as int16 pairs for an integer conv, block \(b)"

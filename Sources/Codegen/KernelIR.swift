@@ -53,7 +53,9 @@ enum Element: Hashable, Sendable {
 }
 
 /// `+ - * / %` (on indices `/` and `%` truncate toward zero, as C and Swift do; `%` is for
-/// indices only). A vector may meet a float: the float applies to every lane.
+/// indices only). A vector may meet a float: the float applies to every lane. Vectors of
+/// integers add and subtract only, lane by lane, where the kernel's builder has proved that
+/// no lane passes 32 bits.
 enum Arithmetic: String, Hashable, Sendable {
   case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%"
 }
@@ -212,7 +214,8 @@ indirect enum Stmt: Hashable, Sendable {
   case storeAccumulate(String, Expr, Expr)
   /// The vector `value` into elements `index ..< index + vectorWidth`; `aligned` when the
   /// place is a multiple of the width in a vector-aligned buffer (a caller's output buffer
-  /// need not be).
+  /// need not be). A vector of floats into a float buffer, or an `intVector` into an `int32`
+  /// one (aligned).
   case vectorStore(String, Expr, Expr, aligned: Bool)
   /// `name += a * b` for a vector `name`, as one fused multiply-add per lane (`a` a float or
   /// a vector, `b` a vector).

@@ -52,6 +52,11 @@ protocol KernelPrinter {
   /// A float vector's whole-number lanes stored as int16 or bytes.
   func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String
+  /// An int vector into an int32 buffer, at a multiple of the width.
+  func intVectorStore(_ buffer: String, _ index: String, _ value: String) -> String
+  /// The operator of `op` on values of `type` (vectors of integers wrap in Swift's spelling,
+  /// which has no checked vector arithmetic; their builder proves they never pass 32 bits).
+  func arithmeticOperator(_ op: Arithmetic, _ type: Scalar) -> String
   func multiplyAdd(_ name: String, _ a: String, _ b: String) -> String
   /// The header of `if condition`.
   func branch(_ condition: String) -> String
@@ -123,7 +128,10 @@ extension KernelPrinter {
         for statement in body { print(statement, &w) }
       }
     case .vectorStore(let buffer, let index, let value, let aligned):
-      w.line(vectorStore(buffer, text(index), text(value), aligned: aligned))
+      w.line(
+        value.type == .intVector
+          ? intVectorStore(buffer, text(index), text(value))
+          : vectorStore(buffer, text(index), text(value), aligned: aligned))
     case .multiplyAdd(let name, let a, let b): w.line(multiplyAdd(name, text(a, needs: 4), text(b, needs: 5)))
     case .pairMultiplyAdd(let name, let a, let b): w.line(pairMultiplyAdd(name, text(a), text(b)))
     case .quadMultiplyAdd(let name, let a, let b): w.line(quadMultiplyAdd(name, text(a), text(b)))
@@ -189,7 +197,7 @@ extension KernelPrinter {
       default: regroups = false
       }
       let right = regroups ? p : p + 1
-      body = "\(text(a, needs: p)) \(op.rawValue) \(text(b, needs: right))"
+      body = "\(text(a, needs: p)) \(arithmeticOperator(op, e.type)) \(text(b, needs: right))"
     case .vectorLoad(let buffer, let i): body = vectorLoad(buffer, text(i))
     case .splat(let a):
       let zero = if case .float(let v) = a { v == 0 && v.sign == .plus } else { false }
@@ -287,6 +295,10 @@ struct CKernelPrinter: KernelPrinter {
       ? "*(vf *)(\(buffer) + \(index)) = \(value);"
       : "{ const vf v_ = \(value); memcpy(\(buffer) + \(index), &v_, sizeof v_); }"
   }
+  func intVectorStore(_ buffer: String, _ index: String, _ value: String) -> String {
+    "*(vi *)(\(buffer) + \(index)) = \(value);"
+  }
+  func arithmeticOperator(_ op: Arithmetic, _ type: Scalar) -> String { op.rawValue }
   func multiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) += \(a) * \(b);" }
   func branch(_ condition: String) -> String { "if (\(condition))" }
   func parallel(_ variable: String) -> String { "for (long \(variable) = begin; \(variable) < end; ++\(variable))" }
@@ -402,6 +414,12 @@ struct SwiftKernelPrinter: KernelPrinter {
   }
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
     "vstore(\(value), \(buffer), \(index))"
+  }
+  func intVectorStore(_ buffer: String, _ index: String, _ value: String) -> String {
+    "istore(\(value), \(buffer), \(index))"
+  }
+  func arithmeticOperator(_ op: Arithmetic, _ type: Scalar) -> String {
+    type == .intVector ? "&" + op.rawValue : op.rawValue
   }
   func multiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name).addProduct(\(a), \(b))" }
   func branch(_ condition: String) -> String { "if \(condition)" }

@@ -94,8 +94,11 @@ struct KernelVerifier {
       try access(buffer, index, count: 1, of: .float)
     case .vectorStore(let buffer, let index, let value, _):
       guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
-      guard try typeOf(value) == .vector else { throw .type("a vector store into \(buffer) of a non-vector") }
-      try access(buffer, index, count: try width(), of: .float)
+      let type = try typeOf(value)
+      guard type == .vector || type == .intVector else {
+        throw .type("a vector store into \(buffer) of a non-vector")
+      }
+      try access(buffer, index, count: try width(), of: type == .vector ? .float : .int32)
     case .narrowingStore(let buffer, let index, let value, let element):
       guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
       guard element == .int16 || element == .byte, try typeOf(value) == .vector else {
@@ -257,8 +260,11 @@ struct KernelVerifier {
     case .arithmetic(let op, let a, let b):
       let (ta, tb) = (try typeOf(a), try typeOf(b))
       let mixed = op != .remainder && Set([ta, tb]) == [.vector, .float]
-      let arithmetic: Set<Scalar> = [.index, .float, .double, .vector]
-      guard ta == tb || mixed, arithmetic.contains(ta), arithmetic.contains(tb), op != .remainder || ta == .index else {
+      let arithmetic: Set<Scalar> = [.index, .float, .double, .vector, .intVector]
+      let integers = ta == .intVector && (op == .add || op == .subtract)
+      guard ta == tb || mixed, arithmetic.contains(ta), arithmetic.contains(tb), op != .remainder || ta == .index,
+        ta != .intVector || integers
+      else {
         throw .type("\(ta) \(op.rawValue) \(tb)")
       }
     case .minimum(let a, let b), .maximum(let a, let b), .compare(_, let a, let b):

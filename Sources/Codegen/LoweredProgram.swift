@@ -129,6 +129,7 @@ struct LoweredProgram: Sendable {
         let kind = QConvPlan.kernelName(plan.grouping, target: target)
         return "\(kind) \(plan.tile)px x\(plan.channelBlocks)" + (plan.order == .imageOuter ? " image" : "")
           + (residual == nil ? "" : " +residual")
+      case .qwinograd(_, _, _, let residual, _): return "int16 winograd F(2,3)" + (residual == nil ? "" : " +residual")
       case .scaleShift(_, let relu): return relu ? "blocked, relu" : "blocked"
       case .pool, .globalAvgPool, .dense: return "blocked"
       case .toBlocked, .toPlain: return "reorder"
@@ -181,6 +182,10 @@ struct LoweredProgram: Sendable {
       let also = residual.map { " then dequantize, add the shortcut, \($0.relu ? "relu, " : "")quantize" } ?? ""
       return
         "\(node.name): qconv2d over \(QConvPlan.grouping(fit, target: target) == .pairs ? "int16 pairs" : "byte quads"), blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
+    case .qwinograd(let node, _, _, let residual, _):
+      let also = residual.map { " then dequantize, add the shortcut, \($0.relu ? "relu, " : "")quantize" } ?? ""
+      return
+        "\(node.name): qconv2d 3x3 as int16 Winograd F(2x2,3x3), blocked by \(target.block!); x is \(d(type(of: node.operands[0]).shape)), y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
     case .qdense(let node):
       return
         "\(node.name): qdense on vectors; x is \(d(type(of: node.operands[0]).shape)), w is \(d(type(of: node.operands[3]).shape)), y is \(d(node.type.shape))"
@@ -242,6 +247,8 @@ extension LoweredProgram {
       return QConvPlan(
         node, a, x: x, fit: fit, plainInput: plainInput, residual: residual, bytes: bytes, target: target
       ).kernel
+    case .qwinograd(let node, let a, let fit, let residual, let bytes):
+      return QWinograd(node, a, x: x, fit: fit, residual: residual, bytes: bytes, target: target).kernel
     case .pool(let node, let a, let average, let bytes):
       return blocked.pool(a, average: average, x: x, y: node.type.shape, bytes: bytes)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)

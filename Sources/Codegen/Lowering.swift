@@ -38,6 +38,9 @@ struct Lowering {
     /// a plain or blocked input; with `residual`, a `QuantizedResidual` chain after it too.
     case qconv(
       Node, Conv2dAttributes, QConvPlan.Fit, plainInput: Bool, residual: QConvPlan.Residual?, bytes: QConvPlan.Bytes)
+    /// An integer 3×3 convolution as Winograd F(2×2, 3×3) (`QWinograd`) on a blocked input;
+    /// with `residual`, a `QuantizedResidual` chain after it too.
+    case qwinograd(Node, Conv2dAttributes, QConvPlan.Fit, residual: QConvPlan.Residual?, bytes: QConvPlan.Bytes)
     /// Plain (N,C,H,W) to blocked.
     case toBlocked(shape: [Int])
     /// Blocked to plain (N,C,H,W).
@@ -59,7 +62,8 @@ struct Lowering {
       switch kind {
       case .plain(let node), .conv(let node, _, _, _, _), .pool(let node, _, _, _), .globalAvgPool(let node),
         .scaleShift(let node, _),
-        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _, _), .qdense(let node):
+        .dense(let node), .winograd(let node, _), .qconv(let node, _, _, _, _, _), .qwinograd(let node, _, _, _, _),
+        .qdense(let node):
         node
       case .toBlocked, .toPlain: nil
       }
@@ -196,7 +200,11 @@ struct Lowering {
       input: byteValues.contains(input), shortcut: residual.map { byteValues.contains($0.shortcutValue) } ?? false,
       output: byteValues.contains(residual?.quantize.name ?? conv.name))
     let blockedInput = if case .value(let v) = conv.operands[0] { layouts[v] ?? false } else { false }
-    let plainInput = !bytes.input && !(blockedInput && plan.channels % b == 0)
+    // A plain input is blocked first (a reorder step) where the integer Winograd kernel then
+    // runs the conv: its transform reads blocks.
+    let shape = types[input]?.shape ?? []
+    let winogradIfBlocked = QWinograd.applies(a, fit: plan, x: shape, plainInput: false, target: target)
+    let plainInput = !bytes.input && !((blockedInput || winogradIfBlocked) && plan.channels % b == 0)
     let parameters = Buffer.quantization(conv.name)
     let values = QConvPlan.parameterValues(conv, residual, graph: graph)
     packed.append(
@@ -205,8 +213,13 @@ struct Lowering {
       bytes.input ? Buffer.quantized(input) : try operand(conv.operands[0], blocked: !plainInput, types: types),
       parameters,
     ]
-    let grouping = QConvPlan.grouping(plan, target: target)
-    operands.append(pack(conv.operands[3].name, QConvPlan.weightsPacking(plan, plainInput: plainInput, target: target)))
+    let winograd = QWinograd.applies(a, fit: plan, x: shape, plainInput: plainInput, target: target)
+    let grouping = winograd ? .pairs : QConvPlan.grouping(plan, target: target)
+    operands.append(
+      pack(
+        conv.operands[3].name,
+        winograd
+          ? .winogradPairs(block: b) : QConvPlan.weightsPacking(plan, plainInput: plainInput, target: target)))
     operands.append(try operand(conv.operands[4], blocked: false, types: types))
     switch grouping {
     case .pairs:
@@ -233,7 +246,10 @@ struct Lowering {
         signedShortcut: types[residual.shortcutValue]?.dtype == .i8,
         sharedZero: values[QConvPlan.Parameter.yZero.rawValue] == values[QConvPlan.Parameter.dZero.rawValue])
     }
-    let kind = Kind.qconv(conv, a, plan, plainInput: plainInput, residual: epilogue, bytes: bytes)
+    let kind =
+      winograd
+      ? Kind.qwinograd(conv, a, plan, residual: epilogue, bytes: bytes)
+      : Kind.qconv(conv, a, plan, plainInput: plainInput, residual: epilogue, bytes: bytes)
     emit(kind, operands, node: residual?.quantize ?? conv, blocked: true, bytes: bytes.output)
   }
 

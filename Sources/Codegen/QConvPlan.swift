@@ -283,6 +283,9 @@ struct QConvPlan: Hashable, Sendable {
     /// Whether the weights are signed bytes whose pairs `vpmaddubsw` sums exactly
     /// (`bytePairsExact`), so that targets without VNNI can multiply bytes too.
     let bytePairsExact: Bool
+    /// Whether the weights are 3×3 and, with the bias, keep every sum of the integer
+    /// Winograd kernel within 32 bits (`QWinograd.exact`).
+    var winogradExact: Bool = false
   }
 
   /// How input channels are grouped into a lane's products.
@@ -319,10 +322,12 @@ struct QConvPlan: Hashable, Sendable {
     else { return nil }
     // The interpreter's factors, which the kernel computes the same way.
     guard ws.data.allSatisfy({ (xs.data[0] * $0 / ys.data[0]).isFinite }) else { return nil }
+    let bias = node.operands.count == 9 ? graph.constants[node.operands[8].name] : nil
     return Fit(
       filter: Size2d(r, s), channels: c, perChannelScale: ws.type.shape == [k],
       signedInput: x.dtype == .i8, signedWeights: w.type.dtype == .i8,
-      bytePairsExact: w.type.dtype == .i8 && bytePairsExact(w))
+      bytePairsExact: w.type.dtype == .i8 && bytePairsExact(w),
+      winogradExact: r == 3 && s == 3 && QWinograd.exact(w, bias: bias))
   }
 
   /// Groups of input channels (with `packedTaps`, of a filter row's taps and channels).
@@ -585,45 +590,12 @@ struct QConvPlan: Hashable, Sendable {
       .define(
         "out", (((index("n") * .int(y[1] / b) + index("kb")) * .int(p) + index("p")) * .int(q) + index("q0")) * .int(b),
         mutable: false))
-    let qp = { (parameter: Parameter) in parameter.variable }
+    let output = QuantizedOutput(
+      range: range, relu: attributes.epilogue == .relu, residual: residual, bytes: bytes)
     for j in 0..<kt {
       for i in 0..<t {
-        let (v, at) = ("v\(j)_\(i)", index("out") + .int((j * p * q + i) * b))
         let scaled = Expr.convert(.variable(acc(j, i), .intVector), .vector) * .variable("f\(j)", .vector)
-        // The conv's ReLU (at least its zero point) is a lower bound of 0 before the zero point.
-        body += QConvPlan.clamped(
-          scaled, v, zero: qp(.yZero), range: range, atLeastZero: attributes.epilogue == .relu)
-        guard let residual else {
-          let signed = range.lowerBound < 0
-          let result = QConvPlan.rounded(v, plus: qp(.yZero) + .float(bytes.output && signed ? 128 : 0))
-          body.append(
-            bytes.output
-              ? .narrowingStore("y", at, result, .byte) : .vectorStore("y", at, result, aligned: true))
-          continue
-        }
-        // The interpreter's dequantize, add, ReLU and quantize, in the same order; each
-        // product is a statement of its own, so that C compilers cannot contract it with
-        // the add into a fused multiply-add (which rounds once).
-        let integer: Expr =
-          residual.sharedZero
-          ? QConvPlan.rounded(v, plus: .float(0))
-          : QConvPlan.rounded(v, plus: qp(.yZero)) - .splat(qp(.dZero))
-        body.append(.define(v + "d", integer * .splat(qp(.dScale)), mutable: false))
-        let shortcut: Expr =
-          bytes.shortcut
-          ? .byteVectorLoad("res", at) - .splat(qp(.rZero) + .float(residual.signedShortcut ? 128 : 0))
-          : .vectorLoad("res", at) - .splat(qp(.rZero))
-        body.append(.define(v + "r", shortcut * .splat(qp(.rScale)), mutable: false))
-        var sum = Expr.variable(v + "d", .vector) + .variable(v + "r", .vector)
-        if residual.relu { sum = .vectorMax(sum, .splat(.float(0))) }
-        body.append(.define(v + "s", sum, mutable: false))
-        body += QConvPlan.clamped(
-          .variable(v + "s", .vector) / .splat(qp(.qScale)), v + "q", zero: qp(.qZero), range: residual.range,
-          atLeastZero: false)
-        let signed = residual.range.lowerBound < 0
-        let result = QConvPlan.rounded(v + "q", plus: qp(.qZero) + .float(bytes.output && signed ? 128 : 0))
-        body.append(
-          bytes.output ? .narrowingStore("y", at, result, .byte) : .vectorStore("y", at, result, aligned: true))
+        body += output.statements(scaled, "v\(j)_\(i)", at: index("out") + .int((j * p * q + i) * b))
       }
     }
     return body

@@ -242,6 +242,10 @@ public struct SwiftProgram: Sendable {
       UnsafeRawPointer(p + offset).loadUnaligned(as: VI.self)
     }
 
+    @inline(__always) private func istore(_ v: VI, _ p: UnsafeMutablePointer<Int32>, _ offset: Int) {
+      UnsafeMutableRawPointer(p + offset).storeBytes(of: v, as: VI.self)
+    }
+
     /// The whole-number lanes of `v` (each within ±2^24) as integers, lane by lane.
     @inline(__always) private func vint(_ v: VF) -> VI {
       var r = VI()

@@ -14,6 +14,7 @@ struct WeightsEntry: Sendable {
     switch packing {
     case nil, .conv, .stem: return source.data.count
     case .winograd: return 16 * shape[0] * shape[1]
+    case .winogradPairs: return 8 * shape[0] * shape[1]
     case .groupedConv(let b, let g):
       return shape[0] * ConvPlan.groupBlocks(channels: shape[0], groups: g, block: b) * b * shape[2] * shape[3]
     case .dense(let b): return (shape[0] + b - 1) / b * shape[1] * b
@@ -61,6 +62,7 @@ struct WeightsEntry: Sendable {
         }
       }
     case .winograd(let b): Winograd.transformWeights(source, block: b, into: out)
+    case .winogradPairs(let b): QWinograd.transformWeights(source, block: b, into: out)
     case .bytes(let offset):
       for i in 0..<out.count {
         var bits: UInt32 = 0

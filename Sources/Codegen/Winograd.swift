@@ -39,20 +39,22 @@ struct Winograd: Hashable, Sendable {
   /// Accumulator vectors the registers hold (`Target.maxTile`).
   let registers: Int
 
-  /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`.
-  init(_ node: Node, _ attributes: Conv2dAttributes, x: [Int], target: Target) {
+  /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`, with `registers`
+  /// accumulators (the target's `maxTile` unless given).
+  init(_ node: Node, _ attributes: Conv2dAttributes, x: [Int], target: Target, registers: Int? = nil) {
     self.attributes = attributes
     self.x = x
     y = node.type.shape
     hasBias = attributes.hasBias(operandCount: node.operands.count)
     b = target.block!
     let tiles = ((y[2] + 1) / 2) * ((y[3] + 1) / 2)
-    let chunks = (tiles + target.maxTile - 1) / target.maxTile
+    let registers = registers ?? target.maxTile
+    let chunks = (tiles + registers - 1) / registers
     chunk = (tiles + chunks - 1) / chunks
     let kb = y[1] / b
     let few = y[0] * ((tiles + chunk - 1) / chunk) < 16
     groups = few ? ([8, 4, 2].first(where: { kb % $0 == 0 }) ?? 1) : 1
-    registers = target.maxTile
+    self.registers = registers
     passBlocks = (kb / groups) % 2 == 0 ? 2 : 1
   }
 
@@ -89,9 +91,9 @@ struct Winograd: Hashable, Sendable {
     }
   }
 
-  private var tilesW: Int { (y[3] + 1) / 2 }
-  private var tiles: Int { ((y[2] + 1) / 2) * tilesW }
-  private var chunks: Int { (tiles + chunk - 1) / chunk }
+  var tilesW: Int { (y[3] + 1) / 2 }
+  var tiles: Int { ((y[2] + 1) / 2) * tilesW }
+  var chunks: Int { (tiles + chunk - 1) / chunk }
 
   /// Units of parallel work: (image, chunk of tiles, group of output-channel blocks).
   var workItems: Int { y[0] * chunks * groups }
@@ -181,7 +183,7 @@ struct Winograd: Hashable, Sendable {
 
   /// The chunk's tiles in pieces whose accumulators, for the pass's blocks, fit the
   /// registers: near-equal ranges.
-  private var pieces: [Range<Int>] {
+  var pieces: [Range<Int>] {
     let size = max(1, registers / passBlocks)
     let count = (chunk + size - 1) / size
     return (0..<count).map { i in (chunk * i / count)..<(chunk * (i + 1) / count) }

@@ -14,6 +14,7 @@ let infoCommand = Command(
     the paper's measure. Kernel and layout are what the program compiled for this machine
     (--target native) runs for each node, as --profile names it: 'direct 6px x2' (a register
     tile of 6 pixels by 2 channel blocks), 'winograd F(2,3)', 'grouped', 'blocked', 'plain';
+    integer convs 'int8 vnni', 'int8 byte pairs', 'int16 pairs' or 'int16 winograd F(2,3)';
     'in %X' where X's step computes it. Epilogue is what a conv does after its sums (bias,
     add of the shortcut, relu); fused names the nodes the passes folded or fused into it.
     The arena is the peak memory of intermediate values in the

@@ -43,6 +43,35 @@ import Testing
     #expect(throws: KernelError.type("the bits of a vector as quads")) { try KernelVerifier.verify(floats) }
   }
 
+  /// Int vectors add and subtract (the integer Winograd kernel's transform), never multiply,
+  /// and store into int32 buffers only; the C printer spells them plainly, the Swift one with
+  /// its wrapping operators (it has no checked vector arithmetic).
+  @Test func intVectorsAddSubtractAndStoreIntoInt32Buffers() throws {
+    let buffers = [
+      KernelParameter(name: "m", elements: 8, writable: false, element: .int32),
+      KernelParameter(name: "s", elements: 8, writable: true, element: .int32),
+      KernelParameter(name: "y", elements: 8, writable: true),
+    ]
+    let a = Expr.intVectorLoad("m", 0)
+    func kernel(_ value: Expr, into buffer: String = "s") -> Kernel {
+      Kernel(parameters: buffers, vectorWidth: 8, body: [.vectorStore(buffer, 0, value, aligned: true)])
+    }
+    #expect(throws: Never.self) { try KernelVerifier.verify(kernel(a + a - a)) }
+    #expect(throws: KernelError.type("intVector * intVector")) { try KernelVerifier.verify(kernel(a * a)) }
+    #expect(throws: KernelError.type("s is not a buffer of float elements")) {
+      try KernelVerifier.verify(kernel(.convert(a, .vector)))
+    }
+    #expect(throws: KernelError.type("y is not a buffer of int32 elements")) {
+      try KernelVerifier.verify(kernel(a, into: "y"))
+    }
+    var c = CWriter()
+    CKernelPrinter().print(kernel(a - a), &c)
+    #expect(c.text.contains("*(vi *)(s + 0L) = *(const vi *)(m + 0L) - *(const vi *)(m + 0L);"), "\(c.text)")
+    var swift = CWriter()
+    SwiftKernelPrinter().print(kernel(a - a), &swift)
+    #expect(swift.text.contains("istore(iload(m, 0) &- iload(m, 0), s, 0)"), "\(swift.text)")
+  }
+
   /// A skip narrows what follows: `ih` in -1...12 is read only where it is in 0..<12.
   @Test func aSkipNarrowsTheRangeAfterIt() {
     func kernel(_ guardIt: Bool) -> Kernel {

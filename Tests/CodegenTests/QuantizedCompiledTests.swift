@@ -466,11 +466,173 @@ import Testing
     try Self.expectInterpretersIntegers(graph, inputs, target: target, backend: backend)
     let residual = try Self.residualGraph(weights: -64...64)
     let residualKernels = try LoweredProgram(graph: residual, target: target).stepKernels
-    #expect(residualKernels.filter { $0.hasPrefix(kind) }.count == (target == .generic ? 0 : 3), "\(residualKernels)")
+    // Without VNNI the 3×3 conv over a blocked input runs the integer Winograd kernel.
+    let residualBytes = target == .generic ? 0 : target.hasVNNI ? 3 : 2
+    #expect(residualKernels.filter { $0.hasPrefix(kind) }.count == residualBytes, "\(residualKernels)")
     let x = residual.inputs[0].type
     try Self.expectInterpretersIntegers(
       residual, [Tensor(type: x, data: values(x.elementCount, seed: 9).map { $0 * 3 })], target: target,
       backend: backend)
+  }
+
+  /// 3×3 stride-1 convs over blocked maps of at least 12×12 run as the integer Winograd
+  /// kernel without VNNI (and as direct kernels with it), and give the interpreter's
+  /// integers: maps that leave partial tiles (13×15), u8 and i8 inputs (as bytes and as
+  /// floats), per-tensor and per-channel scales, with and without bias and ReLU, full-range
+  /// weights (whose byte pairs could saturate) and a residual end.
+  @Test(arguments: builds + (Target.runnable().contains(.avx2) ? ["swift avx2"] : []))
+  func integerWinogradEqualsTheInterpreter(_ build: String) throws {
+    let (backend, target) = Self.parse(build)
+    var b = GraphBuilder(name: "qwinograd")
+    var seed: UInt64 = 21
+    func integers(_ count: Int, _ range: ClosedRange<Int32>) -> [Int32] {
+      Self.integers(count, range, seed: &seed)
+    }
+    let c = 16
+    func conv(
+      _ name: String, _ v: Operand, _ q: (Operand, Operand, Operand, Operand), perChannel: Bool, bias: Bool,
+      relu: Bool
+    ) throws -> Operand {
+      let w = try b.constant(
+        name + ".w", Tensor(type: TensorType([c, c, 3, 3], dtype: .i8), integers: integers(c * c * 9, -127...127)))
+      let ws = try b.constant(
+        name + ".ws", TensorType(perChannel ? [c] : []),
+        perChannel ? (0..<c).map { 0.002 + Float($0) * 0.0001 } : [0.0025])
+      let wz = try b.constant(
+        name + ".wz",
+        Tensor(
+          type: TensorType(perChannel ? [c] : [], dtype: .i8),
+          integers: [Int32](repeating: 0, count: perChannel ? c : 1)))
+      var operands = [v, q.0, q.1, w, ws, wz, q.2, q.3]
+      if bias {
+        operands.append(
+          try b.constant(name + ".b", Tensor(type: TensorType([c], dtype: .i32), integers: integers(c, -2000...2000))))
+      }
+      let a = Conv2dAttributes(padding: Padding2d(top: 1, left: 1, bottom: 1, right: 1), epilogue: relu ? .relu : .none)
+      return try b.node(name, .qconv2d(a), operands)
+    }
+    let x = try b.input("x", TensorType([2, c, 13, 15]))
+    let (s0, z0) = (try b.scalar("s0", 0.03), try b.zeroPoint("z0", 110, .u8))
+    let q0 = try b.node("q0", .quantize(axis: 1), [x, s0, z0])
+    let (s1, z1) = (try b.scalar("s1", 0.05), try b.zeroPoint("z1", 0, .u8))
+    // The first conv reads the quantized input blocked by a reorder, the second its output as
+    // bytes, the third the second's as floats (a graph output reads them too).
+    let a = try conv("a", q0, (s0, z0, s1, z1), perChannel: true, bias: true, relu: true)
+    let (s2, z2) = (try b.scalar("s2", 0.06), try b.zeroPoint("z2", -5, .i8))
+    let bc = try conv("b", a, (s1, z1, s2, z2), perChannel: false, bias: false, relu: false)
+    let (s3, z3) = (try b.scalar("s3", 0.07), try b.zeroPoint("z3", 3, .i8))
+    // An i8 input, and a residual end over the first conv's output.
+    let cc = try conv("c", bc, (s2, z2, s3, z3), perChannel: true, bias: true, relu: false)
+    let sum = try b.node(
+      "add", .add,
+      [try b.node("c.d", .dequantize(axis: 1), [cc, s3, z3]), try b.node("a.d", .dequantize(axis: 1), [a, s1, z1])])
+    let (s4, z4) = (try b.scalar("s4", 0.05), try b.zeroPoint("z4", 7, .u8))
+    let r = try b.node("r", .quantize(axis: 1), [try b.node("relu", .relu, [sum]), s4, z4])
+    let y = try b.node("y", .dequantize(axis: 1), [r, s4, z4])
+    let yb = try b.node("yb", .dequantize(axis: 1), [bc, s2, z2])
+    let graph = try b.finish(outputs: [y, yb])
+    let lowered = try LoweredProgram(graph: graph, target: target)
+    let kernels = lowered.stepKernels
+    let winograd = kernels.filter { $0.hasPrefix("int16 winograd") }.count
+    #expect(winograd == (target == .avx2 || target == .avx512 ? 3 : 0), "\(kernels)")
+    let bytes = lowered.steps.filter { if case .quantized = $0.output { true } else { false } }.map(\.output.graphName)
+    #expect(bytes == (target == .generic ? [] : ["a"]), "\(bytes)")
+    let input = graph.inputs[0].type
+    try Self.expectInterpretersIntegers(
+      graph, [Tensor(type: input, data: values(input.elementCount, seed: 5).map { $0 * 3 })], target: target,
+      backend: backend)
+  }
+
+  /// Twelve generated 3×3 stride-1 convs side by side, each read from a quantized input (a
+  /// reorder blocks it): channel counts that do and do not fill AVX-512's blocks, maps of
+  /// 12 to 19 with paddings of 0 to 2 on each side (so partial tiles and asymmetric
+  /// borders), u8 and i8 activations with random zero points, weights of the full range,
+  /// within ±64, or all ±127 (the largest sums), per-tensor or per-channel scales, bias and
+  /// ReLU or not. Those whose channels fill blocks run the integer Winograd kernel without
+  /// VNNI, and every output is the interpreter's.
+  @Test(arguments: builds + (Target.runnable().contains(.avx2) ? ["swift avx2"] : []))
+  func generatedIntegerWinogradConvsEqualTheInterpreter(_ build: String) throws {
+    let (backend, target) = Self.parse(build)
+    var seed: UInt64 = 77
+    func draw(_ range: ClosedRange<Int32>) -> Int { Int(Self.integers(1, range, seed: &seed)[0]) }
+    func pick<T>(_ items: [T]) -> T { items[draw(0...Int32(items.count - 1))] }
+    var b = GraphBuilder(name: "qwinograd-generated")
+    var outputs: [Operand] = []
+    var expected = 0
+    for i in 0..<12 {
+      let p = "g\(i)."
+      let (c, k) = (pick([8, 16, 24, 48, 64]), pick([8, 16, 24, 32]))
+      let (h, w) = (draw(12...19), draw(12...19))
+      let pad = Padding2d(top: draw(0...2), left: draw(0...2), bottom: draw(0...2), right: draw(0...2))
+      let dtype: DType = pick([.u8, .i8])
+      let zero = Int32(dtype == .u8 ? draw(0...255) : draw(-128...127))
+      let x = try b.input(p + "x", TensorType([pick([1, 2]), c, h, w]))
+      let (s0, z0) = (try b.scalar(p + "s0", 0.02), try b.zeroPoint(p + "z0", zero, dtype))
+      let q = try b.node(p + "q", .quantize(axis: 1), [x, s0, z0])
+      let weights: [Int32]
+      switch draw(0...2) {
+      case 0: weights = Self.integers(k * c * 9, -127...127, seed: &seed)
+      case 1: weights = Self.integers(k * c * 9, -64...64, seed: &seed)
+      default: weights = Self.integers(k * c * 9, 0...1, seed: &seed).map { $0 == 0 ? -127 : 127 }
+      }
+      let wt = try b.constant(p + "w", Tensor(type: TensorType([k, c, 3, 3], dtype: .i8), integers: weights))
+      let perChannel = draw(0...1) == 1
+      let ws = try b.constant(
+        p + "ws", TensorType(perChannel ? [k] : []),
+        perChannel ? (0..<k).map { 0.0015 + Float($0 % 7) * 0.0002 } : [0.002])
+      let wz = try b.constant(
+        p + "wz",
+        Tensor(
+          type: TensorType(perChannel ? [k] : [], dtype: .i8),
+          integers: [Int32](repeating: 0, count: perChannel ? k : 1)))
+      let (s1, z1) = (
+        try b.scalar(p + "s1", 0.03 * Float(c).squareRoot()), try b.zeroPoint(p + "z1", Int32(draw(-20...20)), .i8)
+      )
+      var operands = [q, s0, z0, wt, ws, wz, s1, z1]
+      if draw(0...1) == 1 {
+        operands.append(
+          try b.constant(
+            p + "b", Tensor(type: TensorType([k], dtype: .i32), integers: Self.integers(k, -5000...5000, seed: &seed))))
+      }
+      let a = Conv2dAttributes(padding: pad, epilogue: draw(0...1) == 1 ? .relu : .none)
+      let y = try b.node(p + "conv", .qconv2d(a), operands)
+      outputs.append(try b.node(p + "y", .dequantize(axis: 1), [y, s1, z1]))
+      if let block = target.block, !target.hasVNNI, c % block == 0, k % block == 0 { expected += 1 }
+    }
+    let graph = try b.finish(outputs: outputs)
+    let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+    let winograd = kernels.filter { $0.hasPrefix("int16 winograd") }.count
+    #expect(winograd == expected && (target.hasVNNI || target == .generic || expected >= 4), "\(kernels)")
+    let inputs = graph.inputs.enumerated().map { i, input in
+      Tensor(type: input.type, data: values(input.type.elementCount, seed: UInt64(60 + i)).map { $0 * 3 })
+    }
+    try Self.expectInterpretersIntegers(graph, inputs, target: target, backend: backend)
+  }
+
+  /// The integer Winograd kernel runs only where no sum can pass 32 bits: for filters of
+  /// 127 everywhere, `4 · 255 · Σ|Ĝ g Ĝᵀ|` is 8,290,560 per input channel (Ĝ's row sums are
+  /// 2, 3, 1, 2, so Σ|Ĝ g Ĝᵀ| = 127 · 8²), which passes 2^31 - 1 from 260 channels; a bias
+  /// counts four times its magnitude. Such a conv runs the direct kernel, exactly.
+  @Test func integerWinogradIsExactOnlyWithinThirtyTwoBits() throws {
+    func filters(channels: Int, _ value: Int32 = 127) -> Tensor {
+      Tensor(
+        type: TensorType([1, channels, 3, 3], dtype: .i8),
+        integers: [Int32](repeating: value, count: channels * 9))
+    }
+    #expect(QWinograd.transform([Int](repeating: 1, count: 9)).reduce(0) { $0 + abs($1) } == 64)
+    #expect(QWinograd.exact(filters(channels: 259), bias: nil))
+    #expect(!QWinograd.exact(filters(channels: 260), bias: nil))
+    #expect(
+      !QWinograd.exact(
+        filters(channels: 259, -127), bias: Tensor(type: TensorType([1], dtype: .i32), integers: [3_000_000])))
+    #expect(
+      QWinograd.exact(filters(channels: 259, -127), bias: Tensor(type: TensorType([1], dtype: .i32), integers: [1_000]))
+    )
+    // The transform of a filter is (2G) g (2G)ᵀ: a single 1 at the centre gives the outer
+    // product of (0, 1, -1, 0).
+    var centre = [Int](repeating: 0, count: 9)
+    centre[4] = 1
+    #expect(QWinograd.transform(centre) == [0, 0, 0, 0, 0, 1, -1, 0, 0, -1, 1, 0, 0, 0, 0, 0])
   }
 }
 

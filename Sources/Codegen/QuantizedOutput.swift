@@ -1,0 +1,52 @@
+/// The end of an integer conv kernel's output vector: its sum, scaled by the requantizing
+/// factor, rounded to the output type (and for a residual end dequantized, added to the
+/// dequantized shortcut, ReLU'd and quantized again), then stored as floats or bytes. Every
+/// operation is the interpreter's, in Float and in the same order, so the integers stored are
+/// its integers exactly.
+struct QuantizedOutput: Hashable, Sendable {
+  /// The output type's range (the conv's, before a residual end).
+  let range: ClosedRange<Int32>
+  /// Whether the conv's ReLU follows its zero point.
+  let relu: Bool
+  let residual: QConvPlan.Residual?
+  let bytes: QConvPlan.Bytes
+
+  /// Statements that store `scaled` (a vector of floats: a sum times its factor, exact as the
+  /// interpreter's `Float(sum) · factor`) at `at` of `y`, its locals named from `v`.
+  func statements(_ scaled: Expr, _ v: String, at: Expr) -> [Stmt] {
+    let qp = { (parameter: QConvPlan.Parameter) in parameter.variable }
+    // The conv's ReLU (at least its zero point) is a lower bound of 0 before the zero point.
+    var body = QConvPlan.clamped(scaled, v, zero: qp(.yZero), range: range, atLeastZero: relu)
+    guard let residual else {
+      let signed = range.lowerBound < 0
+      let result = QConvPlan.rounded(v, plus: qp(.yZero) + .float(bytes.output && signed ? 128 : 0))
+      body.append(
+        bytes.output ? .narrowingStore("y", at, result, .byte) : .vectorStore("y", at, result, aligned: true))
+      return body
+    }
+    // The interpreter's dequantize, add, ReLU and quantize, in the same order; each product
+    // is a statement of its own, so that C compilers cannot contract it with the add into a
+    // fused multiply-add (which rounds once).
+    let integer: Expr =
+      residual.sharedZero
+      ? QConvPlan.rounded(v, plus: .float(0))
+      : QConvPlan.rounded(v, plus: qp(.yZero)) - .splat(qp(.dZero))
+    body.append(.define(v + "d", integer * .splat(qp(.dScale)), mutable: false))
+    let shortcut: Expr =
+      bytes.shortcut
+      ? .byteVectorLoad("res", at) - .splat(qp(.rZero) + .float(residual.signedShortcut ? 128 : 0))
+      : .vectorLoad("res", at) - .splat(qp(.rZero))
+    body.append(.define(v + "r", shortcut * .splat(qp(.rScale)), mutable: false))
+    var sum = Expr.variable(v + "d", .vector) + .variable(v + "r", .vector)
+    if residual.relu { sum = .vectorMax(sum, .splat(.float(0))) }
+    body.append(.define(v + "s", sum, mutable: false))
+    body += QConvPlan.clamped(
+      .variable(v + "s", .vector) / .splat(qp(.qScale)), v + "q", zero: qp(.qZero), range: residual.range,
+      atLeastZero: false)
+    let signed = residual.range.lowerBound < 0
+    let result = QConvPlan.rounded(v + "q", plus: qp(.qZero) + .float(bytes.output && signed ? 128 : 0))
+    body.append(
+      bytes.output ? .narrowingStore("y", at, result, .byte) : .vectorStore("y", at, result, aligned: true))
+    return body
+  }
+}
