@@ -248,7 +248,8 @@ extension LoweredProgram {
         node, a, x: x, fit: fit, plainInput: plainInput, residual: residual, bytes: bytes, target: target
       ).kernel
     case .qwinograd(let node, let a, let fit, let residual, let bytes):
-      return QWinograd(node, a, x: x, fit: fit, residual: residual, bytes: bytes, target: target).kernel
+      return QWinograd(node, a, x: x, fit: fit, residual: residual, bytes: bytes, target: target, caches: caches)
+        .kernel
     case .pool(let node, let a, let average, let bytes):
       return blocked.pool(a, average: average, x: x, y: node.type.shape, bytes: bytes)
     case .globalAvgPool: return blocked.globalAvgPool(x: x)

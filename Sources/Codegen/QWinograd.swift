@@ -27,11 +27,23 @@ struct QWinograd: Hashable, Sendable {
   let signedInput: Bool
   let output: QuantizedOutput
 
+  /// Plans `node` for `target` with `caches`: 8 accumulators (two output-channel blocks by 4
+  /// tiles; 12 and more spilled or measured slower on Zen 5, AVX2 and AVX-512 alike). Where
+  /// the transformed weights (16·K·C int16) outgrow L2 and a map has at most 64 tiles (the
+  /// 14×14 maps of 256 channels), a chunk is the whole map, each of at most 2 groups of
+  /// output blocks reading the weights once per image rather than once per 8 tiles (Zen 5,
+  /// ResNet-18 int8 stage 3 on 1 thread: AVX2 0.75 -> 0.66 ms, AVX-512 0.55 -> 0.36); larger
+  /// chunks measured slower on the larger maps, whose weights stay in L2.
   init(
     _ node: Node, _ attributes: Conv2dAttributes, x: [Int], fit: QConvPlan.Fit, residual: QConvPlan.Residual?,
-    bytes: QConvPlan.Bytes, target: Target
+    bytes: QConvPlan.Bytes, target: Target, caches: CacheSizes
   ) {
-    plan = Winograd(node, attributes, x: x, target: target)
+    let y = node.type.shape
+    let tiles = ((y[2] + 1) / 2) * ((y[3] + 1) / 2)
+    let whole = 16 * y[1] * x[1] * 2 > caches.l2 && tiles <= 64
+    plan = Winograd(
+      node, attributes, x: x, target: target, registers: 8, tilesPerChunk: whole ? tiles : nil,
+      maxGroups: whole ? 2 : 8)
     perChannelScale = fit.perChannelScale
     hasBias = node.operands.count == 9
     signedInput = fit.signedInput
@@ -100,6 +112,9 @@ struct QWinograd: Hashable, Sendable {
     for i in 0..<out.count { out[i] = Float(bitPattern: bits[i]) }
   }
 
+  /// Elements of `v` from one position ξ to the next: a chunk's transformed tiles.
+  private var vStride: Int { x[1] * plan.chunk }
+
   private var x: [Int] { plan.x }
   private var y: [Int] { plan.y }
   private var b: Int { plan.b }
@@ -131,7 +146,7 @@ struct QWinograd: Hashable, Sendable {
       KernelParameter(
         name: "y", elements: y.reduce(1, *), writable: true, element: output.bytes.output ? .byte : .float))
     let scratch = [
-      KernelParameter(name: "v", elements: 16 * cb * chunk * b, writable: true, element: .int16),
+      KernelParameter(name: "v", elements: 16 * vStride, writable: true, element: .int16),
       KernelParameter(name: "m", elements: passBlocks * 16 * chunk * b, writable: true, element: .int32),
     ]
     let item = index("item")
@@ -174,7 +189,7 @@ struct QWinograd: Hashable, Sendable {
   /// ±1020, exact).
   private var inputTransform: [Stmt] {
     let (h, wd, chunk) = (x[2], x[3], plan.chunk)
-    let (cb, vStride) = (x[1] / b, x[1] / b * chunk * b)
+    let cb = x[1] / b
     let a = plan.attributes
     var tile: [Stmt] = [
       .define("ih0", (index("t0") + index("t")) / .int(plan.tilesW) * 2 - .int(a.padding.top), mutable: false),
@@ -240,7 +255,7 @@ struct QWinograd: Hashable, Sendable {
           let offset = (index("xi") * .int(kb) + firstBlock + .int(j)) * .int(x[1] * b)
           sum.append(.define(one ? "uk" : "uk\(j)", offset, mutable: false))
         }
-        sum.append(.define("vx", index("xi") * .int(cb * chunk * b), mutable: false))
+        sum.append(.define("vx", index("xi") * .int(vStride), mutable: false))
       }
       var lane: [Stmt] = (0..<passBlocks).map { j in
         let at = index(one ? "uk" : "uk\(j)") + (index("cb") * .int(b / 2) + index("ch")) * .int(2 * b)

@@ -40,8 +40,12 @@ struct Winograd: Hashable, Sendable {
   let registers: Int
 
   /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`, with `registers`
-  /// accumulators (the target's `maxTile` unless given).
-  init(_ node: Node, _ attributes: Conv2dAttributes, x: [Int], target: Target, registers: Int? = nil) {
+  /// accumulators (the target's `maxTile` unless given), chunks of at most `tilesPerChunk`
+  /// tiles (`registers` unless given) and at most `maxGroups` groups.
+  init(
+    _ node: Node, _ attributes: Conv2dAttributes, x: [Int], target: Target, registers: Int? = nil,
+    tilesPerChunk: Int? = nil, maxGroups: Int = 8
+  ) {
     self.attributes = attributes
     self.x = x
     y = node.type.shape
@@ -49,11 +53,12 @@ struct Winograd: Hashable, Sendable {
     b = target.block!
     let tiles = ((y[2] + 1) / 2) * ((y[3] + 1) / 2)
     let registers = registers ?? target.maxTile
-    let chunks = (tiles + registers - 1) / registers
+    let limit = tilesPerChunk ?? registers
+    let chunks = (tiles + limit - 1) / limit
     chunk = (tiles + chunks - 1) / chunks
     let kb = y[1] / b
     let few = y[0] * ((tiles + chunk - 1) / chunk) < 16
-    groups = few ? ([8, 4, 2].first(where: { kb % $0 == 0 }) ?? 1) : 1
+    groups = few ? ([8, 4, 2].first(where: { kb % $0 == 0 && $0 <= maxGroups }) ?? 1) : 1
     self.registers = registers
     passBlocks = (kb / groups) % 2 == 0 ? 2 : 1
   }
