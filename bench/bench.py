@@ -6,11 +6,13 @@ Swift backend runs in the same rounds, beside the C backend's.
 
 Usage (through bench/run.sh): python bench.py --resnetc PATH --models DIR [--threads 2]
        [--rounds 5] [--runs 10] [--only NAME ...] [--swift NAME ...] [--target avx2]
-       [--peer-isa avx2]
+       [--peer-isa avx2|avx512]
 
 --peer-isa avx2 caps OpenVINO at AVX2 (no VNNI) through oneDNN's ONEDNN_MAX_CPU_ISA, to
-compare resnetc --target avx2 with a peer on the instructions a Zen 3 CPU has; ONNX Runtime
-cannot be capped, so its column then runs its own kernels and stays out of the ratio.
+compare resnetc --target avx2 with a peer on the instructions a Zen 3 CPU has; --peer-isa
+avx512 at AVX-512 without VNNI (AVX512_CORE, as Skylake-SP has), for resnetc --target avx512.
+ONNX Runtime cannot be capped, so its column then runs its own kernels and stays out of the
+ratio.
 """
 import argparse
 import json
@@ -80,8 +82,9 @@ def main():
                    help="models also built by the Swift backend (--swift with no name: none)")
     p.add_argument("--json", default=None, help="also write the results here")
     p.add_argument("--target", default="native", help="resnetc's --target (native, avx2, avx512, generic)")
-    p.add_argument("--peer-isa", default="native", choices=["native", "avx2"],
-                   help="avx2: cap OpenVINO at AVX2 (ONEDNN_MAX_CPU_ISA); ONNX Runtime then leaves the ratio")
+    p.add_argument("--peer-isa", default="native", choices=["native", "avx2", "avx512"],
+                   help="avx2: cap OpenVINO at AVX2, avx512: at AVX-512 without VNNI (ONEDNN_MAX_CPU_ISA); "
+                        "ONNX Runtime then leaves the ratio")
     a = p.parse_args()
     target = ["--target", a.target]
     build = a.build or os.path.join(a.models, "build")
@@ -89,9 +92,10 @@ def main():
     names = sorted(f[:-5] for f in os.listdir(a.models) if f.endswith(".onnx"))
     if a.only:
         names = [n for n in names if n in a.only]
-    if a.peer_isa == "avx2":
+    capped = {"avx2": "AVX2", "avx512": "AVX512_CORE"}.get(a.peer_isa)
+    if capped:
         # Read by oneDNN inside OpenVINO's CPU plugin when it first picks kernels.
-        os.environ["ONEDNN_MAX_CPU_ISA"] = "AVX2"
+        os.environ["ONEDNN_MAX_CPU_ISA"] = capped
     core = ov.Core()
     rows = []
     for name in names:
@@ -160,7 +164,7 @@ def main():
             request.infer({0: x})
             times["openvino"].append(time_runs(lambda: request.infer({0: x}), a.runs))
         med = {k: statistics.median(v) for k, v in times.items()}
-        best = med["openvino"] if a.peer_isa == "avx2" else min(med["onnxruntime"], med["openvino"])
+        best = med["openvino"] if capped else min(med["onnxruntime"], med["openvino"])
         rows.append(dict(model=name, resnetc_ms=med["resnetc"], onnxruntime_ms=med["onnxruntime"],
                          openvino_ms=med["openvino"], ratio=med["resnetc"] / best, agree=bool(agree),
                          error=max(errors.values()), compile_s=compile_s,
@@ -174,9 +178,9 @@ def main():
     print(f"resnetc --target {a.target} ({', '.join(isas)}); ONNX Runtime {ort.__version__} (CPU provider; "
           f"its MLAS picks kernels from cpuid and does not report which); OpenVINO {ov.__version__} (CPU plugin, f32; "
           f"int8 where a QDQ model asks)")
-    if a.peer_isa == "avx2":
-        print("OpenVINO capped at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2); ONNX Runtime cannot be capped: its column runs "
-              "its own kernels and is left out of the ratio, which is resnetc / OpenVINO")
+    if capped:
+        print(f"OpenVINO capped at {capped} (ONEDNN_MAX_CPU_ISA={capped}); ONNX Runtime cannot be capped: its column "
+              "runs its own kernels and is left out of the ratio, which is resnetc / OpenVINO")
     for r in rows:
         print(f"OpenVINO convolutions, {r['model']}: {r['openvino_kernels']}")
     print(f"threads {a.threads}, {a.rounds} rounds of {a.runs} runs each, alternating; medians in ms")

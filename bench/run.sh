@@ -5,7 +5,8 @@
 # Usage: bench/run.sh [--threads 2] [--rounds 5] [--runs 10] [--only resnet50-b1 ...]
 #        [--swift resnet18-b1 resnet50-b1]  (models also built by the Swift backend)
 #        [--target avx2]  (resnetc's instruction set; the peers choose their own)
-#        [--peer-isa avx2]  (OpenVINO capped at AVX2, the ratio against it alone)
+#        [--peer-isa avx2|avx512]  (OpenVINO capped at AVX2, or AVX-512 without VNNI; the
+#        ratio against it alone)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
