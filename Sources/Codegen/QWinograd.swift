@@ -188,48 +188,18 @@ struct QWinograd: Hashable, Sendable {
   /// block `cb`, less the zero point (0 outside the image), in floats (whole numbers within
   /// ±1020, exact).
   private var inputTransform: [Stmt] {
-    let (h, wd, chunk) = (x[2], x[3], plan.chunk)
-    let cb = x[1] / b
-    let a = plan.attributes
-    var tile: [Stmt] = [
-      .define("ih0", (index("t0") + index("t")) / .int(plan.tilesW) * 2 - .int(a.padding.top), mutable: false),
-      .define("iw0", (index("t0") + index("t")) % .int(plan.tilesW) * 2 - .int(a.padding.left), mutable: false),
-    ]
-    for r in 0..<4 { tile.append(.define("row\(r)", index("ih0") + .int(r), mutable: false)) }
-    for s in 0..<4 { tile.append(.define("col\(s)", index("iw0") + .int(s), mutable: false)) }
     let zero = QConvPlan.Parameter.xZero.variable
-    for r in 0..<4 {
-      for s in 0..<4 {
-        let (ih, iw) = (index("row\(r)"), index("col\(s)"))
-        let place = index("xc") + (ih * .int(wd) + iw) * .int(b)
-        let value: Expr =
-          output.bytes.input
-          ? .byteVectorLoad("x", place) - .splat(zero + .float(signedInput ? 128 : 0))
-          : .vectorLoad("x", place) - .splat(zero)
-        tile.append(.define("d\(r)\(s)", .splat(.float(0)), mutable: true))
-        tile.append(
-          .branch(.all([ih >= 0, ih < .int(h), iw >= 0, iw < .int(wd)]), [.assign("d\(r)\(s)", value)], else: []))
-      }
+    var (tile, values) = plan.inputTile { offset in
+      self.output.bytes.input
+        ? .byteVectorLoad("x", index("xc") + offset) - .splat(zero + .float(self.signedInput ? 128 : 0))
+        : .vectorLoad("x", index("xc") + offset) - .splat(zero)
     }
-    for s in 0..<4 {
-      tile += [
-        .define("s0\(s)", v("d0\(s)") - v("d2\(s)"), mutable: false),
-        .define("s1\(s)", v("d1\(s)") + v("d2\(s)"), mutable: false),
-        .define("s2\(s)", v("d2\(s)") - v("d1\(s)"), mutable: false),
-        .define("s3\(s)", v("d1\(s)") - v("d3\(s)"), mutable: false),
-      ]
-    }
-    tile.append(.define("vt", (index("cb") * .int(chunk) + index("t")) * .int(b), mutable: false))
-    for r in 0..<4 {
-      let values = [
-        v("s\(r)0") - v("s\(r)2"), v("s\(r)1") + v("s\(r)2"), v("s\(r)2") - v("s\(r)1"), v("s\(r)1") - v("s\(r)3"),
-      ]
-      for (s, value) in values.enumerated() {
-        tile.append(.narrowingStore("v", index("vt") + .int((r * 4 + s) * vStride), value, .int16))
-      }
+    tile.append(.define("vt", (index("cb") * .int(plan.chunk) + index("t")) * .int(b), mutable: false))
+    for (xi, value) in values.enumerated() {
+      tile.append(.narrowingStore("v", index("vt") + .int(xi * vStride), value, .int16))
     }
     return [
-      .define("xc", (index("n") * .int(cb) + index("cb")) * .int(h * wd * b), mutable: false),
+      .define("xc", (index("n") * .int(x[1] / b) + index("cb")) * .int(x[2] * x[3] * b), mutable: false),
       .loop("t", 0, index("count"), tile),
     ]
   }
@@ -285,40 +255,11 @@ struct QWinograd: Hashable, Sendable {
   /// `4·Y = Aᵀ M A + 4·bias` for each tile of the chunk, then a quarter of it requantized
   /// for the outputs inside the map.
   private var outputTransform: [Stmt] {
-    let (kb, p, q, chunk) = (y[1] / b, y[2], y[3], plan.chunk)
-    var tile: [Stmt] = [
-      .define("oh", (index("t0") + index("t")) / .int(plan.tilesW) * 2, mutable: false),
-      .define("ow", (index("t0") + index("t")) % .int(plan.tilesW) * 2, mutable: false),
-      .define(
-        "mt", plan.passBlocks == 1 ? index("t") * .int(b) : (index("j") * .int(16 * chunk) + index("t")) * .int(b),
-        mutable: false),
-    ]
-    for xi in 0..<16 {
-      tile.append(.define("m\(xi)", .intVectorLoad("m", index("mt") + .int(xi * chunk * b)), mutable: false))
-    }
-    for s in 0..<4 {
-      tile.append(.define("r0\(s)", i("m\(s)") + i("m\(4 + s)") + i("m\(8 + s)"), mutable: false))
-      tile.append(.define("r1\(s)", i("m\(4 + s)") - i("m\(8 + s)") - i("m\(12 + s)"), mutable: false))
-    }
-    for r in 0..<2 {
-      var first = i("r\(r)0") + i("r\(r)1") + i("r\(r)2")
-      var second = i("r\(r)1") - i("r\(r)2") - i("r\(r)3")
-      if hasBias { (first, second) = (first + i("bk"), second + i("bk")) }
-      tile.append(.define("out\(r)0", first, mutable: false))
-      tile.append(.define("out\(r)1", second, mutable: false))
-    }
-    for r in 0..<2 {
-      for s in 0..<2 {
-        let (oh, ow) = (index("oh\(r)\(s)"), index("ow\(r)\(s)"))
-        let at = (((index("n") * .int(kb) + index("kb")) * .int(p) + oh) * .int(q) + ow) * .int(b)
-        let scaled = Expr.convert(i("out\(r)\(s)"), .vector) * .splat(.float(0.25)) * v("fk")
-        tile += [
-          .define("oh\(r)\(s)", index("oh") + .int(r), mutable: false),
-          .define("ow\(r)\(s)", index("ow") + .int(s), mutable: false),
-          .branch(.all([oh < .int(p), ow < .int(q)]), output.statements(scaled, "o\(r)\(s)", at: at), else: []),
-        ]
-      }
-    }
+    let tile = plan.outputTile(
+      .intVector, load: { .intVectorLoad("m", $0) }, bias: hasBias ? i("bk") : nil,
+      store: { value, at, name in
+        self.output.statements(.convert(value, .vector) * .splat(.float(0.25)) * self.v("fk"), name, at: at)
+      })
     let scale: Expr = perChannelScale ? .vectorLoad("ws", index("kb") * .int(b)) : .splat(.load("ws", 0))
     var perBlock: [Stmt] = [
       .define(

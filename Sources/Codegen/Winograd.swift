@@ -142,8 +142,24 @@ struct Winograd: Hashable, Sendable {
   /// `V[ξ][cb][t] = (Bᵀ d B)[ξ]` for each tile's 4×4 input window `d` (zero outside the
   /// image), for input-channel block `cb`.
   private var inputTransform: [Stmt] {
-    let (h, wd) = (x[2], x[3])
     let (cb, vStride) = (x[1] / b, x[1] / b * chunk * b)
+    var (tile, values) = inputTile { .vectorLoad("x", index("xc") + $0) }
+    tile.append(.define("vt", (index("cb") * .int(chunk) + index("t")) * .int(b), mutable: false))
+    for (xi, value) in values.enumerated() {
+      tile.append(.vectorStore("v", index("vt") + .int(xi * vStride), value, aligned: true))
+    }
+    return [
+      .define("xc", (index("n") * .int(cb) + index("cb")) * .int(x[2] * x[3] * b), mutable: false),
+      .loop("t", 0, index("count"), tile),
+    ]
+  }
+
+  /// One tile's input transform, tile `t0 + t` of the chunk: its corner (`ih0`, `iw0`), its
+  /// 4×4 window `d` of vectors of floats (`load(offset)` of the pixel's offset in the image's
+  /// block where it lies inside the image, else zero) and `Bᵀ d` (`s…`); with the 16 values of
+  /// `Bᵀ d B`, ξ = 4i + j.
+  func inputTile(_ load: (Expr) -> Expr) -> (statements: [Stmt], values: [Expr]) {
+    let (h, wd) = (x[2], x[3])
     var tile: [Stmt] = [
       .define("ih0", (index("t0") + index("t")) / .int(tilesW) * 2 - .int(attributes.padding.top), mutable: false),
       .define("iw0", (index("t0") + index("t")) % .int(tilesW) * 2 - .int(attributes.padding.left), mutable: false),
@@ -157,7 +173,7 @@ struct Winograd: Hashable, Sendable {
         tile.append(
           .branch(
             .all([ih >= 0, ih < .int(h), iw >= 0, iw < .int(wd)]),
-            [.assign("d\(i)\(j)", .vectorLoad("x", index("xc") + (ih * .int(wd) + iw) * .int(b)))], else: []))
+            [.assign("d\(i)\(j)", load((ih * .int(wd) + iw) * .int(b)))], else: []))
       }
     }
     for j in 0..<4 {
@@ -168,19 +184,12 @@ struct Winograd: Hashable, Sendable {
         .define("s3\(j)", v("d1\(j)") - v("d3\(j)"), mutable: false),
       ]
     }
-    tile.append(.define("vt", (index("cb") * .int(chunk) + index("t")) * .int(b), mutable: false))
-    for i in 0..<4 {
-      let values = [
+    let values = (0..<4).flatMap { i in
+      [
         v("s\(i)0") - v("s\(i)2"), v("s\(i)1") + v("s\(i)2"), v("s\(i)2") - v("s\(i)1"), v("s\(i)1") - v("s\(i)3"),
       ]
-      for (j, value) in values.enumerated() {
-        tile.append(.vectorStore("v", index("vt") + .int((i * 4 + j) * vStride), value, aligned: true))
-      }
     }
-    return [
-      .define("xc", (index("n") * .int(cb) + index("cb")) * .int(h * wd * b), mutable: false),
-      .loop("t", 0, index("count"), tile),
-    ]
+    return (tile, values)
   }
 
   /// The first output-channel block of a pass.
@@ -238,7 +247,24 @@ struct Winograd: Hashable, Sendable {
   /// `Y = Aᵀ M A` for each tile of the chunk, then bias and the epilogue, for the outputs
   /// inside the map.
   private var outputTransform: [Stmt] {
+    let tile = outputTile(
+      .vector, load: { .vectorLoad("m", $0) }, bias: hasBias ? v("bk") : nil,
+      store: { value, at, _ in
+        [.vectorStore("y", at, ConvPlan.epilogue(value, at: at, self.attributes.epilogue), aligned: true)]
+      })
+    let bias: [Stmt] = hasBias ? [.define("bk", .vectorLoad("bias", index("kb") * .int(b)), mutable: false)] : []
+    return bias + [.loop("t", 0, index("count"), tile)]
+  }
+
+  /// One tile's output transform, tile `t0 + t` of the chunk in block `kb` (pass block `j`):
+  /// its corner (`oh`, `ow`), `m0…m15` of `type` from `load(offset)` of scratch `m`, `Aᵀ M A`
+  /// (plus `bias`) as `out…`, and for each of its 4 outputs inside the map what `store(value,
+  /// place in y, name)` makes of it.
+  func outputTile(
+    _ type: Scalar, load: (Expr) -> Expr, bias: Expr?, store: (Expr, Expr, String) -> [Stmt]
+  ) -> [Stmt] {
     let (kb, p, q) = (y[1] / b, y[2], y[3])
+    let m = { (name: String) in Expr.variable(name, type) }
     var tile: [Stmt] = [
       .define("oh", (index("t0") + index("t")) / .int(tilesW) * 2, mutable: false),
       .define("ow", (index("t0") + index("t")) % .int(tilesW) * 2, mutable: false),
@@ -247,16 +273,16 @@ struct Winograd: Hashable, Sendable {
         mutable: false),
     ]
     for xi in 0..<16 {
-      tile.append(.define("m\(xi)", .vectorLoad("m", index("mt") + .int(xi * chunk * b)), mutable: false))
+      tile.append(.define("m\(xi)", load(index("mt") + .int(xi * chunk * b)), mutable: false))
     }
     for j in 0..<4 {
-      tile.append(.define("r0\(j)", v("m\(j)") + v("m\(4 + j)") + v("m\(8 + j)"), mutable: false))
-      tile.append(.define("r1\(j)", v("m\(4 + j)") - v("m\(8 + j)") - v("m\(12 + j)"), mutable: false))
+      tile.append(.define("r0\(j)", m("m\(j)") + m("m\(4 + j)") + m("m\(8 + j)"), mutable: false))
+      tile.append(.define("r1\(j)", m("m\(4 + j)") - m("m\(8 + j)") - m("m\(12 + j)"), mutable: false))
     }
     for i in 0..<2 {
-      var first = v("r\(i)0") + v("r\(i)1") + v("r\(i)2")
-      var second = v("r\(i)1") - v("r\(i)2") - v("r\(i)3")
-      if hasBias { (first, second) = (first + v("bk"), second + v("bk")) }
+      var first = m("r\(i)0") + m("r\(i)1") + m("r\(i)2")
+      var second = m("r\(i)1") - m("r\(i)2") - m("r\(i)3")
+      if let bias { (first, second) = (first + bias, second + bias) }
       tile.append(.define("out\(i)0", first, mutable: false))
       tile.append(.define("out\(i)1", second, mutable: false))
     }
@@ -267,14 +293,10 @@ struct Winograd: Hashable, Sendable {
         tile += [
           .define("oh\(i)\(j)", index("oh") + .int(i), mutable: false),
           .define("ow\(i)\(j)", index("ow") + .int(j), mutable: false),
-          .branch(
-            .all([oh < .int(p), ow < .int(q)]),
-            [.vectorStore("y", at, ConvPlan.epilogue(v("out\(i)\(j)"), at: at, attributes.epilogue), aligned: true)],
-            else: []),
+          .branch(.all([oh < .int(p), ow < .int(q)]), store(m("out\(i)\(j)"), at, "o\(i)\(j)"), else: []),
         ]
       }
     }
-    let bias: [Stmt] = hasBias ? [.define("bk", .vectorLoad("bias", index("kb") * .int(b)), mutable: false)] : []
-    return bias + [.loop("t", 0, index("count"), tile)]
+    return tile
   }
 }
