@@ -127,8 +127,7 @@ struct QWinograd: Hashable, Sendable {
   /// `v` and `m`.
   var kernel: Kernel {
     let (c, k) = (x[1], y[1])
-    let (cb, kb) = (c / b, k / b)
-    let (chunk, groups, passBlocks) = (plan.chunk, plan.groups, plan.passBlocks)
+    let (chunk, passBlocks) = (plan.chunk, plan.passBlocks)
     var parameters = [
       KernelParameter(
         name: "x", elements: x.reduce(1, *), writable: false, element: output.bytes.input ? .byte : .float),
@@ -149,26 +148,7 @@ struct QWinograd: Hashable, Sendable {
       KernelParameter(name: "v", elements: 16 * vStride, writable: true, element: .int16),
       KernelParameter(name: "m", elements: passBlocks * 16 * chunk * b, writable: true, element: .int32),
     ]
-    let item = index("item")
-    let work: [Stmt] = [
-      .define("group", item % .int(groups), mutable: false),
-      .define("n", item / .int(groups) / .int(plan.chunks), mutable: false),
-      .define("t0", item / .int(groups) % .int(plan.chunks) * .int(chunk), mutable: false),
-      .define("count", .minimum(.int(plan.tiles) - index("t0"), .int(chunk)), mutable: false),
-      .loop("cb", 0, .int(cb), inputTransform),
-      passBlocks == 1
-        ? .loop(
-          "kb", index("group") * .int(kb / groups), (index("group") + 1) * .int(kb / groups),
-          products + outputTransform)
-        : .loop(
-          "kbp", index("group") * .int(kb / groups / passBlocks),
-          (index("group") + 1) * .int(kb / groups / passBlocks),
-          products + [
-            .loop(
-              "j", 0, .int(passBlocks),
-              [.define("kb", index("kbp") * .int(passBlocks) + index("j"), mutable: false)] + outputTransform)
-          ]),
-    ]
+    let work = plan.work(inputTransform: inputTransform, products: products, outputTransform: outputTransform)
     var read: [QConvPlan.Parameter] = [.xScale, .xZero, .yScale, .yZero]
     if let residual = output.residual {
       read += [.dScale, .rScale, .rZero, .qScale, .qZero]

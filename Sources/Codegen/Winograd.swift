@@ -107,7 +107,7 @@ struct Winograd: Hashable, Sendable {
   /// scratch `v` and `m`.
   var kernel: Kernel {
     let (c, k) = (x[1], y[1])
-    let (cb, kb) = (c / b, k / b)
+    let cb = c / b
     let parameters = ConvPlan.parameters(
       x: x, y: y, weights: ("u", 16 * k * c), hasBias: hasBias, attributes.epilogue)
     let vStride = cb * chunk * b
@@ -115,8 +115,17 @@ struct Winograd: Hashable, Sendable {
       KernelParameter(name: "v", elements: 16 * vStride, writable: true),
       KernelParameter(name: "m", elements: passBlocks * 16 * chunk * b, writable: true),
     ]
+    let work = self.work(inputTransform: inputTransform, products: products, outputTransform: outputTransform)
+    return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: [.parallel("item", workItems, work)])
+  }
+
+  /// A unit of work `item` (image, chunk, group): the chunk's input transformed block by
+  /// block, then for each output block (or pass of blocks) of the group the products and the
+  /// output transform (of each block of the pass, `kb`).
+  func work(inputTransform: [Stmt], products: [Stmt], outputTransform: [Stmt]) -> [Stmt] {
+    let (cb, kb) = (x[1] / b, y[1] / b)
     let item = index("item")
-    let work: [Stmt] = [
+    return [
       .define("group", item % .int(groups), mutable: false),
       .define("n", item / .int(groups) / .int(chunks), mutable: false),
       .define("t0", item / .int(groups) % .int(chunks) * .int(chunk), mutable: false),
@@ -134,7 +143,6 @@ struct Winograd: Hashable, Sendable {
               [.define("kb", index("kbp") * .int(passBlocks) + index("j"), mutable: false)] + outputTransform)
           ]),
     ]
-    return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: [.parallel("item", workItems, work)])
   }
 
   private func v(_ name: String) -> Expr { .variable(name, .vector) }
