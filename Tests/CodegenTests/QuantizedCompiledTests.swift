@@ -634,6 +634,36 @@ import Testing
     var centre = [Int](repeating: 0, count: 9)
     centre[4] = 1
     #expect(QWinograd.transform(centre) == [0, 0, 0, 0, 0, 1, -1, 0, 0, -1, 1, 0, 0, 0, 0, 0])
+    // Compiled without VNNI: 256 channels of such filters (the largest sums the bound allows)
+    // run as Winograd, 264 as the direct kernel, and both give the interpreter's integers.
+    let runnable = Target.runnable()
+    #expect(runnable.contains(.avx2), "running the compiled convs needs an AVX2 CPU")
+    let target: Target = runnable.contains(.avx512) ? .avx512 : .avx2
+    for (channels, kind) in [(256, "int16 winograd"), (264, "int16 pairs")] {
+      var b = GraphBuilder(name: "bound")
+      let x = try b.input("x", TensorType([1, channels, 12, 12]))
+      let (s0, z0) = (try b.scalar("s0", 0.02), try b.zeroPoint("z0", 128, .u8))
+      let q = try b.node("q", .quantize(axis: 1), [x, s0, z0])
+      let w = try b.constant(
+        "w",
+        Tensor(
+          type: TensorType([16, channels, 3, 3], dtype: .i8),
+          integers: [Int32](repeating: 127, count: 16 * channels * 9)))
+      let ws = try b.constant("ws", TensorType([]), [0.002])
+      let wz = try b.constant("wz", Tensor(type: TensorType([], dtype: .i8), integers: [0]))
+      let (s1, z1) = (try b.scalar("s1", 0.5), try b.zeroPoint("z1", 128, .u8))
+      let a = Conv2dAttributes(padding: .uniform(1))
+      let y = try b.node(
+        "y", .dequantize(axis: 1), [try b.node("c", .qconv2d(a), [q, s0, z0, w, ws, wz, s1, z1]), s1, z1])
+      let graph = try b.finish(outputs: [y])
+      let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+      #expect(kernels.contains { $0.hasPrefix(kind) }, "\(channels) channels: \(kernels)")
+      guard runnable.contains(target) else { continue }
+      let input = graph.inputs[0].type
+      try Self.expectInterpretersIntegers(
+        graph, [Tensor(type: input, data: values(input.elementCount, seed: 3).map { $0 * 3 })], target: target,
+        backend: .c)
+    }
   }
 }
 
