@@ -615,6 +615,48 @@ import Testing
     try Self.expectInterpretersIntegers(graph, inputs, target: target, backend: backend)
   }
 
+  /// Where the transformed weights outgrow L2 (256 by 256 channels: 2 MB of int16) on a map of
+  /// at most 64 tiles, the integer Winograd kernel takes the whole map as one chunk in at most
+  /// two groups of output blocks, and still gives the interpreter's integers (a 14x13 map:
+  /// 49 tiles, the last column of tiles half outside).
+  @Test(arguments: winogradBuilds.filter { $0.hasSuffix("avx2") || $0.hasSuffix(" avx512") })
+  func integerWinogradOverAWholeMapEqualsTheInterpreter(_ build: String) throws {
+    let (backend, target) = Self.parse(build)
+    var seed: UInt64 = 5
+    var b = GraphBuilder(name: "qwinograd-whole")
+    let c = 256
+    let x = try b.input("x", TensorType([1, c, 14, 13]))
+    let (s0, z0) = (try b.scalar("s0", 0.02), try b.zeroPoint("z0", 100, .u8))
+    let q = try b.node("q", .quantize(axis: 1), [x, s0, z0])
+    let w = try b.constant(
+      "w",
+      Tensor(type: TensorType([c, c, 3, 3], dtype: .i8), integers: Self.integers(c * c * 9, -127...127, seed: &seed)))
+    let ws = try b.constant("ws", TensorType([c]), (0..<c).map { 0.0004 + Float($0 % 9) * 0.00005 })
+    let wz = try b.constant("wz", Tensor(type: TensorType([c], dtype: .i8), integers: [Int32](repeating: 0, count: c)))
+    let bias = try b.constant(
+      "bias", Tensor(type: TensorType([c], dtype: .i32), integers: Self.integers(c, -4000...4000, seed: &seed)))
+    let (s1, z1) = (try b.scalar("s1", 0.05), try b.zeroPoint("z1", 0, .u8))
+    let a = Conv2dAttributes(padding: .uniform(1), epilogue: .relu)
+    let conv = try b.node("c", .qconv2d(a), [q, s0, z0, w, ws, wz, s1, z1, bias])
+    let y = try b.node("y", .dequantize(axis: 1), [conv, s1, z1])
+    let graph = try b.finish(outputs: [y])
+    let lowered = try LoweredProgram(graph: graph, target: target)
+    let step = try #require(lowered.steps.first { if case .qwinograd = $0.kind { true } else { false } })
+    guard case .qwinograd(let node, let attributes, let fit, let residual, let bytes) = step.kind else {
+      Issue.record("no integer Winograd step")
+      return
+    }
+    let plan = QWinograd(
+      node, attributes, x: [1, c, 14, 13], fit: fit, residual: residual, bytes: bytes, target: target,
+      caches: lowered.caches
+    ).plan
+    #expect(plan.chunk == 49 && plan.chunks == 1 && plan.groups == 2, "chunk \(plan.chunk), groups \(plan.groups)")
+    let input = graph.inputs[0].type
+    try Self.expectInterpretersIntegers(
+      graph, [Tensor(type: input, data: values(input.elementCount, seed: 8).map { $0 * 3 })], target: target,
+      backend: backend)
+  }
+
   /// The integer Winograd kernel runs only where no sum can pass 32 bits: for filters of
   /// 127 everywhere, `4 · 255 · Σ|Ĝ g Ĝᵀ|` is 8,290,560 per input channel (Ĝ's row sums are
   /// 2, 3, 1, 2, so Σ|Ĝ g Ĝᵀ| = 127 · 8²), which passes 2^31 - 1 from 260 channels; a bias
