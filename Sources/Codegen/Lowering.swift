@@ -200,11 +200,9 @@ struct Lowering {
       input: byteValues.contains(input), shortcut: residual.map { byteValues.contains($0.shortcutValue) } ?? false,
       output: byteValues.contains(residual?.quantize.name ?? conv.name))
     let blockedInput = if case .value(let v) = conv.operands[0] { layouts[v] ?? false } else { false }
-    // A plain input is blocked first (a reorder step) where the integer Winograd kernel then
-    // runs the conv: its transform reads blocks.
-    let shape = types[input]?.shape ?? []
-    let winogradIfBlocked = QWinograd.applies(a, fit: plan, x: shape, plainInput: false, target: target)
-    let plainInput = !bytes.input && !((blockedInput || winogradIfBlocked) && plan.channels % b == 0)
+    // The integer Winograd kernel reads blocks: a plain input is blocked first (a reorder).
+    let winograd = QWinograd.applies(a, fit: plan, x: types[input]?.shape ?? [], target: target)
+    let plainInput = !bytes.input && !((blockedInput || winograd) && plan.channels % b == 0)
     let parameters = Buffer.quantization(conv.name)
     let values = QConvPlan.parameterValues(conv, residual, graph: graph)
     packed.append(
@@ -213,7 +211,6 @@ struct Lowering {
       bytes.input ? Buffer.quantized(input) : try operand(conv.operands[0], blocked: !plainInput, types: types),
       parameters,
     ]
-    let winograd = QWinograd.applies(a, fit: plan, x: shape, plainInput: plainInput, target: target)
     let grouping = winograd ? .pairs : QConvPlan.grouping(plan, target: target)
     operands.append(
       pack(

@@ -159,25 +159,19 @@ struct QConvPlan: Hashable, Sendable {
     var variable: Expr { .variable("qp_\(self)", .float) }
   }
 
-  /// The parameters the kernel reads.
-  private var parametersRead: [Parameter] {
-    var read: [Parameter] = [.xScale, .xZero, .yScale, .yZero]
-    if let residual {
-      read += [.dScale, .rScale, .rZero, .qScale, .qZero]
-      if !residual.sharedZero { read.append(.dZero) }
-    }
-    return read
-  }
-
-  /// The requantizing factor of each of the unit's output-channel blocks, `x_scale ·
-  /// w_scale[k] / y_scale` as the interpreter computes it: once per unit of work, not per
-  /// tile.
+  /// The requantizing factor of each of the unit's output-channel blocks: once per unit of
+  /// work, not per tile.
   private var factors: [Stmt] {
     (0..<channelBlocks).map { j in
-      let scale: Expr = perChannelScale ? .vectorLoad("ws", (index("kb") + .int(j)) * .int(b)) : .splat(.load("ws", 0))
-      return .define(
-        "f\(j)", .splat(Parameter.xScale.variable) * scale / .splat(Parameter.yScale.variable), mutable: false)
+      .define(
+        "f\(j)", QuantizedOutput.factor(block: index("kb") + .int(j), perChannelScale: perChannelScale, width: b),
+        mutable: false)
     }
+  }
+
+  /// The requantization, residual end and store after the sums.
+  private var output: QuantizedOutput {
+    QuantizedOutput(range: range, relu: attributes.epilogue == .relu, residual: residual, bytes: bytes)
   }
 
   /// The bias of `conv` (zero where it has none) less `x_zero · Σ w` over each output
@@ -365,26 +359,17 @@ struct QConvPlan: Hashable, Sendable {
   /// `ws`, then `bias` and the shortcut's integers `res` when present.
   var kernel: Kernel {
     let (k, r) = (y[1], filter.h)
-    var parameters = [
-      KernelParameter(name: "x", elements: x.reduce(1, *), writable: false, element: bytes.input ? .byte : .float),
-      KernelParameter(name: "qp", elements: Parameter.allCases.count, writable: false),
-      KernelParameter(
-        name: "wp", elements: k * groupsIn * r * tapsPerRow * grouping.channels, writable: false, element: element),
-      KernelParameter(name: "ws", elements: perChannelScale ? k : 1, writable: false),
-    ]
+    let weights = KernelParameter(
+      name: "wp", elements: k * groupsIn * r * tapsPerRow * grouping.channels, writable: false, element: element)
     // Quads sum the zero point in: their bias is always there, corrected (int32).
-    switch grouping {
-    case .pairs where hasBias: parameters.append(KernelParameter(name: "bias", elements: k, writable: false))
-    case .pairs: break
-    case .quads: parameters.append(KernelParameter(name: "bias", elements: k, writable: false, element: .int32))
-    }
-    if residual != nil {
-      parameters.append(
-        KernelParameter(
-          name: "res", elements: y.reduce(1, *), writable: false, element: bytes.shortcut ? .byte : .float))
-    }
-    parameters.append(
-      KernelParameter(name: "y", elements: y.reduce(1, *), writable: true, element: bytes.output ? .byte : .float))
+    let bias: KernelParameter? =
+      switch grouping {
+      case .pairs where hasBias: KernelParameter(name: "bias", elements: k, writable: false)
+      case .pairs: nil
+      case .quads: KernelParameter(name: "bias", elements: k, writable: false, element: .int32)
+      }
+    let parameters = output.parameters(
+      x: x, y: y, weights: weights, perChannelScale: perChannelScale, bias: bias)
     let scratch = [
       KernelParameter(
         name: "xp", elements: blocksIn * rowsHeld * rowElements, writable: true, element: element)
@@ -419,7 +404,7 @@ struct QConvPlan: Hashable, Sendable {
     let body: [Stmt] =
       [
         .define("filled", -1, mutable: true)
-      ] + parametersRead.map { .define("qp_\($0)", .load("qp", .int($0.rawValue)), mutable: false) } + [
+      ] + output.parameterLocals + [
         .parallel("item", workItems, work)
       ]
     return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
@@ -590,8 +575,7 @@ struct QConvPlan: Hashable, Sendable {
       .define(
         "out", (((index("n") * .int(y[1] / b) + index("kb")) * .int(p) + index("p")) * .int(q) + index("q0")) * .int(b),
         mutable: false))
-    let output = QuantizedOutput(
-      range: range, relu: attributes.epilogue == .relu, residual: residual, bytes: bytes)
+    let output = self.output
     for j in 0..<kt {
       for i in 0..<t {
         let scaled = Expr.convert(.variable(acc(j, i), .intVector), .vector) * .variable("f\(j)", .vector)

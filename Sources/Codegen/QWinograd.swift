@@ -52,14 +52,14 @@ struct QWinograd: Hashable, Sendable {
       bytes: bytes)
   }
 
-  /// Whether a `qconv2d` that `fit` describes, reading `x` (blocked where `plainInput` is
-  /// false), runs as this kernel on `target`: a vector target without VNNI (whose byte quads
-  /// multiply four channels a lane at once, faster than int16 tiles), 3×3 stride 1 over a
-  /// blocked input, weights for which `exact` holds, and maps of at least 12×12 (on 7×7 maps
+  /// Whether a `qconv2d` that `fit` describes, reading `x`, runs as this kernel on `target`
+  /// (its input blocked, by a reorder where it is plain): a vector target without VNNI (whose
+  /// byte quads multiply four channels a lane at once, faster than int16 tiles), 3×3 stride 1,
+  /// input channels in blocks, weights for which `exact` holds, and maps of at least 12×12 (on 7×7 maps
   /// 16 tiles cover 64 outputs for 49, and the kernel measured no faster than the direct one:
   /// ResNet-18 int8's last stage, Zen 5, AVX2, 1 thread, 1.10–1.22 ms against 1.06–1.13).
-  static func applies(_ a: Conv2dAttributes, fit: QConvPlan.Fit, x: [Int], plainInput: Bool, target: Target) -> Bool {
-    guard let b = target.block, !target.hasVNNI, !plainInput, fit.winogradExact else { return false }
+  static func applies(_ a: Conv2dAttributes, fit: QConvPlan.Fit, x: [Int], target: Target) -> Bool {
+    guard let b = target.block, !target.hasVNNI, fit.winogradExact, x.count == 4 else { return false }
     return fit.filter == Size2d(3, 3) && a.stride == .square(1) && x[1] % b == 0 && x[2] >= 12 && x[3] >= 12
   }
 
@@ -130,36 +130,16 @@ struct QWinograd: Hashable, Sendable {
   var kernel: Kernel {
     let (c, k) = (x[1], y[1])
     let (chunk, passBlocks) = (plan.chunk, plan.passBlocks)
-    var parameters = [
-      KernelParameter(
-        name: "x", elements: x.reduce(1, *), writable: false, element: output.bytes.input ? .byte : .float),
-      KernelParameter(name: "qp", elements: QConvPlan.Parameter.allCases.count, writable: false),
-      KernelParameter(name: "wp", elements: 16 * k * c, writable: false, element: .int16),
-      KernelParameter(name: "ws", elements: perChannelScale ? k : 1, writable: false),
-    ]
-    if hasBias { parameters.append(KernelParameter(name: "bias", elements: k, writable: false)) }
-    if output.residual != nil {
-      parameters.append(
-        KernelParameter(
-          name: "res", elements: y.reduce(1, *), writable: false, element: output.bytes.shortcut ? .byte : .float))
-    }
-    parameters.append(
-      KernelParameter(
-        name: "y", elements: y.reduce(1, *), writable: true, element: output.bytes.output ? .byte : .float))
+    let parameters = output.parameters(
+      x: x, y: y, weights: KernelParameter(name: "wp", elements: 16 * k * c, writable: false, element: .int16),
+      perChannelScale: perChannelScale,
+      bias: hasBias ? KernelParameter(name: "bias", elements: k, writable: false) : nil)
     let scratch = [
       KernelParameter(name: "v", elements: 16 * vStride, writable: true, element: .int16),
       KernelParameter(name: "m", elements: passBlocks * 16 * chunk * b, writable: true, element: .int32),
     ]
     let work = plan.work(inputTransform: inputTransform, products: products, outputTransform: outputTransform)
-    var read: [QConvPlan.Parameter] = [.xScale, .xZero, .yScale, .yZero]
-    if let residual = output.residual {
-      read += [.dScale, .rScale, .rZero, .qScale, .qZero]
-      if !residual.sharedZero { read.append(.dZero) }
-    }
-    let body: [Stmt] =
-      read.map { .define("qp_\($0)", .load("qp", .int($0.rawValue)), mutable: false) } + [
-        .parallel("item", workItems, work)
-      ]
+    let body = output.parameterLocals + [Stmt.parallel("item", workItems, work)]
     return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
   }
 
@@ -242,12 +222,9 @@ struct QWinograd: Hashable, Sendable {
       store: { value, at, name in
         self.output.statements(.convert(value, .vector) * .splat(.float(0.25)) * self.v("fk"), name, at: at)
       })
-    let scale: Expr = perChannelScale ? .vectorLoad("ws", index("kb") * .int(b)) : .splat(.load("ws", 0))
     var perBlock: [Stmt] = [
       .define(
-        "fk",
-        .splat(QConvPlan.Parameter.xScale.variable) * scale / .splat(QConvPlan.Parameter.yScale.variable),
-        mutable: false)
+        "fk", QuantizedOutput.factor(block: index("kb"), perChannelScale: perChannelScale, width: b), mutable: false)
     ]
     if hasBias {
       perBlock.append(

@@ -11,6 +11,49 @@ struct QuantizedOutput: Hashable, Sendable {
   let residual: QConvPlan.Residual?
   let bytes: QConvPlan.Bytes
 
+  /// The kernel's parameters around its packed weights `weights` and bias `bias` (each
+  /// integer conv kernel packs its own): its input `x` (N,C,H,W), `qp` (`QConvPlan.Parameter`),
+  /// the weights, their scales `ws` (one, or one per output channel), the bias, the
+  /// shortcut's integers `res` of a residual end, and the output `y`; as floats or bytes as
+  /// `bytes` says.
+  func parameters(
+    x: [Int], y: [Int], weights: KernelParameter, perChannelScale: Bool, bias: KernelParameter?
+  ) -> [KernelParameter] {
+    let (inputs, outputs) = (x.reduce(1, *), y.reduce(1, *))
+    var parameters = [
+      KernelParameter(name: "x", elements: inputs, writable: false, element: bytes.input ? .byte : .float),
+      KernelParameter(name: "qp", elements: QConvPlan.Parameter.allCases.count, writable: false), weights,
+      KernelParameter(name: "ws", elements: perChannelScale ? y[1] : 1, writable: false),
+    ]
+    if let bias { parameters.append(bias) }
+    if residual != nil {
+      parameters.append(
+        KernelParameter(name: "res", elements: outputs, writable: false, element: bytes.shortcut ? .byte : .float))
+    }
+    parameters.append(
+      KernelParameter(name: "y", elements: outputs, writable: true, element: bytes.output ? .byte : .float))
+    return parameters
+  }
+
+  /// The `qp` values the kernel reads, each defined as its local (`Parameter.variable`) once,
+  /// before its work.
+  var parameterLocals: [Stmt] {
+    var read: [QConvPlan.Parameter] = [.xScale, .xZero, .yScale, .yZero]
+    if let residual {
+      read += [.dScale, .rScale, .rZero, .qScale, .qZero]
+      if !residual.sharedZero { read.append(.dZero) }
+    }
+    return read.map { .define("qp_\($0)", .load("qp", .int($0.rawValue)), mutable: false) }
+  }
+
+  /// The requantizing factor of output-channel block `block` (of `b` channels), `x_scale ·
+  /// w_scale[k] / y_scale` as the interpreter computes it, with one weights scale or one per
+  /// output channel.
+  static func factor(block: Expr, perChannelScale: Bool, width b: Int) -> Expr {
+    let scale: Expr = perChannelScale ? .vectorLoad("ws", block * .int(b)) : .splat(.load("ws", 0))
+    return .splat(QConvPlan.Parameter.xScale.variable) * scale / .splat(QConvPlan.Parameter.yScale.variable)
+  }
+
   /// Statements that store `scaled` (a vector of floats: a sum times its factor, exact as the
   /// interpreter's `Float(sum) · factor`) at `at` of `y`, its locals named from `v`.
   func statements(_ scaled: Expr, _ v: String, at: Expr) -> [Stmt] {

@@ -36,7 +36,7 @@ struct Winograd: Hashable, Sendable {
   /// Winograd layers 9.4 to 6.7 ms with `--target avx2`; ResNet-50 and ResNet-18 7% faster
   /// with AVX-512.
   let passBlocks: Int
-  /// Accumulator vectors the registers hold (`Target.maxTile`).
+  /// Accumulator vectors the registers hold (`Target.maxTile`, or fewer as the plan was given).
   let registers: Int
 
   /// Plans `node` (a conv2d with `attributes` reading `x`) for `target`, with `registers`

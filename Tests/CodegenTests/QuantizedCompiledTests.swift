@@ -501,14 +501,8 @@ import Testing
     ) throws -> Operand {
       let w = try b.constant(
         name + ".w", Tensor(type: TensorType([c, c, 3, 3], dtype: .i8), integers: integers(c * c * 9, -127...127)))
-      let ws = try b.constant(
-        name + ".ws", TensorType(perChannel ? [c] : []),
-        perChannel ? (0..<c).map { 0.002 + Float($0) * 0.0001 } : [0.0025])
-      let wz = try b.constant(
-        name + ".wz",
-        Tensor(
-          type: TensorType(perChannel ? [c] : [], dtype: .i8),
-          integers: [Int32](repeating: 0, count: perChannel ? c : 1)))
+      let (ws, wz) = try b.weightScales(
+        name + ".", perChannel ? (0..<c).map { 0.002 + Float($0) * 0.0001 } : nil, perTensor: 0.0025)
       var operands = [v, q.0, q.1, w, ws, wz, q.2, q.3]
       if bias {
         operands.append(
@@ -583,14 +577,8 @@ import Testing
       }
       let wt = try b.constant(p + "w", Tensor(type: TensorType([k, c, 3, 3], dtype: .i8), integers: weights))
       let perChannel = draw(0...1) == 1
-      let ws = try b.constant(
-        p + "ws", TensorType(perChannel ? [k] : []),
-        perChannel ? (0..<k).map { 0.0015 + Float($0 % 7) * 0.0002 } : [0.002])
-      let wz = try b.constant(
-        p + "wz",
-        Tensor(
-          type: TensorType(perChannel ? [k] : [], dtype: .i8),
-          integers: [Int32](repeating: 0, count: perChannel ? k : 1)))
+      let (ws, wz) = try b.weightScales(
+        p, perChannel ? (0..<k).map { 0.0015 + Float($0 % 7) * 0.0002 } : nil, perTensor: 0.002)
       let (s1, z1) = (
         try b.scalar(p + "s1", 0.03 * Float(c).squareRoot()), try b.zeroPoint(p + "z1", Int32(draw(-20...20)), .i8)
       )
@@ -631,8 +619,7 @@ import Testing
     let w = try b.constant(
       "w",
       Tensor(type: TensorType([c, c, 3, 3], dtype: .i8), integers: Self.integers(c * c * 9, -127...127, seed: &seed)))
-    let ws = try b.constant("ws", TensorType([c]), (0..<c).map { 0.0004 + Float($0 % 9) * 0.00005 })
-    let wz = try b.constant("wz", Tensor(type: TensorType([c], dtype: .i8), integers: [Int32](repeating: 0, count: c)))
+    let (ws, wz) = try b.weightScales("", (0..<c).map { 0.0004 + Float($0 % 9) * 0.00005 })
     let bias = try b.constant(
       "bias", Tensor(type: TensorType([c], dtype: .i32), integers: Self.integers(c, -4000...4000, seed: &seed)))
     let (s1, z1) = (try b.scalar("s1", 0.05), try b.zeroPoint("z1", 0, .u8))
@@ -696,8 +683,7 @@ import Testing
         Tensor(
           type: TensorType([16, channels, 3, 3], dtype: .i8),
           integers: [Int32](repeating: 127, count: 16 * channels * 9)))
-      let ws = try b.constant("ws", TensorType([]), [0.002])
-      let wz = try b.constant("wz", Tensor(type: TensorType([], dtype: .i8), integers: [0]))
+      let (ws, wz) = try b.weightScales("", nil, perTensor: 0.002)
       let (s1, z1) = (try b.scalar("s1", 0.5), try b.zeroPoint("z1", 128, .u8))
       let a = Conv2dAttributes(padding: .uniform(1))
       let y = try b.node(
@@ -715,6 +701,19 @@ import Testing
 }
 
 extension GraphBuilder {
+  /// A conv's weights scales `prefix + "ws"`, one per output channel (`perChannel`) or one
+  /// (`perTensor`), and their zero points `prefix + "wz"` (i8 zeros) of the same shape.
+  fileprivate mutating func weightScales(_ prefix: String, _ perChannel: [Float]?, perTensor: Float = 0) throws -> (
+    Operand, Operand
+  ) {
+    let shape = perChannel.map { [$0.count] } ?? []
+    let ws = try constant(prefix + "ws", TensorType(shape), perChannel ?? [perTensor])
+    let wz = try constant(
+      prefix + "wz",
+      Tensor(type: TensorType(shape, dtype: .i8), integers: [Int32](repeating: 0, count: perChannel?.count ?? 1)))
+    return (ws, wz)
+  }
+
   /// A constant f32 scalar (a scale).
   fileprivate mutating func scalar(_ name: String, _ v: Float) throws -> Operand {
     try constant(name, TensorType([]), [v])
