@@ -164,6 +164,18 @@ public struct CProgram: Sendable {
       w.line(
         "__attribute__((unused)) static inline void store_shorts(short *p, vf v) { const vh t = __builtin_convertvector(v, vh); memcpy(p, &t, sizeof t); }"
       )
+      w.line("/* v's lanes rounded half to even (cvtps2dq, in the rounding mode programs never change), plus z,")
+      w.line("   clamped to 0...255 by saturating packs and stored as bytes: a lane below -2^31 converts to -2^31")
+      w.line("   and stores 0; every lane is below 2^31 - 512. */")
+      if b == 16 {
+        w.line(
+          "__attribute__((unused)) static inline void store_bytes_rounded(unsigned char *p, vf v, int z) { const __m512i i = _mm512_max_epi32(_mm512_add_epi32(_mm512_cvtps_epi32((__m512)v), _mm512_set1_epi32(z)), _mm512_setzero_si512()); _mm_storeu_si128((__m128i *)p, _mm512_cvtusepi32_epi8(i)); }"
+        )
+      } else {
+        w.line(
+          "__attribute__((unused)) static inline void store_bytes_rounded(unsigned char *p, vf v, int z) { const __m256i i = _mm256_add_epi32(_mm256_cvtps_epi32((__m256)v), _mm256_set1_epi32(z)); const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1)); _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(w, w)); }"
+        )
+      }
       w.line("/* acc + the sums of the lanes' int16 pair products (vpmaddwd: exact, no operand is -32768). */")
       let madd = b == 16 ? "_mm512_madd_epi16((__m512i)a, (__m512i)b)" : "_mm256_madd_epi16((__m256i)a, (__m256i)b)"
       w.line("__attribute__((unused)) static inline vi madd_v(vi acc, vs a, vs b) { return acc + (vi)\(madd); }")

@@ -230,6 +230,12 @@ indirect enum Stmt: Hashable, Sendable {
   /// The lanes of the float vector `value`, whole numbers in the range of `element`, stored
   /// as `vectorWidth` elements of the `element` buffer `buffer` from `index`.
   case narrowingStore(String, Expr, Expr, Element)
+  /// The lanes of the float vector `value` rounded to whole numbers (halves to even), plus the
+  /// whole number `plus` (a float), clamped to 0...255 and stored as `vectorWidth` elements of
+  /// the `byte` buffer `buffer` from `index`. Every lane must be below 2^31 - 512 and no NaN;
+  /// one below -2^31 counts as -2^31, so it stores 0 too and no lower bound is needed (on x86,
+  /// `cvtps2dq` then saturating packs: no clamp in floats and no rounding by adding 1.5 · 2^23).
+  case saturatingByteStore(String, Expr, Expr, plus: Expr)
   /// `if condition { then } else { otherwise }`.
   case branch(Expr, [Stmt], else: [Stmt])
   /// The kernel's units of parallel work: `body` for `variable` in `0..<count`, the range split

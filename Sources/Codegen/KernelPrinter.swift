@@ -51,6 +51,8 @@ protocol KernelPrinter {
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String
   /// A float vector's whole-number lanes stored as int16 or bytes.
   func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String
+  /// A float vector's lanes rounded half to even, plus `plus`, clamped to 0...255, as bytes.
+  func saturatingByteStore(_ buffer: String, _ index: String, _ value: String, plus: String) -> String
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String
   /// An int vector into an int32 buffer, at a multiple of the width.
   func intVectorStore(_ buffer: String, _ index: String, _ value: String) -> String
@@ -137,6 +139,8 @@ extension KernelPrinter {
     case .quadMultiplyAdd(let name, let a, let b): w.line(quadMultiplyAdd(name, text(a), text(b)))
     case .narrowingStore(let buffer, let i, let value, let element):
       w.line(narrowingStore(buffer, text(i), text(value), element))
+    case .saturatingByteStore(let buffer, let i, let value, let plus):
+      w.line(saturatingByteStore(buffer, text(i), text(value), plus: text(plus)))
     case .branch(let condition, let then, let otherwise):
       w.block(branch(text(condition))) { w in
         for statement in then { print(statement, &w) }
@@ -290,6 +294,9 @@ struct CKernelPrinter: KernelPrinter {
   func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String {
     "store_\(element == .byte ? "bytes" : "shorts")(\(buffer) + \(index), \(value));"
   }
+  func saturatingByteStore(_ buffer: String, _ index: String, _ value: String, plus: String) -> String {
+    "store_bytes_rounded(\(buffer) + \(index), \(value), (int)(\(plus)));"
+  }
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
     aligned
       ? "*(vf *)(\(buffer) + \(index)) = \(value);"
@@ -411,6 +418,9 @@ struct SwiftKernelPrinter: KernelPrinter {
   func quadMultiplyAdd(_ name: String, _ a: String, _ b: String) -> String { "\(name) = vdpbusd(\(name), \(a), \(b))" }
   func narrowingStore(_ buffer: String, _ index: String, _ value: String, _ element: Element) -> String {
     "\(element == .byte ? "vstoreBytes" : "vstoreShorts")(\(value), \(buffer), \(index))"
+  }
+  func saturatingByteStore(_ buffer: String, _ index: String, _ value: String, plus: String) -> String {
+    "vstoreBytesRounded(\(value), \(plus), \(buffer), \(index))"
   }
   func vectorStore(_ buffer: String, _ index: String, _ value: String, aligned: Bool) -> String {
     "vstore(\(value), \(buffer), \(index))"

@@ -105,6 +105,12 @@ struct KernelVerifier {
         throw .type("a narrowing store of a \(try typeOf(value)) into \(element) elements")
       }
       try access(buffer, index, count: try width(), of: element)
+    case .saturatingByteStore(let buffer, let index, let value, let plus):
+      guard writable.contains(buffer) else { throw .type("\(buffer) is not writable") }
+      guard try typeOf(value) == .vector, try typeOf(plus) == .float else {
+        throw .type("a saturating byte store of a \(try typeOf(value)) plus a \(try typeOf(plus))")
+      }
+      try access(buffer, index, count: try width(), of: .byte)
     case .pairMultiplyAdd(let name, let a, let b), .quadMultiplyAdd(let name, let a, let b):
       guard let variable = scope[name] else { throw .undefined(name) }
       let operands: Scalar = if case .pairMultiplyAdd = statement { .pairVector } else { .quadVector }

@@ -58,6 +58,9 @@ struct QuantizedOutput: Hashable, Sendable {
   /// interpreter's `Float(sum) · factor`) at `at` of `y`, its locals named from `v`.
   func statements(_ scaled: Expr, _ v: String, at: Expr) -> [Stmt] {
     let qp = { (parameter: QConvPlan.Parameter) in parameter.variable }
+    if residual == nil, let store = byteStore(scaled, v, zero: qp(.yZero), range: range, atLeastZero: relu, at: at) {
+      return store
+    }
     // The conv's ReLU (at least its zero point) is a lower bound of 0 before the zero point.
     var body = QConvPlan.clamped(scaled, v, zero: qp(.yZero), range: range, atLeastZero: relu)
     guard let residual else {
@@ -83,6 +86,10 @@ struct QuantizedOutput: Hashable, Sendable {
     var sum = Expr.variable(v + "d", .vector) + .variable(v + "r", .vector)
     if residual.relu { sum = .vectorMax(sum, .splat(.float(0))) }
     body.append(.define(v + "s", sum, mutable: false))
+    let quotient = Expr.variable(v + "s", .vector) / .splat(qp(.qScale))
+    if let store = byteStore(quotient, v + "q", zero: qp(.qZero), range: residual.range, atLeastZero: false, at: at) {
+      return body + store
+    }
     body += QConvPlan.clamped(
       .variable(v + "s", .vector) / .splat(qp(.qScale)), v + "q", zero: qp(.qZero), range: residual.range,
       atLeastZero: false)
@@ -91,5 +98,24 @@ struct QuantizedOutput: Hashable, Sendable {
     body.append(
       bytes.output ? .narrowingStore("y", at, result, .byte) : .vectorStore("y", at, result, aligned: true))
     return body
+  }
+
+  /// For a byte output of `range` (u8, or i8 offset by 128 into bytes): `value` (a sum scaled
+  /// to the output's units, less its zero point `zero`) bounded above by the range's top less
+  /// the zero point, and below by 0 where `atLeastZero`, then rounded, plus the zero point,
+  /// clamped below and stored by one `saturatingByteStore`: the integers of rounding the value
+  /// clamped to the range less the zero point, then adding it, as rounding and clamping to
+  /// whole bounds commute. Nil for a float output.
+  private func byteStore(
+    _ value: Expr, _ name: String, zero: Expr, range: ClosedRange<Int32>, atLeastZero: Bool, at: Expr
+  ) -> [Stmt]? {
+    let offset: Int32 = range.lowerBound < 0 ? 128 : 0
+    guard bytes.output, range.lowerBound + offset == 0, range.upperBound + offset == 255 else { return nil }
+    var bounded = Expr.vectorMin(value, .splat(.float(Float(range.upperBound)) - zero))
+    if atLeastZero { bounded = .vectorMax(bounded, .splat(.float(0))) }
+    return [
+      .define(name + "c", bounded, mutable: false),
+      .saturatingByteStore("y", at, .variable(name + "c", .vector), plus: zero + .float(Float(offset))),
+    ]
   }
 }

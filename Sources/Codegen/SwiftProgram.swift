@@ -220,6 +220,18 @@ public struct SwiftProgram: Sendable {
       UnsafeMutableRawPointer(p + offset).storeBytes(of: t, as: SIMD\(b)<UInt8>.self)
     }
 
+    /// `v`'s lanes rounded half to even, plus the whole number `plus`, clamped to 0...255 and
+    /// stored as bytes (`Stmt.saturatingByteStore`): clamped first to ±1024, which changes no
+    /// byte (`plus` is within 0...255), so that adding 1.5 · 2^23 rounds them.
+    @inline(__always) private func vstoreBytesRounded(
+      _ v: VF, _ plus: Float, _ p: UnsafeMutablePointer<UInt8>, _ offset: Int
+    ) {
+      let bound = VF(repeating: 1024)
+      let whole = (vmin(vmax(v, -bound), bound) + VF(repeating: 12_582_912)) - VF(repeating: 12_582_912)
+      let clamped = vmin(vmax(whole + VF(repeating: plus), VF()), VF(repeating: 255))
+      vstoreBytes(clamped, p, offset)
+    }
+
     @inline(__always) private func vloadBytes(_ p: UnsafePointer<UInt8>, _ offset: Int) -> VF {
       VF(VI(truncatingIfNeeded: UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD\(b)<UInt8>.self)))
     }

@@ -72,6 +72,37 @@ import Testing
     #expect(swift.text.contains("istore(iload(m, 0) &- iload(m, 0), s, 0)"), "\(swift.text)")
   }
 
+  /// A saturating byte store takes a vector of floats and a float to add into a byte buffer;
+  /// C calls the target's `store_bytes_rounded` (`cvtps2dq`, add, saturating packs), Swift
+  /// its clamping helper.
+  @Test func saturatingByteStoresTakeFloatVectorsIntoBytes() throws {
+    let buffers = [
+      KernelParameter(name: "x", elements: 8, writable: false),
+      KernelParameter(name: "b", elements: 8, writable: true, element: .byte),
+      KernelParameter(name: "y", elements: 8, writable: true),
+    ]
+    func kernel(_ value: Expr, into buffer: String = "b", plus: Expr = .float(3)) -> Kernel {
+      Kernel(parameters: buffers, vectorWidth: 8, body: [.saturatingByteStore(buffer, 0, value, plus: plus)])
+    }
+    let x = Expr.vectorLoad("x", 0)
+    #expect(throws: Never.self) { try KernelVerifier.verify(kernel(x)) }
+    #expect(throws: KernelError.type("a saturating byte store of a intVector plus a float")) {
+      try KernelVerifier.verify(kernel(.convert(x, .intVector)))
+    }
+    #expect(throws: KernelError.type("a saturating byte store of a vector plus a index")) {
+      try KernelVerifier.verify(kernel(x, plus: .int(3)))
+    }
+    #expect(throws: KernelError.type("y is not a buffer of byte elements")) {
+      try KernelVerifier.verify(kernel(x, into: "y"))
+    }
+    var c = CWriter()
+    CKernelPrinter().print(kernel(x), &c)
+    #expect(c.text.contains("store_bytes_rounded(b + 0L, *(const vf *)(x + 0L), (int)(3.0f));"), "\(c.text)")
+    var swift = CWriter()
+    SwiftKernelPrinter().print(kernel(x), &swift)
+    #expect(swift.text.contains("vstoreBytesRounded(vload(x, 0), Float(3.0), b, 0)"), "\(swift.text)")
+  }
+
   /// A skip narrows what follows: `ih` in -1...12 is read only where it is in 0..<12.
   @Test func aSkipNarrowsTheRangeAfterIt() {
     func kernel(_ guardIt: Bool) -> Kernel {

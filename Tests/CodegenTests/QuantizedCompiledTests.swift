@@ -698,6 +698,64 @@ import Testing
         backend: .c)
     }
   }
+
+  /// Integer convs whose outputs are bytes store them with one rounding, saturating store
+  /// (`Stmt.saturatingByteStore`): halves round to even before an odd zero point is added, a
+  /// ReLU holds a nonzero zero point, and sums scaled far past 32 bits either way store the
+  /// range's ends. A conv of identity weights at factor 1 reads the second conv's bytes back
+  /// as they are; every output is the interpreter's.
+  @Test(arguments: builds)
+  func byteOutputsRoundHalvesToEvenAndSaturateFarOutOfRange(_ build: String) throws {
+    let (backend, target) = Self.parse(build)
+    var b = GraphBuilder(name: "qbytes")
+    var seed: UInt64 = 31
+    let c = 16
+    func conv(
+      _ name: String, _ v: Operand, _ q: (Operand, Operand, Operand, Operand), weights: [Int32], scales: [Float]?,
+      relu: Bool = false
+    ) throws -> Operand {
+      let w = try b.constant(name + ".w", Tensor(type: TensorType([c, c, 1, 1], dtype: .i8), integers: weights))
+      let (ws, wz) = try b.weightScales(name + ".", scales, perTensor: 1)
+      return try b.node(
+        name, .qconv2d(Conv2dAttributes(epilogue: relu ? .relu : .none)), [v, q.0, q.1, w, ws, wz, q.2, q.3])
+    }
+    let x = try b.input("x", TensorType([1, c, 9, 10]))
+    let (s0, z0) = (try b.scalar("s0", 0.25), try b.zeroPoint("z0", 120, .u8))
+    let q0 = try b.node("q0", .quantize(axis: 1), [x, s0, z0])
+    // Factor 0.25 · 1 / 0.5 = 0.5: every odd sum falls on a half.
+    let (s1, z1) = (try b.scalar("s1", 0.5), try b.zeroPoint("z1", 3, .u8))
+    let a = try conv(
+      "a", q0, (s0, z0, s1, z1), weights: Self.integers(c * c, -1...1, seed: &seed), scales: nil, relu: true)
+    // Factors of 5·10^-7 to 5·10^7 by channel, on sums of up to ±2^17.
+    let (s2, z2) = (try b.scalar("s2", 1), try b.zeroPoint("z2", -5, .i8))
+    let factors = (0..<c).map { Float(pow(10, Double($0 % 8 * 2 - 6))) }
+    let bc = try conv("b", a, (s1, z1, s2, z2), weights: Self.integers(c * c, -127...127, seed: &seed), scales: factors)
+    let identity = (0..<(c * c)).map { Int32($0 / c == $0 % c ? 1 : 0) }
+    let y = try b.node(
+      "y", .dequantize(axis: 1), [try conv("c", bc, (s2, z2, s2, z2), weights: identity, scales: nil), s2, z2])
+    let probe = b
+    let graph = try b.finish(outputs: [y])
+    let lowered = try LoweredProgram(graph: graph, target: target)
+    let bytes = lowered.steps.filter { if case .quantized = $0.output { true } else { false } }.map(\.output.graphName)
+    #expect(bytes == (target == .generic ? [] : ["a", "b"]), "\(bytes)")
+    let input = graph.inputs[0].type
+    let inputs = [Tensor(type: input, data: values(input.elementCount, seed: 12).map { $0 * 3 })]
+    // The sums do fall on halves within the range, and past ±2^31 once scaled.
+    let ints = try Interpreter(graph: try probe.finish(outputs: [q0, a])).run(inputs)
+    let pixels = 9 * 10
+    func sums(_ t: Tensor, zero: Float, _ w: [Int32]) -> [[Float]] {
+      (0..<c).map { k in
+        (0..<pixels).map { p in
+          (0..<c).reduce(Float(0)) { $0 + (Float(t.integers[$1 * pixels + p]) - zero) * Float(w[k * c + $1]) }
+        }
+      }
+    }
+    let wa = graph.constants["a.w"]!.integers, wb = graph.constants["b.w"]!.integers
+    let halves = sums(ints[0], zero: 120, wa).joined().filter { Int($0) % 2 != 0 && abs($0 / 2) < 200 }.count
+    let scaled = zip(sums(ints[1], zero: 3, wb), factors).flatMap { row, f in row.map { $0 * 0.5 * f } }
+    #expect(halves > 50 && scaled.contains { $0 < -0x1p31 } && scaled.contains { $0 > 0x1p31 }, "\(halves) halves")
+    try Self.expectInterpretersIntegers(graph, inputs, target: target, backend: backend)
+  }
 }
 
 extension GraphBuilder {
