@@ -176,6 +176,10 @@ public struct CProgram: Sendable {
           "__attribute__((unused)) static inline void store_bytes_rounded(unsigned char *p, vf v, int z) { const __m256i i = _mm256_add_epi32(_mm256_cvtps_epi32((__m256)v), _mm256_set1_epi32(z)); const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1)); _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(w, w)); }"
         )
       }
+      w.line("/* n unsigned bytes at s, each less z, as int16 at t (vpmovzxbw and vpsubw, 16 at a time). */")
+      w.line(
+        "__attribute__((unused)) static inline void widen_bytes(short *t, const unsigned char *s, long n, int z) { const __m256i zv = _mm256_set1_epi16((short)z); long i = 0; for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(t + i), _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(s + i))), zv)); for (; i < n; ++i) t[i] = (short)(s[i] - z); }"
+      )
       w.line("/* acc + the sums of the lanes' int16 pair products (vpmaddwd: exact, no operand is -32768). */")
       let madd = b == 16 ? "_mm512_madd_epi16((__m512i)a, (__m512i)b)" : "_mm256_madd_epi16((__m256i)a, (__m256i)b)"
       w.line("__attribute__((unused)) static inline vi madd_v(vi acc, vs a, vs b) { return acc + (vi)\(madd); }")

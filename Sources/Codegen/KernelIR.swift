@@ -251,7 +251,11 @@ indirect enum Stmt: Hashable, Sendable {
   case inside(InsideRange, [Stmt])
   /// Go on with the next iteration of the innermost loop when the condition holds.
   case skip(Expr)
-  /// `count` elements from `source[from...]` to `target[at...]`.
+  /// `count` unsigned bytes of the `byte` buffer `source` from `from`, each less the whole
+  /// number `minus` (a float within 0...255), as int16 into the `int16` buffer `target` from
+  /// `at` (`vpmovzxbw` and `vpsubw`, 16 at a time).
+  case widenBytes(target: String, at: Expr, source: String, from: Expr, count: Int, minus: Expr)
+  /// `count` elements from `source[from...]` to `target[at...]`: floats, or bytes.
   case copy(target: String, at: Expr, source: String, from: Expr, count: Int)
   /// `count` elements of `target` from `at` set to `value`.
   case fill(target: String, at: Expr, value: Expr, count: Int)

@@ -28,6 +28,8 @@ protocol KernelPrinter {
   func skip(_ condition: String) -> String
   func copy(target: String, at: String, source: String, from: String, count: Int) -> String
   func fill(target: String, at: String, value: String, count: Int) -> String
+  /// Bytes less a whole number, as int16.
+  func widenBytes(target: String, at: String, source: String, from: String, count: Int, minus: String) -> String
   func vectorLoad(_ buffer: String, _ index: String) -> String
   /// A float in every lane (`zero` when it is the literal 0).
   func splat(_ value: String, zero: Bool) -> String
@@ -159,6 +161,9 @@ extension KernelPrinter {
       w.line(copy(target: target, at: text(at), source: source, from: text(from), count: count))
     case .fill(let target, let at, let value, let count):
       w.line(fill(target: target, at: text(at), value: text(value), count: count))
+    case .widenBytes(let target, let at, let source, let from, let count, let minus):
+      w.line(
+        widenBytes(target: target, at: text(at), source: source, from: text(from), count: count, minus: text(minus)))
     }
   }
 
@@ -345,7 +350,10 @@ struct CKernelPrinter: KernelPrinter {
   }
   func epilogue(_ kernel: Kernel) -> [String] { kernel.scratch.map { "free(\($0.name));" } }
   func copy(target: String, at: String, source: String, from: String, count: Int) -> String {
-    "memcpy(\(target) + \(at), \(source) + \(from), sizeof(float) * \(count)L);"
+    "memcpy(\(target) + \(at), \(source) + \(from), sizeof \(target)[0] * \(count)L);"
+  }
+  func widenBytes(target: String, at: String, source: String, from: String, count: Int, minus: String) -> String {
+    "widen_bytes(\(target) + \(at), \(source) + \(from), \(count)L, (int)(\(minus)));"
   }
   func fill(target: String, at: String, value: String, count: Int) -> String {
     value == "0.0f"
@@ -484,5 +492,8 @@ struct SwiftKernelPrinter: KernelPrinter {
   }
   func fill(target: String, at: String, value: String, count: Int) -> String {
     "\(target).advanced(by: \(at)).update(repeating: \(value), count: \(count))"
+  }
+  func widenBytes(target: String, at: String, source: String, from: String, count: Int, minus: String) -> String {
+    "widenBytes(\(target) + \(at), \(source) + \(from), \(count), \(minus))"
   }
 }

@@ -156,8 +156,15 @@ struct KernelVerifier {
       _ = refine(fails: condition)
     case .copy(let target, let at, let source, let from, let count):
       guard writable.contains(target) else { throw .type("\(target) is not writable") }
-      try access(target, at, count: count, of: .float)
-      try access(source, from, count: count, of: .float)
+      // Floats, or bytes into bytes.
+      let kind: Element = kinds[target] == .byte ? .byte : .float
+      try access(target, at, count: count, of: kind)
+      try access(source, from, count: count, of: kind)
+    case .widenBytes(let target, let at, let source, let from, let count, let minus):
+      guard writable.contains(target) else { throw .type("\(target) is not writable") }
+      guard try typeOf(minus) == .float else { throw .type("bytes widened less a \(try typeOf(minus))") }
+      try access(target, at, count: count, of: .int16)
+      try access(source, from, count: count, of: .byte)
     case .fill(let target, let at, let value, let count):
       guard writable.contains(target) else { throw .type("\(target) is not writable") }
       guard try typeOf(value) == .float else { throw .type("a fill of \(target) with a non-float") }

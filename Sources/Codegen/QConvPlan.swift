@@ -460,8 +460,27 @@ struct QConvPlan: Hashable, Sendable {
           }
         return [.narrowingStore("xp", at, value, self.element)]
       }
+      // A row's pixels inside the image, as bytes, are consecutive in both: pairs widen them
+      // at once, quads copy them.
+      let widened = { () -> [Stmt] in
+        var parts: [Stmt] = []
+        if left > 0 { parts.append(.loop("col", 0, .int(left), pixel(false))) }
+        let place = ((index("n") * .int(self.blocksIn) + index("cb")) * .int(h) + index("ih")) * .int(wd * self.b)
+        let at = (index("cb") * .int(self.rowsHeld) + index("rr")) * .int(width * gw) + .int(left * gw)
+        // Quads take the bytes as they are.
+        parts.append(
+          self.grouping == .pairs
+            ? .widenBytes(
+              target: "xp", at: at, source: "x", from: place, count: inside * gw,
+              minus: .float(offset) + Parameter.xZero.variable)
+            : .copy(target: "xp", at: at, source: "x", from: place, count: inside * gw))
+        if right > 0 { parts.append(.loop("col", .int(left + inside), .int(width), pixel(false))) }
+        return parts
+      }
+      let widens = bytes.input && inside > 0 && gw == b
       let block = { (inRow: Bool) -> [Stmt] in
-        [.loop("cb", 0, .int(self.blocksIn), inRow ? columns(pixel) : [.loop("col", 0, .int(width), pixel(false))])]
+        let row = inRow ? (widens ? widened() : columns(pixel)) : [.loop("col", 0, .int(width), pixel(false))]
+        return [.loop("cb", 0, .int(self.blocksIn), row)]
       }
       return rows(block(false), block(true))
     }

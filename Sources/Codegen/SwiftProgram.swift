@@ -232,6 +232,14 @@ public struct SwiftProgram: Sendable {
       vstoreBytes(clamped, p, offset)
     }
 
+    /// `n` unsigned bytes at `s`, each less the whole number `minus`, as int16 at `t`.
+    @inline(__always) private func widenBytes(
+      _ t: UnsafeMutablePointer<Int16>, _ s: UnsafePointer<UInt8>, _ n: Int, _ minus: Float
+    ) {
+      let z = Int16(minus)
+      for i in 0..<n { t[i] = Int16(s[i]) &- z }
+    }
+
     @inline(__always) private func vloadBytes(_ p: UnsafePointer<UInt8>, _ offset: Int) -> VF {
       VF(VI(truncatingIfNeeded: UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD\(b)<UInt8>.self)))
     }

@@ -103,6 +103,42 @@ import Testing
     #expect(swift.text.contains("vstoreBytesRounded(vload(x, 0), Float(3.0), b, 0)"), "\(swift.text)")
   }
 
+  /// Bytes widen into int16 less a whole number, and copy into bytes; either needs its
+  /// buffers' kinds and bounds. C calls `widen_bytes` (vpmovzxbw, vpsubw) and memcpy of the
+  /// target's element size.
+  @Test func bytesWidenIntoInt16AndCopyIntoBytes() throws {
+    let buffers = [
+      KernelParameter(name: "x", elements: 64, writable: false, element: .byte),
+      KernelParameter(name: "f", elements: 64, writable: false),
+      KernelParameter(name: "h", elements: 64, writable: true, element: .int16),
+      KernelParameter(name: "b", elements: 64, writable: true, element: .byte),
+    ]
+    func kernel(_ statement: Stmt) -> Kernel { Kernel(parameters: buffers, vectorWidth: 8, body: [statement]) }
+    let widen = Stmt.widenBytes(target: "h", at: 16, source: "x", from: 8, count: 48, minus: .float(120))
+    #expect(throws: Never.self) { try KernelVerifier.verify(kernel(widen)) }
+    #expect(throws: KernelError.type("f is not a buffer of byte elements")) {
+      try KernelVerifier.verify(
+        kernel(.widenBytes(target: "h", at: 0, source: "f", from: 0, count: 8, minus: .float(0))))
+    }
+    #expect(throws: KernelError.outOfBounds(buffer: "h", lowest: 24, highest: 71, elements: 64)) {
+      try KernelVerifier.verify(
+        kernel(.widenBytes(target: "h", at: 24, source: "x", from: 0, count: 48, minus: .float(0))))
+    }
+    let copy = Stmt.copy(target: "b", at: 0, source: "x", from: 8, count: 56)
+    #expect(throws: Never.self) { try KernelVerifier.verify(kernel(copy)) }
+    #expect(throws: KernelError.type("f is not a buffer of byte elements")) {
+      try KernelVerifier.verify(kernel(.copy(target: "b", at: 0, source: "f", from: 0, count: 8)))
+    }
+    var c = CWriter()
+    CKernelPrinter().print(kernel(widen), &c)
+    CKernelPrinter().print(kernel(copy), &c)
+    #expect(c.text.contains("widen_bytes(h + 16L, x + 8L, 48L, (int)(120.0f));"), "\(c.text)")
+    #expect(c.text.contains("memcpy(b + 0L, x + 8L, sizeof b[0] * 56L);"), "\(c.text)")
+    var swift = CWriter()
+    SwiftKernelPrinter().print(kernel(widen), &swift)
+    #expect(swift.text.contains("widenBytes(h + 16, x + 8, 48, Float(120.0))"), "\(swift.text)")
+  }
+
   /// A skip narrows what follows: `ih` in -1...12 is read only where it is in 0..<12.
   @Test func aSkipNarrowsTheRangeAfterIt() {
     func kernel(_ guardIt: Bool) -> Kernel {
