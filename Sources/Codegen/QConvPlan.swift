@@ -222,8 +222,16 @@ struct QConvPlan: Hashable, Sendable {
     grouping = QConvPlan.grouping(fit, target: target)
     signedInput = fit.signedInput
     self.attributes = attributes
-    self.x = x
-    y = node.type.shape
+    // A 1x1 stride-1 conv without padding that holds the whole image (`imageOuter`: more
+    // output channels than pixels) reads and writes its blocked map as one row of P·Q pixels,
+    // the same bytes, so that its tiles run on across rows: a 7x7 map takes 9 tiles, not 7 of
+    // 4 and 7 of 3 pixels.
+    let shape = node.type.shape
+    let flat =
+      fit.filter == Size2d(1, 1) && attributes.stride == .square(1) && attributes.padding == .zero && !plainInput
+      && shape[1] > shape[2] * shape[3]
+    self.x = flat ? [x[0], x[1], 1, x[2] * x[3]] : x
+    y = flat ? [shape[0], shape[1], 1, shape[2] * shape[3]] : shape
     self.filter = filter
     self.plainInput = plainInput
     packedTaps = QConvPlan.packsTaps(plainInput: plainInput, channels: x[1], width: filter.w, grouping: grouping)

@@ -699,6 +699,65 @@ import Testing
     }
   }
 
+  /// A 1x1 stride-1 conv without padding and with more output channels than pixels runs its
+  /// map as one row (5x7 as 35 pixels: tiles run on across rows): over bytes, with a residual
+  /// end, and into i8; each output is the interpreter's, and a padded 1x1 conv keeps its rows.
+  @Test(arguments: builds.filter { !$0.hasSuffix("generic") })
+  func oneByOneConvsOverSmallMapsRunTheMapAsOneRow(_ build: String) throws {
+    let (backend, target) = Self.parse(build)
+    var seed: UInt64 = 41
+    var b = GraphBuilder(name: "qflat")
+    let c = 64
+    func conv(_ name: String, _ v: Operand, _ q: (Operand, Operand, Operand, Operand), size: Int, pad: Int = 0)
+      throws -> Operand
+    {
+      let input = size == 3 ? 16 : c
+      let w = try b.constant(
+        name + ".w",
+        Tensor(
+          type: TensorType([c, input, size, size], dtype: .i8),
+          integers: Self.integers(c * input * size * size, -127...127, seed: &seed)))
+      let (ws, wz) = try b.weightScales(name + ".", (0..<c).map { 0.001 + Float($0 % 7) * 0.0002 })
+      let a = Conv2dAttributes(padding: .uniform(pad), epilogue: .relu)
+      return try b.node(name, .qconv2d(a), [v, q.0, q.1, w, ws, wz, q.2, q.3])
+    }
+    let x = try b.input("x", TensorType([2, 16, 5, 7]))
+    let (s0, z0) = (try b.scalar("s0", 0.03), try b.zeroPoint("z0", 110, .u8))
+    let (s1, z1) = (try b.scalar("s1", 0.05), try b.zeroPoint("z1", 0, .u8))
+    let (s2, z2) = (try b.scalar("s2", 0.06), try b.zeroPoint("z2", 4, .u8))
+    let (s3, z3) = (try b.scalar("s3", 0.07), try b.zeroPoint("z3", -3, .i8))
+    let a = try conv("a", try b.node("q0", .quantize(axis: 1), [x, s0, z0]), (s0, z0, s1, z1), size: 3, pad: 1)
+    let sum = try b.node(
+      "add", .add,
+      [
+        try b.node("b.d", .dequantize(axis: 1), [try conv("b", a, (s1, z1, s2, z2), size: 1), s2, z2]),
+        try b.node("a.d", .dequantize(axis: 1), [a, s1, z1]),
+      ])
+    let r = try b.node("r", .quantize(axis: 1), [sum, s2, z2])
+    let flat = try conv("c", r, (s2, z2, s3, z3), size: 1)
+    let padded = try conv("d", r, (s2, z2, s3, z3), size: 1, pad: 1)
+    let y = try b.node("y", .dequantize(axis: 1), [flat, s3, z3])
+    let yd = try b.node("yd", .dequantize(axis: 1), [padded, s3, z3])
+    let graph = try b.finish(outputs: [y, yd])
+    let lowered = try LoweredProgram(graph: graph, target: target)
+    var shapes: [String: [Int]] = [:]
+    for step in lowered.steps {
+      guard case .qconv(let node, let attributes, let fit, let plainInput, let residual, let bytes) = step.kind else {
+        continue
+      }
+      let x = lowered.type(of: node.operands[0]).shape
+      shapes[node.name] =
+        QConvPlan(
+          node, attributes, x: x, fit: fit, plainInput: plainInput, residual: residual, bytes: bytes, target: target
+        ).y
+    }
+    #expect(shapes["b"] == [2, c, 1, 35] && shapes["c"] == [2, c, 1, 35] && shapes["d"] == [2, c, 7, 9], "\(shapes)")
+    let input = graph.inputs[0].type
+    try Self.expectInterpretersIntegers(
+      graph, [Tensor(type: input, data: values(input.elementCount, seed: 9).map { $0 * 3 })], target: target,
+      backend: backend)
+  }
+
   /// Integer convs whose outputs are bytes store them with one rounding, saturating store
   /// (`Stmt.saturatingByteStore`): halves round to even before an odd zero point is added, a
   /// ReLU holds a nonzero zero point, and sums scaled far past 32 bits either way store the
