@@ -7,12 +7,13 @@ import GraphIR
 /// `Float(sum) · (x_scale · w_scale[k] / y_scale)` in Float, rounded half to even, plus the
 /// zero point, saturated. So these kernels give the interpreter's integers exactly.
 extension PlainKernel {
-  /// `quantize` (`x` f32, `in1` scales, `in2` zero points): NaN gives the zero point.
+  /// `quantize` (`x` f32, `in1` scales, `in2` zero points): a NaN quotient (a NaN input, or
+  /// 0 / 0 where a scale is 0) gives the zero point.
   func quantize(axis: Int, to dtype: DType) -> [Stmt] {
     let range = dtype.integerRange!
     return alongAxis(axis) { x, scale, zero in
-      let q = Expr.roundEven(x / scale) + zero
-      return .select(.compare(.notEqual, x, x), zero, saturated(q, range))
+      let quotient = x / scale
+      return .select(.compare(.notEqual, quotient, quotient), zero, saturated(.roundEven(quotient) + zero, range))
     }
   }
 

@@ -33,11 +33,15 @@ struct QuantizedResidual: Hashable, Sendable {
     func onlyReader(_ value: String) -> Node? {
       QuantizedResidual.onlyReader(of: value, readers: readers, outputs: outputs)
     }
-    // Whether `node` is a (de)quantize with one scale and zero point, both constants.
+    // Whether `node` is a (de)quantize with one scale and zero point, both constants, the
+    // scale positive and at most 2^119 (so that 510 times it, a dequantized sum, is finite):
+    // then no value of the chain is NaN, which the fused epilogue does not take.
     func perTensor(_ node: Node) -> Bool {
-      node.operands.count == 3 && node.operands[1].isConstant && node.operands[2].isConstant
-        && graph.constants[node.operands[1].name]?.type.shape == []
-        && graph.constants[node.operands[2].name]?.type.shape == []
+      guard node.operands.count == 3, node.operands[1].isConstant, node.operands[2].isConstant,
+        let scale = graph.constants[node.operands[1].name], scale.type.shape == [],
+        graph.constants[node.operands[2].name]?.type.shape == [], let value = scale.data.first
+      else { return false }
+      return value > 0 && value <= 0x1p119
     }
     var chains: [String: QuantizedResidual] = [:]
     for conv in graph.nodes {

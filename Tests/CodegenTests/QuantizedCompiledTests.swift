@@ -699,6 +699,46 @@ import Testing
     }
   }
 
+  /// A residual end runs in the conv's step only where no value of it can be NaN, which its
+  /// epilogue does not take: every scale positive and at most 2^119. A quantize scale of 0
+  /// (a sum of 0 over it is NaN, which quantizes to the zero point) or a dequantize scale of
+  /// 2^120 leaves the chain to the separate steps, and each gives the interpreter's integers.
+  @Test(arguments: builds.filter { !$0.hasSuffix("generic") })
+  func residualEndsWhoseScalesCouldMakeNaNRunApart(_ build: String) throws {
+    let (backend, target) = Self.parse(build)
+    for (qScale, dScale, fused) in [(Float(0.05), Float(0.06), true), (0, 0.06, false), (0.05, 0x1p120, false)] {
+      var seed: UInt64 = 43
+      var b = GraphBuilder(name: "qnan")
+      let c = 16
+      let x = try b.input("x", TensorType([1, c, 6, 7]))
+      let (s0, z0) = (try b.scalar("s0", 0.03), try b.zeroPoint("z0", 110, .u8))
+      let (s1, z1) = (try b.scalar("s1", dScale), try b.zeroPoint("z1", 3, .u8))
+      let (s2, z2) = (try b.scalar("s2", qScale), try b.zeroPoint("z2", 9, .u8))
+      let q = try b.node("q", .quantize(axis: 1), [x, s0, z0])
+      let w = try b.constant(
+        "w", Tensor(type: TensorType([c, c, 1, 1], dtype: .i8), integers: Self.integers(c * c, -3...3, seed: &seed)))
+      let (ws, wz) = try b.weightScales("", nil, perTensor: 1)
+      let conv = try b.node("c", .qconv2d(Conv2dAttributes()), [q, s0, z0, w, ws, wz, s1, z1])
+      let sum = try b.node(
+        "add", .add,
+        [
+          try b.node("c.d", .dequantize(axis: 1), [conv, s1, z1]),
+          try b.node("q.d", .dequantize(axis: 1), [q, s0, z0]),
+        ])
+      let r = try b.node("r", .quantize(axis: 1), [sum, s2, z2])
+      let y = try b.node("y", .dequantize(axis: 1), [r, s0, z2])
+      let graph = try b.finish(outputs: [y])
+      let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+      #expect(kernels.contains { $0.hasSuffix("+residual") } == fused, "\(qScale), \(dScale): \(kernels)")
+      let input = graph.inputs[0].type
+      let inputs = [Tensor(type: input, data: values(input.elementCount, seed: 4).map { $0 * 3 })]
+      let want = try Interpreter(graph: graph).run(inputs)
+      let got = try compiled(graph, target: target, backend: backend).run(inputs)
+      let differing = zip(got[0].data, want[0].data).filter { $0.bitPattern != $1.bitPattern }
+      #expect(differing.isEmpty, "\(qScale), \(dScale): \(differing.count) differ, \(differing.prefix(3)); \(kernels)")
+    }
+  }
+
   /// A 1x1 stride-1 conv without padding and with more output channels than pixels runs its
   /// map as one row (5x7 as 35 pixels: tiles run on across rows): over bytes, with a residual
   /// end, and into i8; each output is the interpreter's, and a padded 1x1 conv keeps its rows.
