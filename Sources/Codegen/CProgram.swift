@@ -164,6 +164,12 @@ public struct CProgram: Sendable {
       w.line(
         "__attribute__((unused)) static inline void store_shorts(short *p, vf v) { const vh t = __builtin_convertvector(v, vh); memcpy(p, &t, sizeof t); }"
       )
+      w.line("/* v's lanes rounded to whole numbers, halves to even. */")
+      w.line(
+        b == 16
+          ? "__attribute__((unused)) static inline vf round_v(vf v) { return (vf)_mm512_roundscale_ps((__m512)v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }"
+          : "__attribute__((unused)) static inline vf round_v(vf v) { return (vf)_mm256_round_ps((__m256)v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }"
+      )
       w.line("/* v's lanes rounded half to even (cvtps2dq, in the rounding mode programs never change), plus z,")
       w.line("   clamped to 0...255 by saturating packs and stored as bytes: a lane below -2^31 converts to -2^31")
       w.line("   and stores 0; every lane is below 2^31 - 512. */")

@@ -101,7 +101,8 @@ indirect enum Expr: Hashable, Sendable {
   case squareRoot(Expr)
   /// e to the power of a float.
   case exponential(Expr)
-  /// A float rounded to the nearest whole number, halves to even.
+  /// A float, or each lane of a vector of floats, rounded to the nearest whole number, halves
+  /// to even.
   case roundEven(Expr)
   /// The value as another numeric type; between `vector` and `intVector`, lane by lane
   /// (floats to integers toward zero).
@@ -134,7 +135,8 @@ indirect enum Expr: Hashable, Sendable {
   var type: Scalar {
     switch self {
     case .int: .index
-    case .float, .load, .squareRoot, .exponential, .roundEven, .lane: .float
+    case .float, .load, .squareRoot, .exponential, .lane: .float
+    case .roundEven(let a): a.type == .vector ? .vector : .float
     case .double: .double
     case .vectorLoad, .splat, .vectorMax, .vectorMin, .byteVectorLoad: .vector
     case .pairSplat, .pairVectorLoad: .pairVector

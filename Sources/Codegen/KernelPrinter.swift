@@ -12,7 +12,8 @@ protocol KernelPrinter {
   func maximum(_ a: String, _ b: String) -> String
   func squareRoot(_ a: String) -> String
   func exponential(_ a: String) -> String
-  func roundEven(_ a: String) -> String
+  /// A float, or a vector of them (`vector`), rounded half to even.
+  func roundEven(_ a: String, vector: Bool) -> String
   func convert(_ a: String, to type: Scalar) -> String
   /// `let`/`const` and `var` declarations.
   func define(_ name: String, _ type: Scalar, _ value: String, mutable: Bool) -> String
@@ -229,7 +230,7 @@ extension KernelPrinter {
     case .select(let c, let a, let b): body = "\(text(c, needs: 1)) ? \(text(a, needs: 1)) : \(text(b, needs: 1))"
     case .squareRoot(let a): body = squareRoot(text(a))
     case .exponential(let a): body = exponential(text(a))
-    case .roundEven(let a): body = roundEven(text(a))
+    case .roundEven(let a): body = roundEven(text(a), vector: a.type == .vector)
     case .convert(let a, let type): body = convert(text(a), to: type)
     }
     return precedence(e) < needs ? "(" + body + ")" : body
@@ -263,7 +264,7 @@ struct CKernelPrinter: KernelPrinter {
   func maximum(_ a: String, _ b: String) -> String { "(\(a) > \(b) ? \(a) : \(b))" }
   func squareRoot(_ a: String) -> String { "sqrtf(\(a))" }
   // The default rounding mode, which programs never change, rounds halves to even.
-  func roundEven(_ a: String) -> String { "nearbyintf(\(a))" }
+  func roundEven(_ a: String, vector: Bool) -> String { vector ? "round_v(\(a))" : "nearbyintf(\(a))" }
   func exponential(_ a: String) -> String { "expf(\(a))" }
   func convert(_ a: String, to type: Scalar) -> String {
     type == .vector || type == .intVector
@@ -392,7 +393,7 @@ struct SwiftKernelPrinter: KernelPrinter {
   func minimum(_ a: String, _ b: String) -> String { "min(\(a), \(b))" }
   func maximum(_ a: String, _ b: String) -> String { "max(\(a), \(b))" }
   func squareRoot(_ a: String) -> String { "(\(a)).squareRoot()" }
-  func roundEven(_ a: String) -> String { "(\(a)).rounded(.toNearestOrEven)" }
+  func roundEven(_ a: String, vector: Bool) -> String { "(\(a)).rounded(.toNearestOrEven)" }
   func exponential(_ a: String) -> String { "expf(\(a))" }
   func convert(_ a: String, to type: Scalar) -> String {
     type == .intVector ? "vint(\(a))" : "\(typeName(type))(\(a))"

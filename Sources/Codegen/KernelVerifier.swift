@@ -289,8 +289,11 @@ struct KernelVerifier {
       guard try typeOf(c) == .bool, try typeOf(a) == typeOf(b), [.index, .float, .double].contains(try typeOf(a)) else {
         throw .type("select of unlike values or of vectors")
       }
-    case .squareRoot(let a), .exponential(let a), .roundEven(let a):
+    case .squareRoot(let a), .exponential(let a):
       guard try typeOf(a) == .float else { throw .type("a float function of a \(try typeOf(a))") }
+    case .roundEven(let a):
+      guard [.float, .vector].contains(try typeOf(a)) else { throw .type("a float function of a \(try typeOf(a))") }
+      if try typeOf(a) == .vector { _ = try width() }
     case .convert(let a, let type):
       let from = try typeOf(a)
       let scalars: Set<Scalar> = [.index, .float, .double]

@@ -73,10 +73,8 @@ struct QuantizedOutput: Hashable, Sendable {
     // The interpreter's dequantize, add, ReLU and quantize, in the same order; each product
     // is a statement of its own, so that C compilers cannot contract it with the add into a
     // fused multiply-add (which rounds once).
-    let integer: Expr =
-      residual.sharedZero
-      ? QConvPlan.rounded(v, plus: .float(0))
-      : QConvPlan.rounded(v, plus: qp(.yZero)) - .splat(qp(.dZero))
+    let whole = Expr.roundEven(.variable(v + "c", .vector))
+    let integer: Expr = residual.sharedZero ? whole : whole + .splat(qp(.yZero)) - .splat(qp(.dZero))
     body.append(.define(v + "d", integer * .splat(qp(.dScale)), mutable: false))
     let shortcut: Expr =
       bytes.shortcut

@@ -95,9 +95,16 @@ import Testing
     #expect(throws: KernelError.type("y is not a buffer of byte elements")) {
       try KernelVerifier.verify(kernel(x, into: "y"))
     }
+    // Vectors round half to even lane by lane (C: the target's `round_v`); int vectors do not.
+    #expect(throws: Never.self) { try KernelVerifier.verify(kernel(.roundEven(x))) }
+    #expect(throws: KernelError.type("a float function of a intVector")) {
+      try KernelVerifier.verify(kernel(.roundEven(.convert(x, .intVector))))
+    }
     var c = CWriter()
     CKernelPrinter().print(kernel(x), &c)
+    CKernelPrinter().print(kernel(.roundEven(x)), &c)
     #expect(c.text.contains("store_bytes_rounded(b + 0L, *(const vf *)(x + 0L), (int)(3.0f));"), "\(c.text)")
+    #expect(c.text.contains("store_bytes_rounded(b + 0L, round_v(*(const vf *)(x + 0L)), (int)(3.0f));"), "\(c.text)")
     var swift = CWriter()
     SwiftKernelPrinter().print(kernel(x), &swift)
     #expect(swift.text.contains("vstoreBytesRounded(vload(x, 0), Float(3.0), b, 0)"), "\(swift.text)")
