@@ -76,6 +76,12 @@ import Testing
     }
   }
 
+  /// `graph`'s one input: seeded values, three times `values`' spread.
+  static func input(of graph: Graph, seed: UInt64) -> [Tensor] {
+    let type = graph.inputs[0].type
+    return [Tensor(type: type, data: values(type.elementCount, seed: seed).map { $0 * 3 })]
+  }
+
   static func conv(stride: Int, pad: Int, relu: Bool) -> Conv2dAttributes {
     Conv2dAttributes(
       stride: .square(stride), padding: Padding2d(top: pad, left: pad, bottom: pad, right: pad),
@@ -475,10 +481,7 @@ import Testing
     // blocked by a reorder).
     let residualBytes = target == .generic ? 0 : target.hasVNNI ? 3 : 1
     #expect(residualKernels.filter { $0.hasPrefix(kind) }.count == residualBytes, "\(residualKernels)")
-    let x = residual.inputs[0].type
-    try Self.expectInterpretersIntegers(
-      residual, [Tensor(type: x, data: values(x.elementCount, seed: 9).map { $0 * 3 })], target: target,
-      backend: backend)
+    try Self.expectInterpretersIntegers(residual, Self.input(of: residual, seed: 9), target: target, backend: backend)
   }
 
   /// 3×3 stride-1 convs over blocked maps of at least 12×12 run as the integer Winograd
@@ -537,10 +540,7 @@ import Testing
     #expect(winograd == (target == .avx2 || target == .avx512 ? 3 : 0), "\(kernels)")
     let bytes = lowered.steps.filter { if case .quantized = $0.output { true } else { false } }.map(\.output.graphName)
     #expect(bytes == (target == .generic ? [] : ["a"]), "\(bytes)")
-    let input = graph.inputs[0].type
-    try Self.expectInterpretersIntegers(
-      graph, [Tensor(type: input, data: values(input.elementCount, seed: 5).map { $0 * 3 })], target: target,
-      backend: backend)
+    try Self.expectInterpretersIntegers(graph, Self.input(of: graph, seed: 5), target: target, backend: backend)
   }
 
   /// Twelve generated 3×3 stride-1 convs side by side, each read from a quantized input (a
@@ -638,10 +638,7 @@ import Testing
       caches: lowered.caches
     ).plan
     #expect(plan.chunk == 49 && plan.chunks == 1 && plan.groups == 2, "chunk \(plan.chunk), groups \(plan.groups)")
-    let input = graph.inputs[0].type
-    try Self.expectInterpretersIntegers(
-      graph, [Tensor(type: input, data: values(input.elementCount, seed: 8).map { $0 * 3 })], target: target,
-      backend: backend)
+    try Self.expectInterpretersIntegers(graph, Self.input(of: graph, seed: 8), target: target, backend: backend)
   }
 
   /// The integer Winograd kernel runs only where no sum can pass 32 bits: for filters of
@@ -692,10 +689,7 @@ import Testing
       let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
       #expect(kernels.contains { $0.hasPrefix(kind) }, "\(channels) channels: \(kernels)")
       guard runnable.contains(target) else { continue }
-      let input = graph.inputs[0].type
-      try Self.expectInterpretersIntegers(
-        graph, [Tensor(type: input, data: values(input.elementCount, seed: 3).map { $0 * 3 })], target: target,
-        backend: .c)
+      try Self.expectInterpretersIntegers(graph, Self.input(of: graph, seed: 3), target: target, backend: .c)
     }
   }
 
@@ -730,8 +724,7 @@ import Testing
       let graph = try b.finish(outputs: [y])
       let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
       #expect(kernels.contains { $0.hasSuffix("+residual") } == fused, "\(qScale), \(dScale): \(kernels)")
-      let input = graph.inputs[0].type
-      let inputs = [Tensor(type: input, data: values(input.elementCount, seed: 4).map { $0 * 3 })]
+      let inputs = Self.input(of: graph, seed: 4)
       let want = try Interpreter(graph: graph).run(inputs)
       let got = try compiled(graph, target: target, backend: backend).run(inputs)
       let differing = zip(got[0].data, want[0].data).filter { $0.bitPattern != $1.bitPattern }
@@ -792,10 +785,7 @@ import Testing
         ).y
     }
     #expect(shapes["b"] == [2, c, 1, 35] && shapes["c"] == [2, c, 1, 35] && shapes["d"] == [2, c, 7, 9], "\(shapes)")
-    let input = graph.inputs[0].type
-    try Self.expectInterpretersIntegers(
-      graph, [Tensor(type: input, data: values(input.elementCount, seed: 9).map { $0 * 3 })], target: target,
-      backend: backend)
+    try Self.expectInterpretersIntegers(graph, Self.input(of: graph, seed: 9), target: target, backend: backend)
   }
 
   /// Integer convs whose outputs are bytes store them with one rounding, saturating store
@@ -837,8 +827,7 @@ import Testing
     let lowered = try LoweredProgram(graph: graph, target: target)
     let bytes = lowered.steps.filter { if case .quantized = $0.output { true } else { false } }.map(\.output.graphName)
     #expect(bytes == (target == .generic ? [] : ["a", "b"]), "\(bytes)")
-    let input = graph.inputs[0].type
-    let inputs = [Tensor(type: input, data: values(input.elementCount, seed: 12).map { $0 * 3 })]
+    let inputs = Self.input(of: graph, seed: 12)
     // The sums do fall on halves within the range, and past ±2^31 once scaled.
     let ints = try Interpreter(graph: try probe.finish(outputs: [q0, a])).run(inputs)
     let pixels = 9 * 10
