@@ -292,8 +292,9 @@ struct KernelVerifier {
     case .squareRoot(let a), .exponential(let a):
       guard try typeOf(a) == .float else { throw .type("a float function of a \(try typeOf(a))") }
     case .roundEven(let a):
-      guard [.float, .vector].contains(try typeOf(a)) else { throw .type("a float function of a \(try typeOf(a))") }
-      if try typeOf(a) == .vector { _ = try width() }
+      let type = try typeOf(a)
+      guard type == .float || type == .vector else { throw .type("a float function of a \(type)") }
+      if type == .vector { _ = try width() }
     case .convert(let a, let type):
       let from = try typeOf(a)
       let scalars: Set<Scalar> = [.index, .float, .double]

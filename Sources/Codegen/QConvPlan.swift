@@ -441,54 +441,54 @@ struct QConvPlan: Hashable, Sendable {
           ])
       ]
     }
-    let columns = { (body: (Bool) -> [Stmt]) -> [Stmt] in
+    // `run`, where given, copies the columns inside the image at once.
+    let columns = { (body: (Bool) -> [Stmt], run: Stmt?) -> [Stmt] in
       var parts: [Stmt] = []
       if left > 0 { parts.append(.loop("col", 0, .int(left), body(false))) }
-      if inside > 0 { parts.append(.loop("col", .int(left), .int(left + inside), body(true))) }
+      if inside > 0 { parts.append(run ?? .loop("col", .int(left), .int(left + inside), body(true))) }
       if right > 0 { parts.append(.loop("col", .int(left + inside), .int(width), body(false))) }
       return parts
     }
     guard plainInput else {
       let padding: Expr =
         grouping == .pairs ? .splat(.float(0)) : .splat(Parameter.xZero.variable + .float(offset))
-      let at = ((index("cb") * .int(rowsHeld) + index("rr")) * .int(width) + index("col")) * .int(gw)
+      // Column `col` of `xp`'s row, and column `col` of the input's row `ih`.
+      let at = { (col: Expr) in ((index("cb") * .int(self.rowsHeld) + index("rr")) * .int(width) + col) * .int(gw) }
+      let place = { (col: Expr) in
+        (((index("n") * .int(self.blocksIn) + index("cb")) * .int(h) + index("ih")) * .int(wd) + col) * .int(self.b)
+      }
       let pixel = { (inImage: Bool) -> [Stmt] in
-        guard inImage else { return [.narrowingStore("xp", at, padding, self.element)] }
-        let place =
-          (((index("n") * .int(self.blocksIn) + index("cb")) * .int(h) + index("ih")) * .int(wd) + index("col")
-            - .int(self.attributes.padding.left)) * .int(self.b)
+        let to = at(index("col"))
+        guard inImage else { return [.narrowingStore("xp", to, padding, self.element)] }
+        let from = place(index("col") - .int(self.attributes.padding.left))
         // Bytes hold the integers offset already (as quads want them); floats hold the
         // integers themselves.
         let value: Expr =
           switch (self.grouping, self.bytes.input) {
-          case (.pairs, true): .byteVectorLoad("x", place) - .splat(.float(offset) + Parameter.xZero.variable)
-          case (.pairs, false): .vectorLoad("x", place) - .splat(Parameter.xZero.variable)
-          case (.quads, true): .byteVectorLoad("x", place)
-          case (.quads, false): .vectorLoad("x", place) + .splat(.float(offset))
+          case (.pairs, true): .byteVectorLoad("x", from) - .splat(.float(offset) + Parameter.xZero.variable)
+          case (.pairs, false): .vectorLoad("x", from) - .splat(Parameter.xZero.variable)
+          case (.quads, true): .byteVectorLoad("x", from)
+          case (.quads, false): .vectorLoad("x", from) + .splat(.float(offset))
           }
-        return [.narrowingStore("xp", at, value, self.element)]
+        return [.narrowingStore("xp", to, value, self.element)]
       }
-      // A row's pixels inside the image, as bytes, are consecutive in both: pairs widen them
-      // at once, quads copy them.
-      let widened = { () -> [Stmt] in
-        var parts: [Stmt] = []
-        if left > 0 { parts.append(.loop("col", 0, .int(left), pixel(false))) }
-        let place = ((index("n") * .int(self.blocksIn) + index("cb")) * .int(h) + index("ih")) * .int(wd * self.b)
-        let at = (index("cb") * .int(self.rowsHeld) + index("rr")) * .int(width * gw) + .int(left * gw)
-        // Quads take the bytes as they are.
-        parts.append(
-          self.grouping == .pairs
-            ? .widenBytes(
-              target: "xp", at: at, source: "x", from: place, count: inside * gw,
-              minus: .float(offset) + Parameter.xZero.variable)
-            : .copy(target: "xp", at: at, source: "x", from: place, count: inside * gw))
-        if right > 0 { parts.append(.loop("col", .int(left + inside), .int(width), pixel(false))) }
-        return parts
-      }
-      let widens = bytes.input && inside > 0 && gw == b
+      // Bytes inside the image are consecutive in a row of both: pairs widen them at once,
+      // quads copy them as they are.
+      let (to, from, count) = (at(.int(left)), place(0), inside * gw)
+      let run: Stmt? =
+        switch (grouping, bytes.input) {
+        case (_, false): nil
+        case (.pairs, true):
+          .widenBytes(
+            target: "xp", at: to, source: "x", from: from, count: count,
+            minus: .float(offset) + Parameter.xZero.variable)
+        case (.quads, true): .copy(target: "xp", at: to, source: "x", from: from, count: count)
+        }
       let block = { (inRow: Bool) -> [Stmt] in
-        let row = inRow ? (widens ? widened() : columns(pixel)) : [.loop("col", 0, .int(width), pixel(false))]
-        return [.loop("cb", 0, .int(self.blocksIn), row)]
+        [
+          .loop(
+            "cb", 0, .int(self.blocksIn), inRow ? columns(pixel, run) : [.loop("col", 0, .int(width), pixel(false))])
+        ]
       }
       return rows(block(false), block(true))
     }
@@ -521,7 +521,7 @@ struct QConvPlan: Hashable, Sendable {
           "e", 0, .int(rowSlack),
           [.store("xp", index("rr") * .int(rowElements) + .int(width * pe) + index("e"), zero)])
       ]
-    return rows([.loop("col", 0, .int(width), pixel(false))] + slack, columns(pixel) + slack)
+    return rows([.loop("col", 0, .int(width), pixel(false))] + slack, columns(pixel, nil) + slack)
   }
 
   /// Every tile of output row `p` of blocks `kb ..< kb + channelBlocks`; `xrow` is the row

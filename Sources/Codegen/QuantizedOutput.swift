@@ -88,9 +88,7 @@ struct QuantizedOutput: Hashable, Sendable {
     if let store = byteStore(quotient, v + "q", zero: qp(.qZero), range: residual.range, atLeastZero: false, at: at) {
       return body + store
     }
-    body += QConvPlan.clamped(
-      .variable(v + "s", .vector) / .splat(qp(.qScale)), v + "q", zero: qp(.qZero), range: residual.range,
-      atLeastZero: false)
+    body += QConvPlan.clamped(quotient, v + "q", zero: qp(.qZero), range: residual.range, atLeastZero: false)
     let signed = residual.range.lowerBound < 0
     let result = QConvPlan.rounded(v + "q", plus: qp(.qZero) + .float(bytes.output && signed ? 128 : 0))
     body.append(
