@@ -396,7 +396,13 @@ struct SwiftKernelPrinter: KernelPrinter {
   func roundEven(_ a: String, vector: Bool) -> String { "(\(a)).rounded(.toNearestOrEven)" }
   func exponential(_ a: String) -> String { "expf(\(a))" }
   func convert(_ a: String, to type: Scalar) -> String {
-    type == .intVector ? "vint(\(a))" : "\(typeName(type))(\(a))"
+    switch type {
+    case .intVector: "vint(\(a))"
+    case .vector: "vfloat(\(a))"
+    case .byte: "byteOf(\(a))"
+    case .int16: "int16Of(\(a))"
+    default: "\(typeName(type))(\(a))"
+    }
   }
   func define(_ name: String, _ type: Scalar, _ value: String, mutable: Bool) -> String {
     "\(mutable ? "var" : "let") \(name): \(typeName(type)) = \(value)"

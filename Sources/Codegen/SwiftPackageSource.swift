@@ -10,7 +10,7 @@ extension SwiftProgram {
   /// One such model per target: the file's other names (`ResnetcModel`, the kernels) are
   /// the target's own.
   public func packageSource(className: String) -> String {
-    let parts = sources(kernelFiles: 1, cAPI: false)
+    let parts = sources(kernelFiles: 1, cAPI: false, intrinsics: false)
     let wrapper = """
 
       // ---- The model's class for the package ----

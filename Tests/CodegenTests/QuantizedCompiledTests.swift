@@ -844,6 +844,62 @@ import Testing
     #expect(halves > 50 && scaled.contains { $0 < -0x1p31 } && scaled.contains { $0 > 0x1p31 }, "\(halves) halves")
     try Self.expectInterpretersIntegers(graph, inputs, target: target, backend: backend)
   }
+
+  /// The Swift program's helpers: through x86 intrinsics (`SwiftIntrinsics`) on every vector
+  /// target this CPU runs, with full-range weights (int16 pairs without VNNI) and weights
+  /// within ±64 (byte pairs, `vpmaddubsw`); and the portable ones a package's target builds
+  /// (`intrinsics: false`), on the last. Each equals the interpreter's integers.
+  static let swiftHelperBuilds: [String] =
+    Target.runnable().filter { $0 != .generic }.map { "intrinsics \($0.rawValue)" }
+    + (Target.runnable().last.map { $0 == .generic ? [] : ["portable \($0.rawValue)"] } ?? [])
+
+  @Test(arguments: swiftHelperBuilds)
+  func swiftHelpersEqualTheInterpreter(_ build: String) throws {
+    let words = build.split(separator: " ").map(String.init)
+    let (intrinsics, target) = (words[0] == "intrinsics", Target(rawValue: words[1])!)
+    let graphs = [try Self.graph()] + (intrinsics && !target.hasVNNI ? [try Self.graph(weights: -64...64)] : [])
+    for graph in graphs {
+      let program = try SwiftProgram(graph: graph, target: target)
+      let dir = try scratchDirectory()
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      let sources = program.sources(kernelFiles: nil, cAPI: true, intrinsics: intrinsics)
+      let module = "import _Builtin_intrinsics.intel"
+      #expect(sources.dropFirst().allSatisfy { $0.text.contains(module) == intrinsics }, "kernel files' imports")
+      let paths = sources.map { dir + "/model\($0.suffix).swift" }
+      for (source, path) in zip(sources, paths) {
+        try source.text.write(toFile: path, atomically: true, encoding: .utf8)
+      }
+      try program.writeWeights(toFile: dir + "/model.weights")
+      try swiftCompiler().compile(
+        sources: paths, output: dir + "/libmodel.so", shared: true, extra: SwiftCompiler.flags(for: target))
+      let model = try NativeModel(libraryPath: dir + "/libmodel.so", weightsPath: dir + "/model.weights")
+      let inputs = graph.inputs.enumerated().map { i, input in
+        Tensor(type: input.type, data: values(input.type.elementCount, seed: UInt64(60 + i)).map { $0 * 3 })
+      }
+      let want = try Interpreter(graph: graph).run(inputs)
+      for (i, (y, reference)) in zip(try model.run(inputs), want).enumerated() {
+        let differing = zip(y.data, reference.data).filter { $0 != $1 }.count
+        #expect(y.type == reference.type && differing == 0, "\(build), output \(i): \(differing) differ")
+      }
+    }
+  }
+
+  /// The kernel files of a program for a vector target call the intrinsics; a package's
+  /// source (built without the target's flags) and a generic program do not.
+  @Test func swiftIntrinsicsOnlyWhereTheProgramIsBuiltWithTheTargetsFlags() throws {
+    let graph = try Self.residualGraph()
+    for target in Target.allCases {
+      let program = try SwiftProgram(graph: graph, target: target)
+      let kernels = program.modelSources.dropFirst().map(\.text).joined()
+      let bits = target == .avx2 ? "256" : "512"
+      let expected =
+        target == .generic
+        ? [] : ["_mm\(bits)_madd_epi16", target.hasVNNI ? "_mm512_dpbusd_epi32" : "_mm\(bits)_maddubs_epi16"]
+      #expect(expected.allSatisfy(kernels.contains), "\(target): \(expected)")
+      #expect(kernels.contains("_Builtin_intrinsics") == (target != .generic), "\(target)")
+      #expect(!program.packageSource(className: "Model").contains("_Builtin_intrinsics"), "\(target) package")
+    }
+  }
 }
 
 extension GraphBuilder {
