@@ -179,9 +179,9 @@ public struct SwiftProgram: Sendable {
   }
 
   /// The vector type of a target with blocks of `b` channels and the helpers the kernels'
-  /// vector operations are printed with: loads and stores that need no alignment, and
-  /// `vmax`, lane by lane `a` where `a > b`, else `b` (so a NaN in `a` never wins); then the
-  /// conversions and integer multiply-adds, through x86 intrinsics where the program is
+  /// vector operations are printed with: loads and stores that need no alignment; then `vmax`
+  /// (lane by lane `a` where `a > b`, else `b`, so a NaN in `a` never wins) and `vmin`, the
+  /// conversions and the integer multiply-adds, through x86 intrinsics where the program is
   /// built with `target`'s instruction set (`SwiftIntrinsics`), else in portable SIMD.
   static func vectorPrelude(_ b: Int, intrinsics target: Target?) -> String {
     let arithmetic = target.map { SwiftIntrinsics.helpers(block: b, vnni: $0.hasVNNI) } ?? portableHelpers(b)
@@ -195,10 +195,6 @@ public struct SwiftProgram: Sendable {
       @inline(__always) private func vstore(_ v: VF, _ p: UnsafeMutablePointer<Float>, _ offset: Int) {
         UnsafeMutableRawPointer(p + offset).storeBytes(of: v, as: VF.self)
       }
-
-      @inline(__always) private func vmax(_ a: VF, _ b: VF) -> VF { b.replacing(with: a, where: a .> b) }
-
-      @inline(__always) private func vmin(_ a: VF, _ b: VF) -> VF { b.replacing(with: a, where: a .< b) }
 
       private typealias VI = SIMD\(b)<Int32>
       private typealias VS = SIMD\(2 * b)<Int16>
@@ -235,10 +231,14 @@ public struct SwiftProgram: Sendable {
       """
   }
 
-  /// The conversions and integer multiply-adds in portable SIMD, for a build without the
-  /// target's instruction set (a Swift package's target).
+  /// `vmax`, `vmin`, the conversions and the integer multiply-adds in portable SIMD, for a
+  /// build without the target's instruction set (a Swift package's target).
   static func portableHelpers(_ b: Int) -> String {
     """
+    @inline(__always) private func vmax(_ a: VF, _ b: VF) -> VF { b.replacing(with: a, where: a .> b) }
+
+    @inline(__always) private func vmin(_ a: VF, _ b: VF) -> VF { b.replacing(with: a, where: a .< b) }
+
     /// The whole numbers `v` holds (each within ±2^22) as the low bits of 32-bit lanes: adding
     /// 1.5 · 2^23 leaves a float whose bits are 0x4B400000 plus the number, so the low 16 bits
     /// are the number as int16, the low 8 its byte. (Swift's float-to-integer vector
