@@ -41,21 +41,13 @@ enum SwiftIntrinsics {
         let i = _mm512_max_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(Int32(plus))), _mm512_setzero_si512())
         UnsafeMutableRawPointer(p + offset).storeBytes(of: _mm512_cvtusepi32_epi8(i), as: __m128i.self)
       """
-      : """
-        let i = _mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(Int32(plus)))
-        let w = _mm_packs_epi32(i.lowHalf, i.highHalf)
-        UnsafeMutableRawPointer(p + offset).storeBytes(of: _mm_packus_epi16(w, w).x, as: Int64.self)
-      """
+      : "  storePacked(_mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(Int32(plus))), p, offset)"
     // Whole numbers as bytes or int16: AVX-512 truncates each lane (vpmovdb, vpmovdw); AVX2
     // packs, saturating, which is the same for lanes within the type, the only ones stored.
     let bytes =
       b == 16
       ? "UnsafeMutableRawPointer(p + offset).storeBytes(of: _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)), as: __m128i.self)"
-      : """
-      let i = _mm256_cvttps_epi32(v)
-        let w = _mm_packs_epi32(i.lowHalf, i.highHalf)
-        UnsafeMutableRawPointer(p + offset).storeBytes(of: _mm_packus_epi16(w, w).x, as: Int64.self)
-      """
+      : "storePacked(_mm256_cvttps_epi32(v), p, offset)"
     let shorts =
       b == 16
       ? "UnsafeMutableRawPointer(p + offset).storeBytes(of: _mm512_cvtepi32_epi16(_mm512_cvttps_epi32(v)), as: __m256i.self)"
@@ -67,8 +59,20 @@ enum SwiftIntrinsics {
       b == 16
       ? "_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(UnsafeRawPointer(p + offset).loadUnaligned(as: __m128i.self)))"
       : "_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(SIMD2<Int64>(UnsafeRawPointer(p + offset).loadUnaligned(as: Int64.self), 0)))"
+    // AVX2 has no vpmovdb: its byte stores pack, saturating.
+    let packed =
+      b == 16
+      ? ""
+      : """
+
+      /// The lanes of `i` packed into bytes at `p + offset`, saturating (`vpackssdw`, `vpackuswb`).
+      @inline(__always) private func storePacked(_ i: __m256i, _ p: UnsafeMutablePointer<UInt8>, _ offset: Int) {
+        let w = _mm_packs_epi32(i.lowHalf, i.highHalf)
+        UnsafeMutableRawPointer(p + offset).storeBytes(of: _mm_packus_epi16(w, w).x, as: Int64.self)
+      }
+      """
     return """
-      private typealias MI = __m\(bits)i
+      private typealias MI = __m\(bits)i\(packed)
 
       /// Lane by lane `a` where `a > b` (`a < b`), else `b`: `vmaxps` (`vminps`) returns its
       /// second operand unless the first compares greater (less), NaN included. (Swift's
