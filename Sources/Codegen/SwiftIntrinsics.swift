@@ -18,23 +18,12 @@ enum SwiftIntrinsics {
   static func helpers(block b: Int, vnni: Bool) -> String {
     let bits = b == 16 ? 512 : 256
     let m = "_mm\(bits)"
-    let quad =
+    // With VNNI one `vpdpbusd`; without, `vpmaddubsw` adds pairs in int16, saturating (the
+    // compiler uses it only for weights whose pairs cannot), then `vpmaddwd` by ones the two.
+    let dot =
       vnni
-      ? """
-      /// `acc` plus, in each lane, the sum of the products of its quad's unsigned bytes of `a`
-      /// and signed bytes of `b` (`vpdpbusd`).
-      @inline(__always) private func vdpbusd(_ acc: VI, _ a: VQ, _ b: VQ) -> VI {
-        vi(_mm512_dpbusd_epi32(mi(acc), mi(a), mi(b)))
-      }
-      """
-      : """
-      /// `acc` plus, in each lane, the sum of the products of its quad's unsigned bytes of `a`
-      /// and signed bytes of `b`: `vpmaddubsw` adds pairs in int16, saturating (the compiler
-      /// uses it only for weights whose pairs cannot), `vpmaddwd` by ones the two pairs.
-      @inline(__always) private func vdpbusd(_ acc: VI, _ a: VQ, _ b: VQ) -> VI {
-        acc &+ vi(\(m)_madd_epi16(\(m)_maddubs_epi16(mi(a), mi(b)), \(m)_set1_epi16(1)))
-      }
-      """
+      ? "vi(_mm512_dpbusd_epi32(mi(acc), mi(a), mi(b)))"
+      : "acc &+ vi(\(m)_madd_epi16(\(m)_maddubs_epi16(mi(a), mi(b)), \(m)_set1_epi16(1)))"
     let roundedBytes =
       b == 16
       ? """
@@ -140,7 +129,9 @@ enum SwiftIntrinsics {
       /// The whole-number lanes of `v` (each within ±2^24) as integers (`cvttps2dq`).
       @inline(__always) private func vint(_ v: VF) -> VI { vi(\(m)_cvttps_epi32(v)) }
 
-      \(quad)
+      /// `acc` plus, in each lane, the sum of the products of its quad's unsigned bytes of `a`
+      /// and signed bytes of `b`.
+      @inline(__always) private func vdpbusd(_ acc: VI, _ a: VQ, _ b: VQ) -> VI { \(dot) }
 
       /// `acc` plus, in each lane, the sum of the products of its pairs of `a` and `b`
       /// (`vpmaddwd`: exact, no operand is -32768).

@@ -849,9 +849,10 @@ import Testing
   /// target this CPU runs, with full-range weights (int16 pairs without VNNI) and weights
   /// within ±64 (byte pairs, `vpmaddubsw`); and the portable ones a package's target builds
   /// (`intrinsics: false`), on the last. Each equals the interpreter's integers.
-  static let swiftHelperBuilds: [String] =
-    Target.runnable().filter { $0 != .generic }.map { "intrinsics \($0.rawValue)" }
-    + (Target.runnable().last.map { $0 == .generic ? [] : ["portable \($0.rawValue)"] } ?? [])
+  static let swiftHelperBuilds: [String] = {
+    let vector = Target.runnable().filter { $0 != .generic }
+    return vector.map { "intrinsics \($0.rawValue)" } + (vector.last.map { ["portable \($0.rawValue)"] } ?? [])
+  }()
 
   @Test(arguments: swiftHelperBuilds)
   func swiftHelpersEqualTheInterpreter(_ build: String) throws {
