@@ -210,6 +210,7 @@ public struct CProgram: Sendable {
         )
       }
     }
+    if target.block != nil { splitBytePairs(&w) }
     w.line()
     tables(&w)
     let pass = lowered.forwardPass(in: .c)
@@ -272,6 +273,20 @@ public struct CProgram: Sendable {
   }
 
   /// The C identifier of kernel `index`, named after the first step it serves.
+  /// The helper of `Stmt.splitBytePairs`: over the blocks as one run of bytes, 128 at a time,
+  /// `vpmaddubsw` by ones sums their pairs and one compare of the largest sums finds whether
+  /// any passes the bound; only then are its 32 quads split one by one.
+  private func splitBytePairs(_ w: inout CWriter) {
+    w.line("/* Pair (u, v) of quad o of x (blocks of pixels of b bytes) summing past bound: u and bound - u")
+    w.line("   stay, and the rests (0, e0, 0, e1) become the pixel's next entry (Stmt.splitBytePairs). */")
+    w.line(
+      "__attribute__((unused)) static void split_quad(unsigned char *x, long o, long pixels, int b, int bound, int *counts, int *entries) { unsigned char *q = x + o; const int s0 = q[0] + q[1], s1 = q[2] + q[3]; const int e0 = s0 > bound ? s0 - bound : 0, e1 = s1 > bound ? s1 - bound : 0; if ((e0 | e1) == 0) return; q[1] = (unsigned char)(q[1] - e0); q[3] = (unsigned char)(q[3] - e1); const long in_block = o % (pixels * b), px = in_block / b, g = o / (pixels * b) * (b / 4) + in_block % b / 4; const long k = counts[px]++; entries[2 * (k * pixels + px)] = (int)g; entries[2 * (k * pixels + px) + 1] = (int)((unsigned)e0 << 8 | (unsigned)e1 << 24); }"
+    )
+    w.line(
+      "__attribute__((unused)) static void split_byte_pairs(unsigned char *x, int *counts, int *entries, long pixels, long blocks, int b, int bound) { memset(counts, 0, sizeof(int) * (size_t)pixels); const __m256i ones = _mm256_set1_epi8(1), limit = _mm256_set1_epi16((short)bound); const long n = blocks * pixels * b; long i = 0; for (; i + 128 <= n; i += 128) { const __m256i *v = (const __m256i *)(x + i); const __m256i m = _mm256_max_epi16(_mm256_max_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(v), ones), _mm256_maddubs_epi16(_mm256_loadu_si256(v + 1), ones)), _mm256_max_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(v + 2), ones), _mm256_maddubs_epi16(_mm256_loadu_si256(v + 3), ones))); const __m256i over = _mm256_cmpgt_epi16(m, limit); if (_mm256_testz_si256(over, over)) continue; for (long j = i; j < i + 128; j += 4) split_quad(x, j, pixels, b, bound, counts, entries); } for (; i < n; i += 4) split_quad(x, i, pixels, b, bound, counts, entries); }"
+    )
+  }
+
   private func kernelName(_ index: Int, _ kernel: SharedKernel) -> String {
     "kernel\(index)_" + String(CName.identifier(steps[kernel.steps[0]].label).prefix(40))
   }

@@ -261,6 +261,25 @@ indirect enum Stmt: Hashable, Sendable {
   case copy(target: String, at: Expr, source: String, from: Expr, count: Int)
   /// `count` elements of `target` from `at` set to `value`.
   case fill(target: String, at: Expr, value: Expr, count: Int)
+  /// Splits the byte pairs that `vpmaddubsw` could saturate. The `byte` buffer `buffer` holds
+  /// `blocks` blocks of `pixels` pixels of `width` bytes (a multiple of 4; pixel `px` of block
+  /// `cb` at `(cb · pixels + px) · width`), four to a quad; quad `g` of a pixel is quad `g mod
+  /// (width / 4)` of its block `g / (width / 4)`. Each pair of bytes (u, v) of a
+  /// quad whose sum passes `bound` (within 255...510) becomes (u, bound - u), and a quad with
+  /// such rests, (u0, v0, u1, v1) less (0, e0, 0, e1), is recorded as the pixel's next entry
+  /// `k`: the int32 buffer `counts` holds each pixel's number of entries (element `px`), and
+  /// `entries` entry `k` of pixel `px` at elements `2 · (k · pixels + px)` (the quad `g`)
+  /// and `+ 1` (the bytes (0, e0, 0, e1), the lowest first). The pairs left sum to at most
+  /// `bound`, the rests to at most 255, and the entries of a pixel are at most its quads.
+  case splitBytePairs(buffer: String, pixels: Int, blocks: Int, width: Int, counts: String, entries: String, bound: Int)
+  /// For each entry of pixel `pixel` that a `splitBytePairs` over `pixels` pixels of
+  /// `quads` quads recorded in `counts` and `entries`: `accumulators[j] += dot(rests,
+  /// weights[w ..< w + 4 × vectorWidth])` (`quadMultiplyAdd`, unsigned rests and signed
+  /// weights) with `w = at + g · quadStride + j · accumulatorStride` for the entry's quad `g`:
+  /// the products of the rests that the split took out of the pairs.
+  case addPairRests(
+    accumulators: [String], counts: String, entries: String, pixels: Int, quads: Int, pixel: Expr, weights: String,
+    at: Expr, quadStride: Int, accumulatorStride: Int)
 }
 
 /// A buffer a kernel reads or writes, of `elements` elements (floats unless `element` says).

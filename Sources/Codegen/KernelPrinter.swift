@@ -31,6 +31,16 @@ protocol KernelPrinter {
   func fill(target: String, at: String, value: String, count: Int) -> String
   /// Bytes less a whole number, as int16.
   func widenBytes(target: String, at: String, source: String, from: String, count: Int, minus: String) -> String
+  /// The call that splits a byte buffer's pairs (`Stmt.splitBytePairs`).
+  func splitBytePairs(
+    buffer: String, pixels: Int, blocks: Int, width: Int, counts: String, entries: String, bound: Int
+  ) -> String
+  /// Element `index` of an int32 buffer as an index.
+  func int32Index(_ buffer: String, _ index: String) -> String
+  /// The bits of element `index` of an int32 buffer in every quad of a quad vector.
+  func quadSplatBits(_ buffer: String, _ index: String) -> String
+  /// The header and the text after the closing brace of a block that only scopes its names.
+  var scope: (header: String, trailer: String) { get }
   func vectorLoad(_ buffer: String, _ index: String) -> String
   /// A float in every lane (`zero` when it is the literal 0).
   func splat(_ value: String, zero: Bool) -> String
@@ -165,6 +175,29 @@ extension KernelPrinter {
     case .widenBytes(let target, let at, let source, let from, let count, let minus):
       w.line(
         widenBytes(target: target, at: text(at), source: source, from: text(from), count: count, minus: text(minus)))
+    case .splitBytePairs(let buffer, let pixels, let blocks, let width, let counts, let entries, let bound):
+      w.line(
+        splitBytePairs(
+          buffer: buffer, pixels: pixels, blocks: blocks, width: width, counts: counts, entries: entries, bound: bound))
+    case .addPairRests(
+      let accumulators, let counts, let entries, let pixels, _, let pixel, let weights, let at, let quadStride,
+      let accumulatorStride):
+      w.block(scope.header, trailer: scope.trailer) { w in
+        w.line(define("px_", .index, text(pixel), mutable: false))
+        w.line(define("n_", .index, int32Index(counts, "px_"), mutable: false))
+        w.block(loop("k_", "0", "n_", literalBounds: false)) { w in
+          w.line(define("e_", .index, "2 * (k_ * \(index(pixels)) + px_)", mutable: false))
+          w.line(define("a_", .quadVector, quadSplatBits(entries, "e_ + 1"), mutable: false))
+          w.line(
+            define(
+              "w_", .index, "\(text(at, needs: 3)) + \(int32Index(entries, "e_")) * \(index(quadStride))",
+              mutable: false))
+          for (j, name) in accumulators.enumerated() {
+            let place = j == 0 ? "w_" : "w_ + \(index(j * accumulatorStride))"
+            w.line(quadMultiplyAdd(name, "a_", quadVectorLoad(weights, place)))
+          }
+        }
+      }
     }
   }
 
@@ -356,6 +389,14 @@ struct CKernelPrinter: KernelPrinter {
   func widenBytes(target: String, at: String, source: String, from: String, count: Int, minus: String) -> String {
     "widen_bytes(\(target) + \(at), \(source) + \(from), \(count)L, (int)(\(minus)));"
   }
+  func splitBytePairs(
+    buffer: String, pixels: Int, blocks: Int, width: Int, counts: String, entries: String, bound: Int
+  ) -> String {
+    "split_byte_pairs(\(buffer), \(counts), \(entries), \(pixels)L, \(blocks)L, \(width), \(bound));"
+  }
+  func int32Index(_ buffer: String, _ index: String) -> String { "(long)\(buffer)[\(index)]" }
+  func quadSplatBits(_ buffer: String, _ index: String) -> String { "(vq)((vi){0} + \(buffer)[\(index)])" }
+  var scope: (header: String, trailer: String) { ("do", " while (0);") }
   func fill(target: String, at: String, value: String, count: Int) -> String {
     value == "0.0f"
       ? "memset(\(target) + \(at), 0, sizeof(float) * \(count)L);"
@@ -503,4 +544,14 @@ struct SwiftKernelPrinter: KernelPrinter {
   func widenBytes(target: String, at: String, source: String, from: String, count: Int, minus: String) -> String {
     "widenBytes(\(target) + \(at), \(source) + \(from), \(count), \(minus))"
   }
+  func splitBytePairs(
+    buffer: String, pixels: Int, blocks: Int, width: Int, counts: String, entries: String, bound: Int
+  ) -> String {
+    "splitBytePairs(\(buffer), \(counts), \(entries), \(pixels), \(blocks), \(width), \(bound))"
+  }
+  func int32Index(_ buffer: String, _ index: String) -> String { "Int(\(buffer)[\(index)])" }
+  func quadSplatBits(_ buffer: String, _ index: String) -> String {
+    "unsafeBitCast(VI(repeating: \(buffer)[\(index)]), to: VQ.self)"
+  }
+  var scope: (header: String, trailer: String) { ("do", "") }
 }

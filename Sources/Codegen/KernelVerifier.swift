@@ -169,6 +169,32 @@ struct KernelVerifier {
       guard writable.contains(target) else { throw .type("\(target) is not writable") }
       guard try typeOf(value) == .float else { throw .type("a fill of \(target) with a non-float") }
       try access(target, at, count: count, of: .float)
+    case .splitBytePairs(let buffer, let pixels, let blocks, let width, let counts, let entries, let bound):
+      guard pixels > 0, blocks > 0, width > 0, width % 4 == 0, (255...510).contains(bound) else {
+        throw .type("a split of \(blocks) blocks of \(pixels) pixels of \(width) bytes at \(bound)")
+      }
+      for name in [buffer, counts, entries] where !writable.contains(name) { throw .type("\(name) is not writable") }
+      try access(buffer, .int(0), count: blocks * pixels * width, of: .byte)
+      try access(counts, .int(0), count: pixels, of: .int32)
+      try access(entries, .int(0), count: 2 * pixels * blocks * width / 4, of: .int32)
+    case .addPairRests(
+      let accumulators, let counts, let entries, let pixels, let quads, let pixel, let weights, let at, let quadStride,
+      let accumulatorStride):
+      for name in accumulators {
+        guard let variable = scope[name] else { throw .undefined(name) }
+        guard variable.type == .intVector else { throw .type("the rests of pairs added to a \(variable.type)") }
+      }
+      guard pixels > 0, quads > 0, quadStride >= 0, accumulatorStride >= 0, !accumulators.isEmpty else {
+        throw .type("the rests of pairs of \(pixels) pixels of \(quads) quads")
+      }
+      guard try typeOf(pixel) == .index, let place = try range(pixel) else { throw .unbounded(buffer: counts) }
+      guard place.lowest >= 0, place.highest < pixels else {
+        throw .outOfBounds(buffer: counts, lowest: place.lowest, highest: place.highest, elements: pixels)
+      }
+      try access(counts, .int(0), count: pixels, of: .int32)
+      try access(entries, .int(0), count: 2 * pixels * quads, of: .int32)
+      let span = (quads - 1) * quadStride + (accumulators.count - 1) * accumulatorStride + 4 * (try width())
+      try access(weights, at, count: span, of: .byte)
     }
   }
 

@@ -126,7 +126,7 @@ struct LoweredProgram: Sendable {
         let plan = QConvPlan(
           node, a, x: type(of: node.operands[0]).shape, fit: fit, plainInput: plainInput, residual: residual,
           bytes: bytes, target: target)
-        let kind = QConvPlan.kernelName(plan.grouping, target: target)
+        let kind = QConvPlan.kernelName(plan.grouping, split: plan.splitBound != nil, target: target)
         return "\(kind) \(plan.tile)px x\(plan.channelBlocks)" + (plan.order == .imageOuter ? " image" : "")
           + (residual == nil ? "" : " +residual")
       case .qwinograd(_, _, _, let residual, _): return "int16 winograd F(2,3)" + (residual == nil ? "" : " +residual")
@@ -181,7 +181,7 @@ struct LoweredProgram: Sendable {
       let weight = type(of: node.operands[3]).shape
       let also = residual.map { " then dequantize, add the shortcut, \($0.relu ? "relu, " : "")quantize" } ?? ""
       return
-        "\(node.name): qconv2d over \(QConvPlan.grouping(fit, target: target) == .pairs ? "int16 pairs" : "byte quads"), blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
+        "\(node.name): qconv2d over \(QConvPlan.grouping(fit, plainInput: plainInput, target: target) == .pairs ? "int16 pairs" : "byte quads"), blocked by \(target.block!); x is \(d(x))\(plainInput ? " plain" : ""), w is \(d(weight)) packed, y is \(d(node.type.shape)); \(LoweredProgram.attributes(node))\(also)"
     case .qwinograd(let node, _, _, let residual, _):
       let also = residual.map { " then dequantize, add the shortcut, \($0.relu ? "relu, " : "")quantize" } ?? ""
       return

@@ -211,7 +211,7 @@ struct Lowering {
       bytes.input ? Buffer.quantized(input) : try operand(conv.operands[0], blocked: !plainInput, types: types),
       parameters,
     ]
-    let grouping = winograd ? .pairs : QConvPlan.grouping(plan, target: target)
+    let grouping = winograd ? .pairs : QConvPlan.grouping(plan, plainInput: plainInput, target: target)
     operands.append(
       pack(
         conv.operands[3].name,

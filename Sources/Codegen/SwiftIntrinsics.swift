@@ -105,6 +105,36 @@ enum SwiftIntrinsics {
         }
       }
 
+      /// Every quad of `blocks` blocks of `pixels` pixels of `b` bytes at `x`
+      /// (`Stmt.splitBytePairs`): over the blocks as one run of bytes, 128 at a time,
+      /// `vpmaddubsw` by ones sums their pairs and one compare of the largest sums finds
+      /// whether any passes the bound; only then are its 32 quads split one by one.
+      private func splitBytePairs(
+        _ x: UnsafeMutablePointer<UInt8>, _ counts: UnsafeMutablePointer<Int32>, _ entries: UnsafeMutablePointer<Int32>,
+        _ pixels: Int, _ blocks: Int, _ b: Int, _ bound: Int
+      ) {
+        counts.update(repeating: 0, count: pixels)
+        let ones = _mm256_set1_epi8(1)
+        let limit = _mm256_set1_epi16(Int16(bound))
+        let n = blocks * pixels * b
+        @inline(__always) func sums(_ o: Int) -> __m256i {
+          _mm256_maddubs_epi16(UnsafeRawPointer(x + o).loadUnaligned(as: __m256i.self), ones)
+        }
+        var i = 0
+        while i + 128 <= n {
+          let m = _mm256_max_epi16(_mm256_max_epi16(sums(i), sums(i + 32)), _mm256_max_epi16(sums(i + 64), sums(i + 96)))
+          let over = _mm256_cmpgt_epi16(m, limit)
+          if _mm256_testz_si256(over, over) == 0 {
+            for j in stride(from: i, to: i + 128, by: 4) { splitQuad(x, j, pixels, b, bound, counts, entries) }
+          }
+          i += 128
+        }
+        while i < n {
+          splitQuad(x, i, pixels, b, bound, counts, entries)
+          i += 4
+        }
+      }
+
       @inline(__always) private func vloadBytes(_ p: UnsafePointer<UInt8>, _ offset: Int) -> VF {
         \(loadBytes)
       }

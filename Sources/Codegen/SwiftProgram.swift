@@ -227,6 +227,27 @@ public struct SwiftProgram: Sendable {
         UnsafeMutableRawPointer(p + offset).storeBytes(of: v, as: VI.self)
       }
 
+      /// Pair (u, v) of quad `o` of `x` (blocks of `pixels` pixels of `b` bytes) summing past
+      /// `bound`: u and bound - u stay, and the rests (0, e0, 0, e1) become the pixel's next
+      /// entry (`Stmt.splitBytePairs`).
+      @inline(__always) private func splitQuad(
+        _ x: UnsafeMutablePointer<UInt8>, _ o: Int, _ pixels: Int, _ b: Int, _ bound: Int,
+        _ counts: UnsafeMutablePointer<Int32>, _ entries: UnsafeMutablePointer<Int32>
+      ) {
+        let q = x + o
+        let (s0, s1) = (Int(q[0]) + Int(q[1]), Int(q[2]) + Int(q[3]))
+        let (e0, e1) = (max(s0 - bound, 0), max(s1 - bound, 0))
+        if e0 | e1 == 0 { return }
+        q[1] = UInt8(truncatingIfNeeded: Int(q[1]) - e0)
+        q[3] = UInt8(truncatingIfNeeded: Int(q[3]) - e1)
+        let inBlock = o % (pixels * b)
+        let (px, g) = (inBlock / b, o / (pixels * b) * (b / 4) + inBlock % b / 4)
+        let k = Int(counts[px])
+        counts[px] += 1
+        entries[2 * (k * pixels + px)] = Int32(g)
+        entries[2 * (k * pixels + px) + 1] = Int32(bitPattern: UInt32(e0) << 8 | UInt32(e1) << 24)
+      }
+
       \(arithmetic)
       """
   }
@@ -263,6 +284,16 @@ public struct SwiftProgram: Sendable {
       let whole = (vmin(vmax(v, -bound), bound) + VF(repeating: 12_582_912)) - VF(repeating: 12_582_912)
       let clamped = vmin(vmax(whole + VF(repeating: plus), VF()), VF(repeating: 255))
       vstoreBytes(clamped, p, offset)
+    }
+
+    /// Every quad of `blocks` blocks of `pixels` pixels of `b` bytes at `x`, one by one
+    /// (`Stmt.splitBytePairs`).
+    private func splitBytePairs(
+      _ x: UnsafeMutablePointer<UInt8>, _ counts: UnsafeMutablePointer<Int32>, _ entries: UnsafeMutablePointer<Int32>,
+      _ pixels: Int, _ blocks: Int, _ b: Int, _ bound: Int
+    ) {
+      counts.update(repeating: 0, count: pixels)
+      for o in stride(from: 0, to: blocks * pixels * b, by: 4) { splitQuad(x, o, pixels, b, bound, counts, entries) }
     }
 
     /// `n` unsigned bytes at `s`, each less the whole number `minus`, as int16 at `t`.

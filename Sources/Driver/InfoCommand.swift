@@ -14,7 +14,8 @@ let infoCommand = Command(
     the paper's measure. Kernel and layout are what the program compiled for this machine
     (--target native) runs for each node, as --profile names it: 'direct 6px x2' (a register
     tile of 6 pixels by 2 channel blocks), 'winograd F(2,3)', 'grouped', 'blocked', 'plain';
-    integer convs 'int8 vnni', 'int8 byte pairs', 'int16 pairs' or 'int16 winograd F(2,3)';
+    integer convs 'int8 vnni', 'int8 byte pairs', 'int8 split pairs' (byte pairs whose sums
+    could pass int16 split in two), 'int16 pairs' or 'int16 winograd F(2,3)';
     'in %X' where X's step computes it. Epilogue is what a conv does after its sums (bias,
     add of the shortcut, relu); fused names the nodes the passes folded or fused into it.
     The arena is the peak memory of intermediate values in the
@@ -137,16 +138,18 @@ func infoTable(_ graph: Graph, fused: [String: [String]] = [:]) throws(ResnetCom
   return text
 }
 
-/// Where integer convs run as int16 pairs on a CPU without VNNI (AVX2, AVX-512): why, and
-/// which weights would run as byte pairs; nil where none does or the CPU has VNNI.
+/// Where integer convs run as int16 pairs on a CPU without VNNI (AVX2, AVX-512): why (their
+/// input is plain, which the split of byte pairs does not read), and which weights would run
+/// as byte pairs; nil where none does or the CPU has VNNI.
 func int16PairsNote(_ kernels: [String], target: Target) -> String? {
   guard target == .avx2 || target == .avx512 else { return nil }
   let count = kernels.filter { $0.hasPrefix("int16 pairs") }.count
   guard count > 0 else { return nil }
   return
     "note           \(count) integer conv\(count == 1 ? " runs" : "s run") as int16 pairs (vpmaddwd): this CPU has no VNNI, "
-    + "and the faster byte pairs (vpmaddubsw) take only signed weights whose pairs cannot "
-    + "pass int16, as weights within ±64 are ('resnetc quantize --reduce-range', or ONNX Runtime's reduce_range)"
+    + "and over a plain input (a stem, or channels that are no multiple of a block) the faster byte pairs "
+    + "(vpmaddubsw) take only signed weights whose pairs cannot pass int16, as weights within ±64 are "
+    + "('resnetc quantize --reduce-range', or ONNX Runtime's reduce_range)"
 }
 
 /// `11,689,512`.

@@ -19,8 +19,9 @@ let quantizeCommand = Command(
     point, and its error against the float model (the norm of the difference over the
     float value's norm) on the first --report-inputs calibration inputs.
     --reduce-range quantizes weights within ±64 (as ONNX Runtime's reduce_range does): on CPUs
-    without VNNI (AVX2, AVX-512 without it) compiled convs then multiply bytes, exactly, where
-    8-bit weights take int16 pairs; the model is a little less accurate.
+    without VNNI (AVX2, AVX-512 without it) compiled convs then multiply bytes, exactly, with
+    no split of the input's byte pairs (8-bit weights split the pairs whose sums could pass
+    int16, and a stem takes int16 pairs); the model is a little less accurate.
     Calibration inputs: --calibrate DIR takes every .npy file in DIR (one input each, for a
     model with one input), or PNG/PPM/PGM images (preprocessed as 'resnetc run --image'
     does, see --preprocess); --calibrate-random N takes the seeded normal inputs of

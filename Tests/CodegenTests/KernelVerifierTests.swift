@@ -146,6 +146,59 @@ import Testing
     #expect(swift.text.contains("widenBytes(h + 16, x + 8, 48, Float(120.0))"), "\(swift.text)")
   }
 
+  /// A split of byte pairs covers its blocks of pixels, and its counts and entries hold one
+  /// entry for every quad of a pixel; the rests' products read a pixel the split covered and
+  /// the weights of every quad and accumulator.
+  @Test func splitBytePairsAndTheirRestsStayInTheirBuffers() throws {
+    // 2 blocks of 6 pixels of 8 bytes: 4 quads a pixel.
+    let buffers = [
+      KernelParameter(name: "w", elements: 4 * 32 + 64, writable: false, element: .byte),
+      KernelParameter(name: "x", elements: 96, writable: true, element: .byte),
+      KernelParameter(name: "c", elements: 6, writable: true, element: .int32),
+      KernelParameter(name: "e", elements: 48, writable: true, element: .int32),
+    ]
+    let split = Stmt.splitBytePairs(buffer: "x", pixels: 6, blocks: 2, width: 8, counts: "c", entries: "e", bound: 258)
+    func rests(pixel: Expr, accumulators: Int = 2, quadStride: Int = 32) -> Kernel {
+      let sums: [Stmt] = (0..<accumulators).map {
+        .define("s\($0)", .convert(.splat(.float(0)), .intVector), mutable: true)
+      }
+      let add = Stmt.addPairRests(
+        accumulators: (0..<accumulators).map { "s\($0)" }, counts: "c", entries: "e", pixels: 6, quads: 4,
+        pixel: pixel, weights: "w", at: 0, quadStride: quadStride, accumulatorStride: 64)
+      return Kernel(parameters: buffers, vectorWidth: 8, body: [split, .loop("p", 0, 6, sums + [add])])
+    }
+    #expect(throws: Never.self) { try KernelVerifier.verify(rests(pixel: index("p"))) }
+    #expect(throws: KernelError.outOfBounds(buffer: "c", lowest: 1, highest: 6, elements: 6)) {
+      try KernelVerifier.verify(rests(pixel: index("p") + 1))
+    }
+    // Quad 3 of accumulator 1 reads w[3 · 33 + 64 ..< +32]: past the 192 bytes.
+    #expect(throws: KernelError.outOfBounds(buffer: "w", lowest: 0, highest: 194, elements: 192)) {
+      try KernelVerifier.verify(rests(pixel: index("p"), quadStride: 33))
+    }
+    let tooFew = Kernel(
+      parameters: buffers.map {
+        $0.name == "e" ? KernelParameter(name: "e", elements: 47, writable: true, element: .int32) : $0
+      },
+      vectorWidth: 8, body: [split])
+    #expect(throws: KernelError.outOfBounds(buffer: "e", lowest: 0, highest: 47, elements: 47)) {
+      try KernelVerifier.verify(tooFew)
+    }
+    #expect(throws: KernelError.self) {
+      try KernelVerifier.verify(
+        Kernel(
+          parameters: buffers, vectorWidth: 8,
+          body: [.splitBytePairs(buffer: "x", pixels: 6, blocks: 2, width: 8, counts: "c", entries: "e", bound: 250)]))
+    }
+    var c = CWriter()
+    CKernelPrinter().print(rests(pixel: index("p")), &c)
+    #expect(c.text.contains("split_byte_pairs(x, c, e, 6L, 2L, 8, 258);"), "\(c.text)")
+    #expect(c.text.contains("s1 = quad_madd_v(s1, a_, *(const vq *)(w + w_ + 64L));"), "\(c.text)")
+    var swift = CWriter()
+    SwiftKernelPrinter().print(rests(pixel: index("p")), &swift)
+    #expect(swift.text.contains("splitBytePairs(x, c, e, 6, 2, 8, 258)"), "\(swift.text)")
+    #expect(swift.text.contains("s0 = vdpbusd(s0, a_, qload(w, w_))"), "\(swift.text)")
+  }
+
   /// A skip narrows what follows: `ih` in -1...12 is read only where it is in 0..<12.
   @Test func aSkipNarrowsTheRangeAfterIt() {
     func kernel(_ guardIt: Bool) -> Kernel {

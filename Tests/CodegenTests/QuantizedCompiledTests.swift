@@ -399,15 +399,24 @@ import Testing
     let inputs = graph.inputs.enumerated().map { i, input in
       Tensor(type: input.type, data: values(input.type.elementCount, seed: UInt64(40 + i)).map { $0 * 3 })
     }
-    // On the vector targets every conv whose output channels fill blocks runs the int16-pair
+    // On the vector targets every conv whose output channels fill blocks runs a vector
     // kernel, in both orders (rows outer, image outer): all but the last chain's (a weights
-    // zero point, groups), and on AVX-512 the one of 24 channels.
+    // zero point, groups), and on AVX-512 the one of 24 channels. Without VNNI, those over
+    // plain inputs (the stem, 32 channels into 24) sum int16 pairs and the rest split the
+    // input's byte pairs that could pass int16 (the inputs, around a zero point of 120, have
+    // many).
     let lowered = try LoweredProgram(graph: graph, target: target)
     let kernels = lowered.stepKernels
-    let kind = target.hasVNNI ? "int8 vnni" : "int16 pairs"
-    let paired = kernels.filter { $0.hasPrefix(kind) }.count
-    let expected: Int = target == .generic ? 0 : target == .avx2 ? 6 : 5
-    #expect(paired == expected, "\(paired) convs of \(kind): \(kernels)")
+    let kinds = target.hasVNNI ? ["int8 vnni"] : ["int16 pairs", "int8 split pairs"]
+    let counts = kinds.map { kind in kernels.filter { $0.hasPrefix(kind) }.count }
+    let expected: [Int] =
+      switch target {
+      case .generic: [0, 0]
+      case .avx2: [3, 3]
+      case .avx512: [3, 2]
+      case .avx512vnni: [5]
+      }
+    #expect(counts == expected, "\(counts) convs of \(kinds): \(kernels)")
     // The stem (3 channels, 7 wide) sums a filter row's taps and channels together: 6 quads
     // or 11 pairs a row instead of 7 or 14; no other conv does.
     let tapPacked = lowered.steps.flatMap(\.operands).filter { buffer in
@@ -846,12 +855,14 @@ import Testing
   }
 
   /// The Swift program's helpers: through x86 intrinsics (`SwiftIntrinsics`) on every vector
-  /// target this CPU runs, with full-range weights (int16 pairs without VNNI) and weights
-  /// within ±64 (byte pairs, `vpmaddubsw`); and the portable ones a package's target builds
-  /// (`intrinsics: false`), on the last. Each equals the interpreter's integers.
+  /// target this CPU runs, with full-range weights (split byte pairs and int16 pairs without
+  /// VNNI) and weights within ±64 (byte pairs, `vpmaddubsw`); and the portable ones a
+  /// package's target builds (`intrinsics: false`), on AVX2 (split byte pairs) and on the
+  /// last. Each equals the interpreter's integers.
   static let swiftHelperBuilds: [String] = {
     let vector = Target.runnable().filter { $0 != .generic }
-    return vector.map { "intrinsics \($0.rawValue)" } + (vector.last.map { ["portable \($0.rawValue)"] } ?? [])
+    let portable = Set([vector.first, vector.last].compactMap { $0 }).sorted { $0.rawValue < $1.rawValue }
+    return vector.map { "intrinsics \($0.rawValue)" } + portable.map { "portable \($0.rawValue)" }
   }()
 
   @Test(arguments: swiftHelperBuilds)
@@ -883,6 +894,86 @@ import Testing
         #expect(y.type == reference.type && differing == 0, "\(build), output \(i): \(differing) differ")
       }
     }
+  }
+
+  /// The bound of an input pair whose products with any pair of the weights stay within
+  /// int16: 258 for weights within ±127, 256 with -128, and 510 (no pair can pass) within ±64.
+  @Test func pairBoundsKeepEveryPairWithinInt16() {
+    func bound(_ v: [Int32]) -> Int {
+      QConvPlan.pairBound(Tensor(type: TensorType([1, v.count, 1, 1], dtype: .i8), integers: v))
+    }
+    #expect(bound([127, -127, 3]) == 258)
+    #expect(bound([-128, 5]) == 256)
+    #expect(bound([100, -2]) == 327)
+    #expect(bound([64, -64]) == 510)
+    #expect(bound([0, 0]) == 510)
+    // 258 · 127 and 256 · 128 fit in int16; one more does not.
+    #expect(258 * 127 <= 32_767 && 259 * 127 > 32_767 && 256 * 128 <= 32_768 && 257 * 128 > 32_768)
+  }
+
+  /// Without VNNI, convs with 8-bit weights over blocked inputs split the input's byte pairs
+  /// whose sums pass the weights' bound and add the rests' products apart: exact against the
+  /// interpreter where many pairs split (bytes near the top of the type, a padding zero point
+  /// of 200, weights that reach -128, so a bound of 256), for u8 and i8 maps, a 3×3 conv of
+  /// stride 2 and a 1×1 conv; the first conv reads the plain input as int16 pairs.
+  @Test(arguments: builds)
+  func splitBytePairsEqualTheInterpreter(_ build: String) throws {
+    let (backend, target) = Self.parse(build)
+    var b = GraphBuilder(name: "split")
+    var seed: UInt64 = 77
+    let c = 32
+    func conv(
+      _ name: String, _ v: Operand, _ q: (Operand, Operand, Operand, Operand), kernel: Int, stride: Int, relu: Bool
+    ) throws -> Operand {
+      let count = c * c * kernel * kernel
+      let w = try b.constant(
+        name + ".w",
+        Tensor(
+          type: TensorType([c, c, kernel, kernel], dtype: .i8), integers: Self.integers(count, -128...127, seed: &seed))
+      )
+      let (ws, wz) = try b.weightScales(name + ".", (0..<c).map { 0.002 + Float($0 % 7) * 0.0003 })
+      let pad = kernel / 2
+      let a = Conv2dAttributes(
+        stride: .square(stride), padding: Padding2d(top: pad, left: pad, bottom: pad, right: pad),
+        epilogue: relu ? .relu : .none)
+      return try b.node(name, .qconv2d(a), [v, q.0, q.1, w, ws, wz, q.2, q.3])
+    }
+    var outputs: [Operand] = []
+    // Each map's zero point and its integers' offset into bytes.
+    let maps: [(DType, Int32, Int32)] = [(.u8, 200, 0), (.i8, 72, 128)]
+    for (i, (dtype, zero, _)) in maps.enumerated() {
+      let x = try b.input("x\(i)", TensorType([2, c, 11, 9]))
+      let s = try (0..<4).map { try b.scalar("s\($0).\(i)", [0.02, 0.004, 0.006, 0.04][$0]) }
+      let z = [try b.zeroPoint("z0.\(i)", 0, .u8), try b.zeroPoint("z1.\(i)", zero, dtype)]
+      let q = try b.node("q\(i)", .quantize(axis: 1), [x, s[0], z[0]])
+      let a = try conv("a\(i)", q, (s[0], z[0], s[1], z[1]), kernel: 1, stride: 1, relu: false)
+      let m = try conv("b\(i)", a, (s[1], z[1], s[2], z[0]), kernel: 3, stride: 2, relu: true)
+      let y = try conv("c\(i)", m, (s[2], z[0], s[3], z[0]), kernel: 1, stride: 1, relu: false)
+      outputs += [try b.node("y\(i)", .dequantize(axis: 1), [y, s[3], z[0]])]
+      outputs += [try b.node("a\(i).d", .dequantize(axis: 1), [a, s[1], z[1]])]
+    }
+    let graph = try b.finish(outputs: outputs)
+    let kernels = try LoweredProgram(graph: graph, target: target).stepKernels
+    let split = kernels.filter { $0.hasPrefix("int8 split pairs") }.count
+    #expect(split == (target == .avx2 || target == .avx512 ? 4 : 0), "\(kernels)")
+    let inputs = graph.inputs.enumerated().map { i, input in
+      Tensor(type: input.type, data: values(input.type.elementCount, seed: UInt64(90 + i)).map { $0 * 4 })
+    }
+    // More than a third of the channel pairs of the 3×3 convs' inputs (as bytes) sum past 256.
+    let want = try Interpreter(graph: graph).run(inputs)
+    for (i, (_, zero, offset)) in maps.enumerated() {
+      let a = want[2 * i + 1]
+      let bytes = a.data.map { Int(($0 / 0.004).rounded()) + Int(zero + offset) }
+      let (hw, pixels) = (a.type.shape[2] * a.type.shape[3], a.type.shape[0] * a.type.shape[2] * a.type.shape[3])
+      var passing = 0
+      for n in 0..<a.type.shape[0] {
+        for k in stride(from: 0, to: c, by: 2) {
+          for p in 0..<hw where bytes[(n * c + k) * hw + p] + bytes[(n * c + k + 1) * hw + p] > 256 { passing += 1 }
+        }
+      }
+      #expect(passing * 3 > pixels * c / 2, "map \(i): \(passing) of \(pixels * c / 2) pairs pass 256")
+    }
+    try Self.expectInterpretersIntegers(graph, inputs, target: target, backend: backend)
   }
 
   /// The kernel files of a program for a vector target call the intrinsics; a package's

@@ -69,13 +69,14 @@ import Testing
     }
     let union = GraphUnion(cases.map(\.graph), name: "quantized")
     let kernels = try LoweredProgram(graph: union.graph, target: target).stepKernels
-    let counts = ["int16 pairs", "int8 byte pairs", "int8 vnni", "int16 winograd"].map { kind in
+    let counts = ["int16 pairs", "int8 byte pairs", "int8 split pairs", "int8 vnni", "int16 winograd"].map { kind in
       "\(kernels.filter { $0.hasPrefix(kind) }.count) \(kind)"
     }
-    // Without VNNI, int16 pairs, byte pairs (the reduced-range graphs') and the integer
-    // Winograd kernel (the `winogradSeeds` graphs') are all checked.
+    // Without VNNI, int16 pairs (convs over plain inputs), split byte pairs (8-bit weights over
+    // blocked inputs), byte pairs (the reduced-range graphs') and the integer Winograd kernel
+    // (the `winogradSeeds` graphs') are all checked.
     if target == .avx2 || target == .avx512 {
-      let kinds = ["int16 pairs", "int8 byte pairs", "int16 winograd"]
+      let kinds = ["int16 pairs", "int8 split pairs", "int8 byte pairs", "int16 winograd"]
       #expect(kinds.allSatisfy { kind in kernels.contains { $0.hasPrefix(kind) } }, "\(counts)")
     }
     let folder = NSTemporaryDirectory() + "resnetc-qdifftest-" + UUID().uuidString
