@@ -407,10 +407,13 @@ struct QConvPlan: Hashable, Sendable {
       }
     let parameters = output.parameters(
       x: x, y: y, weights: weights, perChannelScale: perChannelScale, bias: bias)
-    var scratch = [
-      KernelParameter(
-        name: "xp", elements: blocksIn * rowsHeld * rowElements, writable: true, element: element)
-    ]
+    var scratch =
+      readsInputInPlace
+      ? []
+      : [
+        KernelParameter(
+          name: "xp", elements: blocksIn * rowsHeld * rowElements, writable: true, element: element)
+      ]
     if splitBound != nil {
       scratch += [
         KernelParameter(name: "xc", elements: heldPixels, writable: true, element: .int32),
@@ -427,27 +430,40 @@ struct QConvPlan: Hashable, Sendable {
           .define("n", item / .int(perImage), mutable: false),
           .define("p", item / .int(groups) % .int(y[2]), mutable: false),
           .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
-          .define("base", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top), mutable: false),
-          ConvPlan.once(per: item / .int(groups), fill + split),
-          .define("xrow", 0, mutable: false),
-        ] + factors + rowTiles
+        ]
+        + (readsInputInPlace
+          ? []
+          : [
+            .define(
+              "base", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top), mutable: false),
+            ConvPlan.once(per: item / .int(groups), fill + split),
+            .define("xrow", 0, mutable: false),
+          ]) + factors + rowTiles
     case .imageOuter:
       work =
         [
           .define("n", item / .int(groups), mutable: false),
           .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
-          .define("base", 0 - .int(attributes.padding.top), mutable: false),
-          ConvPlan.once(per: index("n"), fill + split),
-        ] + factors + [
+        ]
+        + (readsInputInPlace
+          ? []
+          : [
+            .define("base", 0 - .int(attributes.padding.top), mutable: false),
+            ConvPlan.once(per: index("n"), fill + split),
+          ]) + factors + [
           .loop(
             "p", 0, .int(y[2]),
-            [.define("xrow", index("p") * .int(attributes.stride.h), mutable: false)] + rowTiles)
+            (readsInputInPlace ? [] : [.define("xrow", index("p") * .int(attributes.stride.h), mutable: false)])
+              + rowTiles)
         ]
     }
     let body: [Stmt] =
-      [
-        .define("filled", -1, mutable: true)
-      ] + output.parameterLocals + [
+      (readsInputInPlace ? [] : [.define("filled", -1, mutable: true)])
+      // Only the fill reads the input's zero point.
+      + output.parameterLocals.filter { statement in
+        guard readsInputInPlace, case .define(let name, _, _) = statement else { return true }
+        return name != "qp_\(Parameter.xZero)"
+      } + [
         .parallel("item", workItems, work)
       ]
     return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
@@ -562,6 +578,14 @@ struct QConvPlan: Hashable, Sendable {
   /// Pixels of `xp` (of each of its blocks).
   private var heldPixels: Int { rowsHeld * paddedWidth }
 
+  /// Whether the tiles read the input's bytes where they are, without `xp`: a 1x1 stride-1
+  /// conv without padding over blocked bytes as quads, unsplit, whose input rows are the
+  /// rows `xp` would hold, byte for byte (a copy that took 3–7% of such a conv's time).
+  private var readsInputInPlace: Bool {
+    grouping == .quads && bytes.input && !plainInput && splitBound == nil && filter == Size2d(1, 1)
+      && attributes.stride == .square(1) && attributes.padding == .zero
+  }
+
   /// Where the plan splits the input's byte pairs, the split of `xp` after each fill.
   private var split: [Stmt] {
     guard let bound = splitBound else { return [] }
@@ -628,7 +652,8 @@ struct QConvPlan: Hashable, Sendable {
     }
     tap.append(.define("xt", index("xr") + (index("q0") * .int(sw) + index("s")) * .int(pe), mutable: false))
     for i in 0..<t {
-      tap.append(.define("xv\(i)", splat("xp", index("xt") + .int(i * sw * pe)), mutable: false))
+      tap.append(
+        .define("xv\(i)", splat(readsInputInPlace ? "x" : "xp", index("xt") + .int(i * sw * pe)), mutable: false))
       for j in 0..<kt {
         let (a, w) = (Expr.variable("xv\(i)", vector), Expr.variable("wv\(j)", vector))
         tap.append(grouping == .pairs ? .pairMultiplyAdd(acc(j, i), a, w) : .quadMultiplyAdd(acc(j, i), a, w))
@@ -638,6 +663,11 @@ struct QConvPlan: Hashable, Sendable {
     // block of all its groups; with packed taps, those of a filter row). The tile's
     // accumulators, weights and broadcast fill the registers, so the loops stay rolled.
     let perBlock = plainInput ? groupsIn : b / g
+    // Row `xrow + r` of block `cbi` of `xp`; in place, row `p + r` of the input's block.
+    let rowStart: Expr =
+      readsInputInPlace
+      ? ((index("n") * .int(blocksIn) + index("cbi")) * .int(x[2]) + index("p") + index("r")) * .int(x[3] * b)
+      : (index("cbi") * .int(rowsHeld) + index("xrow") + index("r")) * .int(rowElements)
     body.append(
       .loop(
         "cbi", 0, .int(blocksIn),
@@ -648,11 +678,7 @@ struct QConvPlan: Hashable, Sendable {
               .rolledLoop(
                 "r", 0, .int(r),
                 [
-                  .define(
-                    "xr",
-                    (index("cbi") * .int(rowsHeld) + index("xrow") + index("r")) * .int(rowElements)
-                      + index("gi") * .int(g),
-                    mutable: false),
+                  .define("xr", rowStart + index("gi") * .int(g), mutable: false),
                   .define(
                     "wr",
                     ((index("kb") * .int(groupsIn) + index("cbi") * .int(perBlock) + index("gi")) * .int(r)

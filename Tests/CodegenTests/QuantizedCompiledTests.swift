@@ -742,8 +742,9 @@ import Testing
   }
 
   /// A 1x1 stride-1 conv without padding and with more output channels than pixels runs its
-  /// map as one row (5x7 as 35 pixels: tiles run on across rows): over bytes, with a residual
-  /// end, and into i8; each output is the interpreter's, and a padded 1x1 conv keeps its rows.
+  /// map as one row (5x7 as 35 pixels: tiles run on across rows): over bytes (read in place,
+  /// where they are not split), with a residual end, and into i8; each output is the
+  /// interpreter's, and a padded 1x1 conv keeps its rows.
   @Test(arguments: builds.filter { !$0.hasSuffix("generic") })
   func oneByOneConvsOverSmallMapsRunTheMapAsOneRow(_ build: String) throws {
     let (backend, target) = Self.parse(build)
@@ -783,17 +784,21 @@ import Testing
     let graph = try b.finish(outputs: [y, yd])
     let lowered = try LoweredProgram(graph: graph, target: target)
     var shapes: [String: [Int]] = [:]
+    var inPlace: Set<String> = []
     for step in lowered.steps {
       guard case .qconv(let node, let attributes, let fit, let plainInput, let residual, let bytes) = step.kind else {
         continue
       }
       let x = lowered.type(of: node.operands[0]).shape
-      shapes[node.name] =
-        QConvPlan(
-          node, attributes, x: x, fit: fit, plainInput: plainInput, residual: residual, bytes: bytes, target: target
-        ).y
+      let plan = QConvPlan(
+        node, attributes, x: x, fit: fit, plainInput: plainInput, residual: residual, bytes: bytes, target: target)
+      shapes[node.name] = plan.y
+      if plan.kernel.scratch.isEmpty { inPlace.insert(node.name) }
     }
     #expect(shapes["b"] == [2, c, 1, 35] && shapes["c"] == [2, c, 1, 35] && shapes["d"] == [2, c, 7, 9], "\(shapes)")
+    // With VNNI the unpadded 1x1 convs read their byte inputs in place, without a copy;
+    // without it these 8-bit weights split their input's pairs, which takes a copy.
+    #expect(inPlace == (target.hasVNNI ? ["b", "c"] : []), "\(inPlace)")
     try Self.expectInterpretersIntegers(graph, Self.input(of: graph, seed: 9), target: target, backend: backend)
   }
 
