@@ -5,7 +5,9 @@ import GraphIR
 ///
 /// Integer tensors reach it as whole numbers in f32 buffers, or as bytes (`Buffer.quantized`)
 /// where only integer convs read them. The input is first copied into the scratch `xp`, laid
-/// out as (input blocks, rows, paddedWidth, block width), in one of two `Grouping`s:
+/// out as (input blocks, rows, paddedWidth, block width), in one of two `Grouping`s (a 1x1
+/// stride-1 conv without padding over unsplit byte quads reads it in place instead:
+/// `readsInputInPlace`):
 /// - pairs (AVX2, AVX-512): int16, the input less its zero point, zero on every padded row and
 ///   column (ONNX pads with the zero point, which adds nothing); lanes add pairs of products
 ///   with `vpmaddwd`, exact, as no operand reaches -32768 (both are within ±255);
@@ -580,7 +582,7 @@ struct QConvPlan: Hashable, Sendable {
 
   /// Whether the tiles read the input's bytes where they are, without `xp`: a 1x1 stride-1
   /// conv without padding over blocked bytes as quads, unsplit, whose input rows are the
-  /// rows `xp` would hold, byte for byte (a copy that took 3–7% of such a conv's time).
+  /// rows `xp` would hold, byte for byte (a copy that took up to 15% of such a conv's time).
   private var readsInputInPlace: Bool {
     grouping == .quads && bytes.input && !plainInput && splitBound == nil && filter == Size2d(1, 1)
       && attributes.stride == .square(1) && attributes.padding == .zero
