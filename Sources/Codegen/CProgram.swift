@@ -210,7 +210,8 @@ public struct CProgram: Sendable {
         )
       }
     }
-    if target.block != nil { splitBytePairs(&w) }
+    // Only targets without VNNI split byte pairs (`QConvPlan.splitBound`).
+    if target.block != nil && !target.hasVNNI { splitBytePairs(&w) }
     w.line()
     tables(&w)
     let pass = lowered.forwardPass(in: .c)
@@ -272,7 +273,6 @@ public struct CProgram: Sendable {
     w.line()
   }
 
-  /// The C identifier of kernel `index`, named after the first step it serves.
   /// The helper of `Stmt.splitBytePairs`: over the blocks as one run of bytes, 128 at a time,
   /// `vpmaddubsw` by ones sums their pairs and one compare of the largest sums finds whether
   /// any passes the bound; only then are its 32 quads split one by one.
@@ -287,6 +287,7 @@ public struct CProgram: Sendable {
     )
   }
 
+  /// The C identifier of kernel `index`, named after the first step it serves.
   private func kernelName(_ index: Int, _ kernel: SharedKernel) -> String {
     "kernel\(index)_" + String(CName.identifier(steps[kernel.steps[0]].label).prefix(40))
   }

@@ -409,13 +409,13 @@ struct QConvPlan: Hashable, Sendable {
       }
     let parameters = output.parameters(
       x: x, y: y, weights: weights, perChannelScale: perChannelScale, bias: bias)
+    // A unit fills `xp` (from input row `base`) once per output row or image, and its tiles
+    // read row `xrow` of it; in place, they read input row `xrow` itself.
+    let filling = !readsInputInPlace
     var scratch =
-      readsInputInPlace
-      ? []
-      : [
-        KernelParameter(
-          name: "xp", elements: blocksIn * rowsHeld * rowElements, writable: true, element: element)
-      ]
+      filling
+      ? [KernelParameter(name: "xp", elements: blocksIn * rowsHeld * rowElements, writable: true, element: element)]
+      : []
     if splitBound != nil {
       scratch += [
         KernelParameter(name: "xc", elements: heldPixels, writable: true, element: .int32),
@@ -433,39 +433,31 @@ struct QConvPlan: Hashable, Sendable {
           .define("p", item / .int(groups) % .int(y[2]), mutable: false),
           .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
         ]
-        + (readsInputInPlace
-          ? []
-          : [
+        + (filling
+          ? [
             .define(
               "base", index("p") * .int(attributes.stride.h) - .int(attributes.padding.top), mutable: false),
             ConvPlan.once(per: item / .int(groups), fill + split),
-            .define("xrow", 0, mutable: false),
-          ]) + factors + rowTiles
+          ] : [])
+        + [.define("xrow", filling ? 0 : index("p"), mutable: false)] + factors + rowTiles
     case .imageOuter:
       work =
         [
           .define("n", item / .int(groups), mutable: false),
           .define("kb", item % .int(groups) * .int(channelBlocks), mutable: false),
         ]
-        + (readsInputInPlace
-          ? []
-          : [
+        + (filling
+          ? [
             .define("base", 0 - .int(attributes.padding.top), mutable: false),
             ConvPlan.once(per: index("n"), fill + split),
-          ]) + factors + [
+          ] : []) + factors + [
           .loop(
             "p", 0, .int(y[2]),
-            (readsInputInPlace ? [] : [.define("xrow", index("p") * .int(attributes.stride.h), mutable: false)])
-              + rowTiles)
+            [.define("xrow", index("p") * .int(attributes.stride.h), mutable: false)] + rowTiles)
         ]
     }
     let body: [Stmt] =
-      (readsInputInPlace ? [] : [.define("filled", -1, mutable: true)])
-      // Only the fill reads the input's zero point.
-      + output.parameterLocals.filter { statement in
-        guard readsInputInPlace, case .define(let name, _, _) = statement else { return true }
-        return name != "qp_\(Parameter.xZero)"
-      } + [
+      (filling ? [.define("filled", -1, mutable: true)] : []) + output.parameterLocals(inputZero: filling) + [
         .parallel("item", workItems, work)
       ]
     return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
@@ -665,11 +657,11 @@ struct QConvPlan: Hashable, Sendable {
     // block of all its groups; with packed taps, those of a filter row). The tile's
     // accumulators, weights and broadcast fill the registers, so the loops stay rolled.
     let perBlock = plainInput ? groupsIn : b / g
-    // Row `xrow + r` of block `cbi` of `xp`; in place, row `p + r` of the input's block.
-    let rowStart: Expr =
-      readsInputInPlace
-      ? ((index("n") * .int(blocksIn) + index("cbi")) * .int(x[2]) + index("p") + index("r")) * .int(x[3] * b)
-      : (index("cbi") * .int(rowsHeld) + index("xrow") + index("r")) * .int(rowElements)
+    // Row `xrow + r` of block `cbi` of `xp`, or in place of image `n`'s block `cbi` of the
+    // input (whose rows are `xp`'s: `rowElements` bytes).
+    let block: Expr =
+      readsInputInPlace ? (index("n") * .int(blocksIn) + index("cbi")) * .int(x[2]) : index("cbi") * .int(rowsHeld)
+    let rowStart = (block + index("xrow") + index("r")) * .int(rowElements)
     body.append(
       .loop(
         "cbi", 0, .int(blocksIn),

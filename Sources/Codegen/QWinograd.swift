@@ -139,7 +139,7 @@ struct QWinograd: Hashable, Sendable {
       KernelParameter(name: "m", elements: passBlocks * 16 * chunk * b, writable: true, element: .int32),
     ]
     let work = plan.work(inputTransform: inputTransform, products: products, outputTransform: outputTransform)
-    let body = output.parameterLocals + [Stmt.parallel("item", workItems, work)]
+    let body = output.parameterLocals() + [Stmt.parallel("item", workItems, work)]
     return Kernel(parameters: parameters, scratch: scratch, vectorWidth: b, body: body)
   }
 

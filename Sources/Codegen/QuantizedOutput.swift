@@ -36,9 +36,10 @@ struct QuantizedOutput: Hashable, Sendable {
   }
 
   /// The `qp` values the kernel reads, each defined as its local (`Parameter.variable`) once,
-  /// before its work.
-  var parameterLocals: [Stmt] {
-    var read: [QConvPlan.Parameter] = [.xScale, .xZero, .yScale, .yZero]
+  /// before its work: the input's zero point where `inputZero` (a kernel that copies its
+  /// input reads it; one that reads the input in place does not).
+  func parameterLocals(inputZero: Bool = true) -> [Stmt] {
+    var read: [QConvPlan.Parameter] = inputZero ? [.xScale, .xZero, .yScale, .yZero] : [.xScale, .yScale, .yZero]
     if let residual {
       read += [.dScale, .rScale, .rZero, .qScale, .qZero]
       if !residual.sharedZero { read.append(.dZero) }
