@@ -912,8 +912,14 @@ import Testing
     #expect(bound([100, -2]) == 327)
     #expect(bound([64, -64]) == 510)
     #expect(bound([0, 0]) == 510)
-    // 258 · 127 and 256 · 128 fit in int16; one more does not.
-    #expect(258 * 127 <= 32_767 && 259 * 127 > 32_767 && 256 * 128 <= 32_768 && 257 * 128 > 32_768)
+    // Every bound is the largest that keeps a pair's sum of products within int16: at the
+    // bound the largest positive and negative weights fit, one past it one of them does not.
+    for weights: [Int32] in [[127, -127], [-128, 5], [100, -2], [3, -90], [127, 0], [0, -128]] {
+      let b = bound(weights)
+      let (positive, negative) = (Int(max(weights.max()!, 0)), Int(-min(weights.min()!, 0)))
+      #expect(positive * b <= 32_767 && negative * b <= 32_768, "\(weights): \(b)")
+      #expect(b == 510 || positive * (b + 1) > 32_767 || negative * (b + 1) > 32_768, "\(weights): \(b)")
+    }
   }
 
   /// Without VNNI, convs with 8-bit weights over blocked inputs split the input's byte pairs
